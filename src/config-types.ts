@@ -1,0 +1,84 @@
+/**
+ * The validated, frozen configuration (built by src/config.ts).
+ */
+import type { ApiFamily, BaseUrls, Region } from './mixpanel/types.js';
+import type { Secret } from './secret.js';
+
+/** One limit of one family; any field left out means "no such limit". */
+export interface FamilyLimits {
+  readonly perHour?: number | undefined;
+  readonly perMinute?: number | undefined;
+  readonly perSecond?: number | undefined;
+  readonly concurrent?: number | undefined;
+}
+
+export type ProjectLimits = Readonly<Record<ApiFamily, FamilyLimits>>;
+
+export interface ProjectConfig {
+  /** Short name used in URLs and metrics (`default` for the env-var project). */
+  readonly key: string;
+  /** Mixpanel project id. */
+  readonly projectId: string;
+  readonly region: Region;
+  readonly workspaceId?: string | undefined;
+  readonly serviceAccount: { readonly username: string; readonly secret: Secret };
+  /** Project token, needed only for ingestion (/track, /engage, /groups). */
+  readonly projectToken?: Secret | undefined;
+  /** Resolved base URL per host family (region default, MIXPANEL_BASE_URL, or per-family override). */
+  readonly baseUrls: BaseUrls;
+  readonly limits: ProjectLimits;
+  /** Whether engage pages after the first of a session count against the hourly Query limit (default true). */
+  readonly countEngageFollowOnPages: boolean;
+}
+
+export interface CacheConfig {
+  /** Upper bound of the shared response cache, in bytes of serialised JSON. */
+  readonly maxBytes: number;
+  /** TTLs per kind of data, in ms. */
+  readonly ttlMs: {
+    readonly lexicon: number;
+    readonly cohorts: number;
+    readonly profiles: number;
+    readonly analyticsClosed: number;
+    readonly analyticsToday: number;
+    readonly events: number;
+    readonly annotations: number;
+  };
+  /** How long past its TTL an entry may still be served while it refreshes or while Mixpanel fails. */
+  readonly staleMs: number;
+}
+
+export interface WebhookConfig {
+  readonly path: string;
+  readonly username?: string | undefined;
+  readonly password?: Secret | undefined;
+  readonly maxBodyBytes: number;
+  /** A staged full sync whose pages stop arriving is dropped after this long. */
+  readonly sessionTtlMs: number;
+}
+
+export type StoreKind = 'memory' | 'sqlite' | 'redis';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly graphqlPath: string;
+  readonly integrationId: string;
+  readonly projects: readonly ProjectConfig[];
+  /** Key of the project served at `graphqlPath`. */
+  readonly defaultProjectKey: string;
+  /** True when no Mixpanel credentials were given: the gateway runs on the in-process emulator. */
+  readonly demo: boolean;
+  /** Each GraphQL request's budget deadline: a call that cannot start before it fails fast. */
+  readonly requestDeadlineMs: number;
+  readonly upstreamTimeoutMs: number;
+  readonly redisUrl?: Secret | undefined;
+  readonly store: { readonly kind: StoreKind; readonly sqlitePath: string };
+  readonly webhook: WebhookConfig;
+  readonly cache: CacheConfig;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** GraphiQL and the landing page; on by default. */
+  readonly graphiql: boolean;
+  /** Whether unexpected errors are masked (always on unless NODE_ENV=development). */
+  readonly maskErrors: boolean;
+}

@@ -1,0 +1,42 @@
+/**
+ * Errors a client can act on. Each has a stable `code`; messages never carry
+ * secrets. The schema exposes them as members of field result unions
+ * (@pothos/plugin-errors); anything that is not a GatewayError is masked.
+ */
+export abstract class GatewayError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An argument failed validation before any upstream call was made. */
+export class InvalidArgumentError extends GatewayError {
+  readonly code = 'INVALID_ARGUMENT';
+  constructor(
+    message: string,
+    readonly argument?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The entity does not exist upstream. */
+export class NotFoundError extends GatewayError {
+  readonly code = 'NOT_FOUND';
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+  ) {
+    super(`${entity} ${JSON.stringify(id)} was not found`);
+  }
+}
+
+/** Invalid configuration: one message per problem, never a secret value. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}

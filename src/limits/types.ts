@@ -1,0 +1,57 @@
+/**
+ * The budget: the only place that decides when an upstream call may be sent,
+ * and the only place that retries.
+ */
+import type { ApiFamily } from '../mixpanel/types.js';
+
+/** Per-request accounting, surfaced in the GraphQL response `extensions`. */
+export interface RequestStats {
+  upstreamCalls: number;
+  cacheHits: number;
+  cacheMisses: number;
+  /** Shared in-flight calls this request joined instead of sending its own. */
+  deduplicated: number;
+  /** Smallest cache max-age (seconds) among the data this request used; undefined when nothing cached was used. */
+  maxAgeSeconds?: number | undefined;
+}
+
+export interface ScheduleOptions {
+  /** Epoch ms: if the call cannot be sent before this, it fails with RateLimitedError and is never sent. */
+  readonly deadline?: number | undefined;
+  /** Lower runs first (0 = interactive, 10 = background refresh). Default 0. */
+  readonly priority?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+  /** False for calls Mixpanel does not count against the hourly limit (engage follow-on pages, when configured). */
+  readonly countsAgainstHourly?: boolean | undefined;
+  /** Retries on 429/5xx/timeout; 0 disables. Default from the budget's options. */
+  readonly maxRetries?: number | undefined;
+  readonly stats?: RequestStats | undefined;
+}
+
+/** A snapshot of one family's budget, as `project { rateLimits }` shows it. */
+export interface BudgetSnapshot {
+  readonly family: ApiFamily;
+  /** Calls counted in the current rolling hour (or minute, for per-minute families). */
+  readonly used: number;
+  readonly limit: number | null;
+  readonly window: 'hour' | 'minute' | 'second' | null;
+  /** When the oldest counted call leaves the window (epoch ms), or null when nothing is counted. */
+  readonly windowResetsAt: number | null;
+  readonly inFlight: number;
+  readonly concurrentLimit: number | null;
+  readonly queued: number;
+  /** Until when the budget is tightened after an upstream 429 (epoch ms), or null. */
+  readonly backoffUntil: number | null;
+}
+
+export interface Budget {
+  /**
+   * Runs `task` when the family's budget allows, counting it as one call sent.
+   * Rejects with RateLimitedError (never sending) when the deadline cannot be met.
+   */
+  schedule<T>(family: ApiFamily, task: (signal: AbortSignal) => Promise<T>, options?: ScheduleOptions): Promise<T>;
+  /** How many calls could be sent now without waiting (per window and concurrency). */
+  remaining(family: ApiFamily): Promise<number>;
+  snapshot(family: ApiFamily): Promise<BudgetSnapshot>;
+  close(): Promise<void>;
+}
