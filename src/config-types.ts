@@ -81,4 +81,10 @@ export interface Config {
   readonly graphiql: boolean;
   /** Whether unexpected errors are masked (always on unless NODE_ENV=development). */
   readonly maskErrors: boolean;
+  /**
+   * Keys clients must present (`Authorization: Bearer <key>` over HTTP and SSE,
+   * `{ "authorization": "Bearer <key>" }` in graphql-ws `connection_init`).
+   * Empty: the endpoint is open (fine on loopback, not on a network).
+   */
+  readonly apiKeys: readonly Secret[];
 }

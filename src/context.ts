@@ -1,0 +1,21 @@
+/**
+ * The GraphQL context: one per HTTP request, one per WebSocket subscription
+ * (kept for its life). Built by src/server from the same path for both.
+ */
+import type { RequestStats } from './limits/types.js';
+import type { GatewayPubSub } from './pubsub/types.js';
+import type { CallContext, ProjectRuntime } from './runtime-types.js';
+
+export interface Context {
+  /** The Mixpanel project this endpoint serves: client, budget, cache, membership. */
+  readonly project: ProjectRuntime;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+  /** Epoch ms: upstream calls that cannot start before it fail fast with a rate-limited error. */
+  readonly deadline: number;
+  /** Upstream calls, cache hits and budget use of this request, reported in `extensions`. */
+  readonly stats: RequestStats;
+  readonly pubsub: GatewayPubSub;
+  /** What `project.call` needs, bundled from the fields above. */
+  readonly upstream: CallContext;
+}

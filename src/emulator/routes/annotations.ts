@@ -1,0 +1,3 @@
+import type { EmulatorRoute } from '../types.js';
+
+export const annotationRoutes: readonly EmulatorRoute[] = [];

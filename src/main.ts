@@ -1,0 +1,61 @@
+/**
+ * The only side effects: read the configuration, start the demo emulator when
+ * no Mixpanel credentials are given, listen, and stop cleanly on a signal.
+ */
+import { loadConfig, withDemoProject } from './config.js';
+import { ConfigError } from './errors.js';
+import { createLogger } from './logger.js';
+import { createEmulator, DEMO_PROJECT, type Emulator } from './emulator/server.js';
+import { createGateway } from './server/gateway.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+
+  let emulator: Emulator | undefined;
+  if (config.demo) {
+    logger.info('No Mixpanel credentials configured: starting the demo on the built-in Mixpanel emulator with seeded data');
+    emulator = await createEmulator({ size: 'demo' });
+    config = withDemoProject(config, { ...DEMO_PROJECT, baseUrl: emulator.url });
+  }
+
+  const gateway = await createGateway(config, { logger });
+  process.stdout.write(
+    [
+      '',
+      `  Mixpanel GraphQL gateway ${config.demo ? '(demo mode: Mixpanel emulator with seeded data)' : ''}`,
+      `  GraphiQL:  ${gateway.graphqlUrl}`,
+      ...config.projects.map((p) => `  project ${p.key} (${p.projectId}, ${p.region}): ${gateway.url}/projects/${p.key}/graphql`),
+      `  Webhook:   ${gateway.url}${config.webhook.path}`,
+      `  Metrics:   ${gateway.url}/metrics`,
+      ...(emulator ? [`  Emulator:  ${emulator.url}`] : []),
+      '',
+    ].join('\n') + '\n',
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received: closing`);
+    await gateway.close();
+    await emulator?.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+/**
+ * Typed topics, keyed by project id (graphql-yoga PubSub `[id, payload]`
+ * form). Payloads are plain JSON so the Redis event target can carry them
+ * between instances.
+ */
+import type { PubSub } from 'graphql-yoga';
+import type { AppliedChange } from '../membership/types.js';
+
+export interface CohortChangeEvent extends AppliedChange {
+  /** When the gateway applied it (epoch ms). */
+  readonly at: number;
+}
+
+export interface CohortSyncCompletedEvent {
+  readonly projectId: string;
+  readonly cohortId: string;
+  readonly sessionId: string;
+  readonly totalPages: number;
+  readonly memberCount: number;
+  readonly at: number;
+}
+
+export type GatewayTopics = {
+  cohortMembershipChanged: [projectId: string, event: CohortChangeEvent];
+  cohortSyncCompleted: [projectId: string, event: CohortSyncCompletedEvent];
+};
+
+export type GatewayPubSub = PubSub<GatewayTopics>;

@@ -1,0 +1,41 @@
+/**
+ * One context path for HTTP, SSE and WebSocket: each gets its own request
+ * stats, deadline and abort signal, bound to the project its endpoint serves.
+ */
+import type { Context } from '../context.js';
+import type { RequestStats } from '../limits/types.js';
+import type { GatewayPubSub } from '../pubsub/types.js';
+import type { ProjectRuntime } from '../runtime-types.js';
+
+export interface ContextFactoryOptions {
+  readonly project: ProjectRuntime;
+  readonly pubsub: GatewayPubSub;
+  /** Budget deadline of one request, in ms from its start. */
+  readonly requestDeadlineMs: number;
+  readonly now?: () => number;
+}
+
+export function newRequestStats(): RequestStats {
+  return { upstreamCalls: 0, cacheHits: 0, cacheMisses: 0, deduplicated: 0, maxAgeSeconds: undefined };
+}
+
+/**
+ * Builds the per-operation context. A subscription keeps its context for
+ * life, so its deadline is renewed per event by the subscription resolvers
+ * through `renewDeadline`.
+ */
+export function createContextFactory(options: ContextFactoryOptions) {
+  const now = options.now ?? Date.now;
+  return (signal: AbortSignal): Context => {
+    const stats = newRequestStats();
+    const deadline = now() + options.requestDeadlineMs;
+    return {
+      project: options.project,
+      pubsub: options.pubsub,
+      signal,
+      deadline,
+      stats,
+      upstream: { deadline, signal, stats },
+    };
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * createGateway(config) -> { url, yoga, server, close }.
+ *
+ * One yoga instance per configured project: the default project answers at
+ * `config.graphqlPath`, every project at `/projects/{key}/graphql`. HTTP, SSE
+ * and graphql-ws share one context path (yoga.getEnveloped), and the webhook
+ * receiver, /metrics and /health sit beside them on the same port.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { Redis } from 'ioredis';
+import { WebSocketServer } from 'ws';
+import type { Config, ProjectConfig } from '../config-types.js';
+import type { Context } from '../context.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createMembershipStore } from '../membership/create-store.js';
+import type { MembershipStore } from '../membership/types.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import { createMixpanelClient } from '../mixpanel/client.js';
+import { createGatewayPubSub } from '../pubsub/create-pubsub.js';
+import type { GatewayPubSub } from '../pubsub/types.js';
+import { createMemoryBudgetStore, type BudgetStore } from '../limits/store.js';
+import { createRedisBudgetStore } from '../limits/redis-store.js';
+import { createProjectRuntime } from '../runtime.js';
+import type { ProjectRuntime } from '../runtime-types.js';
+import { schema } from '../schema/index.js';
+import { useCohortWebhooks } from '../webhooks/receiver.js';
+import { createContextFactory } from './context.js';
+import { graphiqlDefaultQuery } from './graphiql.js';
+import { createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
+import { useUpstreamExtensions } from './plugins/use-upstream-extensions.js';
+import { attachGraphqlWs } from './websocket.js';
+
+export interface GatewayOptions {
+  /** Log sink; default: stderr at `config.logLevel`. */
+  readonly logger?: Logger;
+  /** Membership store to use instead of the one `config.store` describes (tests share one between gateways). */
+  readonly membership?: MembershipStore;
+  /** Clock for budgets, caches and webhooks; default Date.now. */
+  readonly now?: () => number;
+  /** Listen on this port instead of config.port (0 = any free port). */
+  readonly port?: number;
+}
+
+export type GatewayYoga = YogaServerInstance<Record<string, unknown>, Context>;
+
+export interface Gateway {
+  /** http://host:port of the listening server. */
+  readonly url: string;
+  /** URL of the default project's GraphQL endpoint (GraphiQL in a browser). */
+  readonly graphqlUrl: string;
+  /** The default project's yoga app (tests may call `yoga.fetch`). */
+  readonly yoga: GatewayYoga;
+  readonly server: Server;
+  readonly projects: ReadonlyMap<string, ProjectRuntime>;
+  readonly pubsub: GatewayPubSub;
+  readonly metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const now = options.now ?? Date.now;
+  const metrics = createMetrics();
+  const redis = config.redisUrl ? createRedisConnections(config.redisUrl.reveal(), logger) : undefined;
+
+  const ownsMembership = options.membership === undefined;
+  const membership =
+    options.membership ??
+    (await createMembershipStore(config.store.kind, { sqlitePath: config.store.sqlitePath, redis: redis?.commands }));
+  const budgetStore: BudgetStore = redis
+    ? createRedisBudgetStore(redis.commands, { keyPrefix: 'mpgw:budget:' })
+    : createMemoryBudgetStore();
+  const pubsub = createGatewayPubSub(redis ? { redis: { publish: redis.publish, subscribe: redis.subscribe } } : {});
+
+  const projects = new Map<string, ProjectRuntime>();
+  for (const project of config.projects) {
+    projects.set(project.key, createProjectRuntime({
+      config: project,
+      client: createMixpanelClient({
+        projectId: project.projectId,
+        workspaceId: project.workspaceId,
+        serviceAccount: project.serviceAccount,
+        projectToken: project.projectToken,
+        baseUrls: project.baseUrls,
+        integrationId: config.integrationId,
+        timeoutMs: config.upstreamTimeoutMs,
+      }),
+      membership,
+      cacheConfig: config.cache,
+      budgetStore,
+      metrics,
+      clock: { now },
+    }));
+  }
+
+  const isAuthorized = createApiKeyCheck(config.apiKeys);
+  const yogas = new Map<string, GatewayYoga>();
+  const endpointOf = (key: string) => `/projects/${encodeURIComponent(key)}/graphql`;
+  const defaultQuery = graphiqlDefaultQuery();
+  const projectByMixpanelId = (mixpanelProjectId: string) => config.projects.find((p) => p.projectId === mixpanelProjectId);
+
+  const buildYoga = (project: ProjectConfig, endpoint: string, extraPlugins: GatewayPluginList = []): GatewayYoga => {
+    const runtime = projects.get(project.key)!;
+    const contextFor = createContextFactory({ project: runtime, pubsub, requestDeadlineMs: config.requestDeadlineMs, now });
+    return createYoga<Record<string, unknown>, Context>({
+      schema,
+      graphqlEndpoint: endpoint,
+      logging: logger,
+      maskedErrors: config.maskErrors,
+      landingPage: false,
+      graphiql: config.graphiql ? { title: `Mixpanel GraphQL gateway: ${project.key}`, defaultQuery, subscriptionsProtocol: 'WS' } : false,
+      context: (initial) => contextFor(signalOf(initial)),
+      plugins: [useApiKeys(isAuthorized, () => [endpoint]), useUpstreamExtensions(), ...extraPlugins],
+    });
+  };
+
+  const defaultProject = config.projects.find((p) => p.key === config.defaultProjectKey) ?? config.projects[0];
+  if (!defaultProject) throw new Error('No Mixpanel project configured');
+  const webhookPlugin = useCohortWebhooks({
+    config: config.webhook,
+    resolveProject: (mixpanelProjectId: string) => {
+      const project = projectByMixpanelId(mixpanelProjectId);
+      return project ? { projectId: project.projectId, store: membership } : undefined;
+    },
+    pubsub,
+    now,
+    onError: (error: unknown) => logger.error('cohort webhook failed', error),
+  });
+  const defaultYoga = buildYoga(defaultProject, config.graphqlPath, [webhookPlugin]);
+  for (const project of config.projects) yogas.set(endpointOf(project.key), buildYoga(project, endpointOf(project.key)));
+
+  const route = (path: string): GatewayYoga => yogas.get(path) ?? defaultYoga;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = pathOf(req.url);
+    if (path === '/metrics' && req.method === 'GET') {
+      void metrics.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+        (error: unknown) => {
+          logger.error('metrics failed', error);
+          res.writeHead(500).end();
+        },
+      );
+      return;
+    }
+    void route(path)(req, res);
+  });
+
+  const wsServers = new Map<string, WebSocketServer>();
+  for (const [endpoint, yoga] of [[config.graphqlPath, defaultYoga] as const, ...yogas]) {
+    wsServers.set(endpoint, attachGraphqlWs(yoga, isAuthorized));
+  }
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const wss = wsServers.get(pathOf(req.url));
+    if (!wss) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    graphqlUrl: `${url}${config.graphqlPath}`,
+    yoga: defaultYoga,
+    server,
+    projects,
+    pubsub,
+    metrics,
+    close: () =>
+      (closing ??= (async () => {
+        for (const wss of wsServers.values()) {
+          for (const client of wss.clients) client.terminate();
+          wss.close();
+        }
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const runtime of projects.values()) await runtime.close();
+        if (ownsMembership) await membership.close();
+        await budgetStore.close?.();
+        await redis?.close();
+      })()),
+  };
+}
+
+type GatewayPluginList = NonNullable<Parameters<typeof createYoga<Record<string, unknown>, Context>>[0]['plugins']>;
+
+function pathOf(url: string | undefined): string {
+  const raw = url ?? '/';
+  const query = raw.indexOf('?');
+  return query === -1 ? raw : raw.slice(0, query);
+}
+
+/** HTTP and SSE carry a Fetch Request; graphql-ws passes its own signal (see websocket.ts). */
+function signalOf(initial: Record<string, unknown>): AbortSignal {
+  const fromWs = initial['signal'];
+  if (fromWs instanceof AbortSignal) return fromWs;
+  const request = initial['request'] as Request | undefined;
+  return request?.signal ?? new AbortController().signal;
+}
+
+interface RedisConnections {
+  readonly commands: Redis;
+  readonly publish: Redis;
+  readonly subscribe: Redis;
+  close(): Promise<void>;
+}
+
+/** Three connections: a subscribed connection can run no other command. */
+function createRedisConnections(url: string, logger: Logger): RedisConnections {
+  const open = (role: string) => {
+    const redis = new Redis(url, { maxRetriesPerRequest: 3, lazyConnect: false });
+    redis.on('error', (error: Error) => logger.warn(`redis (${role}) connection error`, error));
+    return redis;
+  };
+  const commands = open('commands');
+  const publish = open('publish');
+  const subscribe = open('subscribe');
+  return {
+    commands,
+    publish,
+    subscribe,
+    close: async () => {
+      await Promise.allSettled([commands.quit(), publish.quit(), subscribe.quit()]);
+    },
+  };
+}

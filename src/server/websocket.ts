@@ -1,0 +1,56 @@
+/**
+ * graphql-ws over WebSocket on the GraphQL path. Operations go through
+ * yoga.getEnveloped, so WebSocket subscriptions see the same plugins,
+ * context and masking as HTTP.
+ */
+import { useServer } from 'graphql-ws/use/ws';
+import type { ExecutionArgs } from 'graphql';
+import { WebSocketServer } from 'ws';
+import type { GatewayYoga } from './gateway.js';
+
+/** The enveloped execute/subscribe travel with the args, as in yoga's graphql-ws example. */
+interface EnvelopedArgs extends ExecutionArgs {
+  readonly execute: (args: ExecutionArgs) => unknown;
+  readonly subscribe: (args: ExecutionArgs) => unknown;
+}
+
+export function attachGraphqlWs(yoga: GatewayYoga, isAuthorized: (authorization: string | undefined) => boolean): WebSocketServer {
+  const wss = new WebSocketServer({ noServer: true });
+  useServer(
+    {
+      execute: (args) => (args as EnvelopedArgs).execute(args) as never,
+      subscribe: (args) => (args as EnvelopedArgs).subscribe(args) as never,
+      onConnect: (ctx) => {
+        const authorization = ctx.connectionParams?.['authorization'];
+        // false closes the socket with CloseCode.Forbidden (4403).
+        return isAuthorized(typeof authorization === 'string' ? authorization : undefined);
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const controller = new AbortController();
+        ctx.extra.socket.once('close', () => controller.abort());
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          signal: controller.signal,
+        });
+        const document = parse(payload.query);
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        const args: EnvelopedArgs = {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          execute,
+          subscribe,
+        };
+        return args;
+      },
+    },
+    wss,
+  );
+  return wss;
+}

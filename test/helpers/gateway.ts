@@ -1,0 +1,87 @@
+/**
+ * Starts the Mixpanel emulator and a gateway on loopback (port 0) for one
+ * test, and tears both down after it: the tservers pattern of graphql-ws.
+ */
+import { afterEach } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createEmulator, DEMO_PROJECT, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/gateway.js';
+import { createLogger } from '../../src/logger.js';
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  readonly status: number;
+  readonly data?: T | null;
+  readonly errors?: readonly { message: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }[];
+  readonly extensions?: Record<string, any>;
+}
+
+export interface TestGateway {
+  readonly emulator: Emulator;
+  readonly gateway: Gateway;
+  readonly url: string;
+  readonly graphqlUrl: string;
+  query<T = Record<string, any>>(
+    document: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+export interface StartGatewayOptions {
+  /** Emulator options; default { size: 'small' }. Ignored when `emulator` is given. */
+  readonly emulatorOptions?: EmulatorOptions;
+  /** Reuse a running emulator (it is not closed with the gateway). */
+  readonly emulator?: Emulator;
+  /** Extra environment variables for loadConfig. */
+  readonly env?: Record<string, string>;
+  readonly gatewayOptions?: GatewayOptions;
+}
+
+const running = new Set<TestGateway>();
+afterEach(async () => {
+  await Promise.all([...running].map((g) => g.close()));
+  running.clear();
+});
+
+export async function startGateway(options: StartGatewayOptions = {}): Promise<TestGateway> {
+  const emulator = options.emulator ?? (await createEmulator(options.emulatorOptions ?? { size: 'small' }));
+  const config = loadConfig({
+    MIXPANEL_PROJECT_ID: DEMO_PROJECT.projectId,
+    MIXPANEL_SERVICE_ACCOUNT_USERNAME: DEMO_PROJECT.username,
+    MIXPANEL_SERVICE_ACCOUNT_SECRET: DEMO_PROJECT.secret,
+    MIXPANEL_PROJECT_TOKEN: DEMO_PROJECT.token,
+    MIXPANEL_BASE_URL: emulator.url,
+    MEMBERSHIP_STORE: 'memory',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  });
+  const gateway = await createGateway(config, { logger: createLogger('silent'), ...options.gatewayOptions });
+  const ownsEmulator = options.emulator === undefined;
+  let closed = false;
+  const handle: TestGateway = {
+    emulator,
+    gateway,
+    url: gateway.url,
+    graphqlUrl: gateway.graphqlUrl,
+    async query(document, variables, headers) {
+      const response = await fetch(gateway.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+        body: JSON.stringify({ query: document, variables }),
+      });
+      const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
+      return { status: response.status, ...body } as GraphQLResponse<any>;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      running.delete(handle);
+      await gateway.close();
+      if (ownsEmulator) await emulator.close();
+    },
+  };
+  running.add(handle);
+  return handle;
+}
