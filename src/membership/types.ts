@@ -51,6 +51,8 @@ export interface ApplyResult {
   readonly changes: readonly AppliedChange[];
   /** True when this page completed its session (every page has arrived and been applied). */
   readonly sessionCompleted: boolean;
+  /** The cohort's sync state after this page, when the page changed it (a diff page or a completed full sync). */
+  readonly state?: CohortSyncState | undefined;
 }
 
 export interface CohortSyncState {

@@ -22,7 +22,10 @@ export abstract class MixpanelError extends GatewayError {
   }
 }
 
-/** 429 from Mixpanel, or the gateway's own budget refusing a call. */
+/**
+ * 429 from Mixpanel (status 429), or the gateway's own budget refusing a call
+ * that was never sent (status undefined).
+ */
 export class RateLimitedError extends MixpanelError {
   readonly code = 'MIXPANEL_RATE_LIMITED';
   constructor(
@@ -30,7 +33,7 @@ export class RateLimitedError extends MixpanelError {
     /** How long until a call may succeed, when known (Retry-After, or the budget's window). */
     readonly retryAfterMs: number | undefined,
     message = `Mixpanel ${family} rate limit reached for this project; retry later`,
-    status: number | undefined = 429,
+    status?: number,
   ) {
     super(message, family, status);
   }

@@ -22,6 +22,7 @@ import { createGatewayPubSub } from '../pubsub/create-pubsub.js';
 import type { GatewayPubSub } from '../pubsub/types.js';
 import { createMemoryBudgetStore, type BudgetStore } from '../limits/store.js';
 import { createRedisBudgetStore } from '../limits/redis-store.js';
+import { createResponseCache } from '../cache/response-cache.js';
 import { createProjectRuntime } from '../runtime.js';
 import type { ProjectRuntime } from '../runtime-types.js';
 import { schema } from '../schema/index.js';
@@ -74,6 +75,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     : createMemoryBudgetStore();
   const pubsub = createGatewayPubSub(redis ? { redis: { publish: redis.publish, subscribe: redis.subscribe } } : {});
 
+  // One byte-bounded cache for every project: keys carry the project and credentials.
+  const cache = createResponseCache({ maxBytes: config.cache.maxBytes, metrics, clock: { now } });
   const projects = new Map<string, ProjectRuntime>();
   for (const project of config.projects) {
     projects.set(project.key, createProjectRuntime({
@@ -89,6 +92,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       }),
       membership,
       cacheConfig: config.cache,
+      cache,
       budgetStore,
       metrics,
       clock: { now },

@@ -1,0 +1,134 @@
+/**
+ * In-process membership store: for tests, the demo and a single instance that
+ * may forget everything on restart. Writes of one page apply synchronously,
+ * so they are atomic for every reader in the process.
+ */
+import {
+  checkPageSize,
+  compareDistinctIds,
+  createSerialQueue,
+  planPage,
+  type SessionKey,
+  type SessionRecord,
+  type SyncReader,
+  type SyncWrite,
+} from './apply.js';
+import type { CohortMember, CohortSyncState, MembershipStore } from './types.js';
+
+interface StoredSession {
+  readonly key: SessionKey;
+  record: SessionRecord;
+  staged: Map<number, readonly CohortMember[]>;
+}
+
+export function createMemoryMembershipStore(): MembershipStore {
+  const members = new Map<string, Map<string, CohortMember>>(); // cohort key -> distinct id -> member
+  const states = new Map<string, CohortSyncState>(); // cohort key -> state
+  const sessions = new Map<string, StoredSession>(); // session key -> session
+  const serial = createSerialQueue();
+
+  const cohortMembers = (projectId: string, cohortId: string) => members.get(cohortKey(projectId, cohortId));
+
+  const reader: SyncReader = {
+    session: async (key) => sessions.get(sessionKey(key))?.record,
+    syncState: async (projectId, cohortId) => states.get(cohortKey(projectId, cohortId)),
+    presentMembers: async (projectId, cohortId, distinctIds) => {
+      const current = cohortMembers(projectId, cohortId);
+      return new Set(distinctIds.filter((id) => current?.has(id)));
+    },
+    stagedPages: async (key) => new Map(sessions.get(sessionKey(key))?.staged),
+    allMembers: async (projectId, cohortId) => [...(cohortMembers(projectId, cohortId)?.values() ?? [])],
+  };
+
+  const mutableMembers = (projectId: string, cohortId: string) => {
+    const key = cohortKey(projectId, cohortId);
+    let current = members.get(key);
+    if (!current) members.set(key, (current = new Map()));
+    return current;
+  };
+
+  const execute = (write: SyncWrite): void => {
+    switch (write.op) {
+      case 'putSession': {
+        const id = sessionKey(write.key);
+        const existing = sessions.get(id);
+        if (existing && !write.restart) existing.record = write.record;
+        else sessions.set(id, { key: write.key, record: write.record, staged: new Map() });
+        return;
+      }
+      case 'stagePage':
+        sessions.get(sessionKey(write.key))?.staged.set(write.page, write.members);
+        return;
+      case 'dropStaged':
+        sessions.get(sessionKey(write.key))?.staged.clear();
+        return;
+      case 'upsertMembers': {
+        const current = mutableMembers(write.projectId, write.cohortId);
+        for (const member of write.members) current.set(member.distinctId, member);
+        return;
+      }
+      case 'removeMembers': {
+        const current = mutableMembers(write.projectId, write.cohortId);
+        for (const id of write.distinctIds) current.delete(id);
+        return;
+      }
+      case 'replaceMembers':
+        members.set(cohortKey(write.projectId, write.cohortId), new Map(write.members.map((m) => [m.distinctId, m])));
+        return;
+      case 'putSyncState':
+        states.set(cohortKey(write.state.projectId, write.state.cohortId), write.state);
+        return;
+    }
+  };
+
+  return {
+    applyPage: (page, now) =>
+      serial(async () => {
+        const plan = await planPage(page, now, reader);
+        plan.writes.forEach(execute);
+        return plan.result;
+      }),
+
+    async members(projectId, cohortId, { first, afterDistinctId }) {
+      checkPageSize(first);
+      const current = cohortMembers(projectId, cohortId);
+      if (!current) return [];
+      const ids = [...current.keys()]
+        .filter((id) => afterDistinctId === undefined || compareDistinctIds(id, afterDistinctId) > 0)
+        .sort(compareDistinctIds)
+        .slice(0, first);
+      return ids.map((id) => current.get(id)!);
+    },
+
+    async cohortsOf(projectId, distinctIds) {
+      const result = new Map<string, string[]>(distinctIds.map((id) => [id, []]));
+      const cohortIds = [...states.values()].filter((s) => s.projectId === projectId).map((s) => s.cohortId).sort(compareDistinctIds);
+      for (const cohortId of cohortIds) {
+        const current = cohortMembers(projectId, cohortId);
+        for (const [id, cohorts] of result) if (current?.has(id)) cohorts.push(cohortId);
+      }
+      return result;
+    },
+
+    syncState: async (projectId, cohortId) => states.get(cohortKey(projectId, cohortId)),
+
+    syncedCohorts: async (projectId) =>
+      [...states.values()].filter((s) => s.projectId === projectId).sort((a, b) => compareDistinctIds(a.cohortId, b.cohortId)),
+
+    expireSessions: (olderThan) =>
+      serial(async () => {
+        let abandoned = 0;
+        for (const [id, session] of sessions) {
+          if (session.record.updatedAt >= olderThan) continue;
+          if (session.record.completedAt === undefined) abandoned++;
+          sessions.delete(id);
+        }
+        return abandoned;
+      }),
+
+    async close() {},
+  };
+}
+
+const cohortKey = (projectId: string, cohortId: string) => JSON.stringify([projectId, cohortId]);
+const sessionKey = (key: SessionKey) => JSON.stringify([key.projectId, key.cohortId, key.sessionId, key.kind]);

@@ -1,0 +1,242 @@
+/**
+ * Membership store on Redis, shared by every gateway instance. A page is
+ * applied with optimistic locking: WATCH the keys it reads, read, then write
+ * everything in one MULTI/EXEC; if another instance touched those keys first
+ * the EXEC is refused and the page is planned again. WATCH state belongs to a
+ * connection, so the store runs its transactions on a connection of its own
+ * (a duplicate of the one given) and one at a time.
+ *
+ * Keys (ids URI-encoded, so ':' in an id cannot collide), under `keyPrefix`:
+ *   ids:{p}:{c}        sorted set, score 0: member distinct ids (lex order = keyset paging)
+ *   member:{p}:{c}     hash distinct id -> member JSON
+ *   state:{p}:{c}      CohortSyncState JSON
+ *   cohorts:{p}        set of synced cohort ids
+ *   session:{p}:{c}:{s}:{kind}  SessionRecord JSON
+ *   staged:{p}:{c}:{s}:{kind}   hash page -> members JSON
+ *   sessions           sorted set, score updatedAt: session keys, for expiry
+ * A transaction spans several keys, so Redis Cluster is not supported.
+ */
+import type { ChainableCommander, Redis } from 'ioredis';
+import { checkPageSize, compareDistinctIds, createSerialQueue, planPage, type SessionKey, type SessionRecord, type SyncReader, type SyncWrite } from './apply.js';
+import type { CohortMember, CohortSyncState, MembershipStore } from './types.js';
+
+export interface RedisMembershipStoreOptions {
+  /** Connection used for reads; the store duplicates it for its transactions and never closes it. */
+  readonly redis: Redis;
+  /** Prefix of every key; default `mpgw:cohorts:`. */
+  readonly keyPrefix?: string;
+  /** How many times a page is planned again after another instance wrote the same keys; default 10. */
+  readonly maxConflictRetries?: number;
+}
+
+/** Another writer kept changing the keys a page needs; the caller should retry later. */
+export class MembershipConflictError extends Error {
+  readonly code = 'MEMBERSHIP_CONFLICT';
+  constructor(attempts: number) {
+    super(`Cohort membership kept changing under ${attempts} attempts to apply a page`);
+    this.name = 'MembershipConflictError';
+  }
+}
+
+/** Keeps variadic commands to a sane size on million-member cohorts. */
+const ARGS_PER_COMMAND = 1000;
+
+export function createRedisMembershipStore(options: RedisMembershipStoreOptions): MembershipStore {
+  const { redis } = options;
+  const prefix = options.keyPrefix ?? 'mpgw:cohorts:';
+  const maxRetries = options.maxConflictRetries ?? 10;
+  const tx = redis.duplicate();
+  // Connection errors reach the caller as rejected commands; without a listener ioredis would also print each one.
+  tx.on('error', () => undefined);
+  const serial = createSerialQueue();
+
+  const k = (...parts: string[]) => prefix + parts.map(encodeURIComponent).join(':');
+  const keys = {
+    ids: (p: string, c: string) => k('ids', p, c),
+    member: (p: string, c: string) => k('member', p, c),
+    state: (p: string, c: string) => k('state', p, c),
+    cohorts: (p: string) => k('cohorts', p),
+    session: (s: SessionKey) => k('session', s.projectId, s.cohortId, s.sessionId, s.kind),
+    staged: (s: SessionKey) => k('staged', s.projectId, s.cohortId, s.sessionId, s.kind),
+    sessions: prefix + 'sessions',
+  };
+  const sessionMember = (s: SessionKey) => JSON.stringify([s.projectId, s.cohortId, s.sessionId, s.kind]);
+
+  /** Reads on the transaction connection, WATCHing each key before its first read. */
+  const watchingReader = (): SyncReader => {
+    const watched = new Set<string>();
+    const watch = async (...names: string[]) => {
+      const fresh = names.filter((name) => !watched.has(name));
+      fresh.forEach((name) => watched.add(name));
+      if (fresh.length > 0) await tx.watch(...fresh);
+    };
+    return {
+      async session(key) {
+        await watch(keys.session(key));
+        const json = await tx.get(keys.session(key));
+        return json === null ? undefined : (JSON.parse(json) as SessionRecord);
+      },
+      async syncState(p, c) {
+        await watch(keys.state(p, c));
+        return parseState(await tx.get(keys.state(p, c)));
+      },
+      async presentMembers(p, c, distinctIds) {
+        await watch(keys.ids(p, c));
+        if (distinctIds.length === 0) return new Set();
+        const scores = await tx.zmscore(keys.ids(p, c), ...distinctIds);
+        return new Set(distinctIds.filter((_, i) => scores[i] !== null));
+      },
+      async stagedPages(key) {
+        await watch(keys.staged(key));
+        const pages = await tx.hgetall(keys.staged(key));
+        return new Map(Object.entries(pages).map(([page, json]) => [Number(page), JSON.parse(json) as CohortMember[]]));
+      },
+      async allMembers(p, c) {
+        await watch(keys.ids(p, c), keys.member(p, c));
+        return Object.values(await tx.hgetall(keys.member(p, c))).map((json) => JSON.parse(json) as CohortMember);
+      },
+    };
+  };
+
+  const queue = (multi: ChainableCommander, write: SyncWrite): void => {
+    switch (write.op) {
+      case 'putSession':
+        if (write.restart) multi.del(keys.staged(write.key));
+        multi.set(keys.session(write.key), JSON.stringify(write.record));
+        multi.zadd(keys.sessions, write.record.updatedAt, sessionMember(write.key));
+        return;
+      case 'stagePage':
+        multi.hset(keys.staged(write.key), String(write.page), JSON.stringify(write.members));
+        return;
+      case 'dropStaged':
+        multi.del(keys.staged(write.key));
+        return;
+      case 'replaceMembers':
+        multi.del(keys.ids(write.projectId, write.cohortId), keys.member(write.projectId, write.cohortId));
+        queueUpsert(multi, write.projectId, write.cohortId, write.members);
+        return;
+      case 'upsertMembers':
+        queueUpsert(multi, write.projectId, write.cohortId, write.members);
+        return;
+      case 'removeMembers':
+        for (const batch of chunks(write.distinctIds)) {
+          multi.zrem(keys.ids(write.projectId, write.cohortId), ...batch);
+          multi.hdel(keys.member(write.projectId, write.cohortId), ...batch);
+        }
+        return;
+      case 'putSyncState':
+        multi.set(keys.state(write.state.projectId, write.state.cohortId), JSON.stringify(write.state));
+        multi.sadd(keys.cohorts(write.state.projectId), write.state.cohortId);
+        return;
+    }
+  };
+  const queueUpsert = (multi: ChainableCommander, p: string, c: string, members: readonly CohortMember[]) => {
+    for (const batch of chunks(members)) {
+      multi.zadd(keys.ids(p, c), ...batch.flatMap((m) => [0, m.distinctId]));
+      multi.hset(keys.member(p, c), ...batch.flatMap((m) => [m.distinctId, JSON.stringify(m)]));
+    }
+  };
+
+  /** Runs `attempt` until its EXEC goes through; `attempt` returns undefined when it needs no write. */
+  const optimistic = async <T>(attempt: () => Promise<{ writes: ChainableCommander | undefined; value: T }>): Promise<T> => {
+    for (let n = 1; n <= maxRetries + 1; n++) {
+      try {
+        const { writes, value } = await attempt();
+        if (!writes) {
+          await tx.unwatch();
+          return value;
+        }
+        const replies = await writes.exec();
+        if (replies === null) continue; // a watched key changed: plan again
+        const failed = replies.find(([error]) => error);
+        if (failed) throw failed[0];
+        return value;
+      } catch (error) {
+        await tx.unwatch().catch(() => undefined);
+        throw error;
+      }
+    }
+    throw new MembershipConflictError(maxRetries + 1);
+  };
+
+  return {
+    applyPage: (page, now) =>
+      serial(() =>
+        optimistic(async () => {
+          const plan = await planPage(page, now, watchingReader());
+          if (plan.writes.length === 0) return { writes: undefined, value: plan.result };
+          const multi = tx.multi();
+          plan.writes.forEach((write) => queue(multi, write));
+          return { writes: multi, value: plan.result };
+        }),
+      ),
+
+    async members(projectId, cohortId, { first, afterDistinctId }) {
+      checkPageSize(first);
+      if (first === 0) return [];
+      const start = afterDistinctId === undefined ? '-' : `(${afterDistinctId}`;
+      const ids = await redis.zrangebylex(keys.ids(projectId, cohortId), start, '+', 'LIMIT', 0, first);
+      if (ids.length === 0) return [];
+      const members = await redis.hmget(keys.member(projectId, cohortId), ...ids);
+      // A member removed between the two reads is simply left out.
+      return members.filter((json): json is string => json !== null).map((json) => JSON.parse(json) as CohortMember);
+    },
+
+    async cohortsOf(projectId, distinctIds) {
+      const result = new Map<string, string[]>(distinctIds.map((id) => [id, []]));
+      if (distinctIds.length === 0) return result;
+      const cohortIds = (await redis.smembers(keys.cohorts(projectId))).sort(compareDistinctIds);
+      const pipeline = redis.pipeline();
+      for (const cohortId of cohortIds) pipeline.zmscore(keys.ids(projectId, cohortId), ...distinctIds);
+      const replies = (await pipeline.exec()) ?? [];
+      cohortIds.forEach((cohortId, i) => {
+        const [error, scores] = replies[i] ?? [new Error('missing reply'), null];
+        if (error) throw error;
+        (scores as (string | null)[]).forEach((score, j) => {
+          if (score !== null) result.get(distinctIds[j]!)?.push(cohortId);
+        });
+      });
+      return result;
+    },
+
+    syncState: async (projectId, cohortId) => parseState(await redis.get(keys.state(projectId, cohortId))),
+
+    async syncedCohorts(projectId) {
+      const cohortIds = (await redis.smembers(keys.cohorts(projectId))).sort(compareDistinctIds);
+      if (cohortIds.length === 0) return [];
+      const states = await redis.mget(...cohortIds.map((c) => keys.state(projectId, c)));
+      return states.map(parseState).filter((s): s is CohortSyncState => s !== undefined);
+    },
+
+    expireSessions: (olderThan) =>
+      serial(async () => {
+        let abandoned = 0;
+        for (const member of await tx.zrangebyscore(keys.sessions, '-inf', `(${olderThan}`)) {
+          const [projectId, cohortId, sessionId, kind] = JSON.parse(member) as [string, string, string, SessionKey['kind']];
+          const key: SessionKey = { projectId, cohortId, sessionId, kind };
+          abandoned += await optimistic(async () => {
+            await tx.watch(keys.session(key));
+            const json = await tx.get(keys.session(key));
+            const record = json === null ? undefined : (JSON.parse(json) as SessionRecord);
+            // A page that arrived since the range was read keeps the session alive.
+            if (record && record.updatedAt >= olderThan) return { writes: undefined, value: 0 };
+            const writes = tx.multi().del(keys.session(key), keys.staged(key)).zrem(keys.sessions, member);
+            return { writes, value: record && record.completedAt === undefined ? 1 : 0 };
+          });
+        }
+        return abandoned;
+      }),
+
+    close: () => serial(async () => void (await tx.quit().catch(() => tx.disconnect()))),
+  };
+}
+
+function parseState(json: string | null): CohortSyncState | undefined {
+  return json === null ? undefined : (JSON.parse(json) as CohortSyncState);
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += ARGS_PER_COMMAND) result.push(items.slice(i, i + ARGS_PER_COMMAND));
+  return result;
+}
