@@ -6,6 +6,7 @@ import { loadConfig, withDemoProject } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createEmulator, DEMO_PROJECT, type Emulator } from './emulator/server.js';
+import { startDemoActivity, type DemoActivity } from './emulator/demo-activity.js';
 import { createGateway } from './server/gateway.js';
 
 async function main(): Promise<void> {
@@ -29,6 +30,16 @@ async function main(): Promise<void> {
   }
 
   const gateway = await createGateway(config, { logger });
+  let demoActivity: DemoActivity | undefined;
+  if (emulator) {
+    const { username, password } = config.webhook;
+    demoActivity = startDemoActivity({
+      data: emulator.data(DEMO_PROJECT.projectId),
+      webhookUrl: `${gateway.url}${config.webhook.path}`,
+      basicAuth: username && password ? { username, password } : undefined,
+      logger,
+    });
+  }
   process.stdout.write(
     [
       '',
@@ -47,6 +58,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal} received: closing`);
+    await demoActivity?.stop();
     await gateway.close();
     await emulator?.close();
     process.exit(0);
