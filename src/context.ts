@@ -18,4 +18,9 @@ export interface Context {
   readonly pubsub: GatewayPubSub;
   /** What `project.call` needs, bundled from the fields above. */
   readonly upstream: CallContext;
+  /**
+   * Starts a fresh deadline from now. A subscription keeps its context for
+   * life, so its resolvers call this for each event they deliver.
+   */
+  renewDeadline(): void;
 }

@@ -28,14 +28,21 @@ export function createContextFactory(options: ContextFactoryOptions) {
   const now = options.now ?? Date.now;
   return (signal: AbortSignal): Context => {
     const stats = newRequestStats();
-    const deadline = now() + options.requestDeadlineMs;
+    let upstream = { deadline: now() + options.requestDeadlineMs, signal, stats };
     return {
       project: options.project,
       pubsub: options.pubsub,
       signal,
-      deadline,
       stats,
-      upstream: { deadline, signal, stats },
+      get deadline() {
+        return upstream.deadline;
+      },
+      get upstream() {
+        return upstream;
+      },
+      renewDeadline() {
+        upstream = { deadline: now() + options.requestDeadlineMs, signal, stats };
+      },
     };
   };
 }

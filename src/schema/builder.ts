@@ -1,0 +1,97 @@
+/**
+ * The one schema builder. It holds no types: each domain file (events.ts,
+ * profiles.ts, …) defines its own types and fields on it.
+ */
+import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import type { Context } from '../context.js';
+import { GatewayError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import {
+  BadRequestError,
+  ForbiddenError,
+  RateLimitedError,
+  UnauthorizedError,
+  UpstreamError,
+  UpstreamNotFoundError,
+  UpstreamTimeoutError,
+} from '../mixpanel/errors.js';
+
+/**
+ * Failures a client can act on: every field with `errors` returns them as
+ * union members (src/schema/errors.ts gives each its object type). The
+ * plugin picks the most specific class; GatewayError catches any other
+ * subclass, whose message is safe to show by contract.
+ */
+const EXPECTED_ERRORS = [
+  InvalidArgumentError,
+  NotFoundError,
+  RateLimitedError,
+  UnauthorizedError,
+  ForbiddenError,
+  BadRequestError,
+  UpstreamNotFoundError,
+  UpstreamError,
+  UpstreamTimeoutError,
+  GatewayError as unknown as typeof InvalidArgumentError,
+];
+
+/**
+ * Default limits of an operation's estimated cost. A field that sends its
+ * own REST call costs 10-20; a field served by a batching loader costs a few
+ * points per parent item; a plain field 1. Connections multiply their items
+ * by `first`, other lists by 10, so a page of 100 profiles with their cohorts
+ * and activity stays well inside while thirty 1000-profile pages do not. The
+ * server may pass its own limits to `buildSchema` (src/schema/index.ts).
+ */
+export const DEFAULT_COMPLEXITY_LIMIT = { complexity: 20_000, depth: 12, breadth: 400 } as const;
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  DefaultFieldNullability: false;
+  /** Connections may report how many items there are in all, when the source says. */
+  Connection: { totalCount?: number | null };
+  Scalars: {
+    /** A calendar day, `yyyy-mm-dd` (UTC, as Mixpanel's date parameters). */
+    Date: { Input: string; Output: string };
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+  };
+}>({
+  // Errors before dataloader, so a field's `errors` also catch failed loads.
+  plugins: [ErrorsPlugin, DataloaderPlugin, RelayPlugin, ComplexityPlugin],
+  defaultFieldNullability: false,
+  errors: {
+    defaultTypes: EXPECTED_ERRORS,
+    defaultUnionOptions: { description: 'The value, or a failure the client can act on (every failure implements `Error`).' },
+    defaultResultOptions: { description: 'The value of a list field that succeeded, in `data`.' },
+  },
+  relay: {
+    // Nothing here is a globally refetchable Node: ids are Mixpanel's own.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    cursorType: 'String',
+    pageInfoTypeOptions: { description: 'Where a page sits in its connection. Only forward paging (`first`/`after`) is offered.' },
+    hasNextPageFieldOptions: { description: 'Whether another page follows (pass `endCursor` as `after`).' },
+    hasPreviousPageFieldOptions: { description: 'Whether this page was reached with `after`.' },
+    startCursorFieldOptions: { description: 'Cursor of the first item of the page.' },
+    endCursorFieldOptions: { description: 'Cursor of the last item of the page: pass it as `after` for the next page.' },
+    // The connection field's own multiplier is `first`: its edges must not multiply again.
+    edgesFieldOptions: { description: 'The items of the page, with their cursors.', complexity: { field: 1, multiplier: 1 } },
+    pageInfoFieldOptions: { description: 'Paging information.' },
+    cursorFieldOptions: { description: 'Opaque position of this item: pass it as `after` to continue after it.' },
+    nodeFieldOptions: { description: 'The item.' },
+  },
+  complexity: {
+    defaultComplexity: 1,
+    defaultListMultiplier: 10,
+    limit: DEFAULT_COMPLEXITY_LIMIT,
+  },
+});
+
+// The root types are empty here: each domain file adds its own fields.
+builder.queryType({ description: 'Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations.' });
+builder.mutationType({ description: 'The few writes the gateway offers; each is budgeted like a read.' });
+builder.subscriptionType({ description: "Live cohort membership, fed by Mixpanel's cohort-sync webhooks." });

@@ -1,0 +1,142 @@
+/**
+ * Events: the raw export stream as a connection, and each profile's recent
+ * activity from /stream/query. `Event` is an interface so that typed event
+ * types (one per Lexicon event) can implement it beside `GenericEvent`.
+ */
+import type { Context } from '../context.js';
+import { InvalidArgumentError } from '../errors.js';
+import { builder } from './builder.js';
+import { EventDefinition, PropertyValue, propertyValues } from './lexicon.js';
+import { EXPORT_BLOCK, EXPORT_MAX_LIMIT, exportEvents, loadActivity, type EventShape } from './loaders.js';
+import { Profile, connectionOf } from './profiles.js';
+import { checkDateRange, checkExpression, checkFirst, checkNames, decodeCursor, encodeCursor } from './validation.js';
+
+const MAX_EVENTS_PER_PAGE = 1_000;
+const DEFAULT_EVENTS_PER_PAGE = 100;
+/** Longest `events` range; reading stops at the page's last event, so a long range costs no more. */
+const MAX_EXPORT_DAYS = 366;
+/** Longest `activity` range. Mixpanel's stream also refuses dates more than 365 days back (DIGEST.md §4). */
+const MAX_ACTIVITY_DAYS = 90;
+const MAX_ACTIVITY_DAYS_BACK = 365;
+/** /stream/query takes the distinct ids in the URL: batches stay well under URL length limits. */
+const ACTIVITY_BATCH = 200;
+const MAX_EVENT_NAMES = 100;
+
+export const Event = builder.interfaceRef<EventShape>('Event').implement({
+  description: 'Something a user did, as Mixpanel recorded it.',
+  resolveType: () => 'GenericEvent',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'The event name, e.g. `Sign Up`.' }),
+    time: t.field({ type: 'DateTime', description: 'When it happened.', resolve: (e) => new Date(e.time) }),
+    distinctId: t.exposeID('distinctId', { nullable: true, description: 'Distinct id of the user who did it.' }),
+    insertId: t.exposeString('insertId', { nullable: true, description: 'The `$insert_id` Mixpanel deduplicates on.' }),
+    properties: t.field({ type: 'JSON', description: 'Every property, as Mixpanel stores them.', resolve: (e) => e.properties }),
+    property: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'One property by name (null when absent).',
+      args: { name: t.arg.string({ required: true, description: 'Property name, e.g. `$browser`.' }) },
+      resolve: (e, args) => e.properties[args.name] ?? null,
+    }),
+    propertyValues: t.field({
+      type: [PropertyValue],
+      complexity: 2,
+      description: 'Every property with its Lexicon definition.',
+      resolve: (e) => propertyValues(e.properties, e.name),
+    }),
+    profile: t.field({
+      type: Profile,
+      nullable: true,
+      complexity: 2,
+      description: 'The profile of the user who did it (batched: one engage call for all events of the operation).',
+      resolve: (e) => e.distinctId,
+    }),
+    definition: t.field({
+      type: EventDefinition,
+      nullable: true,
+      complexity: 1,
+      description: 'Its Lexicon definition, or null when Lexicon does not document the event.',
+      resolve: (e) => e.name,
+    }),
+  }),
+});
+
+builder.objectRef<EventShape>('GenericEvent').implement({
+  description: 'An event of any name, with its properties as JSON.',
+  interfaces: [Event],
+});
+
+interface EventPosition {
+  /** 0-based offset of the event in the export stream. */
+  readonly o: number;
+}
+const isEventPosition = (value: Record<string, unknown>): value is Record<string, unknown> & EventPosition =>
+  Number.isInteger(value['o']) && (value['o'] as number) >= 0;
+
+const EventConnection = builder.connectionObject(
+  { type: Event, name: 'EventConnection', description: 'A page of exported events, oldest first.' },
+  { name: 'EventEdge', description: 'An event and its cursor.' },
+);
+
+builder.queryField('events', (t) =>
+  t.field({
+    type: EventConnection,
+    nullable: true,
+    complexity: (args) => ({ field: 20, multiplier: Math.min(args.first ?? DEFAULT_EVENTS_PER_PAGE, MAX_EVENTS_PER_PAGE) }),
+    description: `Raw events from Mixpanel's export, oldest first, a page at a time (at most ${MAX_EVENTS_PER_PAGE} per page, ${EXPORT_MAX_LIMIT} in all).`,
+    args: {
+      from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive (UTC).' }),
+      to: t.arg({ type: 'Date', required: true, description: 'Last day, inclusive; not later than today.' }),
+      names: t.arg.stringList({ description: 'Only these event names.' }),
+      where: t.arg.string({ description: 'Filter expression on event properties (Mixpanel segmentation-expression syntax).' }),
+      first: t.arg.int({ description: `Events per page, 1..${MAX_EVENTS_PER_PAGE} (default ${DEFAULT_EVENTS_PER_PAGE}).` }),
+      after: t.arg.string({ description: 'The `endCursor` of the previous page.' }),
+    },
+    errors: { directResult: true },
+    resolve: async (_root, args, ctx) => {
+      const range = checkDateRange({ from: args.from, to: args.to }, { maxDays: MAX_EXPORT_DAYS });
+      const names = checkNames(args.names, 'names', MAX_EVENT_NAMES);
+      const where = checkExpression(args.where, 'where');
+      const first = checkFirst(args.first, { default: DEFAULT_EVENTS_PER_PAGE, max: MAX_EVENTS_PER_PAGE });
+      const from = decodeCursor('events', args.after, isEventPosition);
+      const offset = from ? from.o + 1 : 0;
+      const needed = offset + first + 1;
+      if (needed > EXPORT_MAX_LIMIT + 1) {
+        throw new InvalidArgumentError(`Mixpanel exports at most ${EXPORT_MAX_LIMIT} events per query; narrow the date range or filter`, 'after');
+      }
+      const limit = Math.min(EXPORT_MAX_LIMIT, Math.ceil(needed / EXPORT_BLOCK) * EXPORT_BLOCK);
+      const events = await exportEvents(ctx, {
+        fromDate: range.from,
+        toDate: range.to,
+        ...(names === undefined ? {} : { events: names }),
+        ...(where === undefined ? {} : { where }),
+        timeInMs: true,
+        limit,
+      });
+      const page = events.slice(offset, offset + first + 1).map((event, i) => ({ event, offset: offset + i }));
+      const connection = connectionOf(page, first, (item) => encodeCursor('events', { o: item.offset }), offset > 0);
+      return { edges: connection.edges.map((edge) => ({ cursor: edge.cursor, node: edge.node.event })), pageInfo: connection.pageInfo };
+    },
+  }),
+);
+
+builder.objectField(Profile, 'activity', (t) =>
+  t.loadableList({
+    type: Event,
+    nullable: true,
+    byPath: true,
+    complexity: 5,
+    loaderOptions: { maxBatchSize: ACTIVITY_BATCH },
+    description: `The user's events between two days, oldest first (at most ${MAX_ACTIVITY_DAYS} days, within the last ${MAX_ACTIVITY_DAYS_BACK}). One /stream/query call serves every profile of the list.`,
+    args: {
+      from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive (UTC).' }),
+      to: t.arg({ type: 'Date', required: true, description: 'Last day, inclusive; not later than today.' }),
+    },
+    errors: { dataField: { description: 'The events, oldest first.' } },
+    load: (distinctIds: string[], ctx: Context, args) => loadActivity(ctx, distinctIds, args.from, args.to),
+    resolve: (profile, args) => {
+      checkDateRange({ from: args.from, to: args.to }, { maxDays: MAX_ACTIVITY_DAYS, maxDaysBack: MAX_ACTIVITY_DAYS_BACK });
+      return profile.distinctId;
+    },
+  }),
+);

@@ -1,0 +1,142 @@
+/**
+ * Argument checks that run before any upstream call: a request Mixpanel
+ * would refuse should cost no budget. Every failure is an
+ * InvalidArgumentError naming the argument.
+ */
+import { InvalidArgumentError } from '../errors.js';
+
+const DAY_MS = 86_400_000;
+const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** The day as `yyyy-mm-dd` when it is a real calendar day, else undefined. */
+export function parseDay(value: string): string | undefined {
+  const match = DAY_PATTERN.exec(value);
+  if (!match) return undefined;
+  const [, year, month, day] = match.map(Number) as [number, number, number, number];
+  const time = Date.UTC(year, month - 1, day);
+  return new Date(time).toISOString().slice(0, 10) === value ? value : undefined;
+}
+
+/** Epoch ms of 00:00 UTC of a `yyyy-mm-dd` day. */
+export function dayStart(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`);
+}
+
+/** Today in UTC as `yyyy-mm-dd`. */
+export function today(now: number = Date.now()): string {
+  return new Date(now).toISOString().slice(0, 10);
+}
+
+/** `day` shifted by `days`, as `yyyy-mm-dd`. */
+export function addDays(day: string, days: number): string {
+  return new Date(dayStart(day) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+export interface DateRange {
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface DateRangeRules {
+  /** Longest allowed range, in days, both ends included. */
+  readonly maxDays: number;
+  /** How far back `from` may reach, in days before today (Mixpanel's stream refuses more than 365). */
+  readonly maxDaysBack?: number;
+  readonly now?: number;
+}
+
+/**
+ * Checks an inclusive `from`..`to` range. Mixpanel refuses a `to_date` later
+ * than today in the project's timezone (DIGEST.md §4; this gateway assumes UTC).
+ */
+export function checkDateRange(range: DateRange, rules: DateRangeRules): DateRange {
+  const { from, to } = range;
+  const now = rules.now ?? Date.now();
+  if (from > to) throw new InvalidArgumentError(`from (${from}) must not be after to (${to})`, 'from');
+  const latest = today(now);
+  if (to > latest) throw new InvalidArgumentError(`to (${to}) must not be later than today (${latest}, UTC)`, 'to');
+  const days = (dayStart(to) - dayStart(from)) / DAY_MS + 1;
+  if (days > rules.maxDays) {
+    throw new InvalidArgumentError(`The range ${from}..${to} spans ${days} days; at most ${rules.maxDays} are allowed`, 'from');
+  }
+  if (rules.maxDaysBack !== undefined && from < addDays(latest, -rules.maxDaysBack)) {
+    throw new InvalidArgumentError(`from (${from}) must be within the last ${rules.maxDaysBack} days`, 'from');
+  }
+  return range;
+}
+
+/** `first` of a connection: defaults when absent, 1..max otherwise. */
+export function checkFirst(first: number | null | undefined, defaults: { readonly default: number; readonly max: number }): number {
+  if (first === null || first === undefined) return defaults.default;
+  if (!Number.isInteger(first) || first < 1 || first > defaults.max) {
+    throw new InvalidArgumentError(`first must be between 1 and ${defaults.max}, got ${first}`, 'first');
+  }
+  return first;
+}
+
+/** An optional `limit`: 1..max when present. */
+export function checkLimit(limit: number | null | undefined, max: number, argument = 'limit'): number | undefined {
+  if (limit === null || limit === undefined) return undefined;
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+    throw new InvalidArgumentError(`${argument} must be between 1 and ${max}, got ${limit}`, argument);
+  }
+  return limit;
+}
+
+/** A name that must contain something other than whitespace. */
+export function checkName(value: string, argument: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError(`${argument} must not be empty`, argument);
+  return value;
+}
+
+/** An optional list of names: when given, non-empty and without empty names; duplicates dropped. */
+export function checkNames(values: readonly string[] | null | undefined, argument: string, max: number): string[] | undefined {
+  if (values === null || values === undefined) return undefined;
+  if (values.length === 0) throw new InvalidArgumentError(`${argument} must not be an empty list; leave it out to mean all`, argument);
+  for (const value of values) checkName(value, argument);
+  const unique = [...new Set(values)];
+  if (unique.length > max) throw new InvalidArgumentError(`${argument} takes at most ${max} names, got ${unique.length}`, argument);
+  return unique;
+}
+
+/** Mixpanel ids of cohorts, funnels, bookmarks and annotations are positive integers. */
+export function checkNumericId(value: string | number, argument: string): number {
+  const id = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidArgumentError(`${argument} must be a positive integer id, got ${JSON.stringify(value)}`, argument);
+  return id;
+}
+
+/** An optional expression (`where`, `on`): trimmed, and absent when blank. */
+export function checkExpression(value: string | null | undefined, argument: string, maxLength = 4_000): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (trimmed === '') throw new InvalidArgumentError(`${argument} must not be blank; leave it out instead`, argument);
+  if (trimmed.length > maxLength) throw new InvalidArgumentError(`${argument} must be at most ${maxLength} characters`, argument);
+  return trimmed;
+}
+
+/**
+ * Opaque cursors: base64url JSON tagged with the connection they belong
+ * to, so a cursor from one connection is refused by another.
+ */
+export function encodeCursor(tag: string, position: object): string {
+  return Buffer.from(JSON.stringify({ t: tag, ...position }), 'utf8').toString('base64url');
+}
+
+export function decodeCursor<T>(
+  tag: string,
+  cursor: string | null | undefined,
+  isPosition: (value: Record<string, unknown>) => value is Record<string, unknown> & T,
+): T | undefined {
+  if (cursor === null || cursor === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'object' || value === null || (value as { t?: unknown }).t !== tag || !isPosition(value as Record<string, unknown>)) {
+    throw new InvalidArgumentError('after is not a cursor of this connection (cursors are opaque: pass back an endCursor unchanged)', 'after');
+  }
+  return value as T;
+}
