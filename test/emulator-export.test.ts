@@ -1,22 +1,13 @@
 import { request as httpRequest } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEmulator, DEMO_PROJECT, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
+import { describe, expect, it } from 'vitest';
+import { AUTH, PID, startEmulator } from './helpers/emulator.js';
+import { type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
 
-const NOW = Date.UTC(2025, 4, 15, 12, 0, 0);
-const PID = DEMO_PROJECT.projectId;
-const AUTH = `Basic ${Buffer.from(`${DEMO_PROJECT.username}:${DEMO_PROJECT.secret}`).toString('base64')}`;
 
-const running: Emulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((e) => e.close()));
-});
-async function start(options: EmulatorOptions = {}): Promise<Emulator> {
-  // Export's 3/second would otherwise throttle a test that makes several calls.
-  const emulator = await createEmulator({ size: 'small', now: NOW, limits: { export: { perSecond: 1_000, perHour: 1_000 } }, ...options });
-  running.push(emulator);
-  return emulator;
-}
+// Export's 3/second would otherwise throttle a test that makes several calls.
+const start = (options: EmulatorOptions = {}): Promise<Emulator> =>
+  startEmulator({ limits: { export: { perSecond: 1_000, perHour: 1_000 } }, ...options });
 
 function exportUrl(emulator: Emulator, params: Record<string, string> = {}): string {
   const query = new URLSearchParams({ project_id: PID, from_date: '2025-05-10', to_date: '2025-05-15', ...params });

@@ -1,20 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEmulator, createManualClock, DEMO_PROJECT, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
+import { describe, expect, it } from 'vitest';
+import { AUTH, NOW, PID, startEmulator } from './helpers/emulator.js';
+import { createManualClock, DEMO_PROJECT, type Emulator } from '../src/emulator/server.js';
 
-const NOW = Date.UTC(2025, 4, 15, 12, 0, 0);
-const PID = DEMO_PROJECT.projectId;
-const AUTH = `Basic ${Buffer.from(`${DEMO_PROJECT.username}:${DEMO_PROJECT.secret}`).toString('base64')}`;
 const MINUTE = 60_000;
 
-const running: Emulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((e) => e.close()));
-});
-async function start(options: EmulatorOptions = {}): Promise<Emulator> {
-  const emulator = await createEmulator({ size: 'small', now: NOW, ...options });
-  running.push(emulator);
-  return emulator;
-}
+const start = startEmulator;
 
 function get(emulator: Emulator, path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${emulator.url}${path}`, { ...init, headers: { authorization: AUTH, ...init.headers } });

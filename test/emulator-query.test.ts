@@ -1,23 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { AUTH, NOW, PID, basicAuth, startEmulator } from './helpers/emulator.js';
 import { cohortMembers } from '../src/emulator/cohorts.js';
-import { createEmulator, createManualClock, DEMO_PROJECT, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
+import { createManualClock, DEMO_PROJECT, type Emulator } from '../src/emulator/server.js';
 
-const NOW = Date.UTC(2025, 4, 15, 12, 0, 0);
 const TODAY = '2025-05-15';
 const WEEK_AGO = '2025-05-08';
-const basic = (user: string, secret: string): string => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
-const AUTH = basic(DEMO_PROJECT.username, DEMO_PROJECT.secret);
-const PID = DEMO_PROJECT.projectId;
+const basic = basicAuth;
 
-const running: Emulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((e) => e.close()));
-});
-async function start(options: EmulatorOptions = {}): Promise<Emulator> {
-  const emulator = await createEmulator({ size: 'small', now: NOW, ...options });
-  running.push(emulator);
-  return emulator;
-}
+const start = startEmulator;
 
 async function query(emulator: Emulator, path: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
   const response = await fetch(`${emulator.url}${path}`, { ...init, headers: { authorization: AUTH, ...init.headers } });

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { createEmulator, DEMO_PROJECT, type EmulatorOptions } from './server.js';
 
 const USAGE = `Usage: node dist/emulator/main.js [options]
-  --port N          port to listen on (default 0: any free port)
+  --port N          port to listen on (default 4100; 0 = any free port)
   --host H          interface to listen on (default 127.0.0.1)
   --seed S          seed of the generated data (default 1)
   --size demo|small data size (default demo)
@@ -15,6 +15,9 @@ const USAGE = `Usage: node dist/emulator/main.js [options]
   --help            show this message`;
 
 class UsageError extends Error {}
+
+/** A fixed default, so a standalone emulator has a URL people can put in MIXPANEL_BASE_URL. */
+const DEFAULT_PORT = 4100;
 
 function numberFlag(value: string | undefined, name: string, check: (n: number) => boolean): number | undefined {
   if (value === undefined) return undefined;
@@ -46,7 +49,7 @@ function parseOptions(argv: string[]): EmulatorOptions | 'help' {
   const size = values.size ?? 'demo';
   if (size !== 'demo' && size !== 'small') throw new UsageError(`invalid --size: ${size} (expected demo or small)`);
   return {
-    port: numberFlag(values.port, 'port', (n) => Number.isInteger(n) && n >= 0 && n <= 65_535),
+    port: numberFlag(values.port, 'port', (n) => Number.isInteger(n) && n >= 0 && n <= 65_535) ?? DEFAULT_PORT,
     host: values.host,
     seed: numberFlag(values.seed, 'seed', Number.isInteger),
     size,

@@ -13,6 +13,8 @@ import type {
   SegmentationParams,
   SegmentationUnit,
   SeriesResponse,
+  FunnelResponse,
+  FunnelStep as MixpanelFunnelStep,
   AddictionParams,
 } from '../mixpanel/types.js';
 import { builder } from './builder.js';
@@ -232,22 +234,10 @@ function numericParams(args: Parameters<typeof segmentationParams>[0] & { on: st
 
 // ---------- funnels, retention, insights shapes ----------
 
-interface FunnelStepShape {
-  readonly count: number;
-  readonly avg_time: number | null;
-  readonly avg_time_from_start: number | null;
-  readonly step_conv_ratio: number;
-  readonly overall_conv_ratio: number;
-  readonly goal: string;
-  readonly event: string;
-}
-interface FunnelDayShape {
-  readonly date: string;
-  readonly steps: readonly FunnelStepShape[];
-  readonly analysis: { readonly completion: number; readonly starting_amount: number; readonly steps: number; readonly worst: number };
-}
+/** One day of Mixpanel's funnel answer, with its date key moved inside. */
+type FunnelDayShape = FunnelResponse['data'][string] & { readonly date: string };
 
-const FunnelStep = builder.objectRef<FunnelStepShape>('FunnelStep').implement({
+const FunnelStep = builder.objectRef<MixpanelFunnelStep>('FunnelStep').implement({
   description: 'One step of a funnel on one day.',
   fields: (t) => ({
     event: t.exposeString('event', { description: 'The event of the step.' }),
