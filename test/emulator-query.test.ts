@@ -92,6 +92,15 @@ describe('engage', () => {
     expect(members.body.total).toBe(cohort.count);
     expect(cohortMembers(data, cohort.id)).toHaveLength(cohort.count);
 
+    // distinct_ids narrows a cohort filter: only the listed profiles that are members come back.
+    const member = members.body.results[0].$distinct_id as string;
+    const outsider = [...data.profiles.keys()].find((id) => !cohortMembers(data, cohort.id).some((p) => p.distinctId === id))!;
+    const narrowed = await engage(emulator, {
+      filter_by_cohort: JSON.stringify({ id: cohort.id }),
+      distinct_ids: JSON.stringify([member, outsider]),
+    });
+    expect(narrowed.body.results.map((r: { $distinct_id: string }) => r.$distinct_id)).toEqual([member]);
+
     const groups = await engage(emulator, { data_group_id: 'company' });
     expect(groups.body.total).toBe(20);
     expect(groups.body.results[0].$properties).toHaveProperty('industry');

@@ -6,6 +6,7 @@
  * connected, or while Redis is down, is lost. The membership store, not the
  * event stream, is the source of truth (subscribers can re-read it).
  */
+import { setMaxListeners } from 'node:events';
 import type { Redis } from 'ioredis';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from 'graphql-yoga';
@@ -29,10 +30,20 @@ export interface GatewayPubSubOptions {
 type EventTarget = NonNullable<NonNullable<Parameters<typeof createPubSub<GatewayTopics>>[0]>['eventTarget']>;
 
 export function createGatewayPubSub(options: GatewayPubSubOptions = {}): GatewayPubSub {
-  if (!options.redis) return createPubSub<GatewayTopics>();
+  if (!options.redis) return createPubSub<GatewayTopics>({ eventTarget: createInProcessEventTarget() });
   return createPubSub<GatewayTopics>({
     eventTarget: createPrefixedRedisEventTarget(options.redis, options.channelPrefix ?? 'mpgw:pubsub:', options.onError ?? reportPublishError),
   });
+}
+
+/**
+ * Every subscriber of a project listens on one topic, so a thousand
+ * subscribers are a thousand listeners: lift Node's leak warning (10).
+ */
+function createInProcessEventTarget(): EventTarget {
+  const target = new globalThis.EventTarget();
+  setMaxListeners(0, target);
+  return target as unknown as EventTarget;
 }
 
 /**

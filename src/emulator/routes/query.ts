@@ -621,20 +621,24 @@ function selectProfiles(params: Params, data: EmulatorProjectData): { ids: strin
   const single = optional(params, 'distinct_id');
   const where = compileParam(optional(params, 'where'));
   const cohortParam = optional(params, 'filter_by_cohort');
+  // Every selector given narrows the result: the spec lists them side by side
+  // and says nothing of precedence, so they combine as a conjunction.
   let candidates: EmulatorProfile[];
-  if (cohortParam !== undefined) {
-    const cohortId = parseCohortFilter(cohortParam);
-    if (!findCohort(data, cohortId)) throw new EmulatorHttpError(400, `cohort ${cohortId} was not found`);
-    // Members are defined by profile rules, so include_all_users=true adds no profile-less ids here.
-    boolean(params, 'include_all_users', true);
-    candidates = groupKey ? [] : cohortMembers(data, cohortId);
-  } else if (distinctIds !== undefined || single !== undefined) {
+  if (distinctIds !== undefined || single !== undefined) {
     candidates = (distinctIds ?? [single as string]).flatMap((id) => {
       const profile = source.get(id);
       return profile ? [profile] : [];
     });
   } else {
     candidates = [...source.values()];
+  }
+  if (cohortParam !== undefined) {
+    const cohortId = parseCohortFilter(cohortParam);
+    if (!findCohort(data, cohortId)) throw new EmulatorHttpError(400, `cohort ${cohortId} was not found`);
+    // Members are defined by profile rules, so include_all_users=true adds no profile-less ids here.
+    boolean(params, 'include_all_users', true);
+    const members = new Set(groupKey ? [] : cohortMembers(data, cohortId).map((p) => p.distinctId));
+    candidates = candidates.filter((p) => members.has(p.distinctId));
   }
   const ids = candidates
     .filter((p) => !where || where({ properties: p.properties, user: p.properties }) === true)

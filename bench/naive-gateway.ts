@@ -1,0 +1,148 @@
+/**
+ * The baseline of bench/dashboard.ts: a GraphQL server answering the same
+ * dashboard documents (the same type and field names, as far as the
+ * dashboard selects them) the way a first implementation would: every
+ * resolver makes its own REST call through the real Mixpanel client, with no
+ * cache, no budget, no loaders and no retry.
+ *
+ * What each field costs:
+ * - `profiles(first)`: one engage call.
+ * - `Profile.cohorts`: one cohorts/list call, then one engage
+ *   `filter_by_cohort` + `distinct_id` call per cohort (in parallel), per profile.
+ * - `lexicon.events`: one Lexicon list call; `EventDefinition.description`:
+ *   one Lexicon get call per event.
+ * - `cohorts`: one cohorts/list call. `segmentation`: one segmentation call.
+ * A failed call fails its field: the error goes to `errors` with the client
+ * error's `code` in `extensions.code` (e.g. MIXPANEL_RATE_LIMITED).
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GraphQLError } from 'graphql';
+import { createSchema, createYoga } from 'graphql-yoga';
+import { createMixpanelClient } from '../src/mixpanel/client.js';
+import { MixpanelError } from '../src/mixpanel/errors.js';
+import type { BaseUrls, EngageProfile, MixpanelClient } from '../src/mixpanel/types.js';
+import { Secret } from '../src/secret.js';
+
+export interface NaiveGatewayOptions {
+  readonly baseUrls: BaseUrls;
+  readonly projectId: string;
+  readonly serviceAccount: { readonly username: string; readonly secret: string };
+}
+
+export interface NaiveGateway {
+  readonly graphqlUrl: string;
+  close(): Promise<void>;
+}
+
+const typeDefs = /* GraphQL */ `
+  scalar Date
+  interface Error { code: String! message: String! }
+  type RateLimitedError implements Error { code: String! message: String! }
+  type Cohort { id: ID! name: String! description: String count: Int }
+  type ProfileCohortsSuccess { data: [Cohort!]! }
+  union ProfileCohortsResult = ProfileCohortsSuccess | RateLimitedError
+  type Profile { distinctId: ID! email: String name: String cohorts: ProfileCohortsResult }
+  type ProfileEdge { cursor: String! node: Profile! }
+  type ProfileConnection { edges: [ProfileEdge!]! totalCount: Int }
+  union QueryProfilesResult = ProfileConnection | RateLimitedError
+  type EventDefinition { name: String! description: String }
+  type LexiconEventsSuccess { data: [EventDefinition!]! }
+  union LexiconEventsResult = LexiconEventsSuccess | RateLimitedError
+  type Lexicon { events: LexiconEventsResult }
+  type QueryCohortsSuccess { data: [Cohort!]! }
+  union QueryCohortsResult = QueryCohortsSuccess | RateLimitedError
+  type Point { date: String! value: Float! }
+  type Segment { name: String! total: Float! points: [Point!]! }
+  type SegmentationResult { series: [String!]! segments: [Segment!]! }
+  union QuerySegmentationResult = SegmentationResult | RateLimitedError
+  type Query {
+    profiles(first: Int): QueryProfilesResult
+    cohorts: QueryCohortsResult
+    lexicon: Lexicon!
+    segmentation(event: String!, from: Date!, to: Date!): QuerySegmentationResult
+  }
+`;
+
+/** Runs one REST call; a client error becomes a GraphQL error carrying its code. */
+async function rest<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof MixpanelError) throw new GraphQLError(error.message, { extensions: { code: error.code } });
+    throw error;
+  }
+}
+
+function createResolvers(client: MixpanelClient) {
+  const property = (profile: EngageProfile, name: string) => {
+    const value = profile.$properties[name];
+    return typeof value === 'string' ? value : null;
+  };
+  return {
+    Query: {
+      profiles: async (_: unknown, args: { first?: number | null }) => {
+        const page = await rest(() => client.engage({ pageSize: args.first ?? 50 }));
+        return { __typename: 'ProfileConnection', totalCount: page.total ?? null, edges: page.results.map((node) => ({ cursor: node.$distinct_id, node })) };
+      },
+      cohorts: async () => ({ __typename: 'QueryCohortsSuccess', data: await rest(() => client.cohortsList()) }),
+      lexicon: () => ({}),
+      segmentation: async (_: unknown, args: { event: string; from: string; to: string }) => {
+        const response = await rest(() => client.segmentation({ event: args.event, fromDate: args.from, toDate: args.to, unit: 'day' }));
+        const { series, values } = response.data;
+        const segments = Object.entries(values).map(([name, byDate]) => {
+          const points = series.map((date) => ({ date, value: byDate[date] ?? 0 }));
+          return { name, points, total: points.reduce((sum, point) => sum + point.value, 0) };
+        });
+        return { __typename: 'SegmentationResult', series, segments };
+      },
+    },
+    Profile: {
+      distinctId: (profile: EngageProfile) => profile.$distinct_id,
+      email: (profile: EngageProfile) => property(profile, '$email'),
+      name: (profile: EngageProfile) => property(profile, '$name'),
+      cohorts: async (profile: EngageProfile) => {
+        const cohorts = await rest(() => client.cohortsList());
+        const pages = await Promise.all(
+          cohorts.map((cohort) => rest(() => client.engage({ filterByCohort: cohort.id, distinctId: profile.$distinct_id }))),
+        );
+        return { __typename: 'ProfileCohortsSuccess', data: cohorts.filter((_, k) => (pages[k]?.results.length ?? 0) > 0) };
+      },
+    },
+    Lexicon: {
+      events: async () => ({ __typename: 'LexiconEventsSuccess', data: await rest(() => client.lexiconList('event')) }),
+    },
+    EventDefinition: {
+      description: async (entry: { name: string }) => (await rest(() => client.lexiconGet('event', entry.name))).description ?? null,
+    },
+  };
+}
+
+export async function startNaiveGateway(options: NaiveGatewayOptions): Promise<NaiveGateway> {
+  const client = createMixpanelClient({
+    projectId: options.projectId,
+    serviceAccount: { username: options.serviceAccount.username, secret: new Secret(options.serviceAccount.secret) },
+    baseUrls: options.baseUrls,
+    integrationId: 'naive-baseline',
+  });
+  const yoga = createYoga({
+    schema: createSchema({ typeDefs, resolvers: createResolvers(client) }),
+    maskedErrors: false,
+    logging: false,
+    landingPage: false,
+    graphiql: false,
+  });
+  const server: Server = createServer(yoga);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    graphqlUrl: `http://127.0.0.1:${port}${yoga.graphqlEndpoint}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Child process of bench/webhooks.ts: runs one gateway (with the membership
+ * backend named on the command line) so its memory can be sampled apart from
+ * the process that sends the webhooks and holds the subscribers.
+ *
+ * argv: <memory|sqlite|redis> [sqlite path | redis key prefix]
+ * Messages (IPC): parent -> 'start' | 'stop' | 'close'; child -> WorkerMessage.
+ */
+import { Redis } from 'ioredis';
+import { createEmulator } from '../src/emulator/server.js';
+import { createMembershipStore } from '../src/membership/create-store.js';
+import type { StoreKind } from '../src/config-types.js';
+import { startBenchGateway } from './lib/gateway.js';
+import { startMemorySampler, type MemoryPeak } from './lib/stats.js';
+
+export type ParentMessage = { readonly type: 'start' } | { readonly type: 'stop'; readonly cohortId: string } | { readonly type: 'close' };
+
+export type WorkerMessage =
+  | { readonly type: 'ready'; readonly gatewayUrl: string; readonly webhookUrl: string; readonly graphqlUrl: string; readonly projectId: string }
+  | { readonly type: 'started' }
+  | {
+      readonly type: 'stopped';
+      readonly peak: MemoryPeak;
+      /** Members the store holds for the cohort afterwards (checks the sync landed). */
+      readonly memberCount: number | undefined;
+      /** Calls the gateway sent to the emulator since start (should be 0: webhooks and subscriptions need no REST call). */
+      readonly upstreamCalls: number;
+    }
+  | { readonly type: 'closed' }
+  | { readonly type: 'failed'; readonly message: string };
+
+const WEBHOOK_PATH = '/webhooks/mixpanel/cohorts';
+
+const send = (message: WorkerMessage) => process.send?.(message);
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  const stream = redis.scanStream({ match: `${prefix}*`, count: 1000 });
+  for await (const keys of stream as AsyncIterable<string[]>) if (keys.length > 0) await redis.del(...keys);
+}
+
+async function main(): Promise<void> {
+  const kind = process.argv[2] as StoreKind;
+  const location = process.argv[3];
+  const redis = kind === 'redis' ? new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 3 }) : undefined;
+  const store = await createMembershipStore(kind, { sqlitePath: location, redis, redisKeyPrefix: location });
+  // Only for the gateway's configuration and to count upstream calls: webhooks never call Mixpanel.
+  const emulator = await createEmulator({ size: 'small' });
+  const gateway = await startBenchGateway({ emulatorUrl: emulator.url, membership: store, env: { WEBHOOK_PATH } });
+  const projectId = gateway.projects.get('default')?.config.projectId ?? '';
+
+  let sampler: ReturnType<typeof startMemorySampler> | undefined;
+  process.on('message', (message: ParentMessage) => {
+    void (async () => {
+      switch (message.type) {
+        case 'start':
+          (globalThis as { gc?: () => void }).gc?.();
+          emulator.resetCalls();
+          sampler = startMemorySampler();
+          send({ type: 'started' });
+          return;
+        case 'stop': {
+          const peak = sampler?.stop() ?? { rssDeltaMiB: 0, heapDeltaMiB: 0, rssPeakMiB: 0 };
+          const state = await store.syncState(projectId, message.cohortId);
+          send({ type: 'stopped', peak, memberCount: state?.memberCount, upstreamCalls: emulator.calls('/') });
+          return;
+        }
+        case 'close':
+          await gateway.close();
+          await store.close();
+          await emulator.close();
+          if (redis && location) {
+            await deleteKeys(redis, location);
+            await redis.quit();
+          }
+          send({ type: 'closed' });
+          process.disconnect();
+          return;
+      }
+    })().catch((error: unknown) => send({ type: 'failed', message: error instanceof Error ? error.message : String(error) }));
+  });
+  send({ type: 'ready', gatewayUrl: gateway.url, webhookUrl: `${gateway.url}${WEBHOOK_PATH}`, graphqlUrl: gateway.graphqlUrl, projectId });
+}
+
+main().catch((error: unknown) => {
+  send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+  process.exitCode = 1;
+  process.disconnect?.();
+});
