@@ -1,27 +1,44 @@
 /**
  * Typed documents for frontends: the client preset over the example
- * operations, against the printed schema (`npm run schema` first).
+ * operations.
+ * - examples/generated/: the generic schema (`/graphql`), printed by
+ *   `npm run schema`.
+ * - examples/project-generated/: a project's Lexicon-typed schema
+ *   (`/projects/<key>/graphql`), printed by
+ *   `npm run schema -- --project <key> --file schema/projects/<name>.graphql`
+ *   (here the demo project). Print it again after a Lexicon change, then
+ *   run `npm run codegen`: typed names never change, so only additions and
+ *   removals show up in the diff.
  */
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
+/** Options of the client preset, shared by both outputs. */
+export const clientPresetConfig = {
+  useTypeImports: true,
+  enumsAsTypes: true,
+  scalars: {
+    Date: 'string',
+    DateTime: 'string',
+    JSON: 'unknown',
+  },
+};
+
 const config: CodegenConfig = {
-  schema: 'schema/schema.graphql',
-  documents: ['examples/operations/*.graphql'],
   ignoreNoDocuments: false,
   // NodeNext: relative imports in the output need their .js extension.
   emitLegacyCommonJSImports: false,
   generates: {
     'examples/generated/': {
+      schema: 'schema/schema.graphql',
+      documents: ['examples/operations/*.graphql'],
       preset: 'client',
-      config: {
-        useTypeImports: true,
-        enumsAsTypes: true,
-        scalars: {
-          Date: 'string',
-          DateTime: 'string',
-          JSON: 'unknown',
-        },
-      },
+      config: clientPresetConfig,
+    },
+    'examples/project-generated/': {
+      schema: 'schema/projects/demo.graphql',
+      documents: ['examples/project-operations/*.graphql'],
+      preset: 'client',
+      config: clientPresetConfig,
     },
   },
 };

@@ -76,6 +76,8 @@ export interface Config {
   readonly store: { readonly kind: StoreKind; readonly sqlitePath: string };
   readonly webhook: WebhookConfig;
   readonly cache: CacheConfig;
+  /** How often each project's typed schema re-reads Lexicon (through the cache); an edit through the gateway refreshes at once. */
+  readonly lexiconRefreshMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** GraphiQL and the landing page; on by default. */
   readonly graphiql: boolean;

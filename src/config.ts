@@ -551,6 +551,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     store: readStore(env, redisUrl, problems),
     webhook,
     cache: readCache(env, problems),
+    lexiconRefreshMs: parseInteger('LEXICON_REFRESH_MS', readEnv(env, 'LEXICON_REFRESH_MS'), 10 * MINUTE, { min: SECOND, max: 24 * HOUR }, problems),
     logLevel: parseEnum('LOG_LEVEL', readEnv(env, 'LOG_LEVEL')?.toLowerCase(), LOG_LEVELS, 'info', problems),
     graphiql: parseBoolean('GRAPHIQL', readEnv(env, 'GRAPHIQL'), true, problems),
     maskErrors: nodeEnv !== 'development',

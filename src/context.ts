@@ -11,12 +11,13 @@ export interface Context {
   readonly project: ProjectRuntime;
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal;
-  /** Epoch ms: upstream calls that cannot start before it fail fast with a rate-limited error. */
-  readonly deadline: number;
   /** Upstream calls, cache hits and budget use of this request, reported in `extensions`. */
   readonly stats: RequestStats;
   readonly pubsub: GatewayPubSub;
-  /** What `project.call` needs, bundled from the fields above. */
+  /**
+   * What `project.call` needs: the signal, the stats, and the deadline (epoch
+   * ms) by which an upstream call must start or fail fast as rate limited.
+   */
   readonly upstream: CallContext;
   /**
    * Starts a fresh deadline from now. A subscription keeps its context for

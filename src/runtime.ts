@@ -12,7 +12,7 @@ import type { MembershipStore } from './membership/types.js';
 import { upstreamOutcome, type Metrics } from './metrics.js';
 import { RateLimitedError } from './mixpanel/errors.js';
 import type { MixpanelClient } from './mixpanel/types.js';
-import type { CallContext, ProjectRuntime, UpstreamRequest } from './runtime-types.js';
+import type { CacheKind, CallContext, ProjectRuntime, UpstreamRequest } from './runtime-types.js';
 
 export interface ProjectRuntimeOptions {
   readonly config: ProjectConfig;
@@ -30,6 +30,8 @@ export interface ProjectRuntimeOptions {
   readonly metrics?: Metrics;
   /** Retry, backoff, margin and lease settings of the budget; defaults as documented on BudgetOptions. */
   readonly budget?: Pick<BudgetOptions, 'maxRetries' | 'backoff' | 'safetyMarginMs' | 'leaseMs' | 'pollMs' | 'random'>;
+  /** Called after `invalidate(kind)`, e.g. to rebuild what was derived from the dropped data. Default: nothing. */
+  readonly onInvalidate?: (kind: CacheKind) => void;
 }
 
 export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRuntime {
@@ -101,6 +103,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
 
     invalidate(kind) {
       cache.invalidate(cacheKeyPrefix(config.key, kind));
+      options.onInvalidate?.(kind);
     },
 
     async close() {

@@ -450,6 +450,8 @@ export type JsonType =
 /** The project's data dictionary (Lexicon). Only entities that have a schema appear. */
 export type Lexicon = {
   __typename?: 'Lexicon';
+  /** Compares Lexicon with a sample of recent events: one export call (Export budget) and the cached Lexicon schemas. */
+  drift?: Maybe<LexiconDriftResult>;
   /** One event definition by event name. */
   eventDefinition?: Maybe<LexiconEventDefinitionResult>;
   /** Every documented event, by name. */
@@ -458,6 +460,13 @@ export type Lexicon = {
   profileProperties?: Maybe<LexiconProfilePropertiesResult>;
   /** One user-profile property definition by name. */
   profileProperty?: Maybe<LexiconProfilePropertyResult>;
+};
+
+
+/** The project's data dictionary (Lexicon). Only entities that have a schema appear. */
+export type LexiconDriftArgs = {
+  days?: InputMaybe<Scalars['Int']['input']>;
+  sample?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -471,6 +480,26 @@ export type LexiconEventDefinitionArgs = {
 export type LexiconProfilePropertyArgs = {
   name: Scalars['String']['input'];
 };
+
+/** Where a sample of recent events departs from Lexicon. */
+export type LexiconDrift = {
+  __typename?: 'LexiconDrift';
+  /** First day sampled (UTC). */
+  from: Scalars['Date']['output'];
+  /** How many events were compared (the first ones of the range, up to `sample`). */
+  sampledEvents: Scalars['Int']['output'];
+  /** Last day sampled (UTC). */
+  to: Scalars['Date']['output'];
+  /** Documented properties holding values of another type, most frequent first. */
+  typeMismatches: Array<LexiconTypeMismatch>;
+  /** Events Lexicon does not document, most frequent first. */
+  undocumentedEvents: Array<UndocumentedEvent>;
+  /** Properties of documented events that their schema does not list, most frequent first. */
+  undocumentedProperties: Array<UndocumentedProperty>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type LexiconDriftResult = ForbiddenError | GatewayError | InvalidArgumentError | LexiconDrift | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
 
 /** The value, or a failure the client can act on (every failure implements `Error`). */
 export type LexiconEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
@@ -506,6 +535,23 @@ export type LexiconProfilePropertiesSuccess = {
 
 /** The value, or a failure the client can act on (every failure implements `Error`). */
 export type LexiconProfilePropertyResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** A documented property whose values in the data do not have the documented JSON type. */
+export type LexiconTypeMismatch = {
+  __typename?: 'LexiconTypeMismatch';
+  /** The other types seen in the data (a whole number counts as INTEGER). */
+  actual: Array<JsonType>;
+  /** Whether every such value converts to the documented type without loss (e.g. "42" for an integer), as typed fields do. */
+  convertible: Scalars['Boolean']['output'];
+  /** How many sampled values did not have the documented type. */
+  count: Scalars['Int']['output'];
+  /** The types Lexicon documents. */
+  documented: Array<JsonType>;
+  /** The event name. */
+  event: Scalars['String']['output'];
+  /** The property name. */
+  property: Scalars['String']['output'];
+};
 
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type Mutation = {
@@ -1286,6 +1332,26 @@ export type UnauthorizedError = Error & {
   message: Scalars['String']['output'];
   /** Mixpanel's HTTP status, when a response arrived. */
   upstreamStatus?: Maybe<Scalars['Int']['output']>;
+};
+
+/** An event in the data that Lexicon does not document. */
+export type UndocumentedEvent = {
+  __typename?: 'UndocumentedEvent';
+  /** How many sampled events had it. */
+  count: Scalars['Int']['output'];
+  /** The event name. */
+  name: Scalars['String']['output'];
+};
+
+/** A property a documented event carries in the data but not in its Lexicon schema (Mixpanel's ingestion properties aside). */
+export type UndocumentedProperty = {
+  __typename?: 'UndocumentedProperty';
+  /** How many sampled events carried it. */
+  count: Scalars['Int']['output'];
+  /** The event name. */
+  event: Scalars['String']['output'];
+  /** The property name. */
+  property: Scalars['String']['output'];
 };
 
 /** Changes to an event definition. Fields left out keep their current value. */

@@ -10,6 +10,7 @@ import './scalars.js';
 import './errors.js';
 import './project.js';
 import './lexicon.js';
+import './drift.js';
 import './profiles.js';
 import './events.js';
 import './cohorts.js';

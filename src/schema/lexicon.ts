@@ -12,7 +12,7 @@ import { lexiconEntries, uploadLexiconSchema } from './loaders.js';
 import { checkName } from './validation.js';
 
 /** Mixpanel's name of the user-profile schema (DIGEST.md §3c). */
-const USER_PROFILE_SCHEMA = '$user';
+export const USER_PROFILE_SCHEMA = '$user';
 
 export interface PropertyDefinitionShape {
   readonly name: string;
@@ -47,7 +47,7 @@ export const PropertyDefinition = builder.loadableObjectRef('PropertyDefinition'
   sort: (property) => property.name,
 });
 
-const JsonTypeEnum = builder.enumType('JsonType', {
+export const JsonTypeEnum = builder.enumType('JsonType', {
   description: 'JSON Schema types a Lexicon property may declare.',
   values: {
     ARRAY: { value: 'array', description: 'A list.' },
@@ -115,7 +115,7 @@ EventDefinition.implement({
   }),
 });
 
-const Lexicon = builder.objectRef<Record<string, never>>('Lexicon').implement({
+export const Lexicon = builder.objectRef<Record<string, never>>('Lexicon').implement({
   description: "The project's data dictionary (Lexicon). Only entities that have a schema appear.",
   fields: (t) => ({
     events: t.field({

@@ -28,20 +28,16 @@ export function createContextFactory(options: ContextFactoryOptions) {
   const now = options.now ?? Date.now;
   return (signal: AbortSignal): Context => {
     const stats = newRequestStats();
-    let upstream = { deadline: now() + options.requestDeadlineMs, signal, stats };
+    // Mutated in place: yoga copies the context's properties, so it must be the same object throughout.
+    const upstream = { deadline: now() + options.requestDeadlineMs, signal, stats };
     return {
       project: options.project,
       pubsub: options.pubsub,
       signal,
       stats,
-      get deadline() {
-        return upstream.deadline;
-      },
-      get upstream() {
-        return upstream;
-      },
+      upstream,
       renewDeadline() {
-        upstream = { deadline: now() + options.requestDeadlineMs, signal, stats };
+        upstream.deadline = now() + options.requestDeadlineMs;
       },
     };
   };

@@ -2,13 +2,16 @@
  * createGateway(config) -> { url, yoga, server, close }.
  *
  * One yoga instance per configured project: the default project answers at
- * `config.graphqlPath`, every project at `/projects/{key}/graphql`. HTTP, SSE
+ * `config.graphqlPath` with the generic schema (the one printed in
+ * schema/schema.graphql), every project at `/projects/{key}/graphql` with its
+ * Lexicon-typed schema (src/lexicon-types), swapped without a restart when
+ * its Lexicon changes. HTTP, SSE
  * and graphql-ws share one context path (yoga.getEnveloped), and the webhook
  * receiver, /metrics and /health sit beside them on the same port.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
 import type { Config, ProjectConfig } from '../config-types.js';
@@ -23,13 +26,17 @@ import type { GatewayPubSub } from '../pubsub/types.js';
 import { createMemoryBudgetStore, type BudgetStore } from '../limits/store.js';
 import { createRedisBudgetStore } from '../limits/redis-store.js';
 import { createResponseCache } from '../cache/response-cache.js';
+import { createLexiconTypes, type LexiconTypes } from '../lexicon-types/registry.js';
+import { useTypedSchema } from '../lexicon-types/use-typed-schema.js';
 import { createProjectRuntime } from '../runtime.js';
 import type { ProjectRuntime } from '../runtime-types.js';
 import { schema } from '../schema/index.js';
 import { useCohortWebhooks } from '../webhooks/receiver.js';
 import { createContextFactory } from './context.js';
 import { graphiqlDefaultQuery } from './graphiql.js';
+import { gatewayMaskedErrors } from './mask-error.js';
 import { createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
+import { useAdmissionControl } from './plugins/use-admission-control.js';
 import { useUpstreamExtensions } from './plugins/use-upstream-extensions.js';
 import { attachGraphqlWs } from './websocket.js';
 
@@ -55,6 +62,8 @@ export interface Gateway {
   readonly yoga: GatewayYoga;
   readonly server: Server;
   readonly projects: ReadonlyMap<string, ProjectRuntime>;
+  /** Each project's Lexicon-typed schema, by project key. */
+  readonly lexiconTypes: ReadonlyMap<string, LexiconTypes>;
   readonly pubsub: GatewayPubSub;
   readonly metrics: Metrics;
   close(): Promise<void>;
@@ -78,6 +87,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   // One byte-bounded cache for every project: keys carry the project and credentials.
   const cache = createResponseCache({ maxBytes: config.cache.maxBytes, metrics, clock: { now } });
   const projects = new Map<string, ProjectRuntime>();
+  const lexiconTypes = new Map<string, LexiconTypes>();
   for (const project of config.projects) {
     projects.set(project.key, createProjectRuntime({
       config: project,
@@ -96,27 +106,38 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       budgetStore,
       metrics,
       clock: { now },
+      // A Lexicon edit through the gateway drops the cached Lexicon: retype at once.
+      onInvalidate: (kind) => {
+        if (kind === 'lexicon') void lexiconTypes.get(project.key)?.refresh();
+      },
     }));
   }
+  for (const [key, runtime] of projects) {
+    lexiconTypes.set(key, createLexiconTypes({ project: runtime, generic: schema, refreshMs: config.lexiconRefreshMs, logger, now }));
+  }
+  // Typed schemas are served from the first request on; a failed read serves the generic schema until a retry succeeds.
+  await Promise.all([...lexiconTypes.values()].map((types) => types.refresh()));
 
+  const subscriptions = createSubscriptionTracker();
   const isAuthorized = createApiKeyCheck(config.apiKeys);
   const yogas = new Map<string, GatewayYoga>();
   const endpointOf = (key: string) => `/projects/${encodeURIComponent(key)}/graphql`;
   const defaultQuery = graphiqlDefaultQuery();
   const projectByMixpanelId = (mixpanelProjectId: string) => config.projects.find((p) => p.projectId === mixpanelProjectId);
 
-  const buildYoga = (project: ProjectConfig, endpoint: string, extraPlugins: GatewayPluginList = []): GatewayYoga => {
+  const buildYoga = (project: ProjectConfig, endpoint: string, typed: boolean, extraPlugins: GatewayPluginList = []): GatewayYoga => {
     const runtime = projects.get(project.key)!;
     const contextFor = createContextFactory({ project: runtime, pubsub, requestDeadlineMs: config.requestDeadlineMs, now });
+    const schemaPlugins: GatewayPluginList = typed ? [useTypedSchema(lexiconTypes.get(project.key)!)] : [];
     return createYoga<Record<string, unknown>, Context>({
-      schema,
+      ...(typed ? {} : { schema }),
       graphqlEndpoint: endpoint,
       logging: logger,
-      maskedErrors: config.maskErrors,
+      maskedErrors: gatewayMaskedErrors(!config.maskErrors),
       landingPage: false,
       graphiql: config.graphiql ? { title: `Mixpanel GraphQL gateway: ${project.key}`, defaultQuery, subscriptionsProtocol: 'WS' } : false,
       context: (initial) => contextFor(signalOf(initial)),
-      plugins: [useApiKeys(isAuthorized, () => [endpoint]), useUpstreamExtensions(), ...extraPlugins],
+      plugins: [...schemaPlugins, useApiKeys(isAuthorized, () => [endpoint]), useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...extraPlugins],
     });
   };
 
@@ -132,8 +153,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     now,
     onError: (error: unknown) => logger.error('cohort webhook failed', error),
   });
-  const defaultYoga = buildYoga(defaultProject, config.graphqlPath, [webhookPlugin]);
-  for (const project of config.projects) yogas.set(endpointOf(project.key), buildYoga(project, endpointOf(project.key)));
+  const defaultYoga = buildYoga(defaultProject, config.graphqlPath, false, [webhookPlugin]);
+  for (const project of config.projects) yogas.set(endpointOf(project.key), buildYoga(project, endpointOf(project.key), true));
 
   const route = (path: string): GatewayYoga => yogas.get(path) ?? defaultYoga;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -182,22 +203,66 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     yoga: defaultYoga,
     server,
     projects,
+    lexiconTypes,
     pubsub,
     metrics,
     close: () =>
       (closing ??= (async () => {
+        for (const types of lexiconTypes.values()) types.close();
         for (const wss of wsServers.values()) {
           for (const client of wss.clients) client.terminate();
           wss.close();
         }
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        // Ended subscriptions unsubscribe from Redis asynchronously; quitting first would fail those commands.
+        await subscriptions.ended(SUBSCRIPTION_DRAIN_MS);
         for (const runtime of projects.values()) await runtime.close();
         if (ownsMembership) await membership.close();
         await budgetStore.close?.();
         await redis?.close();
       })()),
   };
+}
+
+/** Longest wait in close() for subscriptions to end (they end as soon as their connection closes). */
+const SUBSCRIPTION_DRAIN_MS = 1000;
+
+/** Counts subscriptions in progress, so close() can let them finish before closing what they use. */
+function createSubscriptionTracker() {
+  let active = 0;
+  const waiters = new Set<() => void>();
+  const plugin: Plugin = {
+    onSubscribe: () => ({
+      onSubscribeResult: ({ result }) => {
+        if (!isAsyncIterable(result)) return;
+        active += 1;
+        return {
+          onEnd: () => {
+            active -= 1;
+            if (active === 0) for (const wake of waiters) wake();
+          },
+        };
+      },
+    }),
+  };
+  /** Resolves once no subscription is active (or after `timeoutMs`) and their cleanup has run. */
+  const ended = async (timeoutMs: number): Promise<void> => {
+    if (active > 0) {
+      let wake: (() => void) | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        waiters.add(resolve);
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      if (wake) waiters.delete(wake);
+      clearTimeout(timer);
+    }
+    // onEnd runs as the iterator returns; the pubsub removes its listener a few microtasks later.
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { plugin, ended };
 }
 
 type GatewayPluginList = NonNullable<Parameters<typeof createYoga<Record<string, unknown>, Context>>[0]['plugins']>;

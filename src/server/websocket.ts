@@ -5,13 +5,29 @@
  */
 import { useServer } from 'graphql-ws/use/ws';
 import type { ExecutionArgs } from 'graphql';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { GatewayYoga } from './gateway.js';
 
 /** The enveloped execute/subscribe travel with the args, as in yoga's graphql-ws example. */
 interface EnvelopedArgs extends ExecutionArgs {
   readonly execute: (args: ExecutionArgs) => unknown;
   readonly subscribe: (args: ExecutionArgs) => unknown;
+}
+
+/**
+ * Aborted when the connection closes; one per socket, because a listener per operation would
+ * pile up on a long-lived connection running many operations.
+ */
+const closedSignals = new WeakMap<WebSocket, AbortSignal>();
+function closedSignalOf(socket: WebSocket): AbortSignal {
+  let signal = closedSignals.get(socket);
+  if (!signal) {
+    const controller = new AbortController();
+    socket.once('close', () => controller.abort());
+    signal = controller.signal;
+    closedSignals.set(socket, signal);
+  }
+  return signal;
 }
 
 export function attachGraphqlWs(yoga: GatewayYoga, isAuthorized: (authorization: string | undefined) => boolean): WebSocketServer {
@@ -26,14 +42,12 @@ export function attachGraphqlWs(yoga: GatewayYoga, isAuthorized: (authorization:
         return isAuthorized(typeof authorization === 'string' ? authorization : undefined);
       },
       onSubscribe: async (ctx, _id, payload) => {
-        const controller = new AbortController();
-        ctx.extra.socket.once('close', () => controller.abort());
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
-          signal: controller.signal,
+          signal: closedSignalOf(ctx.extra.socket),
         });
         const document = parse(payload.query);
         const errors = validate(schema, document);

@@ -5,14 +5,18 @@
  * records its results in arrival order until closed.
  *
  * A subscription has no "subscribed" acknowledgement, and an event published
- * before the server listens is lost (at-most-once pubsub), so `waitUntilLive`
+ * before the server listens is lost (at-most-once pubsub), so `waitForProbe`
  * publishes probe events on the gateway's pubsub until one arrives; probes
- * are then kept out of `results`.
+ * are then kept out of `results`. A probe also flushes: events published
+ * before it have arrived once it has. `isolatedProject` gives a test a
+ * Mixpanel project no other run shares, which keeps its Redis state apart.
  */
+import { randomInt } from 'node:crypto';
 import type { FormattedExecutionResult } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import { WebSocket } from 'ws';
+import type { EmulatorProjectOptions } from '../../src/emulator/server.js';
 import type { GatewayPubSub } from '../../src/pubsub/types.js';
 
 export type SubscriptionTransport = 'ws' | 'sse';
@@ -45,8 +49,11 @@ export interface Subscriber<TData = Record<string, any>> {
   waitFor(condition: (subscriber: Subscriber<TData>) => boolean, timeoutMs?: number): Promise<void>;
   /** Resolves once `count` results have arrived. */
   waitForResults(count: number, timeoutMs?: number): Promise<readonly FormattedExecutionResult<TData>[]>;
-  /** Calls `probe` every 50 ms until an ignored (probe) result arrives. */
-  waitUntilLive(probe: () => void, timeoutMs?: number): Promise<void>;
+  /**
+   * Calls `probe` every 50 ms until a new ignored (probe) result arrives: the subscription is live, and
+   * whatever was published before the probe has been delivered.
+   */
+  waitForProbe(probe: () => void, timeoutMs?: number): Promise<void>;
   /** Unsubscribes and closes the connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -121,11 +128,12 @@ export function subscribe<TData = Record<string, any>>(options: SubscribeOptions
       await subscriber.waitFor((s) => s.results.length >= count, timeoutMs);
       return results;
     },
-    async waitUntilLive(probe, timeoutMs = 5_000) {
+    async waitForProbe(probe, timeoutMs = 5_000) {
+      const seen = ignored;
       const interval = setInterval(probe, 50);
       probe();
       try {
-        await subscriber.waitFor((s) => s.ignored > 0, timeoutMs);
+        await subscriber.waitFor((s) => s.ignored > seen, timeoutMs);
       } finally {
         clearInterval(interval);
       }
@@ -195,4 +203,32 @@ export function publishCohortProbe(pubsub: GatewayPubSub, projectId: string, coh
 /** True for a result of `field` carrying a probe (the operation must select `sessionId`). */
 export function isProbeOf(field: string): (result: FormattedExecutionResult) => boolean {
   return (result) => (result.data?.[field] as { sessionId?: unknown } | undefined)?.sessionId === PROBE_SESSION_ID;
+}
+
+export interface IsolatedProject {
+  readonly projectId: string;
+  /** For `createEmulator({ projects: [...] })`. */
+  readonly emulatorProject: EmulatorProjectOptions;
+  /** Gateway environment naming the project and its credentials. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * An emulated Mixpanel project with a random id: everything a gateway keeps in Redis is scoped by project id
+ * (budget windows, membership keys, pubsub channels), so a test on it shares no state with other runs.
+ */
+export function isolatedProject(): IsolatedProject {
+  const projectId = String(randomInt(2_000_000, 2_000_000_000));
+  const account = { username: `test.${projectId}.mp-service-account`, secret: `secret-${projectId}` };
+  const token = `token-${projectId}`;
+  return {
+    projectId,
+    emulatorProject: { projectId, token, serviceAccounts: [account] },
+    env: {
+      MIXPANEL_PROJECT_ID: projectId,
+      MIXPANEL_SERVICE_ACCOUNT_USERNAME: account.username,
+      MIXPANEL_SERVICE_ACCOUNT_SECRET: account.secret,
+      MIXPANEL_PROJECT_TOKEN: token,
+    },
+  };
 }

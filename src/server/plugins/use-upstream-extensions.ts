@@ -1,27 +1,101 @@
 /**
- * Reports what a response cost upstream in `extensions.mixpanel`: calls
- * sent, cache hits, shared in-flight calls, and the budget left per family.
- * Also a Cache-Control-like hint (`cacheControl.maxAge`, seconds) taken from
- * the freshest-expiring cached data the response used.
+ * Reports what a response cost upstream, in `extensions`:
+ *
+ * ```json
+ * "mixpanel": {
+ *   "upstreamCalls": 1,   // calls this request sent to Mixpanel (retries included)
+ *   "cacheHits": 2,       // data served from the response cache (fresh or stale)
+ *   "cacheMisses": 1,     // data not in the cache (loaded, shared, or refused by the budget)
+ *   "deduplicated": 0,    // calls of other requests in flight this one joined
+ *   "budgetRemaining": {  // the project's budget per family, after this request
+ *     "query": { "window": "hour", "limit": 60, "used": 3, "remaining": 57, "inFlight": 0, "concurrentLimit": 5 },
+ *     "export": { "window": "hour", … }, "lexicon": { "window": "minute", … }
+ *   }
+ * },
+ * "cacheControl": { "maxAge": 294 }
+ * ```
+ *
+ * `remaining` is what the rolling window still lets through (limit − used,
+ * counted by every instance sharing the budget); concurrency is reported
+ * apart (`inFlight` of `concurrentLimit`), as it frees within seconds.
+ * `retryAfterSeconds` appears when no call of the family can be sent now:
+ * the window is full, or the budget holds calls after a Mixpanel 429.
+ *
+ * `cacheControl.maxAge` is the seconds until the first cached piece of the
+ * response expires (0 when a stale piece was served). When the whole
+ * response of a query came from fresh cache, HTTP responses also carry
+ * `Cache-Control: private, max-age=N`.
  */
+import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../../context.js';
+import type { BudgetSnapshot, RequestStats } from '../../limits/types.js';
 import type { ApiFamily } from '../../mixpanel/types.js';
 
 const REPORTED_FAMILIES: readonly ApiFamily[] = ['query', 'export', 'lexicon'];
 
-export function useUpstreamExtensions(): Plugin<Context> {
+/** One family's budget as `extensions.mixpanel.budgetRemaining` reports it. */
+export interface BudgetReport {
+  /** The rolling window `used` and `limit` count over (hour for Query and Export, minute for Lexicon); null without a limit. */
+  readonly window: BudgetSnapshot['window'];
+  readonly limit: number | null;
+  /** Calls counted in the window, by every instance sharing the budget. */
+  readonly used: number;
+  /** Calls the window still lets through (limit − used); null without a limit. */
+  readonly remaining: number | null;
+  readonly inFlight: number;
+  readonly concurrentLimit: number | null;
+  /** Seconds until a call may be sent again, present only when none may be sent now. */
+  readonly retryAfterSeconds?: number;
+}
+
+export interface UpstreamExtensionsOptions {
+  /** Clock (epoch ms) the budget runs on. Default Date.now. */
+  readonly now?: () => number;
+}
+
+/** A snapshot as users read it: the window's remaining calls, and when a blocked family frees up. */
+export function budgetReport(snapshot: BudgetSnapshot, now: number): BudgetReport {
+  const remaining = snapshot.limit === null ? null : Math.max(0, snapshot.limit - snapshot.used);
+  const blockedUntil = Math.max(
+    snapshot.backoffUntil ?? 0,
+    remaining === 0 && snapshot.windowResetsAt !== null ? snapshot.windowResetsAt : 0,
+  );
+  return {
+    window: snapshot.window,
+    limit: snapshot.limit,
+    used: snapshot.used,
+    remaining,
+    inFlight: snapshot.inFlight,
+    concurrentLimit: snapshot.concurrentLimit,
+    ...(blockedUntil > now ? { retryAfterSeconds: Math.ceil((blockedUntil - now) / 1000) } : {}),
+  };
+}
+
+/** Max-age (seconds) of a query answered entirely from fresh cache, without errors; undefined otherwise. */
+function freshCacheMaxAge(stats: RequestStats, hasErrors: boolean): number | undefined {
+  const fromCacheOnly = stats.upstreamCalls === 0 && stats.cacheMisses === 0 && stats.deduplicated === 0 && stats.cacheHits > 0;
+  if (hasErrors || !fromCacheOnly || stats.maxAgeSeconds === undefined || stats.maxAgeSeconds <= 0) return undefined;
+  return stats.maxAgeSeconds;
+}
+
+export function useUpstreamExtensions(options: UpstreamExtensionsOptions = {}): Plugin<Context> {
+  const now = options.now ?? Date.now;
+  const cacheableRequests = new WeakMap<Request, number>();
   return {
     onExecute({ args }) {
       const context = args.contextValue as Context;
+      const request = (args.contextValue as { request?: Request }).request;
+      const isQuery = getOperationAST(args.document, args.operationName)?.operation === 'query';
       return {
         async onExecuteDone({ result, setResult }) {
           if (isAsyncIterable(result)) return; // subscriptions and streams: per-event extensions would be noise
-          const budget: Record<string, number> = {};
-          for (const family of REPORTED_FAMILIES) {
-            budget[family] = await context.project.budget.remaining(family);
-          }
+          const snapshots = await Promise.all(REPORTED_FAMILIES.map((family) => context.project.budget.snapshot(family)));
+          const at = now();
+          const budget = Object.fromEntries(snapshots.map((snapshot) => [snapshot.family, budgetReport(snapshot, at)]));
           const { stats } = context;
+          const maxAge = isQuery ? freshCacheMaxAge(stats, (result.errors?.length ?? 0) > 0) : undefined;
+          if (request && maxAge !== undefined) cacheableRequests.set(request, maxAge);
           setResult({
             ...result,
             extensions: {
@@ -38,6 +112,10 @@ export function useUpstreamExtensions(): Plugin<Context> {
           });
         },
       };
+    },
+    onResponse({ request, response }) {
+      const maxAge = cacheableRequests.get(request);
+      if (maxAge !== undefined) response.headers.set('cache-control', `private, max-age=${maxAge}`);
     },
   };
 }

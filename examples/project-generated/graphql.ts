@@ -1,0 +1,4394 @@
+/* eslint-disable */
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: Maybe<T[SubKey]> };
+export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
+export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** A calendar day in the form `yyyy-mm-dd`, in UTC. Date ranges are inclusive at both ends, as in Mixpanel. */
+  Date: { input: string; output: string; }
+  /** An instant, serialised as an ISO 8601 string in UTC (for example `2024-05-01T12:00:00.000Z`). */
+  DateTime: { input: string; output: string; }
+  /** Any JSON value, as Mixpanel sends it (property bags, raw series). */
+  JSON: { input: unknown; output: unknown; }
+};
+
+/**
+ * Tracked when a user performs "Add Payment Method"
+ *
+ * Mixpanel event `Add Payment Method`. Typed from Lexicon.
+ */
+export type AddPaymentMethod = Event & {
+  __typename?: 'AddPaymentMethod';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Add Payment Method"
+ *
+ * Mixpanel event `Add Payment Method`. Typed from Lexicon.
+ */
+export type AddPaymentMethodPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Add To Cart"
+ *
+ * Mixpanel event `Add To Cart`. Typed from Lexicon.
+ */
+export type AddToCart = Event & {
+  __typename?: 'AddToCart';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /**
+   * ISO 4217 currency code
+   *
+   * Mixpanel property `currency`, documented as string.
+   */
+  currency?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /**
+   * Unit price in currency units
+   *
+   * Mixpanel property `price`, documented as number.
+   */
+  price?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Product name
+   *
+   * Mixpanel property `product`, documented as string.
+   */
+  product?: Maybe<Scalars['String']['output']>;
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /**
+   * Items in the line
+   *
+   * Mixpanel property `quantity`, documented as integer.
+   */
+  quantity?: Maybe<Scalars['Int']['output']>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Add To Cart"
+ *
+ * Mixpanel event `Add To Cart`. Typed from Lexicon.
+ */
+export type AddToCartPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** A note pinned to a moment on Mixpanel charts (a release, an outage, a campaign). */
+export type Annotation = {
+  __typename?: 'Annotation';
+  /** The moment it marks. */
+  date: Scalars['DateTime']['output'];
+  /** The note. */
+  description: Scalars['String']['output'];
+  /** Annotation id. */
+  id: Scalars['ID']['output'];
+  /** Its tags. */
+  tags: Array<AnnotationTag>;
+  /** Who wrote it. */
+  user: AnnotationUser;
+};
+
+/** A tag grouping annotations. */
+export type AnnotationTag = {
+  __typename?: 'AnnotationTag';
+  /** Tag id. */
+  id: Scalars['ID']['output'];
+  /** Tag name. */
+  name: Scalars['String']['output'];
+};
+
+/** The Mixpanel user who wrote an annotation. */
+export type AnnotationUser = {
+  __typename?: 'AnnotationUser';
+  /** First name. */
+  firstName: Scalars['String']['output'];
+  /** Mixpanel user id. */
+  id: Scalars['ID']['output'];
+  /** Last name. */
+  lastName: Scalars['String']['output'];
+};
+
+/** Rate-limit families: Mixpanel counts each separately, per project. */
+export type ApiFamily =
+  /** App APIs such as annotations (limits not documented by Mixpanel). */
+  | 'APP'
+  /** Raw event export. 60 calls/hour, 3/second, 100 concurrent. */
+  | 'EXPORT'
+  /** Ingestion: track, import, profile and group updates. */
+  | 'INGESTION'
+  /** Lexicon Schemas API. 5 calls/minute. */
+  | 'LEXICON'
+  /** Query API: engage, cohorts, segmentation, events, funnels, retention, insights, stream. 60 calls/hour and 5 concurrent. */
+  | 'QUERY';
+
+/**
+ * Tracked when a user performs "App Open"
+ *
+ * Mixpanel event `App Open`. Typed from Lexicon.
+ */
+export type AppOpen = Event & {
+  __typename?: 'AppOpen';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "App Open"
+ *
+ * Mixpanel event `App Open`. Typed from Lexicon.
+ */
+export type AppOpenPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Apply Coupon"
+ *
+ * Mixpanel event `Apply Coupon`. Typed from Lexicon.
+ */
+export type ApplyCoupon = Event & {
+  __typename?: 'ApplyCoupon';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Apply Coupon"
+ *
+ * Mixpanel event `Apply Coupon`. Typed from Lexicon.
+ */
+export type ApplyCouponPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Begin Checkout"
+ *
+ * Mixpanel event `Begin Checkout`. Typed from Lexicon.
+ */
+export type BeginCheckout = Event & {
+  __typename?: 'BeginCheckout';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /**
+   * ISO 4217 currency code
+   *
+   * Mixpanel property `currency`, documented as string.
+   */
+  currency?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /**
+   * Unit price in currency units
+   *
+   * Mixpanel property `price`, documented as number.
+   */
+  price?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Product name
+   *
+   * Mixpanel property `product`, documented as string.
+   */
+  product?: Maybe<Scalars['String']['output']>;
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /**
+   * Items in the line
+   *
+   * Mixpanel property `quantity`, documented as integer.
+   */
+  quantity?: Maybe<Scalars['Int']['output']>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Begin Checkout"
+ *
+ * Mixpanel event `Begin Checkout`. Typed from Lexicon.
+ */
+export type BeginCheckoutPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Cancel Subscription"
+ *
+ * Mixpanel event `Cancel Subscription`. Typed from Lexicon.
+ */
+export type CancelSubscription = Event & {
+  __typename?: 'CancelSubscription';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Cancel Subscription"
+ *
+ * Mixpanel event `Cancel Subscription`. Typed from Lexicon.
+ */
+export type CancelSubscriptionPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Click Email Link"
+ *
+ * Mixpanel event `Click Email Link`. Typed from Lexicon.
+ */
+export type ClickEmailLink = Event & {
+  __typename?: 'ClickEmailLink';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Click Email Link"
+ *
+ * Mixpanel event `Click Email Link`. Typed from Lexicon.
+ */
+export type ClickEmailLinkPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** A saved Mixpanel cohort. */
+export type Cohort = {
+  __typename?: 'Cohort';
+  /** Members, as Mixpanel last counted them. */
+  count?: Maybe<Scalars['Int']['output']>;
+  /** When the cohort was created. */
+  createdAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Cohort description (null when known only from a webhook sync). */
+  description?: Maybe<Scalars['String']['output']>;
+  /** Mixpanel cohort id. */
+  id: Scalars['ID']['output'];
+  /** Whether it shows in Mixpanel’s cohort list. */
+  isVisible?: Maybe<Scalars['Boolean']['output']>;
+  /** Members, a page at a time: from the webhook copy when synced (profiles carry the exported properties; others load on demand), else from engage. */
+  members?: Maybe<CohortMembersResult>;
+  /** Cohort name. */
+  name: Scalars['String']['output'];
+  /** Mixpanel project id. */
+  projectId: Scalars['ID']['output'];
+  /** Where its members are read from, and the last webhook sync. */
+  sync: CohortSync;
+};
+
+
+/** A saved Mixpanel cohort. */
+export type CohortMembersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** What a webhook page did to a cohort. */
+export type CohortChangeKind =
+  /** Members joined (an `add_members` page). */
+  | 'ADDED'
+  /** Members left (a `remove_members` page). */
+  | 'REMOVED'
+  /** A full sync replaced the membership; `members` is the new membership, page by page. */
+  | 'REPLACED';
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type CohortMembersResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | ProfileConnection | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** One applied webhook page of a cohort sync. */
+export type CohortMembershipChange = {
+  __typename?: 'CohortMembershipChange';
+  /** When the gateway applied it. */
+  at: Scalars['DateTime']['output'];
+  /** The cohort (from the cohorts list, or the sync). */
+  cohort?: Maybe<Cohort>;
+  /** Mixpanel cohort id. */
+  cohortId: Scalars['ID']['output'];
+  /** Added, removed or replaced. */
+  kind: CohortChangeKind;
+  /** The members concerned, carrying the webhook's email, names and exported properties; any other field loads the full profile. */
+  members: Array<Profile>;
+  /** This page, from 1. */
+  page: Scalars['Int']['output'];
+  /** Mixpanel's id of the sync session. */
+  sessionId: Scalars['String']['output'];
+  /** Pages in the session. */
+  totalPages: Scalars['Int']['output'];
+};
+
+/** How the gateway knows a cohort’s members. */
+export type CohortSync = {
+  __typename?: 'CohortSync';
+  /** When the last complete webhook sync was applied (null for API). */
+  lastSyncAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Members in the webhook copy (null for API: see `Cohort.count`). */
+  memberCount?: Maybe<Scalars['Int']['output']>;
+  /** Mixpanel's session id of the last sync (null for API). */
+  sessionId?: Maybe<Scalars['String']['output']>;
+  /** Webhook copy or Mixpanel API. */
+  source: CohortSyncSource;
+};
+
+/** Every page of a sync session has arrived and been applied. */
+export type CohortSyncCompleted = {
+  __typename?: 'CohortSyncCompleted';
+  /** When the session completed. */
+  at: Scalars['DateTime']['output'];
+  /** The cohort. */
+  cohort?: Maybe<Cohort>;
+  /** Mixpanel cohort id. */
+  cohortId: Scalars['ID']['output'];
+  /** Members after the sync. */
+  memberCount: Scalars['Int']['output'];
+  /** Mixpanel's id of the sync session. */
+  sessionId: Scalars['String']['output'];
+  /** Pages in the session. */
+  totalPages: Scalars['Int']['output'];
+};
+
+/** Where the gateway reads a cohort’s members from. */
+export type CohortSyncSource =
+  /** No webhook sync: members are read from Mixpanel’s engage API, within the Query budget. */
+  | 'API'
+  /** Mixpanel's cohort-sync webhook keeps a copy in the gateway: reading members costs no Mixpanel call. */
+  | 'WEBHOOK';
+
+/**
+ * Tracked when a user performs "Complete Onboarding"
+ *
+ * Mixpanel event `Complete Onboarding`. Typed from Lexicon.
+ */
+export type CompleteOnboarding = Event & {
+  __typename?: 'CompleteOnboarding';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Complete Onboarding"
+ *
+ * Mixpanel event `Complete Onboarding`. Typed from Lexicon.
+ */
+export type CompleteOnboardingPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Contact Support"
+ *
+ * Mixpanel event `Contact Support`. Typed from Lexicon.
+ */
+export type ContactSupport = Event & {
+  __typename?: 'ContactSupport';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Contact Support"
+ *
+ * Mixpanel event `Contact Support`. Typed from Lexicon.
+ */
+export type ContactSupportPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** What a count measures. */
+export type CountType =
+  /** Events per user. */
+  | 'AVERAGE'
+  /** Every event. */
+  | 'GENERAL'
+  /** Distinct users. */
+  | 'UNIQUE';
+
+/**
+ * Tracked when a user performs "Create API Key"
+ *
+ * Mixpanel event `Create API Key`. Typed from Lexicon.
+ */
+export type CreateApiKey_E133f431 = Event & {
+  __typename?: 'CreateAPIKey_e133f431';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Create API Key"
+ *
+ * Mixpanel event `Create API Key`. Typed from Lexicon.
+ */
+export type CreateApiKey_E133f431PropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** A new annotation. */
+export type CreateAnnotationInput = {
+  /** The moment it marks (stored to the second, UTC). */
+  date: Scalars['DateTime']['input'];
+  /** The note (1..2000 characters). */
+  description: Scalars['String']['input'];
+  /** Ids of existing annotation tags. */
+  tagIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+/**
+ * Tracked when a user performs "Create Dashboard"
+ *
+ * Mixpanel event `Create Dashboard`. Typed from Lexicon.
+ */
+export type CreateDashboard = Event & {
+  __typename?: 'CreateDashboard';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Create Dashboard"
+ *
+ * Mixpanel event `Create Dashboard`. Typed from Lexicon.
+ */
+export type CreateDashboardPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Create Project"
+ *
+ * Mixpanel event `Create Project`. Typed from Lexicon.
+ */
+export type CreateProject = Event & {
+  __typename?: 'CreateProject';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Create Project"
+ *
+ * Mixpanel event `Create Project`. Typed from Lexicon.
+ */
+export type CreateProjectPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Delete Project"
+ *
+ * Mixpanel event `Delete Project`. Typed from Lexicon.
+ */
+export type DeleteProject = Event & {
+  __typename?: 'DeleteProject';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Delete Project"
+ *
+ * Mixpanel event `Delete Project`. Typed from Lexicon.
+ */
+export type DeleteProjectPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Disable Integration"
+ *
+ * Mixpanel event `Disable Integration`. Typed from Lexicon.
+ */
+export type DisableIntegration = Event & {
+  __typename?: 'DisableIntegration';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Disable Integration"
+ *
+ * Mixpanel event `Disable Integration`. Typed from Lexicon.
+ */
+export type DisableIntegrationPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Downgrade Plan"
+ *
+ * Mixpanel event `Downgrade Plan`. Typed from Lexicon.
+ */
+export type DowngradePlan = Event & {
+  __typename?: 'DowngradePlan';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /**
+   * Plan involved: Free, Pro or Enterprise
+   *
+   * Mixpanel property `plan`, documented as string.
+   */
+  plan?: Maybe<Scalars['String']['output']>;
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Downgrade Plan"
+ *
+ * Mixpanel event `Downgrade Plan`. Typed from Lexicon.
+ */
+export type DowngradePlanPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Download File"
+ *
+ * Mixpanel event `Download File`. Typed from Lexicon.
+ */
+export type DownloadFile = Event & {
+  __typename?: 'DownloadFile';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Download File"
+ *
+ * Mixpanel event `Download File`. Typed from Lexicon.
+ */
+export type DownloadFilePropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Enable Integration"
+ *
+ * Mixpanel event `Enable Integration`. Typed from Lexicon.
+ */
+export type EnableIntegration = Event & {
+  __typename?: 'EnableIntegration';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Enable Integration"
+ *
+ * Mixpanel event `Enable Integration`. Typed from Lexicon.
+ */
+export type EnableIntegrationPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "End Trial"
+ *
+ * Mixpanel event `End Trial`. Typed from Lexicon.
+ */
+export type EndTrial = Event & {
+  __typename?: 'EndTrial';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "End Trial"
+ *
+ * Mixpanel event `End Trial`. Typed from Lexicon.
+ */
+export type EndTrialPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** A failure the client can act on. Unexpected failures are not typed: they appear masked in `errors`. */
+export type Error = {
+  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
+  code: Scalars['String']['output'];
+  /** What went wrong, for people. Never carries a secret. */
+  message: Scalars['String']['output'];
+};
+
+/** Something a user did, as Mixpanel recorded it. */
+export type Event = {
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+};
+
+
+/** Something a user did, as Mixpanel recorded it. */
+export type EventPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** A page of exported events, oldest first. */
+export type EventConnection = {
+  __typename?: 'EventConnection';
+  /** The items of the page, with their cursors. */
+  edges: Array<EventEdge>;
+  /** Paging information. */
+  pageInfo: PageInfo;
+};
+
+/** What an event means and which properties it carries, as documented in Lexicon. */
+export type EventDefinition = {
+  __typename?: 'EventDefinition';
+  /** What the event records. */
+  description?: Maybe<Scalars['String']['output']>;
+  /** Name shown in Mixpanel reports. */
+  displayName?: Maybe<Scalars['String']['output']>;
+  /** Dropped at ingestion: new data is discarded. */
+  dropped: Scalars['Boolean']['output'];
+  /** Hidden from Mixpanel menus. */
+  hidden: Scalars['Boolean']['output'];
+  /** The event name as tracked. */
+  name: Scalars['String']['output'];
+  /** Owners named in Lexicon. */
+  owners: LexiconOwners;
+  /** Properties the event is documented to carry, by name. */
+  properties: Array<PropertyDefinition>;
+  /** One documented property of the event, or null. */
+  property?: Maybe<PropertyDefinition>;
+  /** Lexicon tags. */
+  tags: Array<Scalars['String']['output']>;
+};
+
+
+/** What an event means and which properties it carries, as documented in Lexicon. */
+export type EventDefinitionPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** An event and its cursor. */
+export type EventEdge = {
+  __typename?: 'EventEdge';
+  /** Opaque position of this item: pass it as `after` to continue after it. */
+  cursor: Scalars['String']['output'];
+  /** The item. */
+  node: Event;
+};
+
+/**
+ * Tracked when a user performs "Export Data"
+ *
+ * Mixpanel event `Export Data`. Typed from Lexicon.
+ */
+export type ExportData = Event & {
+  __typename?: 'ExportData';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Export Data"
+ *
+ * Mixpanel event `Export Data`. Typed from Lexicon.
+ */
+export type ExportDataPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** The service account lacks a permission this call needs, or the plan has no API access (402/403). */
+export type ForbiddenError = Error & {
+  __typename?: 'ForbiddenError';
+  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
+  code: Scalars['String']['output'];
+  /** The rate-limit family of the failing call. */
+  family: ApiFamily;
+  /** What went wrong, for people. Never carries a secret. */
+  message: Scalars['String']['output'];
+  /** Mixpanel's HTTP status, when a response arrived. */
+  upstreamStatus?: Maybe<Scalars['Int']['output']>;
+};
+
+/** How often users did the event within one period: `counts[i]` users did it in at least i+1 hours or days. */
+export type FrequencyRow = {
+  __typename?: 'FrequencyRow';
+  /** Users active in at least 1, 2, … hours or days of the period. */
+  counts: Array<Scalars['Int']['output']>;
+  /** The period. */
+  date: Scalars['String']['output'];
+};
+
+/** Granularity at which frequency counts activity. */
+export type FrequencyUnit =
+  /** Days. */
+  | 'DAY'
+  /** Hours. */
+  | 'HOUR';
+
+/** A funnel’s steps for users who entered it in one period. */
+export type FunnelDay = {
+  __typename?: 'FunnelDay';
+  /** Users who completed every step. */
+  completion: Scalars['Int']['output'];
+  /** The period (its first day). */
+  date: Scalars['String']['output'];
+  /** Users who entered the funnel. */
+  startingAmount: Scalars['Int']['output'];
+  /** Number of steps. */
+  stepCount: Scalars['Int']['output'];
+  /** Steps in order. */
+  steps: Array<FunnelStep>;
+  /** Index of the step losing most users. */
+  worstStep: Scalars['Int']['output'];
+};
+
+/** Unit of the time a user has to complete a funnel. */
+export type FunnelLengthUnit =
+  /** Days. */
+  | 'DAY'
+  /** Hours. */
+  | 'HOUR'
+  /** Minutes. */
+  | 'MINUTE'
+  /** Seconds. */
+  | 'SECOND';
+
+/** A saved funnel’s conversion per period. */
+export type FunnelResult = {
+  __typename?: 'FunnelResult';
+  /** The periods, in order. */
+  dates: Array<Scalars['String']['output']>;
+  /** One entry per period. */
+  days: Array<FunnelDay>;
+};
+
+/** One step of a funnel on one day. */
+export type FunnelStep = {
+  __typename?: 'FunnelStep';
+  /** Average seconds from the previous step. */
+  averageSeconds?: Maybe<Scalars['Float']['output']>;
+  /** Average seconds from the first step. */
+  averageSecondsFromStart?: Maybe<Scalars['Float']['output']>;
+  /** Users who reached the step. */
+  count: Scalars['Int']['output'];
+  /** The event of the step. */
+  event: Scalars['String']['output'];
+  /** The step’s label. */
+  goal: Scalars['String']['output'];
+  /** Share of the first step’s users who reached this one (0..1). */
+  overallConversion: Scalars['Float']['output'];
+  /** Share of the previous step’s users who reached this one (0..1). */
+  stepConversion: Scalars['Float']['output'];
+};
+
+/** A saved funnel. */
+export type FunnelSummary = {
+  __typename?: 'FunnelSummary';
+  /** Funnel id. */
+  id: Scalars['ID']['output'];
+  /** Funnel name. */
+  name: Scalars['String']['output'];
+};
+
+/** Any other failure the gateway reports to clients; see `code`. */
+export type GatewayError = Error & {
+  __typename?: 'GatewayError';
+  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
+  code: Scalars['String']['output'];
+  /** What went wrong, for people. Never carries a secret. */
+  message: Scalars['String']['output'];
+};
+
+/** An event of any name, with its properties as JSON. */
+export type GenericEvent = Event & {
+  __typename?: 'GenericEvent';
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+};
+
+
+/** An event of any name, with its properties as JSON. */
+export type GenericEventPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** A saved Insights report, as its series. */
+export type InsightsResult = {
+  __typename?: 'InsightsResult';
+  /** When Mixpanel computed it. */
+  computedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** First day of the report’s range. */
+  fromDate: Scalars['String']['output'];
+  /** What each level of the series is broken down by. */
+  headers: Array<Scalars['String']['output']>;
+  /** One line per leaf of the report, named by its path (`Logged in / US`). */
+  segments: Array<Segment>;
+  /** Last day of the report’s range. */
+  toDate: Scalars['String']['output'];
+};
+
+/** An argument failed validation. Nothing was sent to Mixpanel and no budget was spent. */
+export type InvalidArgumentError = Error & {
+  __typename?: 'InvalidArgumentError';
+  /** The argument at fault, when one is. */
+  argument?: Maybe<Scalars['String']['output']>;
+  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
+  code: Scalars['String']['output'];
+  /** What went wrong, for people. Never carries a secret. */
+  message: Scalars['String']['output'];
+};
+
+/**
+ * Tracked when a user performs "Invite Teammate"
+ *
+ * Mixpanel event `Invite Teammate`. Typed from Lexicon.
+ */
+export type InviteTeammate = Event & {
+  __typename?: 'InviteTeammate';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Invite Teammate"
+ *
+ * Mixpanel event `Invite Teammate`. Typed from Lexicon.
+ */
+export type InviteTeammatePropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** JSON Schema types a Lexicon property may declare. */
+export type JsonType =
+  /** A list. */
+  | 'ARRAY'
+  /** True or false. */
+  | 'BOOLEAN'
+  /** A whole number. */
+  | 'INTEGER'
+  /** May be null. */
+  | 'NULL'
+  /** Any number. */
+  | 'NUMBER'
+  /** A nested object. */
+  | 'OBJECT'
+  /** Text. */
+  | 'STRING';
+
+/** The project's data dictionary (Lexicon). Only entities that have a schema appear. */
+export type Lexicon = {
+  __typename?: 'Lexicon';
+  /** Compares Lexicon with a sample of recent events: one export call (Export budget) and the cached Lexicon schemas. */
+  drift?: Maybe<LexiconDriftResult>;
+  /** One event definition by event name. */
+  eventDefinition?: Maybe<LexiconEventDefinitionResult>;
+  /** Every documented event, by name. */
+  events?: Maybe<LexiconEventsResult>;
+  /** Every documented user-profile property, by name. */
+  profileProperties?: Maybe<LexiconProfilePropertiesResult>;
+  /** One user-profile property definition by name. */
+  profileProperty?: Maybe<LexiconProfilePropertyResult>;
+};
+
+
+/** The project's data dictionary (Lexicon). Only entities that have a schema appear. */
+export type LexiconDriftArgs = {
+  days?: InputMaybe<Scalars['Int']['input']>;
+  sample?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** The project's data dictionary (Lexicon). Only entities that have a schema appear. */
+export type LexiconEventDefinitionArgs = {
+  name: Scalars['String']['input'];
+};
+
+
+/** The project's data dictionary (Lexicon). Only entities that have a schema appear. */
+export type LexiconProfilePropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** Where a sample of recent events departs from Lexicon. */
+export type LexiconDrift = {
+  __typename?: 'LexiconDrift';
+  /** First day sampled (UTC). */
+  from: Scalars['Date']['output'];
+  /** How many events were compared (the first ones of the range, up to `sample`). */
+  sampledEvents: Scalars['Int']['output'];
+  /** Last day sampled (UTC). */
+  to: Scalars['Date']['output'];
+  /** Documented properties holding values of another type, most frequent first. */
+  typeMismatches: Array<LexiconTypeMismatch>;
+  /** Events Lexicon does not document, most frequent first. */
+  undocumentedEvents: Array<UndocumentedEvent>;
+  /** Properties of documented events that their schema does not list, most frequent first. */
+  undocumentedProperties: Array<UndocumentedProperty>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type LexiconDriftResult = ForbiddenError | GatewayError | InvalidArgumentError | LexiconDrift | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type LexiconEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type LexiconEventsResult = ForbiddenError | GatewayError | InvalidArgumentError | LexiconEventsSuccess | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type LexiconEventsSuccess = {
+  __typename?: 'LexiconEventsSuccess';
+  /** Event definitions, by name. */
+  data: Array<EventDefinition>;
+};
+
+/** Who to ask about a definition. */
+export type LexiconOwners = {
+  __typename?: 'LexiconOwners';
+  /** Email addresses of the people who own it. */
+  contacts: Array<Scalars['String']['output']>;
+  /** Teams that own it. */
+  teamContacts: Array<Scalars['String']['output']>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type LexiconProfilePropertiesResult = ForbiddenError | GatewayError | InvalidArgumentError | LexiconProfilePropertiesSuccess | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type LexiconProfilePropertiesSuccess = {
+  __typename?: 'LexiconProfilePropertiesSuccess';
+  /** Profile property definitions, by name. */
+  data: Array<PropertyDefinition>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type LexiconProfilePropertyResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** A documented property whose values in the data do not have the documented JSON type. */
+export type LexiconTypeMismatch = {
+  __typename?: 'LexiconTypeMismatch';
+  /** The other types seen in the data (a whole number counts as INTEGER). */
+  actual: Array<JsonType>;
+  /** Whether every such value converts to the documented type without loss (e.g. "42" for an integer), as typed fields do. */
+  convertible: Scalars['Boolean']['output'];
+  /** How many sampled values did not have the documented type. */
+  count: Scalars['Int']['output'];
+  /** The types Lexicon documents. */
+  documented: Array<JsonType>;
+  /** The event name. */
+  event: Scalars['String']['output'];
+  /** The property name. */
+  property: Scalars['String']['output'];
+};
+
+/**
+ * Tracked when a user performs "Log In"
+ *
+ * Mixpanel event `Log In`. Typed from Lexicon.
+ */
+export type LogIn = Event & {
+  __typename?: 'LogIn';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Log In"
+ *
+ * Mixpanel event `Log In`. Typed from Lexicon.
+ */
+export type LogInPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Log Out"
+ *
+ * Mixpanel event `Log Out`. Typed from Lexicon.
+ */
+export type LogOut = Event & {
+  __typename?: 'LogOut';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Log Out"
+ *
+ * Mixpanel event `Log Out`. Typed from Lexicon.
+ */
+export type LogOutPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Pins a note to a moment on Mixpanel charts. Needs an Analyst (or higher) service account. */
+  createAnnotation?: Maybe<MutationCreateAnnotationResult>;
+  /** Documents an event in Lexicon (creating its schema if it has none). Needs an admin service account; Lexicon allows 5 writes a minute. */
+  updateLexiconEventDefinition?: Maybe<MutationUpdateLexiconEventDefinitionResult>;
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationCreateAnnotationArgs = {
+  input: CreateAnnotationInput;
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationUpdateLexiconEventDefinitionArgs = {
+  input: UpdateEventDefinitionInput;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationCreateAnnotationResult = Annotation | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationUpdateLexiconEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The entity does not exist in this Mixpanel project. */
+export type NotFoundError = Error & {
+  __typename?: 'NotFoundError';
+  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
+  code: Scalars['String']['output'];
+  /** What was looked up, e.g. `Profile` or `Cohort`. */
+  entity: Scalars['String']['output'];
+  /** The id that matched nothing. */
+  id: Scalars['String']['output'];
+  /** What went wrong, for people. Never carries a secret. */
+  message: Scalars['String']['output'];
+};
+
+/**
+ * Tracked when a user performs "Open Email"
+ *
+ * Mixpanel event `Open Email`. Typed from Lexicon.
+ */
+export type OpenEmail = Event & {
+  __typename?: 'OpenEmail';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Open Email"
+ *
+ * Mixpanel event `Open Email`. Typed from Lexicon.
+ */
+export type OpenEmailPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** Where a page sits in its connection. Only forward paging (`first`/`after`) is offered. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** Cursor of the last item of the page: pass it as `after` for the next page. */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether another page follows (pass `endCursor` as `after`). */
+  hasNextPage: Scalars['Boolean']['output'];
+  /** Whether this page was reached with `after`. */
+  hasPreviousPage: Scalars['Boolean']['output'];
+  /** Cursor of the first item of the page. */
+  startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+/** Calendar period of a funnel or retention row. */
+export type PeriodUnit =
+  /** Daily. */
+  | 'DAY'
+  /** Monthly. */
+  | 'MONTH'
+  /** Weekly. */
+  | 'WEEK';
+
+/** One value of a time series. */
+export type Point = {
+  __typename?: 'Point';
+  /** The bucket, as Mixpanel labels it: a day (`2024-05-01`), an hour or minute, or a range for numeric buckets. */
+  date: Scalars['String']['output'];
+  /** The value in that bucket. */
+  value: Scalars['Float']['output'];
+};
+
+/** A Mixpanel user profile (or a group profile, when loaded by group key). */
+export type Profile = {
+  __typename?: 'Profile';
+  /**
+   * City
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * ISO 3166 country code
+   *
+   * Mixpanel property `$country_code`, documented as string.
+   */
+  _countryCode?: Maybe<Scalars['String']['output']>;
+  /**
+   * When the profile was created
+   *
+   * Mixpanel property `$created`, documented as string (date-time).
+   */
+  _created?: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * Email address
+   *
+   * Mixpanel property `$email`, documented as string.
+   */
+  _email?: Maybe<Scalars['String']['output']>;
+  /**
+   * First name
+   *
+   * Mixpanel property `$first_name`, documented as string.
+   */
+  _firstName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Last name
+   *
+   * Mixpanel property `$last_name`, documented as string.
+   */
+  _lastName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Last activity
+   *
+   * Mixpanel property `$last_seen`, documented as string (date-time).
+   */
+  _lastSeen?: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * Full name
+   *
+   * Mixpanel property `$name`, documented as string.
+   */
+  _name?: Maybe<Scalars['String']['output']>;
+  /**
+   * Region or state
+   *
+   * Mixpanel property `$region`, documented as string.
+   */
+  _region?: Maybe<Scalars['String']['output']>;
+  /** The user's events between two days, oldest first (at most 90 days, within the last 365). One /stream/query call serves every profile of the list. */
+  activity?: Maybe<ProfileActivityResult>;
+  /**
+   * Age in years
+   *
+   * Mixpanel property `age`, documented as integer.
+   */
+  age?: Maybe<Scalars['Int']['output']>;
+  /** City, from geolocation or as set (`$city`). */
+  city?: Maybe<Scalars['String']['output']>;
+  /** Cohorts the user belongs to. Webhook-synced cohorts cost nothing; each other non-empty cohort costs one engage call shared by every profile of the operation (or reads the whole cohort once when that is cheaper). */
+  cohorts?: Maybe<ProfileCohortsResult>;
+  /**
+   * Company (group key "company")
+   *
+   * Mixpanel property `company`, documented as string.
+   */
+  company?: Maybe<Scalars['String']['output']>;
+  /** ISO 3166 country code (`$country_code`). */
+  country?: Maybe<Scalars['String']['output']>;
+  /** When the profile was created (`$created`). */
+  created?: Maybe<Scalars['DateTime']['output']>;
+  /** The distinct id (for a group profile, the group id). */
+  distinctId: Scalars['ID']['output'];
+  /** Email address (`$email`). */
+  email?: Maybe<Scalars['String']['output']>;
+  /** First name (`$first_name`). */
+  firstName?: Maybe<Scalars['String']['output']>;
+  /** The group key of a group profile; null for user profiles. */
+  groupKey?: Maybe<Scalars['String']['output']>;
+  /** Last name (`$last_name`). */
+  lastName?: Maybe<Scalars['String']['output']>;
+  /** When the user was last seen (`$last_seen`). */
+  lastSeen?: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * Revenue from this user, USD
+   *
+   * Mixpanel property `lifetime_value`, documented as number.
+   */
+  lifetimeValue?: Maybe<Scalars['Float']['output']>;
+  /** Full name (`$name`). */
+  name?: Maybe<Scalars['String']['output']>;
+  /** Phone number (`$phone`). */
+  phone?: Maybe<Scalars['String']['output']>;
+  /**
+   * Subscription plan: Free, Pro or Enterprise
+   *
+   * Mixpanel property `plan`, documented as string.
+   */
+  plan?: Maybe<Scalars['String']['output']>;
+  /** Every property of the profile, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when the profile does not have it). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition (one Lexicon call serves the whole operation). */
+  propertyValues: Array<PropertyValue>;
+  /** Region or state (`$region`). */
+  region?: Maybe<Scalars['String']['output']>;
+  /** IANA timezone (`$timezone`). */
+  timezone?: Maybe<Scalars['String']['output']>;
+};
+
+
+/** A Mixpanel user profile (or a group profile, when loaded by group key). */
+export type ProfileActivityArgs = {
+  from: Scalars['Date']['input'];
+  to: Scalars['Date']['input'];
+};
+
+
+/** A Mixpanel user profile (or a group profile, when loaded by group key). */
+export type ProfileCohortsArgs = {
+  among?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+
+/** A Mixpanel user profile (or a group profile, when loaded by group key). */
+export type ProfilePropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type ProfileActivityResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | ProfileActivitySuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type ProfileActivitySuccess = {
+  __typename?: 'ProfileActivitySuccess';
+  /** The events, oldest first. */
+  data: Array<Event>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type ProfileCohortsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | ProfileCohortsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type ProfileCohortsSuccess = {
+  __typename?: 'ProfileCohortsSuccess';
+  /** Cohorts the user belongs to, in cohort-list order. */
+  data: Array<Cohort>;
+};
+
+/** A page of profiles. */
+export type ProfileConnection = {
+  __typename?: 'ProfileConnection';
+  /** The items of the page, with their cursors. */
+  edges: Array<ProfileEdge>;
+  /** Paging information. */
+  pageInfo: PageInfo;
+  /** How many profiles match in all, as Mixpanel reports it (null when unknown). */
+  totalCount?: Maybe<Scalars['Int']['output']>;
+};
+
+/** A profile and its cursor. */
+export type ProfileEdge = {
+  __typename?: 'ProfileEdge';
+  /** Opaque position of this item: pass it as `after` to continue after it. */
+  cursor: Scalars['String']['output'];
+  /** The item. */
+  node: Profile;
+};
+
+/** The Mixpanel project this endpoint serves. */
+export type Project = {
+  __typename?: 'Project';
+  /** Mixpanel project id. */
+  id: Scalars['ID']['output'];
+  /** The gateway’s short name for the project (in `/projects/{key}/graphql`). */
+  key: Scalars['String']['output'];
+  /** Budget left per rate-limit family. Reading it costs no Mixpanel call. */
+  rateLimits: Array<RateLimit>;
+  /** Data residency region. */
+  region: Region;
+};
+
+/** A property name and how many events carried it. */
+export type PropertyCount = {
+  __typename?: 'PropertyCount';
+  /** Events carrying it. */
+  count: Scalars['Float']['output'];
+  /** Property name. */
+  name: Scalars['String']['output'];
+};
+
+/** What a property means, as documented in Lexicon. */
+export type PropertyDefinition = {
+  __typename?: 'PropertyDefinition';
+  /** What the property records. */
+  description?: Maybe<Scalars['String']['output']>;
+  /** Name shown in Mixpanel reports. */
+  displayName?: Maybe<Scalars['String']['output']>;
+  /** Dropped at ingestion: new data no longer carries it. */
+  dropped: Scalars['Boolean']['output'];
+  /** Hidden from Mixpanel menus. */
+  hidden: Scalars['Boolean']['output'];
+  /** The property name as sent with events or profiles, e.g. `$city` or `plan`. */
+  name: Scalars['String']['output'];
+  /** The declared type, ignoring `null` (see `types` for all of them). */
+  type?: Maybe<JsonType>;
+  /** Every declared JSON Schema type. */
+  types: Array<JsonType>;
+};
+
+/** One property of an event or profile, with its Lexicon definition. */
+export type PropertyValue = {
+  __typename?: 'PropertyValue';
+  /** Its Lexicon definition, or null when Lexicon does not document it. */
+  definition?: Maybe<PropertyDefinition>;
+  /** Property name. */
+  name: Scalars['String']['output'];
+  /** The value as Mixpanel stores it. */
+  value?: Maybe<Scalars['JSON']['output']>;
+};
+
+/**
+ * Tracked when a user performs "Purchase"
+ *
+ * Mixpanel event `Purchase`. Typed from Lexicon.
+ */
+export type Purchase = Event & {
+  __typename?: 'Purchase';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /**
+   * ISO 4217 currency code
+   *
+   * Mixpanel property `currency`, documented as string.
+   */
+  currency?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /**
+   * Unit price in currency units
+   *
+   * Mixpanel property `price`, documented as number.
+   */
+  price?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Product name
+   *
+   * Mixpanel property `product`, documented as string.
+   */
+  product?: Maybe<Scalars['String']['output']>;
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /**
+   * Items in the line
+   *
+   * Mixpanel property `quantity`, documented as integer.
+   */
+  quantity?: Maybe<Scalars['Int']['output']>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Purchase"
+ *
+ * Mixpanel event `Purchase`. Typed from Lexicon.
+ */
+export type PurchasePropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type Query = {
+  __typename?: 'Query';
+  /** One annotation by id. */
+  annotation?: Maybe<QueryAnnotationResult>;
+  /** Annotations, optionally only those between two days. */
+  annotations?: Maybe<QueryAnnotationsResult>;
+  /** One cohort by id. */
+  cohort?: Maybe<QueryCohortResult>;
+  /** Every saved cohort of the project (one cached call), plus cohorts known only from webhook syncs. */
+  cohorts?: Maybe<QueryCohortsResult>;
+  /** Counts of several events over time, one segment per event. */
+  eventCounts?: Maybe<QueryEventCountsResult>;
+  /** Names of the events most common over the last 31 days. */
+  eventNames?: Maybe<QueryEventNamesResult>;
+  /** Counts of one event over time, one segment per value of a property. */
+  eventPropertyCounts?: Maybe<QueryEventPropertyCountsResult>;
+  /** Raw events from Mixpanel's export, oldest first, a page at a time (at most 1000 per page, 100000 in all). */
+  events?: Maybe<QueryEventsResult>;
+  /**
+   * Conversion through a saved funnel, per period.
+   * @deprecated Mixpanel's Funnels Query API is in maintenance mode; prefer `insights` with a saved funnel report.
+   */
+  funnel?: Maybe<QueryFunnelResult>;
+  /**
+   * Saved funnels.
+   * @deprecated Mixpanel's Funnels Query API is in maintenance mode; prefer `insights` with a saved funnel report.
+   */
+  funnels?: Maybe<QueryFunnelsResult>;
+  /** One group profile (e.g. a company) by group key and group id. */
+  groupProfile?: Maybe<QueryGroupProfileResult>;
+  /** A saved Insights report by bookmark id (the number in the report’s URL). */
+  insights?: Maybe<QueryInsightsResult>;
+  /** The project's Lexicon: event and profile property definitions. */
+  lexicon: Lexicon;
+  /** One user profile by distinct id. Profiles asked for anywhere in the operation are fetched in one engage call. */
+  profile?: Maybe<QueryProfileResult>;
+  /** Profiles matching a filter, a page at a time (at most 1000 per page). Follows Mixpanel's engage paging; cursors expire with Mixpanel's query session. */
+  profiles?: Maybe<QueryProfilesResult>;
+  /** The project this endpoint serves. */
+  project: Project;
+  /** Retention: for users who started in each period, how many came back in each later interval. */
+  retention?: Maybe<QueryRetentionResult>;
+  /** Frequency (addiction): per period, how many users did the event in at least 1, 2, … hours or days of it. */
+  retentionFrequency?: Maybe<QueryRetentionFrequencyResult>;
+  /** Counts of one event over time, optionally segmented by a property. */
+  segmentation?: Maybe<QuerySegmentationResult>;
+  /** Average of a numeric property of one event, per bucket. */
+  segmentationAverage?: Maybe<QuerySegmentationAverageResult>;
+  /** Counts of one event over time, segmented into numeric buckets of a property (segment names are ranges such as `2,000 - 2,100`). */
+  segmentationNumeric?: Maybe<QuerySegmentationNumericResult>;
+  /** Sum of a numeric property of one event, per bucket. */
+  segmentationSum?: Maybe<QuerySegmentationSumResult>;
+  /** Today’s most common events, with their change against yesterday. */
+  topEvents?: Maybe<QueryTopEventsResult>;
+  /** The property names most often sent with an event, most common first. */
+  topPropertyNames?: Maybe<QueryTopPropertyNamesResult>;
+  /** The most common values of an event property. */
+  topPropertyValues?: Maybe<QueryTopPropertyValuesResult>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryAnnotationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryAnnotationsArgs = {
+  from?: InputMaybe<Scalars['Date']['input']>;
+  to?: InputMaybe<Scalars['Date']['input']>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryCohortArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryEventCountsArgs = {
+  events: Array<Scalars['String']['input']>;
+  from: Scalars['Date']['input'];
+  to: Scalars['Date']['input'];
+  type?: InputMaybe<CountType>;
+  unit?: InputMaybe<TimeUnit>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryEventNamesArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  type?: InputMaybe<CountType>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryEventPropertyCountsArgs = {
+  event: Scalars['String']['input'];
+  from: Scalars['Date']['input'];
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  name: Scalars['String']['input'];
+  to: Scalars['Date']['input'];
+  type?: InputMaybe<CountType>;
+  unit?: InputMaybe<TimeUnit>;
+  values?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  from: Scalars['Date']['input'];
+  names?: InputMaybe<Array<Scalars['String']['input']>>;
+  to: Scalars['Date']['input'];
+  where?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryFunnelArgs = {
+  from: Scalars['Date']['input'];
+  id: Scalars['ID']['input'];
+  interval?: InputMaybe<Scalars['Int']['input']>;
+  length?: InputMaybe<Scalars['Int']['input']>;
+  lengthUnit?: InputMaybe<FunnelLengthUnit>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  on?: InputMaybe<Scalars['String']['input']>;
+  to: Scalars['Date']['input'];
+  unit?: InputMaybe<PeriodUnit>;
+  where?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryGroupProfileArgs = {
+  groupId: Scalars['ID']['input'];
+  groupKey: Scalars['String']['input'];
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryInsightsArgs = {
+  bookmarkId: Scalars['ID']['input'];
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryProfileArgs = {
+  distinctId: Scalars['ID']['input'];
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryProfilesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  cohortId?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  where?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryRetentionArgs = {
+  bornEvent?: InputMaybe<Scalars['String']['input']>;
+  bornWhere?: InputMaybe<Scalars['String']['input']>;
+  event?: InputMaybe<Scalars['String']['input']>;
+  from: Scalars['Date']['input'];
+  interval?: InputMaybe<Scalars['Int']['input']>;
+  intervalCount?: InputMaybe<Scalars['Int']['input']>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  on?: InputMaybe<Scalars['String']['input']>;
+  retentionType?: InputMaybe<RetentionType>;
+  to: Scalars['Date']['input'];
+  unbounded?: InputMaybe<Scalars['Boolean']['input']>;
+  unit?: InputMaybe<PeriodUnit>;
+  where?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryRetentionFrequencyArgs = {
+  event?: InputMaybe<Scalars['String']['input']>;
+  frequencyUnit: FrequencyUnit;
+  from: Scalars['Date']['input'];
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  on?: InputMaybe<Scalars['String']['input']>;
+  to: Scalars['Date']['input'];
+  unit: PeriodUnit;
+  where?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QuerySegmentationArgs = {
+  event: Scalars['String']['input'];
+  from: Scalars['Date']['input'];
+  interval?: InputMaybe<Scalars['Int']['input']>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  on?: InputMaybe<Scalars['String']['input']>;
+  to: Scalars['Date']['input'];
+  type?: InputMaybe<CountType>;
+  unit?: InputMaybe<TimeUnit>;
+  where?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QuerySegmentationAverageArgs = {
+  event: Scalars['String']['input'];
+  from: Scalars['Date']['input'];
+  on: Scalars['String']['input'];
+  to: Scalars['Date']['input'];
+  unit?: InputMaybe<FrequencyUnit>;
+  where?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QuerySegmentationNumericArgs = {
+  event: Scalars['String']['input'];
+  from: Scalars['Date']['input'];
+  interval?: InputMaybe<Scalars['Int']['input']>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  on: Scalars['String']['input'];
+  to: Scalars['Date']['input'];
+  type?: InputMaybe<CountType>;
+  unit?: InputMaybe<TimeUnit>;
+  where?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QuerySegmentationSumArgs = {
+  event: Scalars['String']['input'];
+  from: Scalars['Date']['input'];
+  on: Scalars['String']['input'];
+  to: Scalars['Date']['input'];
+  unit?: InputMaybe<FrequencyUnit>;
+  where?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryTopEventsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  type?: InputMaybe<CountType>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryTopPropertyNamesArgs = {
+  event: Scalars['String']['input'];
+  limit?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations. */
+export type QueryTopPropertyValuesArgs = {
+  event: Scalars['String']['input'];
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  name: Scalars['String']['input'];
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryAnnotationResult = Annotation | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryAnnotationsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryAnnotationsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type QueryAnnotationsSuccess = {
+  __typename?: 'QueryAnnotationsSuccess';
+  /** Annotations, as Mixpanel orders them. */
+  data: Array<Annotation>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryCohortResult = Cohort | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryCohortsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryCohortsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type QueryCohortsSuccess = {
+  __typename?: 'QueryCohortsSuccess';
+  /** Every cohort. */
+  data: Array<Cohort>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryEventCountsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | SegmentationResult | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryEventNamesResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryEventNamesSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type QueryEventNamesSuccess = {
+  __typename?: 'QueryEventNamesSuccess';
+  /** Event names, most common first. */
+  data: Array<Scalars['String']['output']>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryEventPropertyCountsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | SegmentationResult | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryEventsResult = EventConnection | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryFunnelResult = ForbiddenError | FunnelResult | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryFunnelsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryFunnelsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type QueryFunnelsSuccess = {
+  __typename?: 'QueryFunnelsSuccess';
+  /** Saved funnels. */
+  data: Array<FunnelSummary>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryGroupProfileResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | Profile | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryInsightsResult = ForbiddenError | GatewayError | InsightsResult | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryProfileResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | Profile | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryProfilesResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | ProfileConnection | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryRetentionFrequencyResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryRetentionFrequencySuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type QueryRetentionFrequencySuccess = {
+  __typename?: 'QueryRetentionFrequencySuccess';
+  /** One row per period, oldest first. */
+  data: Array<FrequencyRow>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryRetentionResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryRetentionSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type QueryRetentionSuccess = {
+  __typename?: 'QueryRetentionSuccess';
+  /** One row per starting period, oldest first. */
+  data: Array<RetentionRow>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QuerySegmentationAverageResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | ScalarSeries | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QuerySegmentationNumericResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | SegmentationResult | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QuerySegmentationResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | SegmentationResult | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QuerySegmentationSumResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | ScalarSeries | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryTopEventsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryTopEventsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type QueryTopEventsSuccess = {
+  __typename?: 'QueryTopEventsSuccess';
+  /** Top events, most common first. */
+  data: Array<TopEvent>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryTopPropertyNamesResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryTopPropertyNamesSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type QueryTopPropertyNamesSuccess = {
+  __typename?: 'QueryTopPropertyNamesSuccess';
+  /** Property names with their counts, most common first. */
+  data: Array<PropertyCount>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryTopPropertyValuesResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryTopPropertyValuesSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type QueryTopPropertyValuesSuccess = {
+  __typename?: 'QueryTopPropertyValuesSuccess';
+  /** Property values, most common first. */
+  data: Array<Scalars['String']['output']>;
+};
+
+/**
+ * Tracked when a user performs "Rate App"
+ *
+ * Mixpanel event `Rate App`. Typed from Lexicon.
+ */
+export type RateApp = Event & {
+  __typename?: 'RateApp';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /**
+   * Stars, 1 to 5
+   *
+   * Mixpanel property `rating`, documented as integer.
+   */
+  rating?: Maybe<Scalars['Int']['output']>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Rate App"
+ *
+ * Mixpanel event `Rate App`. Typed from Lexicon.
+ */
+export type RateAppPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** One family's budget right now, as this gateway enforces it (shared by every instance when Redis is configured). */
+export type RateLimit = {
+  __typename?: 'RateLimit';
+  /** Until when the budget is tightened after Mixpanel answered 429. */
+  backoffUntil?: Maybe<Scalars['DateTime']['output']>;
+  /** Calls allowed at once (null: no such limit). */
+  concurrentLimit?: Maybe<Scalars['Int']['output']>;
+  /** The rate-limit family. */
+  family: ApiFamily;
+  /** Calls being sent now. */
+  inFlight: Scalars['Int']['output'];
+  /** Calls allowed per window (null: no such limit). */
+  limit?: Maybe<Scalars['Int']['output']>;
+  /** Calls waiting for budget. */
+  queued: Scalars['Int']['output'];
+  /** Calls counted in the current window. */
+  used: Scalars['Int']['output'];
+  /** The window `used` and `limit` count over. */
+  window?: Maybe<RateLimitWindow>;
+  /** When the oldest counted call leaves the window. */
+  windowResetsAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** The rolling window a limit counts calls over. */
+export type RateLimitWindow =
+  /** A rolling hour. */
+  | 'HOUR'
+  /** A rolling minute. */
+  | 'MINUTE'
+  /** A rolling second. */
+  | 'SECOND';
+
+/** The project's Mixpanel budget for this family is spent (or Mixpanel answered 429). Nothing more was sent; retry after `retryAfterSeconds`. */
+export type RateLimitedError = Error & {
+  __typename?: 'RateLimitedError';
+  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
+  code: Scalars['String']['output'];
+  /** The family whose budget is spent. */
+  family: ApiFamily;
+  /** What went wrong, for people. Never carries a secret. */
+  message: Scalars['String']['output'];
+  /** Seconds until a call of this family may succeed, when known. */
+  retryAfterSeconds?: Maybe<Scalars['Int']['output']>;
+};
+
+/**
+ * Tracked when a user performs "Refund"
+ *
+ * Mixpanel event `Refund`. Typed from Lexicon.
+ */
+export type Refund = Event & {
+  __typename?: 'Refund';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /**
+   * ISO 4217 currency code
+   *
+   * Mixpanel property `currency`, documented as string.
+   */
+  currency?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /**
+   * Unit price in currency units
+   *
+   * Mixpanel property `price`, documented as number.
+   */
+  price?: Maybe<Scalars['Float']['output']>;
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Refund"
+ *
+ * Mixpanel event `Refund`. Typed from Lexicon.
+ */
+export type RefundPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** Where the project’s data lives; every call goes to that region’s hosts. */
+export type Region =
+  /** European Union (eu.mixpanel.com). */
+  | 'EU'
+  /** India (in.mixpanel.com). */
+  | 'IN'
+  /** United States (mixpanel.com). */
+  | 'US';
+
+/**
+ * Tracked when a user performs "Remove From Cart"
+ *
+ * Mixpanel event `Remove From Cart`. Typed from Lexicon.
+ */
+export type RemoveFromCart = Event & {
+  __typename?: 'RemoveFromCart';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /**
+   * ISO 4217 currency code
+   *
+   * Mixpanel property `currency`, documented as string.
+   */
+  currency?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /**
+   * Unit price in currency units
+   *
+   * Mixpanel property `price`, documented as number.
+   */
+  price?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Product name
+   *
+   * Mixpanel property `product`, documented as string.
+   */
+  product?: Maybe<Scalars['String']['output']>;
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /**
+   * Items in the line
+   *
+   * Mixpanel property `quantity`, documented as integer.
+   */
+  quantity?: Maybe<Scalars['Int']['output']>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Remove From Cart"
+ *
+ * Mixpanel event `Remove From Cart`. Typed from Lexicon.
+ */
+export type RemoveFromCartPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** Users who started in one period, and how many came back in each later one. */
+export type RetentionRow = {
+  __typename?: 'RetentionRow';
+  /** Users retained in each following interval. */
+  counts: Array<Scalars['Int']['output']>;
+  /** The period the users started in. */
+  date: Scalars['String']['output'];
+  /** Users who started then. */
+  first: Scalars['Int']['output'];
+};
+
+/** How users are grouped for retention. */
+export type RetentionType =
+  /** First-time retention: users grouped by when they first did `bornEvent`. */
+  | 'BIRTH'
+  /** Recurring retention: users grouped by when they did `event`. */
+  | 'COMPOUNDED';
+
+/** One value per bucket (a sum or an average of a numeric property). */
+export type ScalarSeries = {
+  __typename?: 'ScalarSeries';
+  /** When Mixpanel computed it. */
+  computedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Values by bucket, in order. */
+  points: Array<Point>;
+};
+
+/**
+ * Tracked when a user performs "Search"
+ *
+ * Mixpanel event `Search`. Typed from Lexicon.
+ */
+export type Search = Event & {
+  __typename?: 'Search';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /**
+   * Search terms
+   *
+   * Mixpanel property `query`, documented as string.
+   */
+  query?: Maybe<Scalars['String']['output']>;
+  /**
+   * Number of hits
+   *
+   * Mixpanel property `results`, documented as integer.
+   */
+  results?: Maybe<Scalars['Int']['output']>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Search"
+ *
+ * Mixpanel event `Search`. Typed from Lexicon.
+ */
+export type SearchPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** One line of a report: an event, or one value of the property segmented on. */
+export type Segment = {
+  __typename?: 'Segment';
+  /** The event name or property value. */
+  name: Scalars['String']['output'];
+  /** Values in series order. */
+  points: Array<Point>;
+  /** Sum of the points. */
+  total: Scalars['Float']['output'];
+};
+
+/** A time series per segment. */
+export type SegmentationResult = {
+  __typename?: 'SegmentationResult';
+  /** One line per segment. */
+  segments: Array<Segment>;
+  /** The buckets, in order. */
+  series: Array<Scalars['String']['output']>;
+};
+
+/**
+ * Tracked when a user performs "Send Message"
+ *
+ * Mixpanel event `Send Message`. Typed from Lexicon.
+ */
+export type SendMessage = Event & {
+  __typename?: 'SendMessage';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Send Message"
+ *
+ * Mixpanel event `Send Message`. Typed from Lexicon.
+ */
+export type SendMessagePropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Share Report"
+ *
+ * Mixpanel event `Share Report`. Typed from Lexicon.
+ */
+export type ShareReport = Event & {
+  __typename?: 'ShareReport';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Share Report"
+ *
+ * Mixpanel event `Share Report`. Typed from Lexicon.
+ */
+export type ShareReportPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Sign Up"
+ *
+ * Mixpanel event `Sign Up`. Typed from Lexicon.
+ */
+export type SignUp = Event & {
+  __typename?: 'SignUp';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /**
+   * Plan involved: Free, Pro or Enterprise
+   *
+   * Mixpanel property `plan`, documented as string.
+   */
+  plan?: Maybe<Scalars['String']['output']>;
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /**
+   * How the user signed up
+   *
+   * Mixpanel property `signup_method`, documented as string.
+   */
+  signupMethod?: Maybe<Scalars['String']['output']>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Sign Up"
+ *
+ * Mixpanel event `Sign Up`. Typed from Lexicon.
+ */
+export type SignUpPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Start Trial"
+ *
+ * Mixpanel event `Start Trial`. Typed from Lexicon.
+ */
+export type StartTrial = Event & {
+  __typename?: 'StartTrial';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /**
+   * Plan involved: Free, Pro or Enterprise
+   *
+   * Mixpanel property `plan`, documented as string.
+   */
+  plan?: Maybe<Scalars['String']['output']>;
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Start Trial"
+ *
+ * Mixpanel event `Start Trial`. Typed from Lexicon.
+ */
+export type StartTrialPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Submit Feedback"
+ *
+ * Mixpanel event `Submit Feedback`. Typed from Lexicon.
+ */
+export type SubmitFeedback = Event & {
+  __typename?: 'SubmitFeedback';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Submit Feedback"
+ *
+ * Mixpanel event `Submit Feedback`. Typed from Lexicon.
+ */
+export type SubmitFeedbackPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** Live cohort membership, fed by Mixpanel's cohort-sync webhooks. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Each membership change applied from a cohort-sync webhook page, as it is applied. */
+  cohortMembershipChanged: CohortMembershipChange;
+  /** Each completed cohort-sync session. */
+  cohortSyncCompleted: CohortSyncCompleted;
+};
+
+
+/** Live cohort membership, fed by Mixpanel's cohort-sync webhooks. */
+export type SubscriptionCohortMembershipChangedArgs = {
+  cohortIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+
+/** Live cohort membership, fed by Mixpanel's cohort-sync webhooks. */
+export type SubscriptionCohortSyncCompletedArgs = {
+  cohortIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+/** Bucket size of a time series. */
+export type TimeUnit =
+  /** One bucket per day. */
+  | 'DAY'
+  /** One bucket per hour. */
+  | 'HOUR'
+  /** One bucket per minute. */
+  | 'MINUTE'
+  /** One bucket per month. */
+  | 'MONTH'
+  /** One bucket per week. */
+  | 'WEEK';
+
+/** An event among today’s most common. */
+export type TopEvent = {
+  __typename?: 'TopEvent';
+  /** Count today. */
+  amount: Scalars['Float']['output'];
+  /** Event name. */
+  event: Scalars['String']['output'];
+  /** Change against yesterday, as a ratio (-0.35 is 35% fewer). */
+  percentChange: Scalars['Float']['output'];
+};
+
+/** Mixpanel refused the gateway's service-account credentials (401). */
+export type UnauthorizedError = Error & {
+  __typename?: 'UnauthorizedError';
+  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
+  code: Scalars['String']['output'];
+  /** The rate-limit family of the failing call. */
+  family: ApiFamily;
+  /** What went wrong, for people. Never carries a secret. */
+  message: Scalars['String']['output'];
+  /** Mixpanel's HTTP status, when a response arrived. */
+  upstreamStatus?: Maybe<Scalars['Int']['output']>;
+};
+
+/** An event in the data that Lexicon does not document. */
+export type UndocumentedEvent = {
+  __typename?: 'UndocumentedEvent';
+  /** How many sampled events had it. */
+  count: Scalars['Int']['output'];
+  /** The event name. */
+  name: Scalars['String']['output'];
+};
+
+/** A property a documented event carries in the data but not in its Lexicon schema (Mixpanel's ingestion properties aside). */
+export type UndocumentedProperty = {
+  __typename?: 'UndocumentedProperty';
+  /** How many sampled events carried it. */
+  count: Scalars['Int']['output'];
+  /** The event name. */
+  event: Scalars['String']['output'];
+  /** The property name. */
+  property: Scalars['String']['output'];
+};
+
+/** Changes to an event definition. Fields left out keep their current value. */
+export type UpdateEventDefinitionInput = {
+  /** Owner email addresses (replaces the current list). */
+  contacts?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** What the event records. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown in Mixpanel reports. */
+  displayName?: InputMaybe<Scalars['String']['input']>;
+  /** Drop the event at ingestion. */
+  dropped?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Hide the event from Mixpanel menus. */
+  hidden?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The event name the definition documents. */
+  name: Scalars['String']['input'];
+  /** Lexicon tags (replaces the current list). */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Owner teams (replaces the current list). */
+  teamContacts?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/**
+ * Tracked when a user performs "Update Profile"
+ *
+ * Mixpanel event `Update Profile`. Typed from Lexicon.
+ */
+export type UpdateProfile = Event & {
+  __typename?: 'UpdateProfile';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Update Profile"
+ *
+ * Mixpanel event `Update Profile`. Typed from Lexicon.
+ */
+export type UpdateProfilePropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Upgrade Plan"
+ *
+ * Mixpanel event `Upgrade Plan`. Typed from Lexicon.
+ */
+export type UpgradePlan = Event & {
+  __typename?: 'UpgradePlan';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /**
+   * Plan involved: Free, Pro or Enterprise
+   *
+   * Mixpanel property `plan`, documented as string.
+   */
+  plan?: Maybe<Scalars['String']['output']>;
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Upgrade Plan"
+ *
+ * Mixpanel event `Upgrade Plan`. Typed from Lexicon.
+ */
+export type UpgradePlanPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Upload File"
+ *
+ * Mixpanel event `Upload File`. Typed from Lexicon.
+ */
+export type UploadFile = Event & {
+  __typename?: 'UploadFile';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Upload File"
+ *
+ * Mixpanel event `Upload File`. Typed from Lexicon.
+ */
+export type UploadFilePropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/** Mixpanel refused the request (400), e.g. a malformed `where` expression; `message` carries Mixpanel's reason. */
+export type UpstreamBadRequestError = Error & {
+  __typename?: 'UpstreamBadRequestError';
+  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
+  code: Scalars['String']['output'];
+  /** The rate-limit family of the failing call. */
+  family: ApiFamily;
+  /** What went wrong, for people. Never carries a secret. */
+  message: Scalars['String']['output'];
+  /** Mixpanel's HTTP status, when a response arrived. */
+  upstreamStatus?: Maybe<Scalars['Int']['output']>;
+};
+
+/** Mixpanel answered 404 for this call. */
+export type UpstreamNotFoundError = Error & {
+  __typename?: 'UpstreamNotFoundError';
+  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
+  code: Scalars['String']['output'];
+  /** The rate-limit family of the failing call. */
+  family: ApiFamily;
+  /** What went wrong, for people. Never carries a secret. */
+  message: Scalars['String']['output'];
+  /** Mixpanel's HTTP status, when a response arrived. */
+  upstreamStatus?: Maybe<Scalars['Int']['output']>;
+};
+
+/** Mixpanel did not answer in time. Retrying later may succeed. */
+export type UpstreamTimeoutError = Error & {
+  __typename?: 'UpstreamTimeoutError';
+  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
+  code: Scalars['String']['output'];
+  /** The rate-limit family of the failing call. */
+  family: ApiFamily;
+  /** What went wrong, for people. Never carries a secret. */
+  message: Scalars['String']['output'];
+  /** Mixpanel's HTTP status, when a response arrived. */
+  upstreamStatus?: Maybe<Scalars['Int']['output']>;
+};
+
+/** Mixpanel failed (5xx, a connection failure or an unexpected body). Retrying later may succeed. */
+export type UpstreamUnavailableError = Error & {
+  __typename?: 'UpstreamUnavailableError';
+  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
+  code: Scalars['String']['output'];
+  /** The rate-limit family of the failing call. */
+  family: ApiFamily;
+  /** What went wrong, for people. Never carries a secret. */
+  message: Scalars['String']['output'];
+  /** Mixpanel's HTTP status, when a response arrived. */
+  upstreamStatus?: Maybe<Scalars['Int']['output']>;
+};
+
+/**
+ * Tracked when a user performs "View Dashboard"
+ *
+ * Mixpanel event `View Dashboard`. Typed from Lexicon.
+ */
+export type ViewDashboard = Event & {
+  __typename?: 'ViewDashboard';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "View Dashboard"
+ *
+ * Mixpanel event `View Dashboard`. Typed from Lexicon.
+ */
+export type ViewDashboardPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "View Page"
+ *
+ * Mixpanel event `View Page`. Typed from Lexicon.
+ */
+export type ViewPage = Event & {
+  __typename?: 'ViewPage';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Full URL
+   *
+   * Mixpanel property `$current_url`, documented as string.
+   */
+  _currentUrl?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /**
+   * Path of the page
+   *
+   * Mixpanel property `page`, documented as string.
+   */
+  page?: Maybe<Scalars['String']['output']>;
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "View Page"
+ *
+ * Mixpanel event `View Page`. Typed from Lexicon.
+ */
+export type ViewPagePropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "View Pricing"
+ *
+ * Mixpanel event `View Pricing`. Typed from Lexicon.
+ */
+export type ViewPricing = Event & {
+  __typename?: 'ViewPricing';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "View Pricing"
+ *
+ * Mixpanel event `View Pricing`. Typed from Lexicon.
+ */
+export type ViewPricingPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+/**
+ * Tracked when a user performs "Watch Video"
+ *
+ * Mixpanel event `Watch Video`. Typed from Lexicon.
+ */
+export type WatchVideo = Event & {
+  __typename?: 'WatchVideo';
+  /**
+   * Browser of the device
+   *
+   * Mixpanel property `$browser`, documented as string.
+   */
+  _browser?: Maybe<Scalars['String']['output']>;
+  /**
+   * City, from the IP address
+   *
+   * Mixpanel property `$city`, documented as string.
+   */
+  _city?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operating system of the device
+   *
+   * Mixpanel property `$os`, documented as string.
+   */
+  _os?: Maybe<Scalars['String']['output']>;
+  /** Its Lexicon definition, or null when Lexicon does not document the event. */
+  definition?: Maybe<EventDefinition>;
+  /** Distinct id of the user who did it. */
+  distinctId?: Maybe<Scalars['ID']['output']>;
+  /**
+   * Seconds watched
+   *
+   * Mixpanel property `duration`, documented as integer.
+   */
+  duration?: Maybe<Scalars['Int']['output']>;
+  /** The `$insert_id` Mixpanel deduplicates on. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Country code, from the IP address
+   *
+   * Mixpanel property `mp_country_code`, documented as string.
+   */
+  mpCountryCode?: Maybe<Scalars['String']['output']>;
+  /** The event name, e.g. `Sign Up`. */
+  name: Scalars['String']['output'];
+  /** The profile of the user who did it (batched: one engage call for all events of the operation). */
+  profile?: Maybe<Profile>;
+  /** Every property, as Mixpanel stores them. */
+  properties: Scalars['JSON']['output'];
+  /** One property by name (null when absent). */
+  property?: Maybe<Scalars['JSON']['output']>;
+  /** Every property with its Lexicon definition. */
+  propertyValues: Array<PropertyValue>;
+  /** When it happened. */
+  time: Scalars['DateTime']['output'];
+  /**
+   * Campaign source
+   *
+   * Mixpanel property `utm_source`, documented as string.
+   */
+  utmSource?: Maybe<Scalars['String']['output']>;
+  /**
+   * Video title
+   *
+   * Mixpanel property `video`, documented as string.
+   */
+  video?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * Tracked when a user performs "Watch Video"
+ *
+ * Mixpanel event `Watch Video`. Typed from Lexicon.
+ */
+export type WatchVideoPropertyArgs = {
+  name: Scalars['String']['input'];
+};
+
+export type LexiconDriftQueryVariables = Exact<{
+  days?: InputMaybe<Scalars['Int']['input']>;
+  sample?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type LexiconDriftQuery = { __typename?: 'Query', lexicon: { __typename?: 'Lexicon', drift?: { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'LexiconDrift', from: string, to: string, sampledEvents: number, undocumentedEvents: Array<{ __typename?: 'UndocumentedEvent', name: string, count: number }>, undocumentedProperties: Array<{ __typename?: 'UndocumentedProperty', event: string, property: string, count: number }>, typeMismatches: Array<{ __typename?: 'LexiconTypeMismatch', event: string, property: string, documented: Array<JsonType>, actual: Array<JsonType>, count: number, convertible: boolean }> } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'RateLimitedError', message: string, code: string } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null } };
+
+export type TypedEventsQueryVariables = Exact<{
+  from: Scalars['Date']['input'];
+  to: Scalars['Date']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type TypedEventsQuery = { __typename?: 'Query', events?: { __typename: 'EventConnection', edges: Array<{ __typename?: 'EventEdge', node: { __typename: 'AddPaymentMethod', name: string, time: string } | { __typename: 'AddToCart', name: string, time: string } | { __typename: 'AppOpen', name: string, time: string } | { __typename: 'ApplyCoupon', name: string, time: string } | { __typename: 'BeginCheckout', name: string, time: string } | { __typename: 'CancelSubscription', name: string, time: string } | { __typename: 'ClickEmailLink', name: string, time: string } | { __typename: 'CompleteOnboarding', name: string, time: string } | { __typename: 'ContactSupport', name: string, time: string } | { __typename: 'CreateAPIKey_e133f431', name: string, time: string } | { __typename: 'CreateDashboard', name: string, time: string } | { __typename: 'CreateProject', name: string, time: string } | { __typename: 'DeleteProject', name: string, time: string } | { __typename: 'DisableIntegration', name: string, time: string } | { __typename: 'DowngradePlan', name: string, time: string } | { __typename: 'DownloadFile', name: string, time: string } | { __typename: 'EnableIntegration', name: string, time: string } | { __typename: 'EndTrial', name: string, time: string } | { __typename: 'ExportData', name: string, time: string } | { __typename: 'GenericEvent', properties: unknown, name: string, time: string } | { __typename: 'InviteTeammate', name: string, time: string } | { __typename: 'LogIn', name: string, time: string } | { __typename: 'LogOut', name: string, time: string } | { __typename: 'OpenEmail', name: string, time: string } | { __typename: 'Purchase', product?: string | null, price?: number | null, quantity?: number | null, currency?: string | null, name: string, time: string } | { __typename: 'RateApp', name: string, time: string } | { __typename: 'Refund', name: string, time: string } | { __typename: 'RemoveFromCart', name: string, time: string } | { __typename: 'Search', name: string, time: string } | { __typename: 'SendMessage', name: string, time: string } | { __typename: 'ShareReport', name: string, time: string } | { __typename: 'SignUp', plan?: string | null, signupMethod?: string | null, utmSource?: string | null, _browser?: string | null, name: string, time: string } | { __typename: 'StartTrial', name: string, time: string } | { __typename: 'SubmitFeedback', name: string, time: string } | { __typename: 'UpdateProfile', name: string, time: string } | { __typename: 'UpgradePlan', name: string, time: string } | { __typename: 'UploadFile', name: string, time: string } | { __typename: 'ViewDashboard', name: string, time: string } | { __typename: 'ViewPage', name: string, time: string } | { __typename: 'ViewPricing', name: string, time: string } | { __typename: 'WatchVideo', name: string, time: string } }> } | { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'RateLimitedError', message: string, code: string } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null };
+
+export type TypedProfileQueryVariables = Exact<{
+  distinctId: Scalars['ID']['input'];
+}>;
+
+
+export type TypedProfileQuery = { __typename?: 'Query', profile?: { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'Profile', distinctId: string, plan?: string | null, age?: number | null, lifetimeValue?: number | null, _created?: string | null, _lastSeen?: string | null } | { __typename: 'RateLimitedError', message: string, code: string } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null };
+
+
+export const LexiconDriftDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"LexiconDrift"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"days"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"1"}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sample"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"1000"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"lexicon"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"drift"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"days"},"value":{"kind":"Variable","name":{"kind":"Name","value":"days"}}},{"kind":"Argument","name":{"kind":"Name","value":"sample"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sample"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"LexiconDrift"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"sampledEvents"}},{"kind":"Field","name":{"kind":"Name","value":"undocumentedEvents"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"undocumentedProperties"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"event"}},{"kind":"Field","name":{"kind":"Name","value":"property"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"typeMismatches"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"event"}},{"kind":"Field","name":{"kind":"Name","value":"property"}},{"kind":"Field","name":{"kind":"Name","value":"documented"}},{"kind":"Field","name":{"kind":"Name","value":"actual"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"convertible"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]}}]} as unknown as DocumentNode<LexiconDriftQuery, LexiconDriftQueryVariables>;
+export const TypedEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TypedEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"25"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"events"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}},{"kind":"Argument","name":{"kind":"Name","value":"names"},"value":{"kind":"ListValue","values":[{"kind":"StringValue","value":"Sign Up","block":false},{"kind":"StringValue","value":"Purchase","block":false}]}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EventConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"time"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"SignUp"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"signupMethod"}},{"kind":"Field","name":{"kind":"Name","value":"utmSource"}},{"kind":"Field","name":{"kind":"Name","value":"_browser"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Purchase"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"product"}},{"kind":"Field","name":{"kind":"Name","value":"price"}},{"kind":"Field","name":{"kind":"Name","value":"quantity"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"GenericEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"properties"}}]}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<TypedEventsQuery, TypedEventsQueryVariables>;
+export const TypedProfileDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TypedProfile"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"distinctId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"profile"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"distinctId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"distinctId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Profile"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"age"}},{"kind":"Field","name":{"kind":"Name","value":"lifetimeValue"}},{"kind":"Field","name":{"kind":"Name","value":"_created"}},{"kind":"Field","name":{"kind":"Name","value":"_lastSeen"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<TypedProfileQuery, TypedProfileQueryVariables>;

@@ -1,0 +1,220 @@
+/**
+ * What an operation costs upstream when nothing is cached, estimated before
+ * it runs (admission control: src/server/plugins/use-admission-control.ts).
+ *
+ * The estimate is a lower bound, so that refusing on it is never wrong:
+ * - Only calls the operation certainly makes are counted: the root fields
+ *   (and the fields of non-null namespace objects such as `lexicon`) that
+ *   send a REST call whenever they resolve. Nested fields are not counted: a
+ *   list may be empty, a nullable parent null, a cohort synced by webhook
+ *   free, so they may cost nothing.
+ * - Calls the runtime shares count once: the same endpoint with the same
+ *   arguments (nulls dropped), every `profile` of the operation (one batched
+ *   engage call), every cohort lookup (the one cohorts list).
+ * - An engage read after the first page counts against the hourly limit
+ *   only when the project says follow-on pages do.
+ *
+ * Each field is described in FIELD_COSTS by its schema coordinate; fields
+ * that send nothing are listed in FREE_ROOT_FIELDS, so a new root field
+ * must be costed here (test/gateway-budget.test.ts checks it).
+ */
+import {
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  Kind,
+  getArgumentValues,
+  getDirectiveValues,
+  getOperationAST,
+  getVariableValues,
+  isAbstractType,
+  isNonNullType,
+  isObjectType,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type FragmentSpreadNode,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type InlineFragmentNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { canonicalJson } from '../cache/keys.js';
+import type { ApiFamily } from '../mixpanel/types.js';
+
+/** One upstream call an operation certainly makes when nothing is cached. */
+export interface UpstreamCall {
+  readonly family: ApiFamily;
+  /** Calls with the same key are one call (shared in flight or served by one batch). */
+  readonly key: string;
+  /** False for engage follow-on pages the project does not count against the hourly limit. */
+  readonly countsAgainstHourly: boolean;
+}
+
+export interface CostOptions {
+  /** Whether engage pages after the first count against the hourly Query limit (ProjectConfig.countEngageFollowOnPages). */
+  readonly countEngageFollowOnPages: boolean;
+}
+
+/** Distinct calls of one family: all of them, and those counting against the hourly limit. */
+export interface FamilyCost {
+  readonly calls: number;
+  readonly hourlyCalls: number;
+}
+
+/** Lower bound of an operation's uncached upstream calls, per family (families it does not use are absent). */
+export type OperationCost = Partial<Record<ApiFamily, FamilyCost>>;
+
+type Args = Record<string, unknown>;
+type FieldCost = (args: Args, options: CostOptions, occurrence: number) => readonly UpstreamCall[];
+
+/** Arguments as part of a key: nulls dropped, as the resolvers drop them before calling. */
+const argsKey = (args: Args): string => canonicalJson(Object.fromEntries(Object.entries(args).filter(([, value]) => value !== null)));
+
+const without = (args: Args, ...names: string[]): Args => Object.fromEntries(Object.entries(args).filter(([name]) => !names.includes(name)));
+
+const call = (family: ApiFamily, key: string, countsAgainstHourly = true): UpstreamCall => ({ family, key, countsAgainstHourly });
+
+/** A field that sends one Query call per distinct set of arguments. */
+const report = (endpoint: string): FieldCost => (args) => [call('query', `${endpoint}:${argsKey(args)}`)];
+
+/** A field served by one shared call, whatever its arguments. */
+const shared = (family: ApiFamily, endpoint: string): FieldCost => () => [call(family, endpoint)];
+
+const REPORT_FIELDS = [
+  'segmentation',
+  'segmentationNumeric',
+  'segmentationSum',
+  'segmentationAverage',
+  'eventCounts',
+  'eventPropertyCounts',
+  'eventNames',
+  'topEvents',
+  'topPropertyNames',
+  'topPropertyValues',
+  'funnel',
+  'retention',
+  'retentionFrequency',
+  'insights',
+] as const;
+
+export const FIELD_COSTS: Readonly<Record<string, FieldCost>> = {
+  ...Object.fromEntries(REPORT_FIELDS.map((name) => [`Query.${name}`, report(name)])),
+  'Query.funnels': shared('query', 'funnelsList'),
+  'Query.cohort': shared('query', 'cohortsList'),
+  'Query.cohorts': shared('query', 'cohortsList'),
+  // Every `profile` of an operation goes through one loader: one engage call per 1000 ids.
+  'Query.profile': shared('query', 'engage:byDistinctId'),
+  'Query.groupProfile': (args) => [call('query', `engage:group:${argsKey(args)}`)],
+  // Pages of one filter may come from the same engage page: `first` and `after` do not make a call distinct.
+  'Query.profiles': (args, options) => [
+    call('query', `engage:${argsKey(without(args, 'first', 'after'))}`, args['after'] == null || options.countEngageFollowOnPages),
+  ],
+  // Export reads whole blocks, shared by nearby pages of one query.
+  'Query.events': (args) => [call('export', `export:${argsKey(without(args, 'first', 'after'))}`)],
+  'Query.annotations': (args) => [call('app', `annotationsList:${argsKey(args)}`)],
+  'Query.annotation': (args) => [call('app', `annotationGet:${argsKey(args)}`)],
+  'Lexicon.events': shared('lexicon', 'lexiconList'),
+  'Lexicon.eventDefinition': shared('lexicon', 'lexiconList'),
+  'Lexicon.profileProperties': shared('lexicon', 'lexiconList'),
+  'Lexicon.profileProperty': shared('lexicon', 'lexiconList'),
+  // Writes are never shared: each occurrence is its own call.
+  'Mutation.createAnnotation': (_args, _options, occurrence) => [call('app', `annotationCreate#${occurrence}`)],
+  'Mutation.updateLexiconEventDefinition': (_args, _options, occurrence) => [
+    call('lexicon', 'lexiconList'),
+    call('lexicon', `lexiconUpload#${occurrence}`),
+  ],
+};
+
+/** Root fields that send no call themselves; non-null object ones are namespaces whose fields are costed. */
+export const FREE_ROOT_FIELDS: readonly string[] = ['Query.project', 'Query.lexicon'];
+
+interface Walk {
+  readonly schema: GraphQLSchema;
+  readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  readonly variables: Record<string, unknown>;
+  readonly options: CostOptions;
+  readonly calls: Map<string, UpstreamCall>;
+  occurrences: number;
+}
+
+/**
+ * The lower bound of an operation's uncached upstream calls, per family.
+ * Undefined when the operation or its variables are invalid (execution
+ * reports that itself) and for subscriptions (they cost per event, later).
+ */
+export function estimateUpstreamCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  rawVariables: Readonly<Record<string, unknown>> | null | undefined,
+  options: CostOptions,
+): OperationCost | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (!operation || operation.operation === 'subscription') return undefined;
+  const rootType = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
+  if (!rootType) return undefined;
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
+  if (coerced.errors) return undefined;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const walk: Walk = { schema, fragments, variables: coerced.coerced, options, calls: new Map(), occurrences: 0 };
+  try {
+    collect(walk, operation.selectionSet, rootType, new Set());
+  } catch {
+    // Arguments that do not coerce: execution reports them.
+    return undefined;
+  }
+  const cost: { [F in ApiFamily]?: { calls: number; hourlyCalls: number } } = {};
+  for (const { family, countsAgainstHourly } of walk.calls.values()) {
+    const familyCost = (cost[family] ??= { calls: 0, hourlyCalls: 0 });
+    familyCost.calls += 1;
+    if (countsAgainstHourly) familyCost.hourlyCalls += 1;
+  }
+  return cost;
+}
+
+function collect(walk: Walk, selectionSet: SelectionSetNode, parentType: GraphQLObjectType, spread: ReadonlySet<string>): void {
+  for (const selection of selectionSet.selections) {
+    if (!isIncluded(selection, walk.variables)) continue;
+    if (selection.kind === Kind.FIELD) collectField(walk, selection, parentType, spread);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      if (appliesTo(walk.schema, selection.typeCondition?.name.value, parentType)) collect(walk, selection.selectionSet, parentType, spread);
+    } else {
+      const fragment = walk.fragments.get(selection.name.value);
+      if (!fragment || spread.has(fragment.name.value) || !appliesTo(walk.schema, fragment.typeCondition.name.value, parentType)) continue;
+      collect(walk, fragment.selectionSet, parentType, new Set([...spread, fragment.name.value]));
+    }
+  }
+}
+
+function collectField(walk: Walk, node: FieldNode, parentType: GraphQLObjectType, spread: ReadonlySet<string>): void {
+  const field = parentType.getFields()[node.name.value];
+  if (!field) return;
+  const cost = FIELD_COSTS[`${parentType.name}.${field.name}`];
+  if (cost) {
+    const args = getArgumentValues(field, node, walk.variables);
+    for (const upstream of cost(args, walk.options, walk.occurrences++)) {
+      const known = walk.calls.get(upstream.key);
+      // Shared calls: the cheaper reading wins, so the estimate stays a lower bound.
+      walk.calls.set(upstream.key, known && !known.countsAgainstHourly ? known : upstream);
+    }
+    return;
+  }
+  // A non-null object always resolves: its costed fields are as certain as the root's.
+  if (node.selectionSet && isNonNullType(field.type) && isObjectType(field.type.ofType)) {
+    collect(walk, node.selectionSet, field.type.ofType, spread);
+  }
+}
+
+function isIncluded(node: FieldNode | InlineFragmentNode | FragmentSpreadNode, variables: Record<string, unknown>): boolean {
+  if (getDirectiveValues(GraphQLSkipDirective, node, variables)?.['if'] === true) return false;
+  return getDirectiveValues(GraphQLIncludeDirective, node, variables)?.['if'] !== false;
+}
+
+function appliesTo(schema: GraphQLSchema, typeCondition: string | undefined, type: GraphQLObjectType): boolean {
+  if (typeCondition === undefined || typeCondition === type.name) return true;
+  const condition = schema.getType(typeCondition);
+  return condition !== undefined && isAbstractType(condition) && schema.isSubType(condition, type);
+}
