@@ -290,14 +290,16 @@ interface RedisConnections {
 
 /** Three connections: a subscribed connection can run no other command. */
 function createRedisConnections(url: string, logger: Logger): RedisConnections {
-  const open = (role: string) => {
-    const redis = new Redis(url, { maxRetriesPerRequest: 3, lazyConnect: false });
+  const open = (role: string, maxRetriesPerRequest: number | null) => {
+    const redis = new Redis(url, { maxRetriesPerRequest, lazyConnect: false });
     redis.on('error', (error: Error) => logger.warn(`redis (${role}) connection error`, error));
     return redis;
   };
-  const commands = open('commands');
-  const publish = open('publish');
-  const subscribe = open('subscribe');
+  const commands = open('commands', 3);
+  const publish = open('publish', 3);
+  // The Redis event target ignores the promise of SUBSCRIBE/UNSUBSCRIBE: keep them queued across
+  // a Redis outage (replayed on reconnect) rather than rejected into unhandled rejections.
+  const subscribe = open('subscribe', null);
   return {
     commands,
     publish,
