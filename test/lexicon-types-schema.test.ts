@@ -1,10 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { DEMO_PROJECT } from '../src/emulator/server.js';
+import { DEMO_PROJECT_OPTIONS } from '../src/emulator/auth.js';
+import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
 import { nameHash } from '../src/lexicon-types/naming.js';
 import type { LexiconSchemaEntry } from '../src/mixpanel/types.js';
 import { schema as genericSchema } from '../src/schema/index.js';
+import { startGateway } from './helpers/gateway.js';
 import { eventAt, importEvents, PROJECT_KEY, projectQuery, retype, startTypedGateway, todayUtc, uploadLexicon } from './helpers/lexicon-types.js';
 
 const AWKWARD: LexiconSchemaEntry[] = [
@@ -166,5 +170,32 @@ describe('Lexicon-typed schema', () => {
     expect(gw.emulator.calls('/api/2.0/export')).toBe(1);
     // Lexicon comes from the cache the typed schema's refresh filled.
     expect(gw.emulator.calls(`/api/app/projects/${DEMO_PROJECT.projectId}/schemas`)).toBe(0);
+  });
+
+  it('serves each project its own typed schema beside the generic one', async () => {
+    const second = { projectId: '2000002', token: 'second-token', serviceAccounts: [{ username: 'second.1a2b3c.mp-service-account', secret: 'second-secret' }] };
+    const emulator = await createEmulator({ size: 'small', projects: [DEMO_PROJECT_OPTIONS, second] });
+    const dir = mkdtempSync(join(tmpdir(), 'lexicon-projects-'));
+    try {
+      emulator.data(second.projectId).lexicon.set('event:Only Second', { entityType: 'event', name: 'Only Second', schemaJson: { properties: { level: { type: 'integer' } } } });
+      const file = join(dir, 'projects.json');
+      writeFileSync(file, JSON.stringify([{ key: 'second', projectId: second.projectId, serviceAccount: second.serviceAccounts[0] }]));
+      const gw = await startGateway({ emulator, env: { MIXPANEL_PROJECTS_FILE: file } });
+      const typeOf = async (path: string) => {
+        const response = await fetch(`${gw.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ only: __type(name: "OnlySecond") { name } signUp: __type(name: "SignUp") { name } }' }),
+        });
+        return ((await response.json()) as { data: Record<string, unknown> }).data;
+      };
+      expect(await typeOf('/projects/second/graphql')).toEqual({ only: { name: 'OnlySecond' }, signUp: { name: 'SignUp' } });
+      expect(await typeOf(`/projects/${PROJECT_KEY}/graphql`)).toEqual({ only: null, signUp: { name: 'SignUp' } });
+      expect(await typeOf('/graphql')).toEqual({ only: null, signUp: null });
+      await gw.close();
+    } finally {
+      await emulator.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

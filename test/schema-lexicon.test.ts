@@ -30,7 +30,8 @@ describe('lexicon and annotations', () => {
     expect(result.data!['lexicon'].profileProperties.data.map((p: { name: string }) => p.name)).toEqual(Object.keys(user.schemaJson.properties ?? {}).sort());
     expect(result.data!['lexicon'].signUp).toEqual({ __typename: 'EventDefinition', name: 'Sign Up' });
     expect(result.data!['lexicon'].missing).toEqual({ __typename: 'NotFoundError', entity: 'EventDefinition', id: 'No Such Event' });
-    expect(gw.emulator.calls('/api/app/projects/1000001/schemas')).toBe(1);
+    // At most one schemas call (none when the typed-schema start-up read already filled the cache).
+    expect(gw.emulator.calls('/api/app/projects/1000001/schemas')).toBeLessThanOrEqual(1);
   });
 
   it('updates an event definition, and the next read sees the change', async () => {

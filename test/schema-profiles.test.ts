@@ -153,7 +153,8 @@ describe('profiles', () => {
     expect(gw.emulator.calls('/api/query/engage')).toBeLessThanOrEqual(1 + nonEmptyCohorts);
     expect(gw.emulator.calls('/api/query/cohorts/list')).toBe(1);
     expect(gw.emulator.calls('/api/query/stream/query')).toBe(1);
-    expect(gw.emulator.calls('/api/app/projects/1000001/schemas')).toBe(1);
+    // At most one schemas call (none when the typed-schema start-up read already filled the cache).
+    expect(gw.emulator.calls('/api/app/projects/1000001/schemas')).toBeLessThanOrEqual(1);
 
     // Membership agrees with engage filter_by_cohort for a sample cohort.
     const sample = cohorts.find((c) => c.count > 0)!;
