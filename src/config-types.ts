@@ -73,6 +73,8 @@ export interface Config {
   readonly requestDeadlineMs: number;
   readonly upstreamTimeoutMs: number;
   readonly redisUrl?: Secret | undefined;
+  /** Prefix of every Redis key and pub/sub channel (default `mpgw:`): deployments sharing one Redis use different ones. */
+  readonly redisKeyPrefix: string;
   readonly store: { readonly kind: StoreKind; readonly sqlitePath: string };
   readonly webhook: WebhookConfig;
   readonly cache: CacheConfig;

@@ -163,6 +163,16 @@ function parseIntegrationId(raw: string | undefined, problems: Problems): string
   return raw;
 }
 
+/** Namespaces every Redis key and channel, so several deployments can share one Redis. */
+function parseRedisKeyPrefix(raw: string | undefined, problems: Problems): string {
+  if (raw === undefined) return 'mpgw:';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(raw)) {
+    problems.push('REDIS_KEY_PREFIX must be 1 to 64 characters of letters, digits, ":", "_", "." or "-"');
+    return 'mpgw:';
+  }
+  return raw;
+}
+
 function parseRedisUrl(raw: string | undefined, problems: Problems): Secret | undefined {
   if (raw === undefined) return undefined;
   let protocol: string | undefined;
@@ -548,6 +558,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     requestDeadlineMs: parseInteger('REQUEST_DEADLINE_MS', readEnv(env, 'REQUEST_DEADLINE_MS'), 5000, { min: 1, max: HOUR }, problems),
     upstreamTimeoutMs: parseInteger('UPSTREAM_TIMEOUT_MS', readEnv(env, 'UPSTREAM_TIMEOUT_MS'), 60_000, { min: 100, max: HOUR }, problems),
     redisUrl,
+    redisKeyPrefix: parseRedisKeyPrefix(readEnv(env, 'REDIS_KEY_PREFIX'), problems),
     store: readStore(env, redisUrl, problems),
     webhook,
     cache: readCache(env, problems),

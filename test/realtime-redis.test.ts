@@ -4,6 +4,7 @@
  * subscribers once), and Mixpanel calls made through A count against the
  * budget B reports.
  */
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCohortSyncSender } from '../src/emulator/cohort-sync.js';
 import { createEmulator, type Emulator } from '../src/emulator/server.js';
@@ -39,6 +40,12 @@ describe.skipIf(skip)('two gateway instances sharing Redis', () => {
     // test then leaves no membership keys behind. Events and budget still go through Redis.
     const env = { ...project.env, REDIS_URL: `redis://${REDIS.host}:${REDIS.port}`, MEMBERSHIP_STORE: 'memory' };
     const [a, b] = await Promise.all([startGateway({ emulator, env }), startGateway({ emulator, env })]);
+    cleanups.unshift(async () => {
+      const redis = new Redis({ ...REDIS, maxRetriesPerRequest: 1 });
+      const keys = await redis.keys(`${project.redisKeyPrefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    });
     return { project, emulator, a, b };
   }
 

@@ -139,18 +139,13 @@ const skipRedis = await redisSkip('the Redis restart test');
 
 describe.skipIf(skipRedis)('a gateway restart in the middle of a cohort sync, on Redis', () => {
   const project = isolatedProject();
-  const prefix = 'mpgw:cohorts:';
   let redis: Redis;
   beforeAll(() => {
     redis = new Redis({ ...REDIS, maxRetriesPerRequest: 1 });
   });
   afterAll(async () => {
-    // The gateway offers no key prefix for the membership store: delete the keys of this run's project.
-    const keys = await redis.keys(`${prefix}*:${project.projectId}*`);
+    const keys = await redis.keys(`${project.redisKeyPrefix}*`);
     if (keys.length > 0) await redis.del(...keys);
-    const sessions = await redis.zrange(`${prefix}sessions`, 0, -1);
-    const ours = sessions.filter((member) => (JSON.parse(member) as string[])[0] === project.projectId);
-    if (ours.length > 0) await redis.zrem(`${prefix}sessions`, ...ours);
     redis.disconnect();
   });
 

@@ -78,11 +78,17 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const ownsMembership = options.membership === undefined;
   const membership =
     options.membership ??
-    (await createMembershipStore(config.store.kind, { sqlitePath: config.store.sqlitePath, redis: redis?.commands }));
+    (await createMembershipStore(config.store.kind, {
+      sqlitePath: config.store.sqlitePath,
+      redis: redis?.commands,
+      redisKeyPrefix: `${config.redisKeyPrefix}cohorts:`,
+    }));
   const budgetStore: BudgetStore = redis
-    ? createRedisBudgetStore(redis.commands, { keyPrefix: 'mpgw:budget:' })
+    ? createRedisBudgetStore(redis.commands, { keyPrefix: `${config.redisKeyPrefix}budget:` })
     : createMemoryBudgetStore();
-  const pubsub = createGatewayPubSub(redis ? { redis: { publish: redis.publish, subscribe: redis.subscribe } } : {});
+  const pubsub = createGatewayPubSub(
+    redis ? { redis: { publish: redis.publish, subscribe: redis.subscribe }, channelPrefix: `${config.redisKeyPrefix}pubsub:` } : {},
+  );
 
   // One byte-bounded cache for every project: keys carry the project and credentials.
   const cache = createResponseCache({ maxBytes: config.cache.maxBytes, metrics, clock: { now } });

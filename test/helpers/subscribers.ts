@@ -209,26 +209,31 @@ export interface IsolatedProject {
   readonly projectId: string;
   /** For `createEmulator({ projects: [...] })`. */
   readonly emulatorProject: EmulatorProjectOptions;
-  /** Gateway environment naming the project and its credentials. */
+  /** Prefix of every Redis key and channel the gateways of this test use (delete `${prefix}*` afterwards). */
+  readonly redisKeyPrefix: string;
+  /** Gateway environment naming the project, its credentials and its Redis key prefix. */
   readonly env: Readonly<Record<string, string>>;
 }
 
 /**
- * An emulated Mixpanel project with a random id: everything a gateway keeps in Redis is scoped by project id
- * (budget windows, membership keys, pubsub channels), so a test on it shares no state with other runs.
+ * An emulated Mixpanel project with a random id and its own Redis key prefix, so a test on it shares no state
+ * (budget windows, membership keys, pubsub channels) with other runs.
  */
 export function isolatedProject(): IsolatedProject {
   const projectId = String(randomInt(2_000_000, 2_000_000_000));
   const account = { username: `test.${projectId}.mp-service-account`, secret: `secret-${projectId}` };
   const token = `token-${projectId}`;
+  const redisKeyPrefix = `mpgw-test:${projectId}:`;
   return {
     projectId,
+    redisKeyPrefix,
     emulatorProject: { projectId, token, serviceAccounts: [account] },
     env: {
       MIXPANEL_PROJECT_ID: projectId,
       MIXPANEL_SERVICE_ACCOUNT_USERNAME: account.username,
       MIXPANEL_SERVICE_ACCOUNT_SECRET: account.secret,
       MIXPANEL_PROJECT_TOKEN: token,
+      REDIS_KEY_PREFIX: redisKeyPrefix,
     },
   };
 }
