@@ -11,7 +11,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
 import type { Config, ProjectConfig } from '../config-types.js';
@@ -37,6 +37,7 @@ import { graphiqlDefaultQuery } from './graphiql.js';
 import { gatewayMaskedErrors } from './mask-error.js';
 import { createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
 import { useAdmissionControl } from './plugins/use-admission-control.js';
+import { createSubscriptionTracker, SUBSCRIPTION_DRAIN_MS } from './plugins/subscription-tracker.js';
 import { useUpstreamExtensions } from './plugins/use-upstream-extensions.js';
 import { attachGraphqlWs } from './websocket.js';
 
@@ -229,46 +230,6 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         await redis?.close();
       })()),
   };
-}
-
-/** Longest wait in close() for subscriptions to end (they end as soon as their connection closes). */
-const SUBSCRIPTION_DRAIN_MS = 1000;
-
-/** Counts subscriptions in progress, so close() can let them finish before closing what they use. */
-function createSubscriptionTracker() {
-  let active = 0;
-  const waiters = new Set<() => void>();
-  const plugin: Plugin = {
-    onSubscribe: () => ({
-      onSubscribeResult: ({ result }) => {
-        if (!isAsyncIterable(result)) return;
-        active += 1;
-        return {
-          onEnd: () => {
-            active -= 1;
-            if (active === 0) for (const wake of waiters) wake();
-          },
-        };
-      },
-    }),
-  };
-  /** Resolves once no subscription is active (or after `timeoutMs`) and their cleanup has run. */
-  const ended = async (timeoutMs: number): Promise<void> => {
-    if (active > 0) {
-      let wake: (() => void) | undefined;
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        waiters.add(resolve);
-        timer = setTimeout(resolve, timeoutMs);
-      });
-      if (wake) waiters.delete(wake);
-      clearTimeout(timer);
-    }
-    // onEnd runs as the iterator returns; the pubsub removes its listener a few microtasks later.
-    await new Promise((resolve) => setImmediate(resolve));
-  };
-  return { plugin, ended };
 }
 
 type GatewayPluginList = NonNullable<Parameters<typeof createYoga<Record<string, unknown>, Context>>[0]['plugins']>;

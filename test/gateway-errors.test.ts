@@ -1,0 +1,56 @@
+/**
+ * Bad input and upstream trouble through the gateway over HTTP: each gets a
+ * clear error, the rest of the response stands, and no secret is ever in a
+ * response or a log line, even with errors unmasked for development.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEMO_PROJECT } from '../src/emulator/server.js';
+import { createLogger } from '../src/logger.js';
+import { startGateway } from './helpers/gateway.js';
+
+const post = (url: string, body: string, contentType = 'application/json') =>
+  fetch(url, { method: 'POST', headers: { 'content-type': contentType, accept: 'application/graphql-response+json' }, body });
+
+describe('gateway errors', () => {
+  it('answers malformed GraphQL and malformed JSON with a 4xx and a message that says what is wrong', async () => {
+    const gw = await startGateway();
+    const syntax = await post(gw.graphqlUrl, JSON.stringify({ query: '{ project { id ' }));
+    expect(syntax.status).toBe(400);
+    expect(((await syntax.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(/Syntax Error/);
+
+    const unknownField = await gw.query('{ project { nope } }');
+    expect(unknownField.status).toBe(400);
+    expect(unknownField.errors?.[0]?.message).toMatch(/Cannot query field "nope" on type "Project"/);
+
+    const badJson = await post(gw.graphqlUrl, '{"query": ');
+    expect(badJson.status).toBe(400);
+    expect(JSON.stringify(await badJson.json())).toMatch(/POST body sent invalid JSON/);
+
+    const badVariable = await gw.query('query ($d: Date!) { segmentation(event: "Sign Up", from: $d, to: $d) { __typename } }', { d: '2025-13-45' });
+    expect(badVariable.status).toBe(400);
+    expect(badVariable.errors?.[0]?.message).toMatch(/yyyy-mm-dd/);
+    expect(gw.emulator.calls('/api/query/segmentation')).toBe(0);
+  });
+
+  it('turns upstream garbage into a typed error on that field only', async () => {
+    const gw = await startGateway();
+    gw.emulator.faults.inject({ path: '/api/query/cohorts/list', kind: 'status', status: 200, body: '<html>not json</html>' });
+    const result = await gw.query('{ cohorts { __typename ... on Error { message code } } project { id } }');
+    expect(result.data?.['cohorts']).toMatchObject({ __typename: 'UpstreamUnavailableError', code: 'MIXPANEL_UNAVAILABLE' });
+    expect(result.data?.['project']).toEqual({ id: DEMO_PROJECT.projectId });
+  });
+
+  it('never shows the service-account secret, even unmasked in development, nor logs it', async () => {
+    const lines: string[] = [];
+    const gw = await startGateway({
+      env: { NODE_ENV: 'development', LOG_LEVEL: 'debug' },
+      gatewayOptions: { logger: createLogger('debug', (line) => lines.push(line)) },
+    });
+    gw.emulator.faults.inject({ path: '/api/query/', kind: 'status', status: 500, body: `echo ${DEMO_PROJECT.secret}` });
+    const result = await gw.query('{ cohorts { __typename ... on Error { message } } profile(distinctId: "x") { __typename ... on Error { message } } }');
+    expect(result.data?.['cohorts']).toMatchObject({ __typename: 'UpstreamUnavailableError' });
+    const seen = JSON.stringify(result) + lines.join('');
+    expect(seen).not.toContain(DEMO_PROJECT.secret);
+    expect(seen).not.toContain(Buffer.from(`${DEMO_PROJECT.username}:${DEMO_PROJECT.secret}`).toString('base64'));
+  });
+});
