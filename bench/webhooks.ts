@@ -22,13 +22,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
-import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import type { StoreKind } from '../src/config-types.js';
 import { createCohortSyncSender, type FetchLike, type SenderMember } from '../src/emulator/cohort-sync.js';
 import { printTable, writeResult } from './lib/report.js';
 import { ratio, summarizeLatencies, type LatencySummary, type MemoryPeak } from './lib/stats.js';
 import type { ParentMessage, WorkerMessage } from './webhooks-worker.js';
+import { redisReachable } from '../test/helpers/redis.js';
 
 const MEMBERS = 200_000;
 const PAGE_SIZE = 1_000;
@@ -138,19 +138,6 @@ export interface IngestionRow {
   readonly pagesPerSecondVsMemory: number | null;
   readonly rssDeltaVsMemory: number | null;
   readonly heapDeltaVsMemory: number | null;
-}
-
-async function redisReachable(): Promise<boolean> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
 }
 
 async function ingestOnce(kind: StoreKind, location: string | undefined, members: readonly SenderMember[]) {

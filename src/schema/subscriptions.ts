@@ -11,6 +11,7 @@ import type { ChangeKind } from '../membership/types.js';
 import type { CohortChangeEvent, CohortSyncCompletedEvent } from '../pubsub/types.js';
 import { builder } from './builder.js';
 import { Cohort, memberToProfile } from './cohorts.js';
+import type { ProfileShape } from './loaders.js';
 import { Profile } from './profiles.js';
 import { checkNames, checkNumericId } from './validation.js';
 
@@ -25,6 +26,20 @@ const ChangeKindEnum = builder.enumType('CohortChangeKind', {
   } as const satisfies Record<ChangeKind, { description: string }>,
 });
 
+/**
+ * Every subscriber of a project receives the same event object: build its
+ * member profiles once, not once per subscriber (they are read, never mutated).
+ */
+const memberProfiles = new WeakMap<CohortChangeEvent, ProfileShape[]>();
+function membersOf(event: CohortChangeEvent): ProfileShape[] {
+  let profiles = memberProfiles.get(event);
+  if (!profiles) {
+    profiles = event.members.map(memberToProfile);
+    memberProfiles.set(event, profiles);
+  }
+  return profiles;
+}
+
 const CohortMembershipChange = builder.objectRef<CohortChangeEvent>('CohortMembershipChange').implement({
   description: 'One applied webhook page of a cohort sync.',
   fields: (t) => ({
@@ -34,7 +49,7 @@ const CohortMembershipChange = builder.objectRef<CohortChangeEvent>('CohortMembe
     members: t.field({
       type: [Profile],
       description: "The members concerned, carrying the webhook's email, names and exported properties; any other field loads the full profile.",
-      resolve: (e) => e.members.map(memberToProfile),
+      resolve: membersOf,
     }),
     sessionId: t.exposeString('sessionId', { description: "Mixpanel's id of the sync session." }),
     page: t.exposeInt('page', { description: 'This page, from 1.' }),

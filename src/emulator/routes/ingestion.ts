@@ -122,6 +122,11 @@ function handleImport(request: EmulatorRequest): EmulatorResponse {
   if (failed.length === 0 || request.params.strict !== '1') {
     return { status: 200, json: { code: 200, num_records_imported: imported, status: 'OK' } };
   }
+  return strictValidationFailure(failed, imported);
+}
+
+/** /import's 400 body for a strict request with invalid records (the valid ones were still ingested). */
+function strictValidationFailure(failed: readonly FailedRecord[], imported: number): EmulatorResponse {
   return {
     status: 400,
     json: {
@@ -247,18 +252,7 @@ function handleProfileUpdates(request: EmulatorRequest, targetOf: (update: Recor
     }
   });
   // strict=1 reports per-record errors; the spec does not give the body, so /import's shape is used.
-  if (request.params.strict === '1' && failed.length > 0) {
-    return {
-      status: 400,
-      json: {
-        code: 400,
-        error: 'some data points in the request failed validation',
-        failed_records: failed,
-        num_records_imported: valid,
-        status: 'Bad Request',
-      },
-    };
-  }
+  if (request.params.strict === '1' && failed.length > 0) return strictValidationFailure(failed, valid);
   return received(request, valid, errors);
 }
 
