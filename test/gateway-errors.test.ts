@@ -53,4 +53,15 @@ describe('gateway errors', () => {
     expect(seen).not.toContain(DEMO_PROJECT.secret);
     expect(seen).not.toContain(Buffer.from(`${DEMO_PROJECT.username}:${DEMO_PROJECT.secret}`).toString('base64'));
   });
+
+  it('answers 404 on paths it does not serve, including an unknown project key', async () => {
+    const gw = await startGateway();
+    const unknownProject = await fetch(`${gw.url}/projects/nope/graphql?query=${encodeURIComponent('{ project { id } }')}`);
+    expect(unknownProject.status).toBe(404);
+    expect(JSON.stringify(await unknownProject.json())).toMatch(/No endpoint at \/projects\/nope\/graphql/);
+    expect((await fetch(`${gw.url}/elsewhere`)).status).toBe(404);
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+    const known = await fetch(`${gw.url}/projects/default/graphql?query=${encodeURIComponent('{ project { id } }')}`);
+    expect(((await known.json()) as { data: { project: { id: string } } }).data.project.id).toBe(DEMO_PROJECT.projectId);
+  });
 });

@@ -163,7 +163,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const defaultYoga = buildYoga(defaultProject, config.graphqlPath, false, [webhookPlugin]);
   for (const project of config.projects) yogas.set(endpointOf(project.key), buildYoga(project, endpointOf(project.key), true));
 
-  const route = (path: string): GatewayYoga => yogas.get(path) ?? defaultYoga;
+  // yoga matches its endpoint by suffix, so anything else must be turned away here: an unknown
+  // project key is a 404, not the default project answering under another name.
+  const defaultPaths = new Set([config.graphqlPath, config.webhook.path, '/health']);
+  const route = (path: string): GatewayYoga | undefined => yogas.get(path) ?? (defaultPaths.has(path) ? defaultYoga : undefined);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = pathOf(req.url);
     if (path === '/metrics' && req.method === 'GET') {
@@ -176,7 +179,13 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       );
       return;
     }
-    void route(path)(req, res);
+    const yoga = route(path);
+    if (yoga) {
+      void yoga(req, res);
+      return;
+    }
+    const known = [config.graphqlPath, ...yogas.keys()].join(', ');
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: `No endpoint at ${path}; GraphQL is served at ${known}` }] }));
   });
 
   const wsServers = new Map<string, WebSocketServer>();
