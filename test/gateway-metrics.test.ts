@@ -58,4 +58,13 @@ describe('/metrics', () => {
     expect(valueOf(samples, 'mixpanel_budget_queue_wait_seconds_bucket', { ...project, family: 'query', le: '+Inf' })).toBe(2);
     expect(valueOf(samples, 'mixpanel_budget_in_flight', { ...project, family: 'query' })).toBe(0);
   });
+
+  it('asks for the API key when the gateway has keys', async () => {
+    const key = 'metrics-test-key-0123456789';
+    const gw = await startGateway({ env: { GATEWAY_API_KEYS: key } });
+    expect((await fetch(`${gw.url}/metrics`)).status).toBe(401);
+    const response = await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${key}` } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toMatch(/mixpanel_upstream_calls_total/);
+  });
 });

@@ -170,6 +170,11 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = pathOf(req.url);
     if (path === '/metrics' && req.method === 'GET') {
+      // Metrics name projects and endpoints: behind the same keys as GraphQL (Prometheus sends a bearer token).
+      if (!isAuthorized(req.headers.authorization)) {
+        res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
+        return;
+      }
       void metrics.registry.metrics().then(
         (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
         (error: unknown) => {
