@@ -5,9 +5,9 @@
  * `config.graphqlPath` with the generic schema (the one printed in
  * schema/schema.graphql), every project at `/projects/{key}/graphql` with its
  * Lexicon-typed schema (src/lexicon-types), swapped without a restart when
- * its Lexicon changes. HTTP, SSE
- * and graphql-ws share one context path (yoga.getEnveloped), and the webhook
- * receiver, /metrics and /health sit beside them on the same port.
+ * its Lexicon changes. HTTP, SSE and graphql-ws share one context path
+ * (yoga.getEnveloped), and the webhook receiver, /metrics and /health sit
+ * beside them on the same port.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
