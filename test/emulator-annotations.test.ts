@@ -88,4 +88,8 @@ describe('emulator annotations', () => {
     expect((await call('POST', `${BASE}/tags`, {})).status).toBe(400);
     expect((await call('GET', BASE, undefined, 'Basic bm9ib2R5Om5vcGU=')).status).toBe(401);
   });
+  it('answers a malformed percent-escape in a path segment with 400, not 500', async () => {
+    const response = await call('GET', `${BASE}/%E0%A4%A`);
+    expect(response).toEqual({ status: 400, body: { error: expect.any(String), status: 'error' } });
+  });
 });

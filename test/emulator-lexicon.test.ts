@@ -140,6 +140,25 @@ describe('emulator Lexicon schemas', () => {
     expect((await call('GET', BASE)).body.results).toHaveLength(count);
   });
 
+  it('enforces the documented 4000 updates per minute and 3000 deletions per request', async () => {
+    const entries = (from: number, n: number) =>
+      Array.from({ length: n }, (_, k) => ({ entityType: 'event', name: `Bulk ${from + k}`, schemaJson: { description: 'x' } }));
+    expect((await call('POST', BASE, { entries: entries(0, 2000) })).status).toBe(200);
+    const over = await call('POST', BASE, { entries: entries(2000, 2000) });
+    expect(over.status).toBe(429);
+    expect(over.body).toEqual({ error: expect.stringContaining('4000'), status: 'error' });
+    // The refused batch wrote nothing and is not counted: a smaller one still fits in the minute.
+    expect((await call('GET', `${BASE}/event?entity_name=Bulk%202000`)).body.results).toEqual([]);
+    expect((await call('POST', BASE, { entries: entries(2000, 1500) })).status).toBe(200);
+    const count = (await call('GET', BASE)).body.results.length;
+    expect(count).toBeGreaterThanOrEqual(3500);
+    const truncate = await call('DELETE', BASE);
+    expect(truncate.status).toBe(429);
+    expect(truncate.body.error).toContain('3000');
+    expect((await call('GET', BASE)).body.results).toHaveLength(count);
+    expect((await call('DELETE', `${BASE}/profile`)).status).toBe(200);
+  });
+
   it('refuses the 6th Lexicon call within a minute with 429', async () => {
     const limited = await createEmulator({ size: 'small' });
     try {

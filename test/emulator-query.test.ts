@@ -63,6 +63,20 @@ describe('engage', () => {
     expect(behaviors.body.error).toBe('request for page in uncached query for params');
   });
 
+  it("does not serve one project's engage session to another project", async () => {
+    const shared = [{ username: DEMO_PROJECT.username, secret: DEMO_PROJECT.secret }];
+    const emulator = await start({ projects: [{ projectId: PID, token: 't1', serviceAccounts: shared }, { projectId: '2000002', token: 't2', serviceAccounts: shared }] });
+    const first = await engage(emulator, { page_size: '10' });
+    expect(first.status).toBe(200);
+    const foreign = await query(emulator, '/api/query/engage?project_id=2000002', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ page: '1', page_size: '10', session_id: first.body.session_id }).toString(),
+    });
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error).toBe('request for page in uncached query for params');
+  });
+
   it('filters by distinct_ids, where and cohort, and projects output_properties', async () => {
     const emulator = await start();
     const data = emulator.data(PID);
@@ -248,6 +262,19 @@ describe('robustness', () => {
     expect(badJson.status).toBe(400);
     const ok = await query(emulator, `/api/query/funnels/list?project_id=${PID}`);
     expect(ok.status).toBe(200);
+  });
+
+  it("answers segmentation/numeric over more values than fit in one call's arguments", async () => {
+    const emulator = await start();
+    const data = emulator.data(PID);
+    const time = Math.floor(NOW / 1000) - 3600;
+    for (let k = 0; k < 150_000; k++) {
+      data.events.push({ event: 'Bulk', time, distinctId: `u${k % 50}`, insertId: `b${k}`, properties: { amount: k } });
+    }
+    const result = await query(emulator, `/api/query/segmentation/numeric?project_id=${PID}&event=Bulk&on=properties["amount"]&from_date=${TODAY}&to_date=${TODAY}`);
+    expect(result.status).toBe(200);
+    const buckets = Object.values(result.body.data.values) as Record<string, number>[];
+    expect(buckets.reduce((sum, b) => sum + (b[TODAY] ?? 0), 0)).toBe(150_000);
   });
 
   it('injects status faults a limited number of times', async () => {

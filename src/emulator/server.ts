@@ -351,7 +351,14 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     const compiled = routes.find((r) => r.regex.test(path) && r.methods.includes(method));
     const match = compiled ? (compiled.regex.exec(path) as RegExpExecArray) : undefined;
     const pathParams: Record<string, string> = {};
-    compiled?.names.forEach((name, k) => (pathParams[name] = decodeURIComponent(match?.[k + 1] ?? '')));
+    let malformedPath = false;
+    compiled?.names.forEach((name, k) => {
+      try {
+        pathParams[name] = decodeURIComponent(match?.[k + 1] ?? '');
+      } catch {
+        malformedPath = true;
+      }
+    });
     const entry: CallLogEntry = { method, path: rawPath, params: query, status: 0, at: clock.now(), projectId: query.project_id ?? pathParams.projectId };
     callLog.push(entry);
     if (callLog.length > callLogLimit) callLog.splice(0, callLog.length - callLogLimit);
@@ -380,6 +387,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       return reply(body);
     }
     const route = compiled.route;
+    // A bad percent-escape in a path segment is the client's error; Mixpanel's wording is undocumented.
+    if (malformedPath) return fail(400, `Malformed path ${rawPath}`);
 
     let raw: Buffer;
     let parsed: ParsedBody;

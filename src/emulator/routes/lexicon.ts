@@ -19,6 +19,42 @@ type JsonObject = Record<string, unknown>;
 
 const invalid = (message: string) => new EmulatorHttpError(400, message);
 
+/** docs/rate-limits.mdx: "under 4000 events and properties updated in each minute". */
+export const LEXICON_UPDATES_PER_MINUTE = 4000;
+/** docs/rate-limits.mdx: "less than 3000 total truncations/deletions per request". */
+export const LEXICON_DELETIONS_PER_REQUEST = 3000;
+const MINUTE_MS = 60_000;
+
+/** Entries and properties written per project in the rolling minute (emulated time). */
+const recentUpdates = new WeakMap<EmulatorProjectData, { at: number; count: number }[]>();
+
+/**
+ * The docs list these with the other rate limits and say a 429 means a rate limit was reached;
+ * the wording is undocumented. A refused request writes nothing and is not counted.
+ */
+function rateLimited(message: string): EmulatorHttpError {
+  return new EmulatorHttpError(429, message);
+}
+
+function checkDeletions(count: number): void {
+  if (count >= LEXICON_DELETIONS_PER_REQUEST) {
+    throw rateLimited(`Rate limit exceeded: ${count} truncations/deletions in one request; the limit is under ${LEXICON_DELETIONS_PER_REQUEST}.`);
+  }
+}
+
+/** Each entry counts once, plus once per property its schema describes. */
+function recordUpdates(request: EmulatorRequest, entries: readonly LexiconEntryState[]): void {
+  const count = entries.reduce((sum, e) => sum + 1 + (isObject(e.schemaJson.properties) ? Object.keys(e.schemaJson.properties).length : 0), 0);
+  const window = (recentUpdates.get(request.project) ?? []).filter((u) => u.at > request.now - MINUTE_MS);
+  const total = window.reduce((sum, u) => sum + u.count, 0) + count;
+  if (total >= LEXICON_UPDATES_PER_MINUTE) {
+    recentUpdates.set(request.project, window);
+    throw rateLimited(`Rate limit exceeded: ${total} events and properties updated in the last minute; the limit is under ${LEXICON_UPDATES_PER_MINUTE}.`);
+  }
+  window.push({ at: request.now, count });
+  recentUpdates.set(request.project, window);
+}
+
 const key = (entityType: string, name: string) => `${entityType}:${name}`;
 
 function entityTypeOf(request: EmulatorRequest): LexiconEntityType {
@@ -171,12 +207,17 @@ export const lexiconRoutes: readonly EmulatorRoute[] = [
     if (body.truncate !== undefined && typeof body.truncate !== 'boolean') throw invalid('truncate must be a boolean');
     // Validate everything first: a bad entry rejects the whole batch and changes nothing.
     const entries = body.entries.map(validateEntry);
+    if (body.truncate === true) checkDeletions(request.project.lexicon.size);
+    recordUpdates(request, entries);
     const deletedCount = body.truncate === true ? deleteWhere(request.project, () => true) : 0;
     for (const entry of entries) upsert(request.project, entry);
     return { status: 200, json: { results: { added: entries.length, deleted: deletedCount }, status: 'ok' } };
   }),
 
-  route('DELETE', BASE, (request) => deleted(deleteWhere(request.project, () => true))),
+  route('DELETE', BASE, (request) => {
+    checkDeletions(request.project.lexicon.size);
+    return deleted(deleteWhere(request.project, () => true));
+  }),
 
   route('GET', `${BASE}/:entityType`, (request) => {
     const entityType = entityTypeOf(request);
@@ -187,7 +228,9 @@ export const lexiconRoutes: readonly EmulatorRoute[] = [
   route('DELETE', `${BASE}/:entityType`, (request) => {
     const entityType = entityTypeOf(request);
     const name = request.params.entity_name;
-    return deleted(deleteWhere(request.project, (e) => e.entityType === entityType && (name === undefined || e.name === name)));
+    const matches = (e: LexiconEntryState): boolean => e.entityType === entityType && (name === undefined || e.name === name);
+    checkDeletions([...request.project.lexicon.values()].filter(matches).length);
+    return deleted(deleteWhere(request.project, matches));
   }),
 
   route('GET', `${BASE}/:entityType/:name`, (request) => {
@@ -202,7 +245,9 @@ export const lexiconRoutes: readonly EmulatorRoute[] = [
   route('POST', `${BASE}/:entityType/:name`, (request) => {
     const entityType = entityTypeOf(request);
     const name = request.pathParams.name ?? '';
-    upsert(request.project, { entityType, name, schemaJson: validateSchema(request.json, 'schema') });
+    const entry: LexiconEntryState = { entityType, name, schemaJson: validateSchema(request.json, 'schema') };
+    recordUpdates(request, [entry]);
+    upsert(request.project, entry);
     return { status: 200, json: { status: 'ok' } };
   }),
 

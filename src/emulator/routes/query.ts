@@ -196,7 +196,9 @@ function bucketWidth(min: number, max: number): number {
   return [1, 2, 5, 10].map((m) => m * magnitude).find((w) => w >= rough) ?? 10 * magnitude;
 }
 
-const formatNumber = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 6 });
+// One shared formatter: Number#toLocaleString builds a new one per call, ~30 µs per bucketed value.
+const NUMBER_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 });
+const formatNumber = (n: number): string => NUMBER_FORMAT.format(n);
 
 function segmentationNumeric(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
@@ -211,8 +213,13 @@ function segmentationNumeric(request: EmulatorRequest): EmulatorResponse {
     const value = numericValue(on(eventScope(data, e)));
     if (value !== undefined) points.push({ value, bucket: bucketKey(unit, e.time * 1000), distinctId: e.distinctId });
   }
-  const min = Math.min(...points.map((p) => p.value));
-  const max = Math.max(...points.map((p) => p.value));
+  // A loop, not Math.min(...values): spreading 100k+ arguments overflows the stack.
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const p of points) {
+    min = Math.min(min, p.value);
+    max = Math.max(max, p.value);
+  }
   const width = bucketWidth(min, max);
   const counter = new SeriesCounter();
   for (const p of points) {
@@ -596,6 +603,8 @@ const MAX_PAGE_SIZE = 40_000;
 export const UNCACHED_PAGE_MESSAGE = 'request for page in uncached query for params';
 
 interface EngageSession {
+  /** Sessions are cached per project: another project's session_id is unknown here. */
+  readonly projectId: string;
   readonly ids: readonly string[];
   readonly groupKey: string | undefined;
   readonly expiresAt: number;
@@ -670,12 +679,12 @@ function createEngage(clock: Clock, sessionTtlMs: number) {
     let id: string;
     if (sessionId !== undefined) {
       session = sessions.get(sessionId);
-      if (!session) throw new EmulatorHttpError(400, UNCACHED_PAGE_MESSAGE);
+      if (!session || session.projectId !== data.projectId) throw new EmulatorHttpError(400, UNCACHED_PAGE_MESSAGE);
       id = sessionId;
     } else {
       const selection = selectProfiles(params, data);
       id = `${Math.floor(now / 1000)}-${randomBytes(4).toString('hex').toUpperCase().slice(0, 6)}`;
-      session = { ids: selection.ids, groupKey: selection.groupKey, expiresAt: now + sessionTtlMs };
+      session = { projectId: data.projectId, ids: selection.ids, groupKey: selection.groupKey, expiresAt: now + sessionTtlMs };
       sessions.set(id, session);
     }
     const source: ReadonlyMap<string, EmulatorProfile> = session.groupKey ? (data.groups.get(session.groupKey) ?? new Map()) : data.profiles;
