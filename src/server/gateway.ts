@@ -144,7 +144,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       landingPage: false,
       graphiql: config.graphiql ? { title: `Mixpanel GraphQL gateway: ${project.key}`, defaultQuery, subscriptionsProtocol: 'WS' } : false,
       context: (initial) => contextFor(signalOf(initial)),
-      plugins: [...schemaPlugins, useApiKeys(isAuthorized, () => [endpoint]), useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...extraPlugins],
+      plugins: [...schemaPlugins, useApiKeys(isAuthorized, () => [endpoint], { graphiql: config.graphiql }), useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...extraPlugins],
     });
   };
 
@@ -206,18 +206,42 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      for (const types of lexiconTypes.values()) types.close();
+      for (const wss of wsServers.values()) {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+      }
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Ended subscriptions unsubscribe from Redis asynchronously; quitting first would fail those commands.
+      await subscriptions.ended(SUBSCRIPTION_DRAIN_MS);
+      for (const runtime of projects.values()) await runtime.close();
+      if (ownsMembership) await membership.close();
+      await budgetStore.close?.();
+      await redis?.close();
+    })());
+
+  const listenPort = options.port ?? config.port;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listenPort, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // Stores, Redis connections and Lexicon timers are already open: a failed start must not leave them behind.
+    await close();
+    throw listenError(error, config.host, listenPort);
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
-  let closing: Promise<void> | undefined;
   return {
     url,
     graphqlUrl: `${url}${config.graphqlPath}`,
@@ -227,23 +251,14 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     lexiconTypes,
     pubsub,
     metrics,
-    close: () =>
-      (closing ??= (async () => {
-        for (const types of lexiconTypes.values()) types.close();
-        for (const wss of wsServers.values()) {
-          for (const client of wss.clients) client.terminate();
-          wss.close();
-        }
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        // Ended subscriptions unsubscribe from Redis asynchronously; quitting first would fail those commands.
-        await subscriptions.ended(SUBSCRIPTION_DRAIN_MS);
-        for (const runtime of projects.values()) await runtime.close();
-        if (ownsMembership) await membership.close();
-        await budgetStore.close?.();
-        await redis?.close();
-      })()),
+    close,
   };
+}
+
+function listenError(error: unknown, host: string, port: number): Error {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason = code === 'EADDRINUSE' ? 'the address is already in use (set PORT to a free port)' : error instanceof Error ? error.message : String(error);
+  return new Error(`Cannot listen on ${host}:${port}: ${reason}`, { cause: error });
 }
 
 type GatewayPluginList = NonNullable<Parameters<typeof createYoga<Record<string, unknown>, Context>>[0]['plugins']>;

@@ -4,7 +4,7 @@
  * context and masking as HTTP.
  */
 import { useServer } from 'graphql-ws/use/ws';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { GatewayYoga } from './gateway.js';
 
@@ -49,7 +49,14 @@ export function attachGraphqlWs(yoga: GatewayYoga, isAuthorized: (authorization:
           params: payload,
           signal: closedSignalOf(ctx.extra.socket),
         });
-        const document = parse(payload.query);
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          // Thrown, a syntax error would close the whole socket (4500) and every operation on it.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
         const args: EnvelopedArgs = {

@@ -4,7 +4,7 @@
  * `connection_init` payload (checked in websocket.ts with `isAuthorized`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { createGraphQLError, shouldRenderGraphiQL, type Plugin } from 'graphql-yoga';
 import type { Secret } from '../../secret.js';
 
 export function createApiKeyCheck(keys: readonly Secret[]): (authorization: string | null | undefined) => boolean {
@@ -21,12 +21,20 @@ export function createApiKeyCheck(keys: readonly Secret[]): (authorization: stri
   };
 }
 
-/** Guards the GraphQL endpoint; other paths (webhooks, metrics, health) have their own rules. */
-export function useApiKeys(isAuthorized: (authorization: string | null) => boolean, graphqlPaths: () => readonly string[]): Plugin {
+/**
+ * Guards the GraphQL endpoint; other paths (webhooks, metrics, health) have their own rules.
+ * `graphiql`: whether yoga serves the GraphiQL page, which then needs no key; without it, a
+ * request that accepts HTML is executed like any other and must carry a key. Default false.
+ */
+export function useApiKeys(
+  isAuthorized: (authorization: string | null) => boolean,
+  graphqlPaths: () => readonly string[],
+  options: { readonly graphiql?: boolean } = {},
+): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (!graphqlPaths().includes(url.pathname)) return;
-      if (request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html')) return; // GraphiQL page itself
+      if (options.graphiql && shouldRenderGraphiQL(request)) return; // the GraphiQL page itself
       if (isAuthorized(request.headers.get('authorization'))) return;
       const error = createGraphQLError('Missing or invalid API key: send "Authorization: Bearer <key>"', {
         extensions: { code: 'UNAUTHENTICATED' },
