@@ -122,8 +122,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   for (const [key, runtime] of projects) {
     lexiconTypes.set(key, createLexiconTypes({ project: runtime, generic: schema, refreshMs: config.lexiconRefreshMs, logger, now }));
   }
-  // Typed schemas are served from the first request on; a failed read serves the generic schema until a retry succeeds.
-  await Promise.all([...lexiconTypes.values()].map((types) => types.refresh()));
+  // Typed schemas are served from the first request on when Lexicon answers promptly; an unreachable or
+  // slow Mixpanel must not hold the start-up, so past a few seconds the generic schema serves until a read succeeds.
+  await settledWithin(Promise.all([...lexiconTypes.values()].map((types) => types.refresh())), STARTUP_LEXICON_WAIT_MS);
 
   const subscriptions = createSubscriptionTracker();
   const isAuthorized = createApiKeyCheck(config.apiKeys);
@@ -262,6 +263,15 @@ function listenError(error: unknown, host: string, port: number): Error {
 }
 
 type GatewayPluginList = NonNullable<Parameters<typeof createYoga<Record<string, unknown>, Context>>[0]['plugins']>;
+
+/** Longest wait at start-up for the projects' first Lexicon read. */
+const STARTUP_LEXICON_WAIT_MS = 5_000;
+
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 function pathOf(url: string | undefined): string {
   const raw = url ?? '/';
