@@ -41,4 +41,12 @@ describe('Lexicon value types', () => {
     expect(as('2024-05-01 10:00:00', { type: 'string' }, 'created')).toEqual({ ok: true, value: new Date('2024-05-01T10:00:00Z') });
     expect(as(null, { type: 'integer' })).toEqual({ ok: true, value: null });
   });
+
+  it('reports a value no scalar can carry instead of shifting or overflowing it', () => {
+    const as = (value: unknown, schema: object, name = 'p') => coerce(value, valueTypeOf(name, schema));
+    expect(as('2024-02-30', { type: 'string' }, 'created')).toEqual({ ok: false, actual: 'string' });
+    expect(as('2024-04-31 10:00:00', { type: 'string' }, 'created')).toEqual({ ok: false, actual: 'string' });
+    expect(as('2024-02-29T10:00:00Z', { type: 'string' }, 'created')).toEqual({ ok: true, value: new Date('2024-02-29T10:00:00Z') });
+    expect(as('1e400', { type: 'number' })).toEqual({ ok: false, actual: 'string' });
+  });
 });

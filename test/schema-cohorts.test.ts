@@ -127,6 +127,11 @@ describe('cohorts', () => {
     }`, { a: members[0]!.id, b: String(profiles[2]!.$distinct_id), c: String(cohort!.id) });
     expect(memberships.data!['a'].cohorts.data).toEqual([{ id: String(cohort!.id) }]);
     expect(memberships.data!['b'].cohorts.data).toEqual([]);
+    // An id with leading zeros names the same cohort.
+    const padded = await gw.query(`query($a: ID!, $c: ID!) {
+      a: profile(distinctId: $a) { ... on Profile { cohorts(among: [$c]) { ... on ProfileCohortsSuccess { data { id } } } } }
+    }`, { a: members[0]!.id, c: `00${cohort!.id}` });
+    expect(padded.data!['a'].cohorts.data).toEqual([{ id: String(cohort!.id) }]);
   });
 
   it('streams applied membership changes to subscribers of that cohort', async () => {
@@ -141,7 +146,8 @@ describe('cohorts', () => {
           query: `subscription($ids: [ID!]) { cohortMembershipChanged(cohortIds: $ids) {
             cohortId kind page totalPages sessionId members { distinctId email city } cohort { name }
           } }`,
-          variables: { ids: [String(cohort!.id)] },
+          // Leading zeros name the same cohort.
+          variables: { ids: [`0${cohort!.id}`] },
         },
         { next: (value) => { received.push(value as Record<string, any>); resolve(); }, error: reject, complete: () => resolve() },
       );

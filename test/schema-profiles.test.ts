@@ -71,6 +71,21 @@ describe('profiles', () => {
     expect(gw.emulator.calls('/api/query')).toBe(0);
   });
 
+  it('refuses a forged cursor and a cursor of another query, before any upstream call', async () => {
+    const gw = await startSchemaGateway();
+    const where = 'properties["$country_code"] == "DE"';
+    const page = await gw.query(PROFILES_PAGE, { first: 1, where });
+    const endCursor = page.data!['profiles'].pageInfo.endCursor as string;
+    const tag = (JSON.parse(Buffer.from(endCursor, 'base64url').toString('utf8')) as { t: string }).t;
+    const forged = Buffer.from(JSON.stringify({ t: tag, p: 3, i: 0 }), 'utf8').toString('base64url');
+    gw.emulator.resetCalls();
+    for (const variables of [{ first: 1, after: endCursor }, { first: 1, after: endCursor, where: 'properties["$country_code"] == "FR"' }, { where, after: forged }]) {
+      const result = await gw.query(PROFILES_PAGE, variables);
+      expect(result.data!['profiles']).toMatchObject({ __typename: 'InvalidArgumentError', code: 'INVALID_ARGUMENT', argument: 'after' });
+    }
+    expect(gw.emulator.calls('/api/query')).toBe(0);
+  });
+
   it('reports a where-expression Mixpanel refuses as UpstreamBadRequestError, without sinking the other fields', async () => {
     const gw = await startSchemaGateway();
     const result = await gw.query(`{

@@ -8,6 +8,7 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
 import type { JsonSchemaType, LexiconPropertySchema } from '../mixpanel/types.js';
+import { parseDay } from '../schema/validation.js';
 
 export type ScalarKind = 'String' | 'Int' | 'Float' | 'Boolean' | 'DateTime' | 'JSON';
 
@@ -128,8 +129,9 @@ function toInt(value: unknown, int32: boolean): Coerced {
 
 function toFloat(value: unknown): Coerced {
   if (typeof value === 'number') return Number.isFinite(value) ? ok(value) : mismatch(value);
-  if (typeof value === 'string' && NUMBER_TEXT.test(value.trim())) return ok(Number(value));
-  return mismatch(value);
+  // "1e400" reads as Infinity, which no Float can carry.
+  const number = typeof value === 'string' && NUMBER_TEXT.test(value.trim()) ? Number(value) : Number.NaN;
+  return Number.isFinite(number) ? ok(number) : mismatch(value);
 }
 
 function toBoolean(value: unknown): Coerced {
@@ -148,7 +150,8 @@ function toString(value: unknown): Coerced {
 function toDateTime(value: unknown): Coerced {
   let date: Date | undefined;
   if (typeof value === 'number' && Number.isFinite(value)) date = new Date(value < EPOCH_MS_FROM ? value * 1000 : value);
-  else if (typeof value === 'string' && ISO_DATE_TIME.test(value)) {
+  // A day past the month's end ("2024-02-30") would roll over into the next month: refused instead.
+  else if (typeof value === 'string' && ISO_DATE_TIME.test(value) && parseDay(value.slice(0, 10)) !== undefined) {
     date = new Date(/[zZ]|[+-]\d{2}:?\d{2}$/.test(value) || value.length === 10 ? value : `${value.replace(' ', 'T')}Z`);
   }
   return date && !Number.isNaN(date.getTime()) ? ok(date) : mismatch(value);

@@ -10,7 +10,7 @@ import type { CohortMember, CohortSyncState } from '../membership/types.js';
 import { builder } from './builder.js';
 import { cohortList, loadCohortIdsOfProfiles, loadCohorts, toCohort, type CohortShape, type ProfileShape } from './loaders.js';
 import { Profile, ProfileConnection, connectionOf, engageConnection, MAX_PROFILES_PER_PAGE, type ProfileConnectionShape } from './profiles.js';
-import { checkFirst, checkNames, checkNumericId, decodeCursor, encodeCursor } from './validation.js';
+import { checkFirst, checkNumericId, checkNumericIds, decodeCursor, encodeCursor } from './validation.js';
 
 const DEFAULT_MEMBERS_PER_PAGE = 50;
 const MAX_COHORT_FILTER = 100;
@@ -135,7 +135,7 @@ builder.objectField(Profile, 'cohorts', (t) =>
     args: { among: t.arg.idList({ description: 'Only check these cohorts (saves Query budget).' }) },
     errors: { dataField: { description: 'Cohorts the user belongs to, in cohort-list order.' } },
     load: async (distinctIds: string[], ctx: Context, args): Promise<CohortShape[][]> => {
-      const among = args.among?.map(String);
+      const among = checkNumericIds(args.among, 'among', MAX_COHORT_FILTER);
       const idsPerProfile = await loadCohortIdsOfProfiles(ctx, distinctIds, among);
       const loaded = await Cohort.getDataloader(ctx).loadMany([...new Set(idsPerProfile.flat())]);
       const cohorts = new Map<string, CohortShape>();
@@ -146,8 +146,7 @@ builder.objectField(Profile, 'cohorts', (t) =>
       return idsPerProfile.map((ids) => ids.flatMap((id) => cohorts.get(id) ?? []));
     },
     resolve: (profile, args) => {
-      const among = checkNames(args.among?.map(String), 'among', MAX_COHORT_FILTER);
-      among?.forEach((id) => checkNumericId(id, 'among'));
+      checkNumericIds(args.among, 'among', MAX_COHORT_FILTER);
       return profile.distinctId;
     },
   }),

@@ -18,7 +18,7 @@ import type {
   Annotation,
   LexiconSchemaEntry,
 } from '../mixpanel/types.js';
-import type { CacheKind } from '../runtime-types.js';
+import type { CacheKind, ProjectRuntime, UpstreamRequest } from '../runtime-types.js';
 
 /**
  * Profiles per engage page. Mixpanel's default, and the most a page returns
@@ -279,9 +279,17 @@ export async function loadActivity(ctx: Context, distinctIds: readonly string[],
 
 // ---------- lexicon ----------
 
+/**
+ * The one request that reads the Lexicon list, for the schema's fields and
+ * the typed-schema registry alike: they share its cache entry and in-flight call.
+ */
+export function lexiconListRequest(project: Pick<ProjectRuntime, 'client'>): UpstreamRequest<LexiconSchemaEntry[]> {
+  return { family: 'lexicon', kind: 'lexicon', endpoint: 'lexiconList', params: {}, send: (signal) => project.client.lexiconList(undefined, { signal }) };
+}
+
 /** Every Lexicon schema of the project: one cached call serves all definitions of a request. */
 export function lexiconEntries(ctx: Context): Promise<LexiconSchemaEntry[]> {
-  return send(ctx, 'lexicon', 'lexicon', 'lexiconList', {}, (signal) => ctx.project.client.lexiconList(undefined, { signal }));
+  return ctx.project.call(lexiconListRequest(ctx.project), ctx.upstream);
 }
 
 /** A Lexicon write: budgeted like every call, never cached. */

@@ -3,6 +3,7 @@
  * distinct id anywhere in one operation are fetched together: one engage
  * call per 1000 ids.
  */
+import { createHash } from 'node:crypto';
 import type { Context } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import type { EngageParams } from '../mixpanel/types.js';
@@ -108,7 +109,8 @@ const isEngagePosition = (value: Record<string, unknown>): value is Record<strin
   (value['p'] as number) >= 0 &&
   Number.isInteger(value['i']) &&
   (value['i'] as number) >= 0 &&
-  (value['s'] === undefined || typeof value['s'] === 'string') &&
+  // Pages after the first exist only within Mixpanel's session of the query.
+  (value['p'] === 0 ? value['s'] === undefined || typeof value['s'] === 'string' : typeof value['s'] === 'string') &&
   (value['n'] === undefined || Number.isInteger(value['n']));
 
 export interface ProfileConnectionShape {
@@ -136,6 +138,13 @@ export function connectionOf<T>(
 }
 
 /**
+ * The cursor tag of one engage query: a cursor carries Mixpanel's session of
+ * that query, whose pages would silently answer another filter.
+ */
+const queryTag = (tag: string, base: EngageParams): string =>
+  `${tag}:${createHash('sha256').update(JSON.stringify(base)).digest('base64url').slice(0, 12)}`;
+
+/**
  * One connection page over engage's paging: reads engage pages from the
  * cursor's position until it has `first + 1` profiles (the extra one only
  * says whether there is a next page) or the query is exhausted. Pages are
@@ -149,7 +158,8 @@ export async function engageConnection(
   tag: string,
 ): Promise<ProfileConnectionShape> {
   const first = checkFirst(firstArg, { default: DEFAULT_PROFILES_PER_PAGE, max: MAX_PROFILES_PER_PAGE });
-  const from = decodeCursor(tag, after, isEngagePosition);
+  const cursorTag = queryTag(tag, base);
+  const from = decodeCursor(cursorTag, after, isEngagePosition);
   let sessionId = from?.s;
   let pageNumber = from?.p ?? 0;
   let index = from ? from.i + 1 : 0;
@@ -169,7 +179,7 @@ export async function engageConnection(
     pageNumber += 1;
     index = 0;
   }
-  const connection = connectionOf(found, first, (item) => encodeCursor(tag, item.position), from !== undefined);
+  const connection = connectionOf(found, first, (item) => encodeCursor(cursorTag, item.position), from !== undefined);
   return {
     edges: connection.edges.map((edge) => ({ cursor: edge.cursor, node: edge.node.profile })),
     pageInfo: connection.pageInfo,

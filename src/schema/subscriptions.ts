@@ -13,7 +13,7 @@ import { builder } from './builder.js';
 import { Cohort, memberToProfile } from './cohorts.js';
 import type { ProfileShape } from './loaders.js';
 import { Profile } from './profiles.js';
-import { checkNames, checkNumericId } from './validation.js';
+import { checkNumericIds } from './validation.js';
 
 const MAX_SUBSCRIBED_COHORTS = 100;
 
@@ -72,8 +72,7 @@ const CohortSyncCompleted = builder.objectRef<CohortSyncCompletedEvent>('CohortS
 
 /** The cohorts asked for, validated, as a filter (undefined: every cohort). */
 function cohortFilter<T extends { readonly cohortId: string }>(cohortIds: readonly (string | number)[] | null | undefined): (event: T) => boolean {
-  const ids = checkNames(cohortIds?.map(String), 'cohortIds', MAX_SUBSCRIBED_COHORTS);
-  ids?.forEach((id) => checkNumericId(id, 'cohortIds'));
+  const ids = checkNumericIds(cohortIds, 'cohortIds', MAX_SUBSCRIBED_COHORTS);
   const wanted = ids ? new Set(ids) : undefined;
   return (event) => !wanted || wanted.has(event.cohortId);
 }
@@ -90,16 +89,22 @@ builder.subscriptionFields((t) => ({
     type: CohortMembershipChange,
     description: 'Each membership change applied from a cohort-sync webhook page, as it is applied.',
     args: { cohortIds: t.arg.idList({ description: 'Only these cohorts (default: all).' }) },
-    subscribe: (_root, args, ctx) =>
-      pipe(ctx.pubsub.subscribe('cohortMembershipChanged', ctx.project.config.projectId), filter(cohortFilter<CohortChangeEvent>(args.cohortIds))),
+    subscribe: (_root, args, ctx) => {
+      // Validated before subscribing: a refused argument leaves no subscription behind.
+      const wanted = cohortFilter<CohortChangeEvent>(args.cohortIds);
+      return pipe(ctx.pubsub.subscribe('cohortMembershipChanged', ctx.project.config.projectId), filter(wanted));
+    },
     resolve: (event: CohortChangeEvent, _args, ctx) => fresh(event, ctx),
   }),
   cohortSyncCompleted: t.field({
     type: CohortSyncCompleted,
     description: 'Each completed cohort-sync session.',
     args: { cohortIds: t.arg.idList({ description: 'Only these cohorts (default: all).' }) },
-    subscribe: (_root, args, ctx) =>
-      pipe(ctx.pubsub.subscribe('cohortSyncCompleted', ctx.project.config.projectId), filter(cohortFilter<CohortSyncCompletedEvent>(args.cohortIds))),
+    subscribe: (_root, args, ctx) => {
+      // Validated before subscribing: a refused argument leaves no subscription behind.
+      const wanted = cohortFilter<CohortSyncCompletedEvent>(args.cohortIds);
+      return pipe(ctx.pubsub.subscribe('cohortSyncCompleted', ctx.project.config.projectId), filter(wanted));
+    },
     resolve: (event: CohortSyncCompletedEvent, _args, ctx) => fresh(event, ctx),
   }),
 }));

@@ -106,6 +106,12 @@ export function checkNumericId(value: string | number, argument: string): number
   return id;
 }
 
+/** An optional list of ids (see checkNumericId) in canonical form (`"007"` → `"7"`), duplicates dropped. */
+export function checkNumericIds(values: readonly (string | number)[] | null | undefined, argument: string, max: number): string[] | undefined {
+  const ids = checkNames(values?.map(String), argument, max);
+  return ids && [...new Set(ids.map((id) => String(checkNumericId(id, argument))))];
+}
+
 /** An optional expression (`where`, `on`): trimmed, and absent when blank. */
 export function checkExpression(value: string | null | undefined, argument: string, maxLength = 4_000): string | undefined {
   if (value === null || value === undefined) return undefined;
