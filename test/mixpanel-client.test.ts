@@ -212,6 +212,16 @@ describe('Mixpanel client against the emulator', () => {
     expect((error as Error).message).not.toContain(DEMO_PROJECT.secret);
   });
 
+  it('scrubs the project token from a rejected ingestion batch’s reason', async () => {
+    const server = await startCaptureServer((request, response) =>
+      json(response, 200, { status: 0, error: `token ${DEMO_PROJECT.token} is not valid` }),
+    );
+    const error = await client(server.baseUrls).track([{ event: 'x', properties: {} }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect((error as Error).message).toContain('token [redacted] is not valid');
+    expect((error as Error).message).not.toContain(DEMO_PROJECT.token);
+  });
+
   it('400 → BadRequestError carrying Mixpanel’s message (Query, Export and App bodies)', async () => {
     const mixpanel = client(shared.baseUrls);
     const query = await mixpanel.engage({ page: 1 }).catch((e: unknown) => e);

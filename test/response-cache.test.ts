@@ -183,6 +183,25 @@ describe('response cache', () => {
     expect(again).toHaveBeenCalledTimes(1); // larger than the whole cache: never stored
   });
 
+  it('with a zero byte bound stores nothing but still shares loads in flight', async () => {
+    const { cache, call } = setup(0);
+    const gate = deferred<string>();
+    const load = vi.fn(() => gate.promise);
+    const both = Promise.all([cache.get('k', call(load)), cache.get('k', call(load))]);
+    gate.resolve('v');
+    expect(await both).toEqual(['v', 'v']);
+    expect(load).toHaveBeenCalledTimes(1);
+    expect(cache.bytes).toBe(0);
+    await cache.get('k', call(load));
+    expect(load).toHaveBeenCalledTimes(2);
+  });
+
+  it('counts keys in bytes, not characters (event names may be non-ASCII)', async () => {
+    const { cache, call } = setup();
+    await cache.get('é€', call(async () => 1));
+    expect(cache.bytes).toBe(5 + 1); // 2 + 3 bytes of UTF-8 key, 1 byte of JSON
+  });
+
   it('invalidates by key prefix, and does not store a load that an invalidation overtook', async () => {
     const { cache, call } = setup();
     const cohorts = cacheKeyPrefix('default', 'cohorts');

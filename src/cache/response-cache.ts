@@ -20,7 +20,7 @@ import type { Metrics } from '../metrics.js';
 import type { CacheKind } from '../runtime-types.js';
 
 export interface ResponseCacheOptions {
-  /** Upper bound, in bytes of serialised JSON (keys included). Entries larger than this are not stored. */
+  /** Upper bound, in bytes of serialised JSON (keys included). Entries larger than this are not stored; 0 stores nothing. */
   readonly maxBytes: number;
   /** Time source (epoch ms). Default Date.now. */
   readonly clock?: { now(): number };
@@ -85,7 +85,7 @@ function sizeOf(key: string, value: unknown): number {
   } catch {
     json = undefined;
   }
-  return key.length + Buffer.byteLength(json ?? 'null');
+  return Buffer.byteLength(key) + Buffer.byteLength(json ?? 'null');
 }
 
 function noteMaxAge(stats: RequestStats | undefined, remainingMs: number): void {
@@ -98,7 +98,8 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   const clock = options.clock ?? { now: () => Date.now() };
   const { metrics } = options;
   const entries = new LRUCache<string, Entry>({
-    maxSize: options.maxBytes,
+    // lru-cache refuses a zero bound; a 1-byte one stores nothing either (every entry is larger), as 0 means.
+    maxSize: Math.max(1, options.maxBytes),
     sizeCalculation: (entry) => entry.size,
     perf: { now: () => clock.now() },
     // Read the clock on every check: an injected clock may jump.

@@ -99,13 +99,14 @@ function unwrapResults(body: unknown): unknown {
 
 export function createMixpanelClient(options: MixpanelClientOptions): MixpanelClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const redact = createRedactor(options.serviceAccount, [options.projectToken]);
   const http = createHttp({
     baseUrls: options.baseUrls,
     integrationId: options.integrationId,
     userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
     timeoutMs,
     dispatcher: options.dispatcher,
-    redact: createRedactor(options.serviceAccount, [options.projectToken]),
+    redact,
   });
   const authorization = basicAuthorization(options.serviceAccount);
   const projectId = options.projectId;
@@ -198,7 +199,8 @@ export function createMixpanelClient(options: MixpanelClientOptions): MixpanelCl
     const accepted = isRecord(body) ? body.status : body;
     if (accepted === 1 || accepted === '1') return;
     if (accepted === 0 || accepted === '0') {
-      const reason = isRecord(body) && typeof body.error === 'string' ? `: ${body.error}` : '';
+      // The body carried the project token: Mixpanel's reason may echo it.
+      const reason = isRecord(body) && typeof body.error === 'string' ? `: ${redact(body.error)}` : '';
       throw new BadRequestError(`Mixpanel rejected the ${path} batch${reason}`, 'ingestion', status);
     }
     throw new UpstreamError(`Mixpanel ingestion API returned an unexpected body for ${path}`, 'ingestion', status);
