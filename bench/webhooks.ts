@@ -25,6 +25,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { StoreKind } from '../src/config-types.js';
 import { createCohortSyncSender, type FetchLike, type SenderMember } from '../src/emulator/cohort-sync.js';
+import { BENCH_WEBHOOK_AUTH } from './lib/gateway.js';
 import { printTable, writeResult } from './lib/report.js';
 import { ratio, summarizeLatencies, type LatencySummary, type MemoryPeak } from './lib/stats.js';
 import type { ParentMessage, WorkerMessage } from './webhooks-worker.js';
@@ -144,7 +145,7 @@ async function ingestOnce(kind: StoreKind, location: string | undefined, members
   const worker = await startWorker(kind, location);
   try {
     const cohortId = '5001';
-    const sender = createCohortSyncSender({ url: worker.ready.webhookUrl, pageSize: PAGE_SIZE });
+    const sender = createCohortSyncSender({ url: worker.ready.webhookUrl, pageSize: PAGE_SIZE, basicAuth: BENCH_WEBHOOK_AUTH });
     await worker.request({ type: 'start' }, 'started');
     const started = performance.now();
     const sync = await sender.sync({ projectId: worker.ready.projectId, cohortId, cohortName: 'Bench full sync', members });
@@ -233,7 +234,7 @@ async function runFanOut(): Promise<FanOutResult> {
       postedAt.set(`${body.parameters.mixpanel_session_id}:${body.parameters.page_info.page_count}`, performance.now());
       return fetch(url, init);
     };
-    const sender = createCohortSyncSender({ url: worker.ready.webhookUrl, fetch: recordingFetch });
+    const sender = createCohortSyncSender({ url: worker.ready.webhookUrl, fetch: recordingFetch, basicAuth: BENCH_WEBHOOK_AUTH });
     let members = benchMembers(1_000);
     const initial = await sender.sync({ projectId, cohortId, cohortName: 'Bench live cohort', members });
     if (initial.status !== 'ok') throw new Error(`the initial sync ended ${initial.status}: ${initial.error ?? ''}`);

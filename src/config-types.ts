@@ -55,6 +55,10 @@ export interface WebhookConfig {
   readonly maxBodyBytes: number;
   /** A staged full sync whose pages stop arriving is dropped after this long. */
   readonly sessionTtlMs: number;
+  /** Failed authentications one source address may make per `authFailureWindowMs` before it gets 429 (default 10). */
+  readonly maxAuthFailures: number;
+  /** Window of `maxAuthFailures` (default 60000 ms): a failure stops counting after this long. */
+  readonly authFailureWindowMs: number;
 }
 
 export type StoreKind = 'memory' | 'sqlite' | 'redis';

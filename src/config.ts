@@ -461,11 +461,20 @@ function readFileSecret(raw: Record<string, unknown>, field: string, label: stri
   return new Secret(value);
 }
 
-function readWebhook(env: Env, problems: Problems): Config['webhook'] {
+/** Shortest accepted WEBHOOK_PASSWORD: Mixpanel stores it and sends it on every page, so nobody types it. */
+export const MIN_WEBHOOK_PASSWORD_LENGTH = 16;
+
+function readWebhook(env: Env, demo: boolean, problems: Problems): Config['webhook'] {
   const username = readEnv(env, 'WEBHOOK_USERNAME');
   const password = readEnv(env, 'WEBHOOK_PASSWORD');
   if ((username === undefined) !== (password === undefined)) {
     problems.push('WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set together (or both left unset)');
+  } else if (username === undefined && !demo) {
+    // An open receiver lets anyone empty a cohort with one full sync; only the demo runs without credentials.
+    problems.push('WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set outside demo mode: the cohort-sync webhook never runs without Basic authentication');
+  }
+  if (password !== undefined && password.length < MIN_WEBHOOK_PASSWORD_LENGTH) {
+    problems.push(`WEBHOOK_PASSWORD must be at least ${MIN_WEBHOOK_PASSWORD_LENGTH} characters`);
   }
   return {
     path: parsePath('WEBHOOK_PATH', readEnv(env, 'WEBHOOK_PATH'), '/webhooks/mixpanel/cohorts', problems),
@@ -473,6 +482,8 @@ function readWebhook(env: Env, problems: Problems): Config['webhook'] {
     password: password === undefined ? undefined : new Secret(password),
     maxBodyBytes: parseInteger('WEBHOOK_MAX_BODY_BYTES', readEnv(env, 'WEBHOOK_MAX_BODY_BYTES'), 5 * MIB, { min: 1024, max: 1024 * MIB }, problems),
     sessionTtlMs: parseInteger('WEBHOOK_SESSION_TTL_MS', readEnv(env, 'WEBHOOK_SESSION_TTL_MS'), 6 * HOUR, { min: SECOND, max: 7 * DAY }, problems),
+    maxAuthFailures: parseInteger('WEBHOOK_MAX_AUTH_FAILURES', readEnv(env, 'WEBHOOK_MAX_AUTH_FAILURES'), 10, { min: 1, max: 1_000_000 }, problems),
+    authFailureWindowMs: parseInteger('WEBHOOK_AUTH_FAILURE_WINDOW_MS', readEnv(env, 'WEBHOOK_AUTH_FAILURE_WINDOW_MS'), MINUTE, { min: SECOND, max: DAY }, problems),
   };
 }
 
@@ -543,7 +554,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
 
   const redisUrl = parseRedisUrl(readEnv(env, 'REDIS_URL'), problems);
   const graphqlPath = parsePath('GRAPHQL_PATH', readEnv(env, 'GRAPHQL_PATH'), '/graphql', problems);
-  const webhook = readWebhook(env, problems);
+  const webhook = readWebhook(env, demo, problems);
   if (webhook.path === graphqlPath) problems.push('WEBHOOK_PATH and GRAPHQL_PATH must differ');
   const nodeEnv = readEnv(env, 'NODE_ENV');
 

@@ -9,11 +9,14 @@ import { Secret } from '../src/secret.js';
 
 const SECRET = 'sa-secret-do-not-print-7731';
 const TOKEN = 'project-token-do-not-print-5521';
+/** Outside demo mode the webhook's credentials are required. */
+const WEBHOOK_ENV = { WEBHOOK_USERNAME: 'mixpanel', WEBHOOK_PASSWORD: 'webhook-password-0001' } as const;
 const CREDENTIALS: Env = {
   MIXPANEL_PROJECT_ID: '12345',
   MIXPANEL_SERVICE_ACCOUNT_USERNAME: 'gateway.abc123.mp-service-account',
   MIXPANEL_SERVICE_ACCOUNT_SECRET: SECRET,
   MIXPANEL_PROJECT_TOKEN: TOKEN,
+  ...WEBHOOK_ENV,
 };
 
 const directory = mkdtempSync(join(tmpdir(), 'mpgw-config-'));
@@ -50,7 +53,7 @@ describe('loadConfig', () => {
       upstreamTimeoutMs: 60_000,
       redisUrl: undefined,
       store: { kind: 'sqlite', sqlitePath: './data/membership.sqlite' },
-      webhook: { path: '/webhooks/mixpanel/cohorts', username: undefined, password: undefined, maxBodyBytes: 5 * 1024 * 1024, sessionTtlMs: 6 * 3_600_000 },
+      webhook: { path: '/webhooks/mixpanel/cohorts', username: 'mixpanel', maxBodyBytes: 5 * 1024 * 1024, sessionTtlMs: 6 * 3_600_000, maxAuthFailures: 10, authFailureWindowMs: 60_000 },
       cache: {
         maxBytes: 64 * 1024 * 1024,
         ttlMs: { lexicon: 600_000, cohorts: 300_000, profiles: 60_000, analyticsClosed: 21_600_000, analyticsToday: 60_000, events: 60_000, annotations: 300_000 },
@@ -107,7 +110,7 @@ describe('loadConfig', () => {
       SQLITE_PATH: '/tmp/m.sqlite',
       WEBHOOK_PATH: '/hooks/cohorts',
       WEBHOOK_USERNAME: 'mixpanel',
-      WEBHOOK_PASSWORD: 'webhook-pass',
+      WEBHOOK_PASSWORD: 'webhook-pass-0042',
       WEBHOOK_MAX_BODY_BYTES: '2048',
       WEBHOOK_SESSION_TTL_MS: '60000',
       LOG_LEVEL: 'DEBUG',
@@ -130,7 +133,7 @@ describe('loadConfig', () => {
       maskErrors: false,
     });
     expect(config.redisUrl?.reveal()).toBe('redis://:hunter2@127.0.0.1:6379/0');
-    expect(config.webhook.password?.reveal()).toBe('webhook-pass');
+    expect(config.webhook.password?.reveal()).toBe('webhook-pass-0042');
     expect(config.apiKeys.map((k) => k.reveal())).toEqual(['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb']);
     expect(config.projects[0]).toMatchObject({
       region: 'EU',
@@ -220,7 +223,10 @@ describe('loadConfig', () => {
     [{ MIXPANEL_PROJECT_ID: 'abc' }, 'MIXPANEL_PROJECT_ID must be a numeric Mixpanel project id (got "abc")'],
     [{ MIXPANEL_WORKSPACE_ID: 'w1' }, 'MIXPANEL_WORKSPACE_ID must be a numeric workspace (data view) id (got "w1")'],
     [{ MIXPANEL_INTEGRATION_ID: 'bad\u0001id' }, 'MIXPANEL_INTEGRATION_ID must be 1 to 100 printable ASCII characters (got "bad\\u0001id")'],
-    [{ WEBHOOK_USERNAME: 'mixpanel' }, 'WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set together (or both left unset)'],
+    [{ WEBHOOK_PASSWORD: undefined }, 'WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set together (or both left unset)'],
+    [{ WEBHOOK_USERNAME: undefined, WEBHOOK_PASSWORD: undefined }, 'WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set outside demo mode: the cohort-sync webhook never runs without Basic authentication'],
+    [{ WEBHOOK_PASSWORD: 'fifteen-chars-x' }, 'WEBHOOK_PASSWORD must be at least 16 characters'],
+    [{ WEBHOOK_MAX_AUTH_FAILURES: '0' }, 'WEBHOOK_MAX_AUTH_FAILURES must be an integer from 1 to 1000000 (got "0")'],
     [{ WEBHOOK_PATH: '/graphql' }, 'WEBHOOK_PATH and GRAPHQL_PATH must differ'],
     [{ MEMBERSHIP_STORE: 'redis' }, 'MEMBERSHIP_STORE=redis needs REDIS_URL'],
     [{ GATEWAY_API_KEYS: 'short' }, 'GATEWAY_API_KEYS must be comma-separated keys of at least 16 characters each'],
@@ -235,6 +241,7 @@ describe('loadConfig', () => {
     const problems = problemsOf({
       ...CREDENTIALS,
       REDIS_URL: 'http://:redis-pass-3390@host',
+      WEBHOOK_USERNAME: undefined,
       WEBHOOK_PASSWORD: 'webhook-pass-8812',
       MIXPANEL_BASE_URL: 'https://user:base-url-pass-1@[bad',
       GATEWAY_API_KEYS: 'tiny-secret',
@@ -282,7 +289,7 @@ describe('loadConfig', () => {
     });
 
     it('partially given credentials are an error, not demo mode', () => {
-      expect(problemsOf({ MIXPANEL_PROJECT_ID: '12345' })).toEqual([
+      expect(problemsOf({ MIXPANEL_PROJECT_ID: '12345', ...WEBHOOK_ENV })).toEqual([
         'MIXPANEL_PROJECT_ID, MIXPANEL_SERVICE_ACCOUNT_USERNAME, MIXPANEL_SERVICE_ACCOUNT_SECRET must be set together: MIXPANEL_SERVICE_ACCOUNT_USERNAME, MIXPANEL_SERVICE_ACCOUNT_SECRET are missing',
       ]);
       const noSecret = problemsOf({ MIXPANEL_PROJECT_ID: '12345', MIXPANEL_SERVICE_ACCOUNT_USERNAME: 'u' });
@@ -315,7 +322,7 @@ describe('loadConfig', () => {
           },
         ],
       });
-      const config = loadConfig({ MIXPANEL_PROJECTS_FILE: path, WEB_MP_SECRET: WEB_SECRET, WEB_MP_TOKEN: 'web-token', LIMIT_QUERY_CONCURRENT: '4' });
+      const config = loadConfig({ ...WEBHOOK_ENV, MIXPANEL_PROJECTS_FILE: path, WEB_MP_SECRET: WEB_SECRET, WEB_MP_TOKEN: 'web-token', LIMIT_QUERY_CONCURRENT: '4' });
       expect(config.demo).toBe(false);
       expect(config.defaultProjectKey).toBe('app');
       expect(config.projects.map((p) => p.key)).toEqual(['web', 'app']);
@@ -365,7 +372,7 @@ describe('loadConfig', () => {
           { key: 'c', projectId: '3', serviceAccount: { username: 'u', secret: 's' }, limits: { query: { perDay: 3 }, export: { perHour: 0 } } },
         ],
       });
-      const problems = problemsOf({}, { projectsFile: path });
+      const problems = problemsOf(WEBHOOK_ENV, { projectsFile: path });
       const at = (index: number, key: string) => `MIXPANEL_PROJECTS_FILE (${path}) projects[${index}] (key "${key}")`;
       expect(problems).toEqual([
         `${at(0, 'a')} serviceAccount: secretEnv names UNSET_SECRET_VAR, which is not set`,
@@ -384,7 +391,7 @@ describe('loadConfig', () => {
     });
 
     it('reports an unreadable or invalid file without quoting its content', () => {
-      expect(problemsOf({ MIXPANEL_PROJECTS_FILE: join(directory, 'nope.json') })).toEqual([
+      expect(problemsOf({ ...WEBHOOK_ENV, MIXPANEL_PROJECTS_FILE: join(directory, 'nope.json') })).toEqual([
         `MIXPANEL_PROJECTS_FILE (${join(directory, 'nope.json')}) cannot be read: ENOENT`,
       ]);
       const broken = projectsFile('[{"key":"a","serviceAccount":{"secret":"leaky-secret-991" oops}}]');

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCohortSyncSender } from '../src/emulator/cohort-sync.js';
 import { createEmulator, type Emulator } from '../src/emulator/server.js';
-import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { startGateway, WEBHOOK_BASIC_AUTH, type TestGateway } from './helpers/gateway.js';
 import { REDIS, redisSkip } from './helpers/redis.js';
 import { isolatedProject, isProbeOf, publishCohortProbe, subscribe, type Subscriber, type SubscriptionTransport } from './helpers/subscribers.js';
 
@@ -65,7 +65,7 @@ describe.skipIf(skip)('two gateway instances sharing Redis', () => {
     const probeFromA = () => publishCohortProbe(a.gateway.pubsub, project.projectId, COHORT_ID);
     await Promise.all([...onB, onA, completedOnB].map((s) => s.waitForProbe(probeFromA)));
 
-    const sender = createCohortSyncSender({ url: a.url + WEBHOOK_PATH, retryDelaysMs: [10, 20] });
+    const sender = createCohortSyncSender({ url: a.url + WEBHOOK_PATH, retryDelaysMs: [10, 20], basicAuth: WEBHOOK_BASIC_AUTH });
     const people = [...emulator.data(project.projectId).profiles.values()].slice(0, 30).map((p) => ({ distinctId: p.distinctId }));
     const cohort = { projectId: project.projectId, cohortId: COHORT_ID, cohortName: 'Shared' };
     const full = await sender.sync({ ...cohort, members: people.slice(0, 20) });

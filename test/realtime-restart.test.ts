@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCohortSyncSender, toSenderMember, type CohortSyncPayload, type FetchLike } from '../src/emulator/cohort-sync.js';
 import { createEmulator, type Emulator } from '../src/emulator/server.js';
-import { startGateway, type GraphQLResponse, type TestGateway } from './helpers/gateway.js';
+import { startGateway, WEBHOOK_BASIC_AUTH, type GraphQLResponse, type TestGateway } from './helpers/gateway.js';
 import { REDIS, redisSkip } from './helpers/redis.js';
 import { isolatedProject, isProbeOf, publishCohortProbe, subscribe, type IsolatedProject, type Subscriber } from './helpers/subscribers.js';
 
@@ -76,7 +76,7 @@ async function restartMidSession(project: IsolatedProject, storeEnv: Record<stri
       if (page === 4 && target === a) await restartBeforePage4();
       return fetch(target.url + WEBHOOK_PATH, init);
     };
-    const sender = createCohortSyncSender({ url: a.url + WEBHOOK_PATH, retryDelaysMs: [10, 20], fetch: viaCurrentGateway });
+    const sender = createCohortSyncSender({ url: a.url + WEBHOOK_PATH, retryDelaysMs: [10, 20], basicAuth: WEBHOOK_BASIC_AUTH, fetch: viaCurrentGateway });
 
     const members = [...emulator.data(project.projectId).profiles.values()].map((p) => toSenderMember(p));
     const result = await sender.sync({ projectId: project.projectId, cohortId: COHORT_ID, cohortName: 'Across a restart', members });

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCohortSyncSender, toSenderMember, type CohortSyncResult, type SenderMember } from '../src/emulator/cohort-sync.js';
 import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
 import { Secret } from '../src/secret.js';
-import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { startGateway, WEBHOOK_AUTHORIZATION, WEBHOOK_BASIC_AUTH, type TestGateway } from './helpers/gateway.js';
 import { isProbeOf, publishCohortProbe, subscribe, type Subscriber, type SubscriptionTransport } from './helpers/subscribers.js';
 
 const WEBHOOK_PATH = '/webhooks/mixpanel/cohorts';
@@ -105,7 +105,7 @@ const pagesOf = <T>(items: readonly T[], size = 1000): T[][] =>
 const acceptedPages = (result: CohortSyncResult) => result.responses.filter((r) => r.status === 200).map((r) => r.pageCount);
 
 function senderFor(gateway: TestGateway, extra: { basicAuth?: { username: string; password: Secret } } = {}) {
-  return createCohortSyncSender({ url: gateway.url + WEBHOOK_PATH, retryDelaysMs: [10, 20], ...extra });
+  return createCohortSyncSender({ url: gateway.url + WEBHOOK_PATH, retryDelaysMs: [10, 20], basicAuth: WEBHOOK_BASIC_AUTH, ...extra });
 }
 
 async function syncState(gateway: TestGateway, cohortId = COHORT_ID) {
@@ -264,7 +264,7 @@ async function syncAndLoadProfiles(gateway: TestGateway, waitBeforeSyncMs = 0) {
 
 describe('webhook authentication and validation', () => {
   const USERNAME = 'mixpanel';
-  const PASSWORD = 'hook-Pa55word';
+  const PASSWORD = 'hook-Pa55word-0001';
   const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
   const validBody = (sessionId = 'session-ok') => ({
@@ -281,7 +281,7 @@ describe('webhook authentication and validation', () => {
   });
 
   async function post(gateway: TestGateway, body: string, headers: Record<string, string> = {}) {
-    const response = await fetch(gateway.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const response = await fetch(gateway.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION, ...headers }, body });
     return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
   }
 
@@ -305,7 +305,7 @@ describe('webhook authentication and validation', () => {
     await probe(gateway, [subscriber]);
 
     for (const authorization of [undefined, basic(USERNAME, 'wrong'), basic('someone', PASSWORD), 'Bearer ' + PASSWORD, 'Basic !!!']) {
-      const response = await post(gateway, JSON.stringify(validBody('session-refused')), authorization === undefined ? {} : { authorization });
+      const response = await post(gateway, JSON.stringify(validBody('session-refused')), { authorization: authorization ?? '' });
       expect(response.status, String(authorization)).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/^Basic /);
       expect(response.body).toEqual({ action: null, status: 'failure', error: { message: expect.any(String), code: 401 } });

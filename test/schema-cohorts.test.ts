@@ -2,7 +2,7 @@ import { createClient } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { restEngageAll, restQuery, startSchemaGateway } from './helpers/schema.js';
-import type { GraphQLResponse, TestGateway } from './helpers/gateway.js';
+import { WEBHOOK_AUTHORIZATION, type GraphQLResponse, type TestGateway } from './helpers/gateway.js';
 
 interface CohortRecord {
   id: number;
@@ -21,7 +21,7 @@ async function webhook(gw: TestGateway, action: 'members' | 'add_members' | 'rem
   sessions += 1;
   const response = await fetch(`${gw.url}/webhooks/mixpanel/cohorts`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION },
     body: JSON.stringify({
       action,
       parameters: {

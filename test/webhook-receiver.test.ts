@@ -19,7 +19,7 @@ import { useCohortWebhooks, type CohortWebhooksOptions } from '../src/webhooks/r
 
 const PATH = '/webhooks/mixpanel/cohorts';
 const PASSWORD = 's3cret-Pa55word';
-const CONFIG: WebhookConfig = { path: PATH, username: 'mixpanel', password: new Secret(PASSWORD), maxBodyBytes: 64 * 1024, sessionTtlMs: 3_600_000 };
+const CONFIG: WebhookConfig = { path: PATH, username: 'mixpanel', password: new Secret(PASSWORD), maxBodyBytes: 64 * 1024, sessionTtlMs: 3_600_000, maxAuthFailures: 10, authFailureWindowMs: 60_000 };
 const AUTH = `Basic ${Buffer.from(`mixpanel:${PASSWORD}`).toString('base64')}`;
 const schema = createSchema({ typeDefs: 'type Query { ok: Boolean }', resolvers: { Query: { ok: () => true } } });
 
@@ -156,6 +156,43 @@ describe('cohort webhook receiver', () => {
     expect(await h.store.syncedCohorts('42')).toEqual([]);
     await settle();
     expect(h.changes).toEqual([]);
+  });
+
+  it('throttles an address after too many failed authentications with 429 and Retry-After, then lets it in again', async () => {
+    let clock = 5000;
+    const h = setup({ now: () => clock, clientAddress: (request) => request.headers.get('x-test-peer') ?? 'unknown' });
+    const wrong = (n: number) => `Basic ${Buffer.from(`mixpanel:guess-${n}`).toString('base64')}`;
+    const statuses: number[] = [];
+    for (let n = 0; n < 12; n++) statuses.push((await post(h.yoga, body(), { authorization: wrong(n), 'x-test-peer': 'attacker' })).status);
+    expect(statuses).toEqual([...Array<number>(10).fill(401), 429, 429]);
+
+    // A right guess from the throttled address is refused too, so it cannot be told apart from a wrong one.
+    const right = await post(h.yoga, body(), { 'x-test-peer': 'attacker' });
+    expect(right.status).toBe(429);
+    expect(Number(right.headers.get('retry-after'))).toBe(60);
+    expect(await right.json()).toMatchObject({ status: 'failure', error: { code: 429 } });
+    // Another address is not affected.
+    expect((await post(h.yoga, body({ session: 'elsewhere' }), { 'x-test-peer': 'mixpanel' })).status).toBe(200);
+    expect(await h.store.syncState('42', '7')).toMatchObject({ sessionId: 'elsewhere' });
+
+    clock += 30_000;
+    expect(Number((await post(h.yoga, body(), { 'x-test-peer': 'attacker' })).headers.get('retry-after'))).toBe(30);
+    clock += 30_000;
+    expect((await post(h.yoga, body({ session: 'later' }), { 'x-test-peer': 'attacker' })).status).toBe(200);
+  });
+
+  it('counts failures per TCP peer address over HTTP', async () => {
+    const h = setup();
+    const url = await listen(h.yoga);
+    const wrong = `Basic ${Buffer.from('mixpanel:nope').toString('base64')}`;
+    const send = (authorization: string) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body()) }).then((r) => r.status);
+    const statuses: number[] = [];
+    for (let n = 0; n < 11; n++) statuses.push(await send(wrong));
+    expect(statuses.slice(0, 10)).toEqual(Array<number>(10).fill(401));
+    expect(statuses[10]).toBe(429);
+    expect(await send(AUTH)).toBe(429);
+    expect(await h.store.syncedCohorts('42')).toEqual([]);
   });
 
   const malformed: [string, unknown, RegExp][] = [

@@ -7,6 +7,12 @@ import { DEMO_PROJECT } from '../../src/emulator/server.js';
 import { createLogger } from '../../src/logger.js';
 import type { MembershipStore } from '../../src/membership/types.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
+import { Secret } from '../../src/secret.js';
+
+/** The webhook's Basic credentials on a bench gateway. */
+export const BENCH_WEBHOOK_AUTH = { username: 'mixpanel', password: new Secret('bench-webhook-password-01') };
+/** `Authorization` header for BENCH_WEBHOOK_AUTH. */
+export const BENCH_WEBHOOK_AUTHORIZATION = `Basic ${Buffer.from(`mixpanel:${BENCH_WEBHOOK_AUTH.password.reveal()}`).toString('base64')}`;
 
 export interface BenchGatewayOptions {
   /** Base URL of the emulator every host family points at. */
@@ -29,6 +35,8 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<G
     PORT: '0',
     GRAPHIQL: 'false',
     LOG_LEVEL: 'silent',
+    WEBHOOK_USERNAME: BENCH_WEBHOOK_AUTH.username,
+    WEBHOOK_PASSWORD: BENCH_WEBHOOK_AUTH.password.reveal(),
     ...options.env,
   });
   return createGateway(config, { logger: createLogger('silent'), port: 0, ...(options.membership ? { membership: options.membership } : {}) });

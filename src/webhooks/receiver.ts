@@ -12,6 +12,9 @@
  *   (401), a project this gateway does not serve (404).
  * - A transient problem (store down, store too slow) is 503, which Mixpanel
  *   retries 5 times over 60 s and then again at the next scheduled sync.
+ * - A source address that failed authentication too often gets 429 with
+ *   Retry-After (auth-throttle.ts): transient, so a throttled Mixpanel only
+ *   syncs later, while a guesser is slowed to `maxAuthFailures` per window.
  * - 405, 413 and 415 are not named by the docs (neither retried nor said to
  *   pause); they only answer requests Mixpanel does not send.
  * Every answer is JSON in Mixpanel's expected shape:
@@ -22,6 +25,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { WebhookConfig } from '../config-types.js';
 import type { ApplyResult, MembershipStore, SyncPage } from '../membership/types.js';
 import type { GatewayPubSub } from '../pubsub/types.js';
+import { createAuthThrottle } from './auth-throttle.js';
 import { parseCohortSyncBody } from './cohort-sync.js';
 
 /** HTTP statuses of the receiver, named for the outcome. */
@@ -36,6 +40,8 @@ export const WebhookStatus = {
   MethodNotAllowed: 405,
   BodyTooLarge: 413,
   UnsupportedMediaType: 415,
+  /** Mixpanel retries: too many failed authentications from this address. */
+  TooManyFailures: 429,
   /** Mixpanel retries: the store failed or did not answer in time. */
   Unavailable: 503,
 } as const;
@@ -47,7 +53,10 @@ export interface ResolvedWebhookProject {
 }
 
 export interface CohortWebhooksOptions {
-  /** Path, credentials, body limit and staged-session TTL. Basic auth is required when a username or password is set. */
+  /**
+   * Path, credentials, body limit, staged-session TTL and failure throttling. Basic auth is required when a
+   * username or password is set (the configuration requires both outside demo mode).
+   */
   readonly config: WebhookConfig;
   /** Maps `mixpanel_project_id` to a served project; undefined answers 404 (pauses the sync). */
   readonly resolveProject: (mixpanelProjectId: string) => ResolvedWebhookProject | undefined;
@@ -60,6 +69,11 @@ export interface CohortWebhooksOptions {
   readonly applyTimeoutMs?: number;
   /** Least time between two sweeps of abandoned sessions, run after a page is answered; default 60000 ms. */
   readonly expiryIntervalMs?: number;
+  /**
+   * The source address failed authentications are counted against. Default: the TCP peer address
+   * (`serverContext.req.socket.remoteAddress`), or "unknown" without one (`yoga.fetch`).
+   */
+  readonly clientAddress?: (request: Request, serverContext: unknown) => string;
 }
 
 /** The store did not finish a page in time; it may still commit, and a retry of the page is then a no-op. */
@@ -82,6 +96,8 @@ export function useCohortWebhooks(options: CohortWebhooksOptions): Plugin {
   const applyTimeoutMs = options.applyTimeoutMs ?? 10_000;
   const expiryIntervalMs = options.expiryIntervalMs ?? 60_000;
   const checkCredentials = createCredentialCheck(config);
+  const throttle = createAuthThrottle({ maxFailures: config.maxAuthFailures, windowMs: config.authFailureWindowMs, now });
+  const clientAddress = options.clientAddress ?? peerAddress;
   const lastExpiry = new WeakMap<MembershipStore, number>();
 
   const reply = (status: number, action: string | undefined, message?: string, headers: Record<string, string> = {}) => {
@@ -111,9 +127,16 @@ export function useCohortWebhooks(options: CohortWebhooksOptions): Plugin {
     store.expireSessions(at - config.sessionTtlMs).catch(onError);
   };
 
-  const handle = async (request: Request): Promise<Response> => {
+  const handle = async (request: Request, serverContext: unknown): Promise<Response> => {
     if (request.method !== 'POST') return reply(WebhookStatus.MethodNotAllowed, undefined, 'Only POST is accepted here', { allow: 'POST' });
+    const address = clientAddress(request, serverContext);
+    const waitMs = throttle.retryAfterMs(address);
+    if (waitMs > 0) {
+      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+      return reply(WebhookStatus.TooManyFailures, undefined, `Too many failed authentications from this address; retry in ${seconds} s`, { 'retry-after': String(seconds) });
+    }
     if (!checkCredentials(request.headers.get('authorization'))) {
+      throttle.recordFailure(address);
       return reply(WebhookStatus.Unauthorized, undefined, 'Missing or wrong Basic credentials', { 'www-authenticate': 'Basic realm="cohort-sync"' });
     }
     const contentType = request.headers.get('content-type');
@@ -156,9 +179,9 @@ export function useCohortWebhooks(options: CohortWebhooksOptions): Plugin {
   };
 
   return {
-    onRequest({ request, url, endResponse }) {
+    onRequest({ request, url, endResponse, serverContext }) {
       if (url.pathname !== config.path) return;
-      return handle(request).then(endResponse);
+      return handle(request, serverContext).then(endResponse);
     },
   };
 }
@@ -175,6 +198,11 @@ function createCredentialCheck(config: WebhookConfig): (authorization: string | 
     const given = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
     return timingSafeEqual(digest(given), expected) && match !== null;
   };
+}
+
+function peerAddress(_request: Request, serverContext: unknown): string {
+  const req = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req;
+  return req?.socket?.remoteAddress ?? 'unknown';
 }
 
 function digest(text: string): Buffer {

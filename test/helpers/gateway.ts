@@ -7,6 +7,14 @@ import { loadConfig } from '../../src/config.js';
 import { createEmulator, DEMO_PROJECT, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/gateway.js';
 import { createLogger } from '../../src/logger.js';
+import { Secret } from '../../src/secret.js';
+
+/** The Basic credentials every test gateway's webhook requires (outside demo mode the receiver is never open). */
+export const WEBHOOK_CREDENTIALS = { username: 'mixpanel', password: 'test-webhook-password-0001' } as const;
+/** The sender option of `createCohortSyncSender` for a test gateway. */
+export const WEBHOOK_BASIC_AUTH = { username: WEBHOOK_CREDENTIALS.username, password: new Secret(WEBHOOK_CREDENTIALS.password) };
+/** The `Authorization` header a test gateway's webhook accepts. */
+export const WEBHOOK_AUTHORIZATION = `Basic ${Buffer.from(`${WEBHOOK_CREDENTIALS.username}:${WEBHOOK_CREDENTIALS.password}`).toString('base64')}`;
 
 export interface GraphQLResponse<T = Record<string, any>> {
   readonly status: number;
@@ -55,6 +63,8 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<T
     MEMBERSHIP_STORE: 'memory',
     PORT: '0',
     LOG_LEVEL: 'silent',
+    WEBHOOK_USERNAME: WEBHOOK_CREDENTIALS.username,
+    WEBHOOK_PASSWORD: WEBHOOK_CREDENTIALS.password,
     ...options.env,
   });
   const gateway = await createGateway(config, { logger: createLogger('silent'), ...options.gatewayOptions });
