@@ -79,6 +79,13 @@ export interface Config {
   readonly redisUrl?: Secret | undefined;
   /** Prefix of every Redis key and pub/sub channel (default `mpgw:`): deployments sharing one Redis use different ones. */
   readonly redisKeyPrefix: string;
+  /**
+   * Percentage of each budget limit (per window and in flight) one instance may use on its own while Redis is
+   * unreachable (default 20): the other instances, unseen during the outage, are assumed to use at most the rest.
+   */
+  readonly redisOutageBudgetPercent: number;
+  /** Longest a graceful shutdown waits for requests in flight before cutting connections (default 10000 ms). */
+  readonly shutdownTimeoutMs: number;
   readonly store: { readonly kind: StoreKind; readonly sqlitePath: string };
   readonly webhook: WebhookConfig;
   readonly cache: CacheConfig;

@@ -570,6 +570,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     upstreamTimeoutMs: parseInteger('UPSTREAM_TIMEOUT_MS', readEnv(env, 'UPSTREAM_TIMEOUT_MS'), 60_000, { min: 100, max: HOUR }, problems),
     redisUrl,
     redisKeyPrefix: parseRedisKeyPrefix(readEnv(env, 'REDIS_KEY_PREFIX'), problems),
+    redisOutageBudgetPercent: parseInteger('REDIS_OUTAGE_BUDGET_PERCENT', readEnv(env, 'REDIS_OUTAGE_BUDGET_PERCENT'), 20, { min: 1, max: 100 }, problems),
+    shutdownTimeoutMs: parseInteger('SHUTDOWN_TIMEOUT_MS', readEnv(env, 'SHUTDOWN_TIMEOUT_MS'), 10 * SECOND, { min: 0, max: 10 * MINUTE }, problems),
     store: readStore(env, redisUrl, problems),
     webhook,
     cache: readCache(env, problems),

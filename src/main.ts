@@ -55,9 +55,17 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: the user does not want to wait for the graceful part.
+      process.exit(130);
+    }
     stopping = true;
-    logger.info(`${signal} received: closing`);
+    logger.info(`${signal} received: finishing requests in flight, then closing (at most ${config.shutdownTimeoutMs} ms)`);
+    // The gateway bounds its own close; this guards against anything else that would hang the exit.
+    setTimeout(() => {
+      logger.warn('shutdown took too long: exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + FORCED_EXIT_GRACE_MS).unref();
     await demoActivity?.stop();
     await gateway.close();
     await emulator?.close();
@@ -66,6 +74,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
+
+/** Time past the gateway's shutdown bound before the process exits regardless. */
+const FORCED_EXIT_GRACE_MS = 5_000;
 
 main().catch((error: unknown) => {
   process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);

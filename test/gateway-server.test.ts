@@ -106,6 +106,8 @@ describe('main', () => {
         MIXPANEL_SERVICE_ACCOUNT_USERNAME: DEMO_PROJECT.username,
         MIXPANEL_SERVICE_ACCOUNT_SECRET: DEMO_PROJECT.secret,
         MIXPANEL_BASE_URL: emulator.url,
+        WEBHOOK_USERNAME: 'mixpanel',
+        WEBHOOK_PASSWORD: 'test-webhook-password-0001',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -6,13 +6,18 @@
  * schema/schema.graphql), every project at `/projects/{key}/graphql` with its
  * Lexicon-typed schema (src/lexicon-types), swapped without a restart when
  * its Lexicon changes. HTTP, SSE and graphql-ws share one context path
- * (yoga.getEnveloped), and the webhook receiver, /metrics and /health sit
- * beside them on the same port.
+ * (yoga.getEnveloped), and the webhook receiver, /metrics, /healthz and
+ * /readyz sit beside them on the same port.
+ *
+ * Shutdown (close()) is graceful and bounded by `config.shutdownTimeoutMs`:
+ * /readyz turns 503 and no new connection is accepted; SSE subscriptions
+ * complete, graphql-ws sockets close with 1001 (going away); requests in
+ * flight finish; what is still open at the bound is cut. Redis being
+ * unreachable never holds it up.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
 import type { Config, ProjectConfig } from '../config-types.js';
 import type { Context } from '../context.js';
@@ -25,6 +30,7 @@ import { createGatewayPubSub } from '../pubsub/create-pubsub.js';
 import type { GatewayPubSub } from '../pubsub/types.js';
 import { createMemoryBudgetStore, type BudgetStore } from '../limits/store.js';
 import { createRedisBudgetStore } from '../limits/redis-store.js';
+import { createFallbackBudgetStore } from '../limits/fallback-store.js';
 import { createResponseCache } from '../cache/response-cache.js';
 import { createLexiconTypes, type LexiconTypes } from '../lexicon-types/registry.js';
 import { useTypedSchema } from '../lexicon-types/use-typed-schema.js';
@@ -39,6 +45,11 @@ import { createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
 import { useAdmissionControl } from './plugins/use-admission-control.js';
 import { createSubscriptionTracker, SUBSCRIPTION_DRAIN_MS } from './plugins/subscription-tracker.js';
 import { useUpstreamExtensions } from './plugins/use-upstream-extensions.js';
+import { useDegradedNotice } from './plugins/use-degraded-notice.js';
+import { useGracefulShutdown } from './plugins/use-graceful-shutdown.js';
+import { LIVENESS_PATHS, livenessBody, READINESS_PATH, useReadiness } from './plugins/use-health.js';
+import { createReadiness } from './readiness.js';
+import { createRedisConnections, createThrottledWarning } from './redis-connections.js';
 import { attachGraphqlWs } from './websocket.js';
 
 export interface GatewayOptions {
@@ -75,6 +86,11 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const now = options.now ?? Date.now;
   const metrics = createMetrics();
   const redis = config.redisUrl ? createRedisConnections(config.redisUrl.reveal(), logger) : undefined;
+  // Without this wait the first requests would find Redis "unavailable" while it is still connecting; an
+  // unreachable Redis holds the start-up no longer than this.
+  if (redis) await settledWithin(redis.ping(STARTUP_REDIS_WAIT_MS).then((up) => up || waitForReady(redis.commands)), STARTUP_REDIS_WAIT_MS);
+  const localBudgetShare = config.redisOutageBudgetPercent / 100;
+  const shutdown = new AbortController();
 
   const ownsMembership = options.membership === undefined;
   const membership =
@@ -84,11 +100,23 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       redis: redis?.commands,
       redisKeyPrefix: `${config.redisKeyPrefix}cohorts:`,
     }));
-  const budgetStore: BudgetStore = redis
-    ? createRedisBudgetStore(redis.commands, { keyPrefix: `${config.redisKeyPrefix}budget:` })
-    : createMemoryBudgetStore();
+  const fallbackBudget = redis
+    ? createFallbackBudgetStore({
+        shared: createRedisBudgetStore(redis.commands, { keyPrefix: `${config.redisKeyPrefix}budget:` }),
+        available: () => redis.health().available,
+        localShare: localBudgetShare,
+        onFallback: createThrottledWarning(logger, 'budget: Redis did not answer, the local share decides meanwhile'),
+      })
+    : undefined;
+  const budgetStore: BudgetStore = fallbackBudget ?? createMemoryBudgetStore();
   const pubsub = createGatewayPubSub(
-    redis ? { redis: { publish: redis.publish, subscribe: redis.subscribe }, channelPrefix: `${config.redisKeyPrefix}pubsub:` } : {},
+    redis
+      ? {
+          redis: { publish: redis.publish, subscribe: redis.subscribe },
+          channelPrefix: `${config.redisKeyPrefix}pubsub:`,
+          onError: createThrottledWarning(logger, 'pubsub: a Redis publish failed and its event was dropped'),
+        }
+      : {},
   );
 
   // One byte-bounded cache for every project: keys carry the project and credentials.
@@ -127,6 +155,18 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   await settledWithin(Promise.all([...lexiconTypes.values()].map((types) => types.refresh())), STARTUP_LEXICON_WAIT_MS);
 
   const subscriptions = createSubscriptionTracker();
+  const readiness = createReadiness({
+    redis,
+    localBudgetShare,
+    membership,
+    probeProjectId: (config.projects.find((p) => p.key === config.defaultProjectKey) ?? config.projects[0])?.projectId ?? '',
+    mixpanelUrls: [...new Set(config.projects.flatMap((p) => [p.baseUrls.query, p.baseUrls.app]))],
+    shuttingDown: () => shutdown.signal.aborted,
+  });
+  const dependencyPlugins: GatewayPluginList = [
+    useGracefulShutdown(shutdown.signal),
+    ...(fallbackBudget ? [useDegradedNotice({ degraded: () => fallbackBudget.degraded, localShare: localBudgetShare })] : []),
+  ];
   const isAuthorized = createApiKeyCheck(config.apiKeys);
   const yogas = new Map<string, GatewayYoga>();
   const endpointOf = (key: string) => `/projects/${encodeURIComponent(key)}/graphql`;
@@ -145,7 +185,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       landingPage: false,
       graphiql: config.graphiql ? { title: `Mixpanel GraphQL gateway: ${project.key}`, defaultQuery, subscriptionsProtocol: 'WS' } : false,
       context: (initial) => contextFor(signalOf(initial)),
-      plugins: [...schemaPlugins, useApiKeys(isAuthorized, () => [endpoint], { graphiql: config.graphiql }), useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...extraPlugins],
+      plugins: [...schemaPlugins, useApiKeys(isAuthorized, () => [endpoint], { graphiql: config.graphiql }), useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...dependencyPlugins, ...extraPlugins],
     });
   };
 
@@ -161,15 +201,29 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     now,
     onError: (error: unknown) => logger.error('cohort webhook failed', error),
   });
-  const defaultYoga = buildYoga(defaultProject, config.graphqlPath, false, [webhookPlugin]);
+  const defaultYoga = buildYoga(defaultProject, config.graphqlPath, false, [useReadiness(readiness), webhookPlugin]);
   for (const project of config.projects) yogas.set(endpointOf(project.key), buildYoga(project, endpointOf(project.key), true));
 
   // yoga matches its endpoint by suffix, so anything else must be turned away here: an unknown
   // project key is a 404, not the default project answering under another name.
-  const defaultPaths = new Set([config.graphqlPath, config.webhook.path, '/health']);
+  const defaultPaths = new Set<string>([config.graphqlPath, config.webhook.path, READINESS_PATH]);
+  const startedAt = Date.now();
   const route = (path: string): GatewayYoga | undefined => yogas.get(path) ?? (defaultPaths.has(path) ? defaultYoga : undefined);
+  let inFlight = 0;
+  const drained = new Set<() => void>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) for (const wake of drained) wake();
+    });
+    // While shutting down, keep-alive connections are told to close after this response.
+    if (shutdown.signal.aborted) res.setHeader('connection', 'close');
     const path = pathOf(req.url);
+    if ((LIVENESS_PATHS as readonly string[]).includes(path)) {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(livenessBody(startedAt));
+      return;
+    }
     if (path === '/metrics' && req.method === 'GET') {
       // Metrics name projects and endpoints: behind the same keys as GraphQL (Prometheus sends a bearer token).
       if (!isAuthorized(req.headers.authorization)) {
@@ -207,16 +261,32 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
+  /** Resolves once no HTTP request is in flight, or after `ms`. */
+  const requestsDone = (ms: number) =>
+    inFlight === 0
+      ? Promise.resolve()
+      : settledWithin(new Promise<void>((resolve) => drained.add(resolve)), ms).finally(() => drained.clear());
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      const deadline = Date.now() + config.shutdownTimeoutMs;
       for (const types of lexiconTypes.values()) types.close();
+      // No new connection; SSE streams complete; idle keep-alive connections close.
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      shutdown.abort();
+      server.closeIdleConnections();
+      const sockets = [...wsServers.values()].flatMap((wss) => [...wss.clients]);
+      const socketsClosed = Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('close', resolve))));
+      for (const socket of sockets) socket.close(CLOSE_GOING_AWAY, 'Gateway shutting down');
+      await Promise.all([requestsDone(Math.max(0, deadline - Date.now())), settledWithin(socketsClosed, Math.max(0, deadline - Date.now()))]);
+      // Past the bound: whatever is still open is cut.
       for (const wss of wsServers.values()) {
         for (const client of wss.clients) client.terminate();
         wss.close();
       }
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await serverClosed;
       // Ended subscriptions unsubscribe from Redis asynchronously; quitting first would fail those commands.
       await subscriptions.ended(SUBSCRIPTION_DRAIN_MS);
       for (const runtime of projects.values()) await runtime.close();
@@ -264,6 +334,16 @@ function listenError(error: unknown, host: string, port: number): Error {
 
 type GatewayPluginList = NonNullable<Parameters<typeof createYoga<Record<string, unknown>, Context>>[0]['plugins']>;
 
+/** WebSocket close code 1001: the server is going away (RFC 6455 §7.4.1); graphql-ws clients reconnect. */
+const CLOSE_GOING_AWAY = 1001;
+
+/** Longest wait at start-up for a first Redis connection. */
+const STARTUP_REDIS_WAIT_MS = 2_000;
+
+function waitForReady(redis: { status: string; once(event: 'ready', listener: () => void): unknown }): Promise<boolean> {
+  return redis.status === 'ready' ? Promise.resolve(true) : new Promise((resolve) => redis.once('ready', () => resolve(true)));
+}
+
 /** Longest wait at start-up for the projects' first Lexicon read. */
 const STARTUP_LEXICON_WAIT_MS = 5_000;
 
@@ -285,33 +365,4 @@ function signalOf(initial: Record<string, unknown>): AbortSignal {
   if (fromWs instanceof AbortSignal) return fromWs;
   const request = initial['request'] as Request | undefined;
   return request?.signal ?? new AbortController().signal;
-}
-
-interface RedisConnections {
-  readonly commands: Redis;
-  readonly publish: Redis;
-  readonly subscribe: Redis;
-  close(): Promise<void>;
-}
-
-/** Three connections: a subscribed connection can run no other command. */
-function createRedisConnections(url: string, logger: Logger): RedisConnections {
-  const open = (role: string, maxRetriesPerRequest: number | null) => {
-    const redis = new Redis(url, { maxRetriesPerRequest, lazyConnect: false });
-    redis.on('error', (error: Error) => logger.warn(`redis (${role}) connection error`, error));
-    return redis;
-  };
-  const commands = open('commands', 3);
-  const publish = open('publish', 3);
-  // The Redis event target ignores the promise of SUBSCRIBE/UNSUBSCRIBE: keep them queued across
-  // a Redis outage (replayed on reconnect) rather than rejected into unhandled rejections.
-  const subscribe = open('subscribe', null);
-  return {
-    commands,
-    publish,
-    subscribe,
-    close: async () => {
-      await Promise.allSettled([commands.quit(), publish.quit(), subscribe.quit()]);
-    },
-  };
 }
