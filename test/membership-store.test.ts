@@ -184,9 +184,41 @@ describe.each(backends)('$name membership store', (backend) => {
       const again = await store.applyPage(page('add_members', 'd2', 1, 1, ['a', 'c']), 13);
       expect(again.changes.map((c) => ids(c.members))).toEqual([['c']]);
       const empty = await store.applyPage(page('remove_members', 'd3', 1, 1, []), 14);
-      expect(empty).toMatchObject({ applied: true, changes: [], sessionCompleted: true });
-      expect(await store.syncState('p1', 'c1')).toMatchObject({ lastSyncAt: 14, sessionId: 'd3', memberCount: 2 });
+      // A page that changed nothing is still published, so a subscriber waiting for it sees it.
+      expect(empty).toMatchObject({ applied: true, changes: [{ kind: 'REMOVED', members: [], page: 1, totalPages: 1, sessionId: 'd3' }], sessionCompleted: true });
+      const unchanged = await store.applyPage(page('add_members', 'd4', 1, 1, ['a']), 15);
+      expect(unchanged.changes.map((c) => [c.kind, ids(c.members)])).toEqual([['ADDED', []]]);
+      expect(await store.syncState('p1', 'c1')).toMatchObject({ lastSyncAt: 15, sessionId: 'd4', memberCount: 2 });
       expect(await allIds(store)).toEqual(['a', 'c']);
+    });
+
+    it('removes a distinct id holding a lone UTF-16 surrogate, read back as U+FFFD', async () => {
+      const store = await start();
+      const lone = 'x\uD800y';
+      await store.applyPage(page('add_members', 'd1', 1, 1, [lone, 'plain']), 1);
+      expect(await allIds(store)).toEqual(['plain', 'x\uFFFDy']);
+      expect(Object.fromEntries(await store.cohortsOf('p1', [lone]))).toEqual({ [lone]: ['c1'] });
+      const removed = await store.applyPage(page('remove_members', 'd2', 1, 1, [lone]), 2);
+      expect(removed.changes.map((c) => [c.kind, ids(c.members)])).toEqual([['REMOVED', ['x\uFFFDy']]]);
+      expect(await allIds(store)).toEqual(['plain']);
+      expect((await store.syncState('p1', 'c1'))?.memberCount).toBe(1);
+    });
+
+    it('keeps each member on the first page listing it, in the order sent, whatever order pages arrive in, and publishes empty pages', async () => {
+      const store = await start();
+      await store.applyPage(page('members', 's1', 3, 4, ['b', 'c']), 1);
+      await store.applyPage(page('members', 's1', 1, 4, ['c', 'a']), 2);
+      await store.applyPage(page('members', 's1', 4, 4, []), 3);
+      const done = await store.applyPage(page('members', 's1', 2, 4, ['b']), 4);
+      expect(done.changes.map((c) => [c.kind, c.page, ids(c.members)])).toEqual([
+        ['ADDED', 2, ['c', 'a', 'b']],
+        ['REPLACED', 1, ['c', 'a']],
+        ['REPLACED', 2, ['b']],
+        ['REPLACED', 3, []],
+        ['REPLACED', 4, []],
+      ]);
+      expect(await allIds(store)).toEqual(['a', 'b', 'c']);
+      expect((await store.syncState('p1', 'c1'))?.memberCount).toBe(3);
     });
 
     it('expires abandoned staged sessions, after which their pages count as new', async () => {

@@ -188,7 +188,8 @@ describe('cohort-sync webhooks to subscriptions', () => {
       // 6. A last one-member diff: once it arrives, anything the redeliveries had published would have arrived before it.
       const last = people[6_650]!;
       const marker = await sender.sync({ ...cohort, members: [...initial.slice(1_200), ...newcomers, last] });
-      expected.push(change('ADDED', marker.sessionId, 1, 2, [last]));
+      // Its remove page has nobody to remove and is published all the same: a client waiting for page 2 of 2 sees it.
+      expected.push(change('ADDED', marker.sessionId, 1, 2, [last]), change('REMOVED', marker.sessionId, 2, 2, []));
       expectedCompletions.push({ sessionId: marker.sessionId!, totalPages: 2, memberCount: 5_301 });
       await expectDelivered();
 

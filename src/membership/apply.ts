@@ -13,9 +13,12 @@
  *   ID", so a diff session completes once as many distinct page numbers as
  *   total_pages have arrived, whether add and remove pages are numbered as one
  *   sequence or each from 1; completion is reported once.
- * - `members` (full sync): pages are staged per (project, cohort, session) and
- *   applied as one atomic replacement when every page 1..total_pages has
- *   arrived, in any order. Until then nothing is visible. A session that
+ * - `members` (full sync): each page is written, as it arrives, into a shadow
+ *   set of its (project, cohort, session), invisible to readers. When every
+ *   page 1..total_pages has arrived, in any order, the shadow set becomes the
+ *   cohort's membership in one constant-time swap (a map swap, a SQLite
+ *   generation switch, a Redis RENAME); the old set is deleted lazily. So no
+ *   page, the last included, rewrites the membership. A session that
  *   completed before counts as seen (no-op); a new session id replaces again.
  * - The completing page yields, in this order: REMOVED (members that left),
  *   ADDED (members that joined; unchanged members appear in neither), then one
@@ -29,14 +32,28 @@
  *   actually added or removed (none when nothing changed). An added member
  *   already present keeps its place but takes the page's properties. An empty
  *   diff is valid and records a sync (lastSyncAt, session id).
+ * - Every page yields at least one change, an empty one when it changed
+ *   nothing (a diff page of members already there, an empty page), so a
+ *   subscriber waiting for "page 2 of 2" sees it; a staged full-sync page
+ *   yields its changes when the session completes.
+ * - Distinct ids are compared as UTF-8, as SQLite and Redis store them: a
+ *   lone UTF-16 surrogate reads as U+FFFD (`wellFormed`), in every backend.
  * - A page whose total_pages differs from the one recorded for its session
- *   starts that session over (staged pages are dropped): the docs are silent
+ *   starts that session over (its shadow set is dropped): the docs are silent
  *   on this, and a different total can only come from a different export.
  * - A session's records (staged pages, seen page numbers) live until no page
  *   of it has arrived for the webhook session TTL (`expireSessions`); after
  *   that a redelivery of it counts as new.
  */
 import type { AppliedChange, ApplyResult, CohortMember, CohortSyncState, SyncPage } from './types.js';
+
+/**
+ * Where a shadow-set member sits: its page, then its place on the page as sent, in one number that every
+ * backend stores beside the member (places past 2^20 share the last rank: such a page cannot fit a body).
+ */
+export const rankOf = (page: number, index: number): number => page * PAGE_RANK + Math.min(index, PAGE_RANK - 1);
+export const pageOfRank = (rank: number): number => Math.floor(rank / PAGE_RANK);
+const PAGE_RANK = 2 ** 20;
 
 /** Upper bound of members in one ADDED/REMOVED change, Mixpanel's own batch size. */
 export const MAX_MEMBERS_PER_CHANGE = 1000;
@@ -66,20 +83,24 @@ export interface SyncReader {
   syncState(projectId: string, cohortId: string): Promise<CohortSyncState | undefined>;
   /** The subset of `distinctIds` that are members now. */
   presentMembers(projectId: string, cohortId: string, distinctIds: readonly string[]): Promise<Set<string>>;
-  /** Members of every staged page of a full-sync session, by page number. */
-  stagedPages(key: SessionKey): Promise<Map<number, readonly CohortMember[]>>;
+  /** The shadow set of a full-sync session, by page number, in `rankOf` order: each distinct id once, on the lowest page listing it. */
+  shadowPages(key: SessionKey): Promise<Map<number, CohortMember[]>>;
+  /** Of `distinctIds`, those already in the session's shadow set, with the page that holds them. */
+  shadowPageOf(key: SessionKey, distinctIds: readonly string[]): Promise<Map<string, number>>;
   allMembers(projectId: string, cohortId: string): Promise<CohortMember[]>;
 }
 
 /** Writes a backend executes in order, all or nothing. */
 export type SyncWrite =
-  /** `restart`: drop whatever the session staged before. */
+  /** `restart`: drop the session's shadow set. */
   | { readonly op: 'putSession'; readonly key: SessionKey; readonly record: SessionRecord; readonly restart: boolean }
+  /** Puts members into the session's shadow set, on `page` (each is new there, or moves down from a later page). */
   | { readonly op: 'stagePage'; readonly key: SessionKey; readonly page: number; readonly members: readonly CohortMember[] }
   | { readonly op: 'dropStaged'; readonly key: SessionKey }
+  /** Makes the session's shadow set the cohort's membership, in constant time; the old set is deleted lazily. */
+  | { readonly op: 'swapInShadow'; readonly key: SessionKey; readonly memberCount: number }
   | { readonly op: 'upsertMembers'; readonly projectId: string; readonly cohortId: string; readonly members: readonly CohortMember[] }
   | { readonly op: 'removeMembers'; readonly projectId: string; readonly cohortId: string; readonly distinctIds: readonly string[] }
-  | { readonly op: 'replaceMembers'; readonly projectId: string; readonly cohortId: string; readonly members: readonly CohortMember[] }
   | { readonly op: 'putSyncState'; readonly state: CohortSyncState };
 
 export interface PagePlan {
@@ -121,43 +142,38 @@ async function planFullSyncPage(
   completes: boolean,
   restart: boolean,
 ): Promise<PagePlan> {
+  const key = putSession.key;
   const members = uniqueMembers(page.members);
+  // Lowest page wins, so the REPLACED changes list each distinct id once whatever order pages came in.
+  const held = restart ? new Map<string, number>() : await reader.shadowPageOf(key, members.map((m) => m.distinctId));
+  const fresh = members.filter((m) => (held.get(m.distinctId) ?? Number.POSITIVE_INFINITY) > page.pageCount);
+  const stage: SyncWrite = { op: 'stagePage', key, page: page.pageCount, members: fresh };
   if (!completes) {
-    return {
-      result: { applied: true, changes: [], sessionCompleted: false },
-      writes: [putSession, { op: 'stagePage', key: putSession.key, page: page.pageCount, members }],
-    };
+    return { result: { applied: true, changes: [], sessionCompleted: false }, writes: [putSession, stage] };
   }
 
-  const staged = restart ? new Map<number, readonly CohortMember[]>() : await reader.stagedPages(putSession.key);
-  staged.set(page.pageCount, members);
-  const seen = new Set<string>();
+  const shadow = restart ? new Map<number, CohortMember[]>() : await reader.shadowPages(key);
+  const moved = new Set(fresh.map((m) => m.distinctId));
+  for (const [n, pageMembers] of shadow) if (n > page.pageCount) shadow.set(n, pageMembers.filter((m) => !moved.has(m.distinctId)));
+  shadow.set(page.pageCount, fresh);
   const replacedPages: CohortMember[][] = [];
-  for (let n = 1; n <= page.totalPages; n++) {
-    const pageMembers = staged.get(n);
-    if (!pageMembers) throw new Error(`Staged page ${n} of cohort ${page.cohortId} session ${page.sessionId} is missing`);
-    replacedPages.push(pageMembers.filter((m) => !seen.has(m.distinctId) && seen.add(m.distinctId)));
-  }
+  for (let n = 1; n <= page.totalPages; n++) replacedPages.push(shadow.get(n) ?? []);
   const next = replacedPages.flat();
+  const nextIds = new Set(next.map((m) => m.distinctId));
   const current = await reader.allMembers(page.projectId, page.cohortId);
   const currentIds = new Set(current.map((m) => m.distinctId));
-  const removed = current.filter((m) => !seen.has(m.distinctId));
+  const removed = current.filter((m) => !nextIds.has(m.distinctId));
   const added = next.filter((m) => !currentIds.has(m.distinctId));
 
   const state = stateAfter(page, now, next.length);
   const changes: AppliedChange[] = [
-    ...chunkedChanges(page, 'REMOVED', removed),
-    ...chunkedChanges(page, 'ADDED', added),
+    ...chunkedChanges(page, 'REMOVED', removed, false),
+    ...chunkedChanges(page, 'ADDED', added, false),
     ...replacedPages.map((pageMembers, index): AppliedChange => ({ ...changeBase(page), kind: 'REPLACED', members: pageMembers, page: index + 1 })),
   ];
   return {
     result: { applied: true, changes, sessionCompleted: true, state },
-    writes: [
-      putSession,
-      { op: 'dropStaged', key: putSession.key },
-      { op: 'replaceMembers', projectId: page.projectId, cohortId: page.cohortId, members: next },
-      { op: 'putSyncState', state },
-    ],
+    writes: [putSession, stage, { op: 'swapInShadow', key, memberCount: next.length }, { op: 'putSyncState', state }],
   };
 }
 
@@ -182,7 +198,7 @@ async function planDiffPage(
   }
   writes.push({ op: 'putSyncState', state });
   return {
-    result: { applied: true, changes: chunkedChanges(page, adding ? 'ADDED' : 'REMOVED', changed), sessionCompleted: completes, state },
+    result: { applied: true, changes: chunkedChanges(page, adding ? 'ADDED' : 'REMOVED', changed, true), sessionCompleted: completes, state },
     writes,
   };
 }
@@ -194,7 +210,21 @@ export function sessionKeyOf(page: SyncPage): SessionKey {
 /** Each distinct id once, its first occurrence winning (Mixpanel re-sends users after a restarted sync). */
 function uniqueMembers(members: readonly CohortMember[]): CohortMember[] {
   const seen = new Set<string>();
-  return members.filter((m) => !seen.has(m.distinctId) && seen.add(m.distinctId));
+  return members
+    .map((m) => (isWellFormed(m.distinctId) ? m : { ...m, distinctId: wellFormed(m.distinctId) }))
+    .filter((m) => !seen.has(m.distinctId) && seen.add(m.distinctId));
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function isWellFormed(text: string): boolean {
+  LONE_SURROGATE.lastIndex = 0;
+  return !LONE_SURROGATE.test(text);
+}
+
+/** The string as its UTF-8 encoding reads back: each lone surrogate becomes U+FFFD, as SQLite and Redis store it. */
+export function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, '\uFFFD');
 }
 
 function stateAfter(page: SyncPage, now: number, memberCount: number): CohortSyncState {
@@ -212,7 +242,9 @@ function changeBase(page: SyncPage) {
   return { projectId: page.projectId, cohortId: page.cohortId, sessionId: page.sessionId, page: page.pageCount, totalPages: page.totalPages };
 }
 
-function chunkedChanges(page: SyncPage, kind: 'ADDED' | 'REMOVED', members: readonly CohortMember[]): AppliedChange[] {
+/** `evenIfEmpty`: one change with no members when there are none, so the page itself is published. */
+function chunkedChanges(page: SyncPage, kind: 'ADDED' | 'REMOVED', members: readonly CohortMember[], evenIfEmpty: boolean): AppliedChange[] {
+  if (members.length === 0 && evenIfEmpty) return [{ ...changeBase(page), kind, members: [] }];
   const changes: AppliedChange[] = [];
   for (let start = 0; start < members.length; start += MAX_MEMBERS_PER_CHANGE) {
     changes.push({ ...changeBase(page), kind, members: members.slice(start, start + MAX_MEMBERS_PER_CHANGE) });

@@ -12,13 +12,18 @@ import {
   type SessionRecord,
   type SyncReader,
   type SyncWrite,
+  pageOfRank,
+  rankOf,
+  wellFormed,
 } from './apply.js';
 import type { CohortMember, CohortSyncState, MembershipStore } from './types.js';
 
 interface StoredSession {
   readonly key: SessionKey;
   record: SessionRecord;
-  staged: Map<number, readonly CohortMember[]>;
+  /** The full sync's shadow set: distinct id -> member, and its rank (`rankOf`: the page listing it first). */
+  shadow: Map<string, CohortMember>;
+  shadowPage: Map<string, number>;
 }
 
 export function createMemoryMembershipStore(): MembershipStore {
@@ -36,7 +41,26 @@ export function createMemoryMembershipStore(): MembershipStore {
       const current = cohortMembers(projectId, cohortId);
       return new Set(distinctIds.filter((id) => current?.has(id)));
     },
-    stagedPages: async (key) => new Map(sessions.get(sessionKey(key))?.staged),
+    shadowPages: async (key) => {
+      const session = sessions.get(sessionKey(key));
+      const pages = new Map<number, CohortMember[]>();
+      const ranked = [...(session?.shadow ?? [])].map(([id, member]) => ({ member, rank: session!.shadowPage.get(id)! }));
+      for (const { member, rank } of ranked.sort((a, b) => a.rank - b.rank)) {
+        let list = pages.get(pageOfRank(rank));
+        if (!list) pages.set(pageOfRank(rank), (list = []));
+        list.push(member);
+      }
+      return pages;
+    },
+    shadowPageOf: async (key, distinctIds) => {
+      const session = sessions.get(sessionKey(key));
+      const held = new Map<string, number>();
+      for (const id of distinctIds) {
+        const rank = session?.shadowPage.get(id);
+        if (rank !== undefined) held.set(id, pageOfRank(rank));
+      }
+      return held;
+    },
     allMembers: async (projectId, cohortId) => [...(cohortMembers(projectId, cohortId)?.values() ?? [])],
   };
 
@@ -53,15 +77,29 @@ export function createMemoryMembershipStore(): MembershipStore {
         const id = sessionKey(write.key);
         const existing = sessions.get(id);
         if (existing && !write.restart) existing.record = write.record;
-        else sessions.set(id, { key: write.key, record: write.record, staged: new Map() });
+        else sessions.set(id, { key: write.key, record: write.record, shadow: new Map(), shadowPage: new Map() });
         return;
       }
-      case 'stagePage':
-        sessions.get(sessionKey(write.key))?.staged.set(write.page, write.members);
+      case 'stagePage': {
+        const session = sessions.get(sessionKey(write.key));
+        write.members.forEach((member, index) => {
+          session?.shadow.set(member.distinctId, member);
+          session?.shadowPage.set(member.distinctId, rankOf(write.page, index));
+        });
         return;
-      case 'dropStaged':
-        sessions.get(sessionKey(write.key))?.staged.clear();
+      }
+      case 'dropStaged': {
+        const session = sessions.get(sessionKey(write.key));
+        if (session) Object.assign(session, { shadow: new Map(), shadowPage: new Map() });
         return;
+      }
+      case 'swapInShadow': {
+        // The shadow map becomes the membership as is: constant time; the old map is left to the garbage collector.
+        const session = sessions.get(sessionKey(write.key));
+        members.set(cohortKey(write.key.projectId, write.key.cohortId), session?.shadow ?? new Map());
+        if (session) Object.assign(session, { shadow: new Map(), shadowPage: new Map() });
+        return;
+      }
       case 'upsertMembers': {
         const current = mutableMembers(write.projectId, write.cohortId);
         for (const member of write.members) current.set(member.distinctId, member);
@@ -72,9 +110,6 @@ export function createMemoryMembershipStore(): MembershipStore {
         for (const id of write.distinctIds) current.delete(id);
         return;
       }
-      case 'replaceMembers':
-        members.set(cohortKey(write.projectId, write.cohortId), new Map(write.members.map((m) => [m.distinctId, m])));
-        return;
       case 'putSyncState':
         states.set(cohortKey(write.state.projectId, write.state.cohortId), write.state);
         return;
@@ -105,7 +140,7 @@ export function createMemoryMembershipStore(): MembershipStore {
       const cohortIds = [...states.values()].filter((s) => s.projectId === projectId).map((s) => s.cohortId).sort(compareDistinctIds);
       for (const cohortId of cohortIds) {
         const current = cohortMembers(projectId, cohortId);
-        for (const [id, cohorts] of result) if (current?.has(id)) cohorts.push(cohortId);
+        for (const [id, cohorts] of result) if (current?.has(wellFormed(id))) cohorts.push(cohortId);
       }
       return result;
     },

@@ -12,12 +12,17 @@
  *   state:{p}:{c}      CohortSyncState JSON
  *   cohorts:{p}        set of synced cohort ids
  *   session:{p}:{c}:{s}:{kind}  SessionRecord JSON
- *   staged:{p}:{c}:{s}:{kind}   hash page -> members JSON
+ *   shadow-ids:{p}:{c}:{s}:{kind}     a full sync's shadow set: like ids:, filled page by page
+ *   shadow-member:{p}:{c}:{s}:{kind}  like member:, for the shadow set
+ *   shadow-page:{p}:{c}:{s}:{kind}    hash distinct id -> its rank (apply.ts rankOf: the page listing it first)
  *   sessions           sorted set, score updatedAt: session keys, for expiry
+ * The last page of a full sync RENAMEs the shadow keys onto ids: and member:
+ * after UNLINKing those (Redis frees the old set in the background), so the
+ * swap takes constant time whatever the cohort's size.
  * A transaction spans several keys, so Redis Cluster is not supported.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
-import { checkPageSize, compareDistinctIds, createSerialQueue, planPage, type SessionKey, type SessionRecord, type SyncReader, type SyncWrite } from './apply.js';
+import { checkPageSize, compareDistinctIds, createSerialQueue, pageOfRank, planPage, rankOf, type SessionKey, type SessionRecord, type SyncReader, type SyncWrite } from './apply.js';
 import type { CohortMember, CohortSyncState, MembershipStore } from './types.js';
 
 export interface RedisMembershipStoreOptions {
@@ -57,10 +62,13 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
     state: (p: string, c: string) => k('state', p, c),
     cohorts: (p: string) => k('cohorts', p),
     session: (s: SessionKey) => k('session', s.projectId, s.cohortId, s.sessionId, s.kind),
-    staged: (s: SessionKey) => k('staged', s.projectId, s.cohortId, s.sessionId, s.kind),
+    shadowIds: (s: SessionKey) => k('shadow-ids', s.projectId, s.cohortId, s.sessionId, s.kind),
+    shadowMember: (s: SessionKey) => k('shadow-member', s.projectId, s.cohortId, s.sessionId, s.kind),
+    shadowPage: (s: SessionKey) => k('shadow-page', s.projectId, s.cohortId, s.sessionId, s.kind),
     sessions: prefix + 'sessions',
   };
   const sessionMember = (s: SessionKey) => JSON.stringify([s.projectId, s.cohortId, s.sessionId, s.kind]);
+  const shadowKeys = (s: SessionKey) => [keys.shadowIds(s), keys.shadowMember(s), keys.shadowPage(s)];
 
   /** Reads on the transaction connection, WATCHing each key before its first read. */
   const watchingReader = (): SyncReader => {
@@ -86,10 +94,28 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
         const scores = await tx.zmscore(keys.ids(p, c), ...distinctIds);
         return new Set(distinctIds.filter((_, i) => scores[i] !== null));
       },
-      async stagedPages(key) {
-        await watch(keys.staged(key));
-        const pages = await tx.hgetall(keys.staged(key));
-        return new Map(Object.entries(pages).map(([page, json]) => [Number(page), JSON.parse(json) as CohortMember[]]));
+      async shadowPages(key) {
+        await watch(keys.shadowPage(key), keys.shadowMember(key));
+        const [pageOf, members] = await Promise.all([tx.hgetall(keys.shadowPage(key)), tx.hgetall(keys.shadowMember(key))]);
+        const pages = new Map<number, CohortMember[]>();
+        const ranked = Object.entries(members).map(([id, json]) => ({ json, rank: Number(pageOf[id]) }));
+        for (const { json, rank } of ranked.sort((a, b) => a.rank - b.rank)) {
+          let list = pages.get(pageOfRank(rank));
+          if (!list) pages.set(pageOfRank(rank), (list = []));
+          list.push(JSON.parse(json) as CohortMember);
+        }
+        return pages;
+      },
+      async shadowPageOf(key, distinctIds) {
+        await watch(keys.shadowPage(key));
+        const held = new Map<string, number>();
+        if (distinctIds.length === 0) return held;
+        const pages = await tx.hmget(keys.shadowPage(key), ...distinctIds);
+        distinctIds.forEach((id, i) => {
+          const page = pages[i];
+          if (page !== null && page !== undefined) held.set(id, pageOfRank(Number(page)));
+        });
+        return held;
       },
       async allMembers(p, c) {
         await watch(keys.ids(p, c), keys.member(p, c));
@@ -101,20 +127,30 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
   const queue = (multi: ChainableCommander, write: SyncWrite): void => {
     switch (write.op) {
       case 'putSession':
-        if (write.restart) multi.del(keys.staged(write.key));
+        if (write.restart) multi.unlink(...shadowKeys(write.key));
         multi.set(keys.session(write.key), JSON.stringify(write.record));
         multi.zadd(keys.sessions, write.record.updatedAt, sessionMember(write.key));
         return;
       case 'stagePage':
-        multi.hset(keys.staged(write.key), String(write.page), JSON.stringify(write.members));
+        chunks(write.members).forEach((batch, b) => {
+          multi.zadd(keys.shadowIds(write.key), ...batch.flatMap((m) => [0, m.distinctId]));
+          multi.hset(keys.shadowMember(write.key), ...batch.flatMap((m) => [m.distinctId, JSON.stringify(m)]));
+          multi.hset(keys.shadowPage(write.key), ...batch.flatMap((m, i) => [m.distinctId, String(rankOf(write.page, b * ARGS_PER_COMMAND + i))]));
+        });
         return;
       case 'dropStaged':
-        multi.del(keys.staged(write.key));
+        multi.unlink(...shadowKeys(write.key));
         return;
-      case 'replaceMembers':
-        multi.del(keys.ids(write.projectId, write.cohortId), keys.member(write.projectId, write.cohortId));
-        queueUpsert(multi, write.projectId, write.cohortId, write.members);
+      case 'swapInShadow': {
+        const { projectId: p, cohortId: c } = write.key;
+        // UNLINK frees the old set in a background thread; RENAME onto a missing key is constant time.
+        multi.unlink(keys.ids(p, c), keys.member(p, c), keys.shadowPage(write.key));
+        if (write.memberCount > 0) {
+          multi.rename(keys.shadowIds(write.key), keys.ids(p, c));
+          multi.rename(keys.shadowMember(write.key), keys.member(p, c));
+        }
         return;
+      }
       case 'upsertMembers':
         queueUpsert(multi, write.projectId, write.cohortId, write.members);
         return;
@@ -220,7 +256,7 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
             const record = json === null ? undefined : (JSON.parse(json) as SessionRecord);
             // A page that arrived since the range was read keeps the session alive.
             if (record && record.updatedAt >= olderThan) return { writes: undefined, value: 0 };
-            const writes = tx.multi().del(keys.session(key), keys.staged(key)).zrem(keys.sessions, member);
+            const writes = tx.multi().unlink(keys.session(key), ...shadowKeys(key)).zrem(keys.sessions, member);
             return { writes, value: record && record.completedAt === undefined ? 1 : 0 };
           });
         }

@@ -1,208 +1,120 @@
 /**
- * Embedded membership store on one SQLite file (better-sqlite3, WAL). Each
- * page's writes commit in one transaction, and staged full-sync pages and
- * seen page numbers live in the file too, so a process killed mid-sync
- * resumes where it stopped and never exposes half a replacement. One process
- * owns the file; several gateway instances share state through Redis instead.
+ * Embedded membership store on one SQLite file (better-sqlite3, WAL), kept
+ * off the event loop: two worker threads own a connection each (sqlite-worker.ts),
+ * a writer that applies webhook pages and a reader that answers queries. In
+ * WAL mode a reader never waits for a writer, so a page waiting on a locked
+ * file (another process holding the write lock) or writing a big page holds
+ * up neither GraphQL reads nor the rest of the gateway. One process owns the
+ * file; several gateway instances share state through Redis instead.
+ *
+ * `:memory:` runs both roles on one worker (two connections would be two databases).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { checkPageSize, createSerialQueue, planPage, type SessionKey, type SessionRecord, type SyncReader, type SyncWrite } from './apply.js';
-import type { CohortMember, CohortSyncState, MembershipStore } from './types.js';
+import { Worker } from 'node:worker_threads';
+import type { SqliteEngine } from './sqlite-engine.js';
+import type { SqliteCall, SqliteReply, SqliteWorkerData } from './sqlite-worker.js';
+import type { MembershipStore } from './types.js';
 
 export interface SqliteMembershipStoreOptions {
   /** Database file; its directory is created if missing. `:memory:` works for throwaway use. */
   readonly path: string;
+  /** How long a write waits for another connection's lock before failing; default 5000 ms. */
+  readonly busyTimeoutMs?: number;
 }
 
-const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS cohort_members (
-  project_id TEXT NOT NULL, cohort_id TEXT NOT NULL, distinct_id TEXT NOT NULL, member TEXT NOT NULL,
-  PRIMARY KEY (project_id, cohort_id, distinct_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS cohort_members_by_profile ON cohort_members (project_id, distinct_id);
-CREATE TABLE IF NOT EXISTS cohort_sync_state (
-  project_id TEXT NOT NULL, cohort_id TEXT NOT NULL, cohort_name TEXT NOT NULL,
-  last_sync_at INTEGER NOT NULL, session_id TEXT NOT NULL, member_count INTEGER NOT NULL,
-  PRIMARY KEY (project_id, cohort_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sync_sessions (
-  project_id TEXT NOT NULL, cohort_id TEXT NOT NULL, session_id TEXT NOT NULL, kind TEXT NOT NULL,
-  record TEXT NOT NULL, updated_at INTEGER NOT NULL,
-  PRIMARY KEY (project_id, cohort_id, session_id, kind)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sync_sessions_by_update ON sync_sessions (updated_at);
-CREATE TABLE IF NOT EXISTS staged_pages (
-  project_id TEXT NOT NULL, cohort_id TEXT NOT NULL, session_id TEXT NOT NULL, kind TEXT NOT NULL,
-  page INTEGER NOT NULL, members TEXT NOT NULL,
-  PRIMARY KEY (project_id, cohort_id, session_id, kind, page)
-) WITHOUT ROWID;
-`;
-
-const SESSION_WHERE = 'project_id = ? AND cohort_id = ? AND session_id = ? AND kind = ?';
-
-interface StateRow {
-  project_id: string;
-  cohort_id: string;
-  cohort_name: string;
-  last_sync_at: number;
-  session_id: string;
-  member_count: number;
+/** An error the SQLite worker reported, with SQLite's code (e.g. SQLITE_BUSY) when it had one. */
+export class SqliteStoreError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'SqliteStoreError';
+  }
 }
+
+const READ_METHODS = new Set<keyof SqliteEngine>(['members', 'cohortsOf', 'syncState', 'syncedCohorts']);
 
 export function createSqliteMembershipStore(options: SqliteMembershipStoreOptions): MembershipStore {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path);
-  db.pragma('journal_mode = WAL');
-  // FULL: a page is acknowledged to Mixpanel only after its commit, and Mixpanel never resends an acknowledged page.
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
-  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  const writer = startWorker({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, role: 'writer' });
+  // The reader opens the file once the writer has prepared its schema: its first call waits for the writer's.
+  const writerReady = writer.call('syncedCohorts', ['']).then(() => undefined, () => undefined);
+  const reader = options.path === ':memory:' ? writer : startWorker({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, role: 'reader' }, writerReady);
+  let closed: Promise<void> | undefined;
 
-  const sql = {
-    session: db.prepare<[string, string, string, string], { record: string }>(`SELECT record FROM sync_sessions WHERE ${SESSION_WHERE}`),
-    putSession: db.prepare(
-      `INSERT INTO sync_sessions (project_id, cohort_id, session_id, kind, record, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at`,
-    ),
-    stagedPages: db.prepare<[string, string, string, string], { page: number; members: string }>(
-      `SELECT page, members FROM staged_pages WHERE ${SESSION_WHERE}`,
-    ),
-    stagePage: db.prepare('INSERT OR REPLACE INTO staged_pages (project_id, cohort_id, session_id, kind, page, members) VALUES (?, ?, ?, ?, ?, ?)'),
-    dropStaged: db.prepare(`DELETE FROM staged_pages WHERE ${SESSION_WHERE}`),
-    state: db.prepare<[string, string], StateRow>('SELECT * FROM cohort_sync_state WHERE project_id = ? AND cohort_id = ?'),
-    states: db.prepare<[string], StateRow>('SELECT * FROM cohort_sync_state WHERE project_id = ? ORDER BY cohort_id'),
-    putState: db.prepare(
-      `INSERT OR REPLACE INTO cohort_sync_state (project_id, cohort_id, cohort_name, last_sync_at, session_id, member_count)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ),
-    present: db.prepare<[string, string, string], { distinct_id: string }>(
-      'SELECT distinct_id FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND distinct_id IN (SELECT value FROM json_each(?))',
-    ),
-    allMembers: db.prepare<[string, string], { member: string }>('SELECT member FROM cohort_members WHERE project_id = ? AND cohort_id = ?'),
-    membersPage: db.prepare<[string, string, string, number], { member: string }>(
-      'SELECT member FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND distinct_id > ? ORDER BY distinct_id LIMIT ?',
-    ),
-    upsertMember: db.prepare('INSERT OR REPLACE INTO cohort_members (project_id, cohort_id, distinct_id, member) VALUES (?, ?, ?, ?)'),
-    removeMember: db.prepare('DELETE FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND distinct_id = ?'),
-    clearCohort: db.prepare('DELETE FROM cohort_members WHERE project_id = ? AND cohort_id = ?'),
-    cohortsOf: db.prepare<[string, string], { distinct_id: string; cohort_id: string }>(
-      `SELECT m.distinct_id, m.cohort_id FROM cohort_members m
-       JOIN cohort_sync_state s ON s.project_id = m.project_id AND s.cohort_id = m.cohort_id
-       WHERE m.project_id = ? AND m.distinct_id IN (SELECT value FROM json_each(?)) ORDER BY m.cohort_id`,
-    ),
-    expired: db.prepare<[number], { project_id: string; cohort_id: string; session_id: string; kind: string; record: string }>(
-      'SELECT project_id, cohort_id, session_id, kind, record FROM sync_sessions WHERE updated_at < ?',
-    ),
-    dropSession: db.prepare(`DELETE FROM sync_sessions WHERE ${SESSION_WHERE}`),
+  const call = <T>(method: keyof SqliteEngine, args: readonly unknown[]): Promise<T> => {
+    if (closed) return Promise.reject(new SqliteStoreError('The SQLite membership store is closed', undefined));
+    return (READ_METHODS.has(method) ? reader : writer).call(method, args) as Promise<T>;
   };
-
-  const keyArgs = (key: SessionKey) => [key.projectId, key.cohortId, key.sessionId, key.kind] as const;
-
-  const reader: SyncReader = {
-    session: async (key) => {
-      const row = sql.session.get(...keyArgs(key));
-      return row ? (JSON.parse(row.record) as SessionRecord) : undefined;
-    },
-    syncState: async (projectId, cohortId) => stateOf(sql.state.get(projectId, cohortId)),
-    presentMembers: async (projectId, cohortId, distinctIds) =>
-      new Set(sql.present.all(projectId, cohortId, JSON.stringify(distinctIds)).map((r) => r.distinct_id)),
-    stagedPages: async (key) =>
-      new Map(sql.stagedPages.all(...keyArgs(key)).map((r) => [r.page, JSON.parse(r.members) as CohortMember[]])),
-    allMembers: async (projectId, cohortId) => sql.allMembers.all(projectId, cohortId).map((r) => JSON.parse(r.member) as CohortMember),
-  };
-
-  const execute = (write: SyncWrite): void => {
-    switch (write.op) {
-      case 'putSession':
-        if (write.restart) sql.dropStaged.run(...keyArgs(write.key));
-        sql.putSession.run(...keyArgs(write.key), JSON.stringify(write.record), write.record.updatedAt);
-        return;
-      case 'stagePage':
-        sql.stagePage.run(...keyArgs(write.key), write.page, JSON.stringify(write.members));
-        return;
-      case 'dropStaged':
-        sql.dropStaged.run(...keyArgs(write.key));
-        return;
-      case 'replaceMembers':
-        sql.clearCohort.run(write.projectId, write.cohortId);
-        for (const m of write.members) sql.upsertMember.run(write.projectId, write.cohortId, m.distinctId, JSON.stringify(m));
-        return;
-      case 'upsertMembers':
-        for (const m of write.members) sql.upsertMember.run(write.projectId, write.cohortId, m.distinctId, JSON.stringify(m));
-        return;
-      case 'removeMembers':
-        for (const id of write.distinctIds) sql.removeMember.run(write.projectId, write.cohortId, id);
-        return;
-      case 'putSyncState': {
-        const s = write.state;
-        sql.putState.run(s.projectId, s.cohortId, s.cohortName, s.lastSyncAt, s.sessionId, s.memberCount);
-        return;
-      }
-    }
-  };
-  const commit = db.transaction((writes: readonly SyncWrite[]) => writes.forEach(execute));
-
-  const expire = db.transaction((olderThan: number) => {
-    let abandoned = 0;
-    for (const row of sql.expired.all(olderThan)) {
-      const key = [row.project_id, row.cohort_id, row.session_id, row.kind] as const;
-      if ((JSON.parse(row.record) as SessionRecord).completedAt === undefined) abandoned++;
-      sql.dropStaged.run(...key);
-      sql.dropSession.run(...key);
-    }
-    return abandoned;
-  });
-
-  // Reads happen outside the write transaction; the queue keeps this process's pages from interleaving.
-  const serial = createSerialQueue();
 
   return {
-    applyPage: (page, now) =>
-      serial(async () => {
-        const plan = await planPage(page, now, reader);
-        commit(plan.writes);
-        return plan.result;
-      }),
-
-    async members(projectId, cohortId, { first, afterDistinctId }) {
-      checkPageSize(first);
-      // '' sorts before every other string, and distinct ids are never empty.
-      return sql.membersPage.all(projectId, cohortId, afterDistinctId ?? '', first).map((r) => JSON.parse(r.member) as CohortMember);
-    },
-
-    async cohortsOf(projectId, distinctIds) {
-      const result = new Map<string, string[]>(distinctIds.map((id) => [id, []]));
-      for (const row of sql.cohortsOf.all(projectId, JSON.stringify(distinctIds))) result.get(row.distinct_id)?.push(row.cohort_id);
-      return result;
-    },
-
-    syncState: async (projectId, cohortId) => stateOf(sql.state.get(projectId, cohortId)),
-
-    syncedCohorts: async (projectId) => sql.states.all(projectId).map((row) => stateOf(row)!),
-
-    expireSessions: (olderThan) => serial(async () => expire(olderThan)),
-
+    applyPage: (page, now) => call('applyPage', [page, now]),
+    members: (projectId, cohortId, paging) => call('members', [projectId, cohortId, paging]),
+    cohortsOf: (projectId, distinctIds) => call('cohortsOf', [projectId, distinctIds]),
+    syncState: (projectId, cohortId) => call('syncState', [projectId, cohortId]),
+    syncedCohorts: (projectId) => call('syncedCohorts', [projectId]),
+    expireSessions: (olderThan) => call('expireSessions', [olderThan]),
     close: () =>
-      serial(async () => {
-        if (db.open) db.close();
-      }),
+      (closed ??= (async () => {
+        // Calls already sent finish first: each worker answers in order, close last.
+        await Promise.allSettled([writer.call('close', []), reader === writer ? undefined : reader.call('close', [])]);
+        await Promise.all([writer.terminate(), reader === writer ? undefined : reader.terminate()]);
+      })()),
   };
 }
 
-function stateOf(row: StateRow | undefined): CohortSyncState | undefined {
-  return (
-    row && {
-      projectId: row.project_id,
-      cohortId: row.cohort_id,
-      cohortName: row.cohort_name,
-      lastSyncAt: row.last_sync_at,
-      sessionId: row.session_id,
-      memberCount: row.member_count,
-    }
-  );
+interface WorkerHandle {
+  call(method: keyof SqliteEngine, args: readonly unknown[]): Promise<unknown>;
+  terminate(): Promise<void>;
+}
+
+function startWorker(data: SqliteWorkerData, after: Promise<void> = Promise.resolve()): WorkerHandle {
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let nextId = 0;
+  let failed: Error | undefined;
+  const worker = after.then(() => {
+    const spawned = spawnWorker(data);
+    spawned.on('message', (reply: SqliteReply) => {
+      const waiter = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (pending.size === 0) spawned.unref();
+      if (reply.ok) waiter?.resolve(reply.value);
+      else waiter?.reject(Object.assign(new SqliteStoreError(reply.error.message, reply.error.code), { name: reply.error.name }));
+    });
+    const fail = (error: Error) => {
+      failed = error;
+      for (const waiter of pending.values()) waiter.reject(error);
+      pending.clear();
+    };
+    spawned.on('error', fail);
+    spawned.on('exit', () => fail(new SqliteStoreError('The SQLite membership worker stopped', undefined)));
+    // An idle worker must not keep a process alive that has nothing else to do; a call in flight does.
+    spawned.unref();
+    return spawned;
+  });
+  return {
+    call(method, args) {
+      if (failed) return Promise.reject(failed);
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        void worker.then((w) => {
+          w.ref();
+          w.postMessage({ id, method, args } satisfies SqliteCall);
+        });
+      });
+    },
+    async terminate() {
+      await (await worker).terminate();
+    },
+  };
+}
+
+/** Built code runs the compiled worker; under tsx or vitest (TypeScript sources) the worker registers tsx first. */
+function spawnWorker(data: SqliteWorkerData): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(fromSource ? './sqlite-worker.ts' : './sqlite-worker.js', import.meta.url);
+  if (!fromSource) return new Worker(url, { workerData: data });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData: data });
 }
