@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { REDIS, redisSkip } from './helpers/redis.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -272,6 +273,29 @@ describe.each(backends)('$name membership store', (backend) => {
       expect(await store.applyPage(pages[4]!, 6)).toMatchObject({ applied: false });
       expect(await store.syncState('p1', 'c1')).toMatchObject({ sessionId: 's1', memberCount: 15, lastSyncAt: 5 });
     });
+  });
+});
+
+describe('sqlite membership store generations', () => {
+  it('deletes the replaced membership lazily, a batch at a time, after the swap', async () => {
+    const sqlitePath = join(tempDir, `generations-${randomUUID()}.db`);
+    const store = await createMembershipStore('sqlite', { sqlitePath });
+    try {
+      await store.applyPage(page('members', 'g1', 1, 1, range(1, 5000)), 1);
+      await store.applyPage(page('members', 'g2', 1, 1, range(4001, 4100)), 2);
+      expect(await allIds(store)).toEqual(range(4001, 4100));
+      const rows = () => {
+        const db = new Database(sqlitePath, { readonly: true });
+        try {
+          return (db.prepare('SELECT count(*) AS n FROM cohort_members').get() as { n: number }).n;
+        } finally {
+          db.close();
+        }
+      };
+      await expect.poll(rows, { timeout: 10_000 }).toBe(100);
+    } finally {
+      await store.close();
+    }
   });
 });
 

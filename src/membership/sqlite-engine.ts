@@ -174,8 +174,8 @@ export function openSqliteEngine(options: SqliteEngineOptions): SqliteEngine {
       'SELECT project_id, cohort_id, generation FROM dropped_generations LIMIT 1',
     ),
     deleteBatch: db.prepare(
-      `DELETE FROM cohort_members WHERE project_id = ?1 AND cohort_id = ?2 AND generation = ?3 AND distinct_id IN
-       (SELECT distinct_id FROM cohort_members WHERE project_id = ?1 AND cohort_id = ?2 AND generation = ?3 LIMIT ?4)`,
+      `DELETE FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND generation = ? AND distinct_id IN
+       (SELECT distinct_id FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND generation = ? LIMIT ?)`,
     ),
     forgetDropped: db.prepare('DELETE FROM dropped_generations WHERE project_id = ? AND cohort_id = ? AND generation = ?'),
   };
@@ -282,7 +282,8 @@ export function openSqliteEngine(options: SqliteEngineOptions): SqliteEngine {
   const collect = db.transaction((batch: number): boolean => {
     const dropped = sql.nextDropped.get();
     if (!dropped) return false;
-    const { changes } = sql.deleteBatch.run(dropped.project_id, dropped.cohort_id, dropped.generation, batch);
+    const generation = [dropped.project_id, dropped.cohort_id, dropped.generation] as const;
+    const { changes } = sql.deleteBatch.run(...generation, ...generation, batch);
     if (changes < batch) sql.forgetDropped.run(dropped.project_id, dropped.cohort_id, dropped.generation);
     return true;
   });
