@@ -3,7 +3,7 @@
  * offers committed-state reads (SyncReader) and executes a list of writes
  * (SyncWrite) atomically; `planPage` decides what a page means.
  *
- * Semantics (Mixpanel cohort webhooks, DIGEST.md §5):
+ * Semantics (Mixpanel cohort webhooks, https://docs.mixpanel.com/docs/cohort-sync/webhooks):
  * - A page is identified by (project, cohort, session id, action, page_count).
  *   A page seen before changes nothing (`applied: false`): Mixpanel retries
  *   pages on 429/5xx and restarts failed syncs from the top.

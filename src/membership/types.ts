@@ -1,5 +1,5 @@
 /**
- * Cohort membership fed by Mixpanel's cohort-sync webhooks (DIGEST.md §5).
+ * Cohort membership fed by Mixpanel's cohort-sync webhooks (https://docs.mixpanel.com/docs/cohort-sync/webhooks).
  * One interface, three backends: memory, SQLite (embedded default), Redis.
  * Every operation is atomic in its backend, so a crash loses nothing and
  * applies nothing half-done.

@@ -1,6 +1,6 @@
 /**
- * Validation of a Mixpanel cohort-sync webhook body (docs/cohort-webhooks.mdx,
- * DIGEST.md §5) into a SyncPage. Every problem is listed, each naming the
+ * Validation of a Mixpanel cohort-sync webhook body
+ * (https://docs.mixpanel.com/docs/cohort-sync/webhooks) into a SyncPage. Every problem is listed, each naming the
  * field, because the message is shown in Mixpanel's UI.
  *
  * Where the docs are silent:

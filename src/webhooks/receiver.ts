@@ -6,7 +6,7 @@
  *
  * It answers only after the page is committed and its events published,
  * because Mixpanel retries only on 429/5xx. Statuses follow what Mixpanel
- * does with them (docs/cohort-webhooks.mdx, "Failed Syncs"):
+ * does with them (https://docs.mixpanel.com/docs/cohort-sync/webhooks#failed-syncs):
  * - 400, 401, 403, 404 PAUSE the sync, so they are kept for problems that a
  *   retry cannot fix: a body that can never be valid (400), wrong credentials
  *   (401), a project this gateway does not serve (404).
