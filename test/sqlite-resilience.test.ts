@@ -53,20 +53,24 @@ describe('the SQLite membership store', () => {
     locker.prepare("INSERT OR REPLACE INTO cohort_sync_state VALUES ('x', 'x', 'x', 0, 'x', 0)").run();
 
     // The page waits for the lock in the writer's thread (busy timeout 5 s), then gives up: 503, Mixpanel retries.
-    const started = performance.now();
-    const blocked = post(gw.url, page('62', 's2', 1, 1, ['d']));
+    let pageAnswered = false;
+    const blocked = post(gw.url, page('62', 's2', 1, 1, ['d'])).finally(() => (pageAnswered = true));
     const reads: number[] = [];
-    for (let i = 0; i < 10; i++) {
+    const answeredWhileWaiting: boolean[] = [];
+    for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
       const [typename, cohort] = await Promise.all([gw.query('{ __typename }'), gw.query(MEMBERS, { id: '61' })]);
       reads.push(performance.now() - t0);
+      answeredWhileWaiting.push(!pageAnswered);
       expect(typename.data).toEqual({ __typename: 'Query' });
       expect(cohort.data?.['cohort']).toMatchObject({ __typename: 'Cohort', sync: { memberCount: 3, sessionId: 's1' }, members: { totalCount: 3 } });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (pageAnswered) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    // Every read answered while the page was still waiting on the lock.
-    expect(performance.now() - started).toBeLessThan(5000);
-    expect(Math.max(...reads)).toBeLessThan(1500);
+    // Reads answered while the page was still waiting on the lock; on the event loop each would have waited for
+    // the page to give up (the 5 s busy timeout).
+    expect(answeredWhileWaiting[0]).toBe(true);
+    expect(Math.max(...reads)).toBeLessThan(4000);
     const refused = await blocked;
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).not.toBeNull();
@@ -75,7 +79,7 @@ describe('the SQLite membership store', () => {
     locker.close();
     expect((await post(gw.url, page('62', 's2', 1, 1, ['d']))).status).toBe(200);
     expect((await gw.query(MEMBERS, { id: '62' })).data?.['cohort']).toMatchObject({ sync: { memberCount: 1, sessionId: 's2' } });
-  }, 30_000);
+  }, 60_000);
 
   it('finishes a full sync after the gateway process is killed with SIGKILL in the middle of it', async () => {
     const sqlitePath = join(tempDir, 'killed.sqlite');
@@ -104,7 +108,7 @@ describe('the SQLite membership store', () => {
       children.push(child);
       let stdout = '';
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no start-up line: ${stdout}`)), 20_000);
+        const timer = setTimeout(() => reject(new Error(`no start-up line: ${stdout}`)), 90_000);
         child.stdout!.on('data', (chunk: Buffer) => {
           stdout += chunk.toString();
           const match = /Webhook:\s+(http:\/\/\S+?)\/webhooks/.exec(stdout);
@@ -151,5 +155,5 @@ describe('the SQLite membership store', () => {
     expect(body.data.cohort.sync).toEqual({ memberCount: 5000, sessionId: result.sessionId });
     expect(body.data.cohort.members.totalCount).toBe(5000);
     expect(body.data.cohort.members.edges.map((e) => e.node.distinctId)).toEqual(ids.slice(0, 5));
-  }, 90_000);
+  }, 240_000);
 });

@@ -159,11 +159,16 @@ async function planFullSyncPage(
   const replacedPages: CohortMember[][] = [];
   for (let n = 1; n <= page.totalPages; n++) replacedPages.push(shadow.get(n) ?? []);
   const next = replacedPages.flat();
-  const nextIds = new Set(next.map((m) => m.distinctId));
   const current = await reader.allMembers(page.projectId, page.cohortId);
-  const currentIds = new Set(current.map((m) => m.distinctId));
-  const removed = current.filter((m) => !nextIds.has(m.distinctId));
-  const added = next.filter((m) => !currentIds.has(m.distinctId));
+  // O(members) work: done in slices that let the event loop serve other requests in between.
+  const nextIds = new Set<string>();
+  await inSlices(next, (m) => nextIds.add(m.distinctId));
+  const currentIds = new Set<string>();
+  await inSlices(current, (m) => currentIds.add(m.distinctId));
+  const removed: CohortMember[] = [];
+  await inSlices(current, (m) => nextIds.has(m.distinctId) || removed.push(m));
+  const added: CohortMember[] = [];
+  await inSlices(next, (m) => currentIds.has(m.distinctId) || added.push(m));
 
   const state = stateAfter(page, now, next.length);
   const changes: AppliedChange[] = [
@@ -205,6 +210,17 @@ async function planDiffPage(
 
 export function sessionKeyOf(page: SyncPage): SessionKey {
   return { projectId: page.projectId, cohortId: page.cohortId, sessionId: page.sessionId, kind: page.action === 'members' ? 'full' : 'diff' };
+}
+
+const SLICE = 10_000;
+
+/** Runs `step` over `items`, yielding to the event loop after every SLICE of them. */
+async function inSlices<T>(items: readonly T[], step: (item: T) => unknown): Promise<void> {
+  for (let start = 0; start < items.length; start += SLICE) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+    const end = Math.min(items.length, start + SLICE);
+    for (let i = start; i < end; i++) step(items[i]!);
+  }
 }
 
 /** Each distinct id once, its first occurrence winning (Mixpanel re-sends users after a restarted sync). */

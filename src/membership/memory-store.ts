@@ -24,6 +24,8 @@ interface StoredSession {
   /** The full sync's shadow set: distinct id -> member, and its rank (`rankOf`: the page listing it first). */
   shadow: Map<string, CohortMember>;
   shadowPage: Map<string, number>;
+  /** Members as each page put them, in order; one that moved to a lower page is skipped on reading. */
+  byPage: Map<number, CohortMember[]>;
 }
 
 export function createMemoryMembershipStore(): MembershipStore {
@@ -44,11 +46,8 @@ export function createMemoryMembershipStore(): MembershipStore {
     shadowPages: async (key) => {
       const session = sessions.get(sessionKey(key));
       const pages = new Map<number, CohortMember[]>();
-      const ranked = [...(session?.shadow ?? [])].map(([id, member]) => ({ member, rank: session!.shadowPage.get(id)! }));
-      for (const { member, rank } of ranked.sort((a, b) => a.rank - b.rank)) {
-        let list = pages.get(pageOfRank(rank));
-        if (!list) pages.set(pageOfRank(rank), (list = []));
-        list.push(member);
+      for (const [page, list] of session?.byPage ?? []) {
+        pages.set(page, list.filter((m) => pageOfRank(session!.shadowPage.get(m.distinctId)!) === page));
       }
       return pages;
     },
@@ -77,27 +76,29 @@ export function createMemoryMembershipStore(): MembershipStore {
         const id = sessionKey(write.key);
         const existing = sessions.get(id);
         if (existing && !write.restart) existing.record = write.record;
-        else sessions.set(id, { key: write.key, record: write.record, shadow: new Map(), shadowPage: new Map() });
+        else sessions.set(id, { key: write.key, record: write.record, ...emptyShadow() });
         return;
       }
       case 'stagePage': {
         const session = sessions.get(sessionKey(write.key));
+        if (!session) return;
         write.members.forEach((member, index) => {
-          session?.shadow.set(member.distinctId, member);
-          session?.shadowPage.set(member.distinctId, rankOf(write.page, index));
+          session.shadow.set(member.distinctId, member);
+          session.shadowPage.set(member.distinctId, rankOf(write.page, index));
         });
+        session.byPage.set(write.page, [...(session.byPage.get(write.page) ?? []), ...write.members]);
         return;
       }
       case 'dropStaged': {
         const session = sessions.get(sessionKey(write.key));
-        if (session) Object.assign(session, { shadow: new Map(), shadowPage: new Map() });
+        if (session) Object.assign(session, emptyShadow());
         return;
       }
       case 'swapInShadow': {
         // The shadow map becomes the membership as is: constant time; the old map is left to the garbage collector.
         const session = sessions.get(sessionKey(write.key));
         members.set(cohortKey(write.key.projectId, write.key.cohortId), session?.shadow ?? new Map());
-        if (session) Object.assign(session, { shadow: new Map(), shadowPage: new Map() });
+        if (session) Object.assign(session, emptyShadow());
         return;
       }
       case 'upsertMembers': {
@@ -165,5 +166,6 @@ export function createMemoryMembershipStore(): MembershipStore {
   };
 }
 
+const emptyShadow = () => ({ shadow: new Map<string, CohortMember>(), shadowPage: new Map<string, number>(), byPage: new Map<number, CohortMember[]>() });
 const cohortKey = (projectId: string, cohortId: string) => JSON.stringify([projectId, cohortId]);
 const sessionKey = (key: SessionKey) => JSON.stringify([key.projectId, key.cohortId, key.sessionId, key.kind]);
