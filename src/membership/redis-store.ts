@@ -32,6 +32,8 @@ export interface RedisMembershipStoreOptions {
   readonly keyPrefix?: string;
   /** How many times a page is planned again after another instance wrote the same keys; default 10. */
   readonly maxConflictRetries?: number;
+  /** Longest a command of a page's transaction may take on the store's own connection; default 30000 ms. */
+  readonly transactionTimeoutMs?: number;
 }
 
 /** Another writer kept changing the keys a page needs; the caller should retry later. */
@@ -50,7 +52,9 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
   const { redis } = options;
   const prefix = options.keyPrefix ?? 'mpgw:cohorts:';
   const maxRetries = options.maxConflictRetries ?? 10;
-  const tx = redis.duplicate();
+  // A page's transaction and the last page's reads of a big shadow set may take longer than the short timeout the
+  // gateway gives ordinary commands; a bounded but generous one keeps a hung Redis from holding pages forever.
+  const tx = redis.duplicate({ commandTimeout: options.transactionTimeoutMs ?? 30_000 });
   // Connection errors reach the caller as rejected commands; without a listener ioredis would also print each one.
   tx.on('error', () => undefined);
   const serial = createSerialQueue();
