@@ -299,6 +299,43 @@ describe('sqlite membership store generations', () => {
   });
 });
 
+describe('sqlite membership store schema', () => {
+  it('migrates a version 1 file: its members stay, an unfinished full sync starts over', async () => {
+    const sqlitePath = join(tempDir, `v1-${randomUUID()}.db`);
+    const v1 = new Database(sqlitePath);
+    v1.exec(`
+      CREATE TABLE cohort_members (project_id TEXT NOT NULL, cohort_id TEXT NOT NULL, distinct_id TEXT NOT NULL, member TEXT NOT NULL,
+        PRIMARY KEY (project_id, cohort_id, distinct_id)) WITHOUT ROWID;
+      CREATE INDEX cohort_members_by_profile ON cohort_members (project_id, distinct_id);
+      CREATE TABLE cohort_sync_state (project_id TEXT NOT NULL, cohort_id TEXT NOT NULL, cohort_name TEXT NOT NULL,
+        last_sync_at INTEGER NOT NULL, session_id TEXT NOT NULL, member_count INTEGER NOT NULL, PRIMARY KEY (project_id, cohort_id)) WITHOUT ROWID;
+      CREATE TABLE sync_sessions (project_id TEXT NOT NULL, cohort_id TEXT NOT NULL, session_id TEXT NOT NULL, kind TEXT NOT NULL,
+        record TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (project_id, cohort_id, session_id, kind)) WITHOUT ROWID;
+      CREATE TABLE staged_pages (project_id TEXT NOT NULL, cohort_id TEXT NOT NULL, session_id TEXT NOT NULL, kind TEXT NOT NULL,
+        page INTEGER NOT NULL, members TEXT NOT NULL, PRIMARY KEY (project_id, cohort_id, session_id, kind, page)) WITHOUT ROWID;
+      PRAGMA user_version = 1;
+    `);
+    for (const id of ['a', 'b']) v1.prepare('INSERT INTO cohort_members VALUES (?, ?, ?, ?)').run('p1', 'c1', id, JSON.stringify(member(id)));
+    v1.prepare('INSERT INTO cohort_sync_state VALUES (?, ?, ?, ?, ?, ?)').run('p1', 'c1', 'Cohort c1', 1, 's1', 2);
+    const unfinished = { totalPages: 2, seen: ['members:1'], startedAt: 2, updatedAt: 2 };
+    v1.prepare('INSERT INTO sync_sessions VALUES (?, ?, ?, ?, ?, ?)').run('p1', 'c1', 's2', 'full', JSON.stringify(unfinished), 2);
+    v1.prepare('INSERT INTO staged_pages VALUES (?, ?, ?, ?, ?, ?)').run('p1', 'c1', 's2', 'full', 1, JSON.stringify([member('z')]));
+    v1.close();
+
+    const store = await createMembershipStore('sqlite', { sqlitePath });
+    try {
+      expect(await allIds(store)).toEqual(['a', 'b']);
+      expect(Object.fromEntries(await store.cohortsOf('p1', ['a']))).toEqual({ a: ['c1'] });
+      // Page 1 of s2 counts as new again (its staged members were not kept), so the sync completes when resent.
+      expect(await store.applyPage(page('members', 's2', 2, 2, ['y']), 3)).toMatchObject({ applied: true, sessionCompleted: false });
+      expect(await store.applyPage(page('members', 's2', 1, 2, ['z']), 4)).toMatchObject({ applied: true, sessionCompleted: true });
+      expect(await allIds(store)).toEqual(['y', 'z']);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('sqlite membership store after a crash', () => {
   it('resumes a full sync staged by a process that exited without closing', async () => {
     const sqlitePath = join(tempDir, `crash-${randomUUID()}.db`);
