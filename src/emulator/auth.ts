@@ -17,6 +17,13 @@ export interface EmulatorProjectOptions {
   readonly serviceAccounts: readonly EmulatorServiceAccount[];
   /** Legacy project secret (Basic `secret:`); omitted = the project has none. */
   readonly legacySecret?: string | undefined;
+  /**
+   * The project's timezone (IANA name). Query API dates and buckets are in it; export dates too when
+   * the project was created before 2023 (`createdBefore2023`). Default "UTC".
+   */
+  readonly timezone?: string | undefined;
+  /** Export dates are in the project's timezone for projects created before 2023-01-01, UTC after. Default false. */
+  readonly createdBefore2023?: boolean | undefined;
 }
 
 /** The default project's public demo credentials. */

@@ -21,7 +21,8 @@ import { exportRoutes } from './routes/export.js';
 import { ingestionRoutes } from './routes/ingestion.js';
 import { lexiconRoutes } from './routes/lexicon.js';
 import { createQueryRoutes } from './routes/query.js';
-import { DATA_SIZES, generateProjectData, type DataSize, type DataSizeName } from './seed.js';
+import { UTC, zoneOf } from './dates.js';
+import { DATA_SIZES, generateProjectData, mulberry32, type DataSize, type DataSizeName } from './seed.js';
 import type { Clock, EmulatorProjectData, EmulatorRequest, EmulatorResponse, EmulatorRoute } from './types.js';
 
 export { DEMO_PROJECT, type EmulatorProjectOptions, type EmulatorServiceAccount } from './auth.js';
@@ -312,6 +313,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const projectOptions = options.projects ?? [DEMO_PROJECT_OPTIONS];
   if (projectOptions.length === 0) throw new RangeError('at least one project is required');
   const generatedAt = clock.now();
+  // An unknown timezone is a configuration error, reported before anything listens.
+  const zonesOf = new Map(projectOptions.map((p) => [p.projectId, zoneOf(p.timezone)]));
   const projects: RegisteredProject[] = projectOptions.map((p, k) => ({
     options: p,
     data: generateProjectData({ projectId: p.projectId, token: p.token, seed: seed + k, size, now: generatedAt }),
@@ -322,6 +325,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const countFollowOnPages = options.countEngageFollowOnPages ?? true;
   let latency: Latency = options.latencyMs ?? 0;
   const callLogLimit = options.callLogLimit ?? 10_000;
+  /** Requests served so far: each gets its own seeded random source, so orders differ between calls but replay with the seed. */
+  let requestCount = 0;
 
   const routes = [
     ...createQueryRoutes({ clock, engageSessionTtlMs: options.engageSessionTtlMs ?? DEFAULT_SESSION_TTL_MS }),
@@ -456,6 +461,9 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       headers: request.headers,
       project: project.data,
       now: clock.now(),
+      zone: zonesOf.get(project.options.projectId) ?? UTC,
+      exportZone: project.options.createdBefore2023 ? (zonesOf.get(project.options.projectId) ?? UTC) : UTC,
+      random: mulberry32(seed * 1_000_003 + ++requestCount),
     };
     let result: EmulatorResponse;
     try {
@@ -467,7 +475,13 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     const slow = faults.take(paths, ['slow-first-byte']);
     if (slow) await waitOrClose(response, slow.delayMs ?? 5_000);
     if (gone(response)) return;
-    return reply(result, 'lines' in result ? faults.take(paths, STREAM_FAULTS) : undefined);
+    try {
+      return await reply(result, 'lines' in result ? faults.take(paths, STREAM_FAULTS) : undefined);
+    } catch (error) {
+      // A streamed body fails while its first lines are read (e.g. a `where` that cannot be evaluated): still a plain error answer.
+      if (error instanceof EmulatorHttpError && !response.headersSent) return fail(error.status, error.message, error.headers);
+      throw error;
+    }
   }
 
   const server: Server = createServer((request, response) => {

@@ -452,15 +452,16 @@ builder.queryFields((t) => {
       type: ['String'],
       nullable: true,
       complexity: REPORT_COST,
-      description: 'Names of the events most common over the last 31 days.',
+      description: 'Names of the events most common over the last 31 days, in alphabetical order (Mixpanel promises none).',
       args: {
         type: t.arg({ type: CountTypeEnum, defaultValue: 'general', description: 'How events are ranked.' }),
         limit: t.arg.int({ description: `Most names returned, 1..${MAX_LIST_LIMIT} (default 255).` }),
       },
-      errors: { dataField: { description: 'Event names, most common first.' } },
-      resolve: (_root, args, ctx) => {
+      errors: { dataField: { description: 'Event names, alphabetical.' } },
+      resolve: async (_root, args, ctx) => {
         const params = defined({ type: args.type ?? 'general', limit: checkLimit(args.limit, MAX_LIST_LIMIT) });
-        return analytics(ctx, 'eventsNames', params, (signal) => ctx.project.client.eventsNames(params, { signal }));
+        const names = await analytics(ctx, 'eventsNames', params, (signal) => ctx.project.client.eventsNames(params, { signal }));
+        return [...names].sort();
       },
     }),
     topEvents: t.field({
