@@ -26,6 +26,8 @@ import type { GatewayPubSub } from '../pubsub/types.js';
 import { createMemoryBudgetStore, type BudgetStore } from '../limits/store.js';
 import { createRedisBudgetStore } from '../limits/redis-store.js';
 import { createResponseCache } from '../cache/response-cache.js';
+import { downloadProjectKey, serveEventDownload } from '../events/download.js';
+import { closeEventReads, registerEventReads } from '../events/reads.js';
 import { createLexiconTypes, type LexiconTypes } from '../lexicon-types/registry.js';
 import { useTypedSchema } from '../lexicon-types/use-typed-schema.js';
 import { createProjectRuntime } from '../runtime.js';
@@ -119,6 +121,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       },
     }));
   }
+  for (const runtime of projects.values()) {
+    registerEventReads(runtime, { ttlMs: config.cache.ttlMs.events, closedTtlMs: config.cache.ttlMs.analyticsClosed, now });
+  }
   for (const [key, runtime] of projects) {
     lexiconTypes.set(key, createLexiconTypes({ project: runtime, generic: schema, refreshMs: config.lexiconRefreshMs, logger, now }));
   }
@@ -185,6 +190,21 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       );
       return;
     }
+    const downloadKey = downloadProjectKey(path);
+    const downloadProject = downloadKey === undefined ? undefined : projects.get(downloadKey);
+    if (downloadProject && req.method === 'GET') {
+      // Behind the same API keys as GraphQL.
+      if (!isAuthorized(req.headers.authorization)) {
+        res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
+        return;
+      }
+      serveEventDownload(req, res, { project: downloadProject, requestDeadlineMs: config.requestDeadlineMs, now }).catch((error: unknown) => {
+        logger.error('event download failed', error);
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
+      });
+      return;
+    }
     const yoga = route(path);
     if (yoga) {
       void yoga(req, res);
@@ -219,7 +239,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Ended subscriptions unsubscribe from Redis asynchronously; quitting first would fail those commands.
       await subscriptions.ended(SUBSCRIPTION_DRAIN_MS);
-      for (const runtime of projects.values()) await runtime.close();
+      for (const runtime of projects.values()) {
+        await closeEventReads(runtime);
+        await runtime.close();
+      }
       if (ownsMembership) await membership.close();
       await budgetStore.close?.();
       await redis?.close();
