@@ -616,6 +616,8 @@ export interface DemoProjectCredentials {
   readonly token: string | Secret;
   /** The emulator's origin: every host family goes there. */
   readonly baseUrl: string;
+  /** The emulated project's timezone; default: the configured one. */
+  readonly timezone?: string;
 }
 
 /** The demo configuration pointed at a running emulator: its credentials on the default project. */
@@ -630,6 +632,7 @@ export function withDemoProject(config: Config, demo: DemoProjectCredentials): C
           serviceAccount: { username: demo.username, secret: asSecret(demo.secret) },
           projectToken: asSecret(demo.token),
           baseUrls: resolveBaseUrls(project.region, { baseUrl: demo.baseUrl }),
+          ...(demo.timezone === undefined ? {} : { timezone: demo.timezone }),
         },
   );
   return deepFreeze({ ...config, projects });

@@ -101,7 +101,8 @@ describe('analytics', () => {
         noEvents: eventCounts(events: [], from: $today, to: $today) { ... on InvalidArgumentError { argument } }
         birthWithoutBorn: retention(from: $yesterday, to: $today) { ... on InvalidArgumentError { argument } }
         badFunnel: funnel(id: "x", from: $yesterday, to: $today) { ... on InvalidArgumentError { argument } }
-        numericUnit: segmentationNumeric(event: "Purchase", from: $today, to: $today, on: "properties[\\"price\\"]", unit: WEEK) { ... on InvalidArgumentError { argument } }
+        numericUnit: segmentationNumeric(event: "Purchase", from: $today, to: $today, on: "properties[\\"price\\"]", unit: MONTH) { ... on InvalidArgumentError { argument } }
+        unitAndInterval: segmentation(event: "Sign Up", from: $yesterday, to: $today, unit: DAY, interval: 2) { ... on InvalidArgumentError { argument } }
       }`,
       { today, yesterday: day(gw.emulator, -1), tomorrow: day(gw.emulator, 1), old: day(gw.emulator, -400) },
     );
@@ -116,7 +117,11 @@ describe('analytics', () => {
       birthWithoutBorn: { argument: 'bornEvent' },
       badFunnel: { argument: 'id' },
       numericUnit: { argument: 'unit' },
+      unitAndInterval: { argument: 'interval' },
     });
+    // /segmentation's documented units have no week.
+    const week = await gw.query(`{ segmentation(event: "Sign Up", from: "2024-01-01", to: "2024-01-02", unit: WEEK) { __typename } }`);
+    expect(week.errors?.[0]?.message).toMatch(/WEEK/);
     const badUnit = await gw.query(`{ segmentation(event: "Sign Up", from: "2024-01-01", to: "2024-01-02", unit: FORTNIGHT) { __typename } }`);
     expect(badUnit.errors?.[0]?.message).toMatch(/FORTNIGHT/);
     expect(gw.emulator.calls('/api/query')).toBe(0);

@@ -35,6 +35,9 @@ export const DEMO_PROJECT = {
   legacySecret: 'demo-project-secret',
 } as const;
 
+/** The timezone `npm start`'s demo runs its project in: behind UTC, so "today" and day buckets differ from UTC's for part of each day. */
+export const DEMO_TIMEZONE = 'America/Los_Angeles';
+
 export const DEMO_PROJECT_OPTIONS: EmulatorProjectOptions = {
   projectId: DEMO_PROJECT.projectId,
   token: DEMO_PROJECT.token,

@@ -67,7 +67,7 @@ builder.queryFields((t) => ({
     resolve: (_root, args, ctx) => {
       if ((args.from == null) !== (args.to == null)) throw new InvalidArgumentError('Give both from and to, or neither', args.from == null ? 'from' : 'to');
       if (args.from == null || args.to == null) return annotationsList(ctx, {});
-      const range = checkDateRange({ from: args.from, to: args.to }, { maxDays: MAX_ANNOTATION_DAYS });
+      const range = checkDateRange({ from: args.from, to: args.to }, { maxDays: MAX_ANNOTATION_DAYS, now: ctx.now(), timeZone: ctx.project.config.timezone });
       return annotationsList(ctx, { fromDate: range.from, toDate: range.to });
     },
   }),
