@@ -61,9 +61,9 @@ export function decodeEventCursor(read: ReadParams, after: string | null | undef
 }
 
 export async function eventPage(ctx: Context, read: ReadParams, after: EventPosition | undefined, first: number): Promise<EventPageShape> {
-  let spilled;
+  let leased;
   try {
-    spilled = await eventReadsOf(ctx.project).read(read, ctx.upstream);
+    leased = await eventReadsOf(ctx.project).read(read, ctx.upstream);
   } catch (error) {
     if (error instanceof ReadTooLargeError) {
       throw new EventRangeTooLargeError(
@@ -72,7 +72,12 @@ export async function eventPage(ctx: Context, read: ReadParams, after: EventPosi
     }
     throw error;
   }
-  const events = await spilled.page(after, first + 1);
+  let events;
+  try {
+    events = await leased.read.page(after, first + 1);
+  } finally {
+    leased.release();
+  }
   const tag = cursorTag(read);
   const edges = events.slice(0, first).map((event) => ({
     cursor: encodeCursor(tag, { k: event.position.key, n: event.position.n }),

@@ -27,9 +27,15 @@ export interface EventReadsOptions {
 
 export type ReadParams = Pick<ExportParams, 'fromDate' | 'toDate' | 'events' | 'where'>;
 
+/** A read held open: its files stay until `release()`. */
+export interface LeasedRead {
+  readonly read: SpilledRead;
+  release(): void;
+}
+
 export interface EventReads {
-  /** The read of `params`: the cached one while fresh, else one new export call. */
-  read(params: ReadParams, context: CallContext): Promise<SpilledRead>;
+  /** The read of `params` (the kept one while fresh, else one new export call), leased to the caller. */
+  read(params: ReadParams, context: CallContext): Promise<LeasedRead>;
   /** Export calls this registry has made (reads started). */
   readonly reads: number;
   close(): Promise<void>;
@@ -83,50 +89,14 @@ export function createEventReads(project: ProjectRuntime, options: EventReadsOpt
       return started;
     },
 
-    read(params, context) {
-      if (closed) return Promise.reject(new Error('event reads are closed'));
-      sweep();
-      const key = JSON.stringify([params.fromDate, params.toDate, params.events ? [...params.events].sort() : null, params.where ?? null]);
-      const known = entries.get(key);
-      if (known) {
-        known.usedAt = now();
-        return untilAborted(known.promise, context.signal);
+    async read(params, context) {
+      // A kept read can be removed (expired, evicted) between its promise settling and this lease: then read again.
+      for (let attempt = 0; ; attempt++) {
+        const read = await load(params, context);
+        const release = read.lease();
+        if (release) return { read, release };
+        if (attempt >= 2) throw new Error('the export read was removed before it could be paged');
       }
-      const exportParams: ExportParams = { ...params, timeInMs: true };
-      const promise = project.call(
-        {
-          family: 'export',
-          kind: 'none',
-          endpoint: 'exportEvents',
-          params: exportParams,
-          send: async (signal) => {
-            started += 1;
-            // A fresh directory per attempt: a retried read never sees a failed attempt's runs.
-            const target = join(await spillDir(), `read-${++sequence}`);
-            return spillEvents(project.client.exportEvents(exportParams, { signal }), { dir: target, maxBytes: maxDiskBytes, signal });
-          },
-        },
-        { ...context, signal: lifetime.signal },
-      );
-      const entry: Entry = { promise, expiresAt: Number.POSITIVE_INFINITY, usedAt: now() };
-      entries.set(key, entry);
-      promise.then(
-        (read) => {
-          if (entries.get(key) !== entry || closed) {
-            void read.remove();
-            return;
-          }
-          entry.read = read;
-          const today = new Date(now()).toISOString().slice(0, 10);
-          entry.expiresAt = now() + (params.toDate < today ? closedTtlMs : ttlMs);
-          sweep();
-        },
-        () => {
-          // A failed read is not kept: the next page tries again.
-          if (entries.get(key) === entry) entries.delete(key);
-        },
-      );
-      return untilAborted(promise, context.signal);
     },
 
     async close() {
@@ -136,6 +106,53 @@ export function createEventReads(project: ProjectRuntime, options: EventReadsOpt
       if (dir) await rm(await dir, { recursive: true, force: true });
     },
   };
+
+  /** The read's promise: the kept one, or a new export call whose read outlives this request. */
+  function load(params: ReadParams, context: CallContext): Promise<SpilledRead> {
+    if (closed) return Promise.reject(new Error('event reads are closed'));
+    sweep();
+    const key = JSON.stringify([params.fromDate, params.toDate, params.events ? [...params.events].sort() : null, params.where ?? null]);
+    const known = entries.get(key);
+    if (known) {
+      known.usedAt = now();
+      return untilAborted(known.promise, context.signal);
+    }
+    const exportParams: ExportParams = { ...params, timeInMs: true };
+    const promise = project.call(
+      {
+        family: 'export',
+        kind: 'none',
+        endpoint: 'exportEvents',
+        params: exportParams,
+        send: async (signal) => {
+          started += 1;
+          // A fresh directory per attempt: a retried read never sees a failed attempt's runs.
+          const target = join(await spillDir(), `read-${++sequence}`);
+          return spillEvents(project.client.exportEvents(exportParams, { signal }), { dir: target, maxBytes: maxDiskBytes, signal });
+        },
+      },
+      { ...context, signal: lifetime.signal },
+    );
+    const entry: Entry = { promise, expiresAt: Number.POSITIVE_INFINITY, usedAt: now() };
+    entries.set(key, entry);
+    promise.then(
+      (read) => {
+        if (entries.get(key) !== entry || closed) {
+          void read.remove();
+          return;
+        }
+        entry.read = read;
+        const today = new Date(now()).toISOString().slice(0, 10);
+        // Expired reads are swept by the next load, after this one's waiters have taken their leases.
+        entry.expiresAt = now() + (params.toDate < today ? closedTtlMs : ttlMs);
+      },
+      () => {
+        // A failed read is not kept: the next page tries again.
+        if (entries.get(key) === entry) entries.delete(key);
+      },
+    );
+    return untilAborted(promise, context.signal);
+  }
 }
 
 /** `promise`, or the abort reason as soon as `signal` aborts (the promise itself goes on). */

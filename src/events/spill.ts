@@ -43,9 +43,11 @@ export interface SpilledRead {
   readonly count: number;
   /** Bytes on disk. */
   readonly bytes: number;
-  /** Up to `limit` events after `after` (from the first when undefined), in key order. */
+  /** Up to `limit` events after `after` (from the first when undefined), in key order; needs a lease. */
   page(after: EventPosition | undefined, limit: number): Promise<SpilledEvent[]>;
-  /** Deletes the files; pages already reading finish first. */
+  /** Keeps the files until the returned release is called; undefined once removal has begun. */
+  lease(): (() => void) | undefined;
+  /** Deletes the files once every lease is released. */
   remove(): Promise<void>;
 }
 
@@ -237,10 +239,9 @@ async function merge(runs: readonly string[], target: string, signal: AbortSigna
 }
 
 function createRead(dir: string, path: string, index: readonly IndexEntry[], count: number, bytes: number): SpilledRead {
-  let readers = 0;
+  let leases = 0;
   let removing: Promise<void> | undefined;
-  let removed: (() => void) | undefined;
-  const drained = new Promise<void>((resolve) => (removed = resolve));
+  let drained: (() => void) | undefined;
 
   /** The offset of the last indexed event whose key is strictly before `key` (all events equal to it come later). */
   const startOffset = (key: EventKey): number => {
@@ -261,34 +262,38 @@ function createRead(dir: string, path: string, index: readonly IndexEntry[], cou
     count,
     bytes,
     async page(after, limit) {
-      if (removing) throw new Error('the read was removed');
-      readers += 1;
-      try {
-        const out: SpilledEvent[] = [];
-        if (count === 0 || limit <= 0) return out;
-        let previous: EventPosition | undefined = after;
-        let equalSeen = 0;
-        for await (const text of linesOf(path, after ? startOffset(after.key) : 0)) {
-          const line = parseLine(text);
-          if (after && out.length === 0) {
-            const order = compareKeys(line.key, after.key);
-            if (order < 0) continue;
-            if (order === 0 && ++equalSeen <= after.n) continue;
-          }
-          const n = previous && compareKeys(previous.key, line.key) === 0 ? previous.n + 1 : 1;
-          previous = { key: line.key, n };
-          out.push({ record: recordOf(line.text), position: previous });
-          if (out.length >= limit) break;
+      const out: SpilledEvent[] = [];
+      if (count === 0 || limit <= 0) return out;
+      let previous: EventPosition | undefined = after;
+      let equalSeen = 0;
+      for await (const text of linesOf(path, after ? startOffset(after.key) : 0)) {
+        const line = parseLine(text);
+        if (after && out.length === 0) {
+          const order = compareKeys(line.key, after.key);
+          if (order < 0) continue;
+          if (order === 0 && ++equalSeen <= after.n) continue;
         }
-        return out;
-      } finally {
-        readers -= 1;
-        if (removing && readers === 0) removed?.();
+        const n = previous && compareKeys(previous.key, line.key) === 0 ? previous.n + 1 : 1;
+        previous = { key: line.key, n };
+        out.push({ record: recordOf(line.text), position: previous });
+        if (out.length >= limit) break;
       }
+      return out;
+    },
+    lease() {
+      if (removing) return undefined;
+      leases += 1;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        leases -= 1;
+        if (leases === 0) drained?.();
+      };
     },
     remove() {
       removing ??= (async () => {
-        if (readers > 0) await drained;
+        if (leases > 0) await new Promise<void>((resolve) => (drained = resolve));
         await rm(dir, { recursive: true, force: true });
       })();
       return removing;
