@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ExportedEvent } from '../mixpanel/types.js';
@@ -56,7 +56,7 @@ export interface SpillOptions {
   readonly dir: string;
   /** Bytes the read may take on disk; past it the read fails with ReadTooLargeError. */
   readonly maxBytes: number;
-  /** Bytes of records sorted in memory per run. Default 8 MiB. */
+  /** Bytes of records sorted in memory per run. Default 4 MiB. */
   readonly runBytes?: number;
   readonly signal?: AbortSignal;
 }
@@ -68,7 +68,9 @@ export class ReadTooLargeError extends Error {
   }
 }
 
-const RUN_BYTES = 8 * 1024 * 1024;
+const RUN_BYTES = 4 * 1024 * 1024;
+/** Lines per write while spilling a run. */
+const WRITE_LINES = 512;
 /** One index entry per this many events: a page scans at most this many lines before its first event. */
 export const INDEX_EVERY = 256;
 
@@ -177,7 +179,18 @@ export async function spillEvents(events: AsyncIterable<ExportedEvent>, options:
     if (buffer.length === 0) return;
     buffer.sort((a, b) => compareKeys(a.key, b.key));
     const path = join(options.dir, `run-${runs.length}.tsv`);
-    await writeFile(path, buffer.map((line) => `${line.text}\n`).join(''));
+    // Written in small chunks: joining the whole run would hold it twice.
+    const out = createWriteStream(path);
+    try {
+      for (let i = 0; i < buffer.length; i += WRITE_LINES) {
+        const chunk = buffer.slice(i, i + WRITE_LINES).map((line) => `${line.text}\n`).join('');
+        if (!out.write(chunk)) await once(out, 'drain');
+      }
+      out.end();
+      await once(out, 'finish');
+    } finally {
+      out.destroy();
+    }
     runs.push(path);
     buffer = [];
     buffered = 0;
