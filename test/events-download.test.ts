@@ -52,9 +52,15 @@ describe('NDJSON download', () => {
       const bad = await download(`${gw.url}/projects/default/events.ndjson?from=${to}&to=${from}`, { authorization: `Bearer ${KEY}` });
       expect(bad.status).toBe(400);
       expect(JSON.parse(bad.body).errors[0].extensions).toEqual({ code: 'INVALID_ARGUMENT', argument: 'from' });
+      // Mixpanel refuses a `where` it cannot evaluate: the client's error, passed on as 400.
+      const refused = await download(`${gw.url}/projects/default/events.ndjson?from=${from}&to=${to}&where=${encodeURIComponent('properties["$browser"] and true')}`, {
+        authorization: `Bearer ${KEY}`,
+      });
+      expect(refused.status).toBe(400);
+      expect(emulator.calls('/api/2.0/export')).toBe(2);
       const unknown = await download(`${gw.url}/projects/nope/events.ndjson?from=${from}&to=${to}`, { authorization: `Bearer ${KEY}` });
       expect(unknown.status).toBe(404);
-      expect(emulator.calls('/api/2.0/export')).toBe(1);
+      expect(emulator.calls('/api/2.0/export')).toBe(2);
     } finally {
       await gw.close();
       await emulator.close();

@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError, InvalidArgumentError } from '../errors.js';
-import { RateLimitedError } from '../mixpanel/errors.js';
+import { BadRequestError, RateLimitedError } from '../mixpanel/errors.js';
 import type { ExportParams } from '../mixpanel/types.js';
 import { newRequestStats } from '../server/context.js';
 import type { ProjectRuntime } from '../runtime-types.js';
@@ -122,6 +122,8 @@ export async function serveEventDownload(req: IncomingMessage, res: ServerRespon
       const retry: Record<string, string> = error.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.ceil(error.retryAfterMs / 1000)) };
       return sendError(res, 429, error, retry);
     }
+    // Mixpanel refusing the request (e.g. a `where` it cannot evaluate) is the client's error; anything else upstream is a bad gateway.
+    if (error instanceof BadRequestError) return sendError(res, 400, error);
     if (error instanceof GatewayError) return sendError(res, 502, error);
     if (controller.signal.aborted) return;
     throw error;
