@@ -39,6 +39,9 @@ describe('NDJSON download', () => {
       const url = `${gw.url}/projects/default/events.ndjson?from=${from}&to=${to}&event=Purchase&event=Log%20In`;
 
       expect((await download(url)).status).toBe(401);
+      // A page on another origin cannot trigger one, key or not.
+      expect((await download(url, { authorization: `Bearer ${KEY}`, origin: 'https://evil.example' })).status).toBe(403);
+      expect((await download(url, { authorization: `Bearer ${KEY}`, 'sec-fetch-site': 'cross-site' })).status).toBe(403);
       expect(emulator.calls('/api/2.0/export')).toBe(0);
 
       const ok = await download(url, { authorization: `Bearer ${KEY}` });

@@ -193,6 +193,11 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     const downloadKey = downloadProjectKey(path);
     const downloadProject = downloadKey === undefined ? undefined : projects.get(downloadKey);
     if (downloadProject && req.method === 'GET') {
+      // A page on another origin must not spend the Export budget: browsers mark its requests.
+      if (isCrossSite(req)) {
+        res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'Cross-site requests may not download events' }] }));
+        return;
+      }
       // Behind the same API keys as GraphQL.
       if (!isAuthorized(req.headers.authorization)) {
         res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
@@ -294,6 +299,18 @@ async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> 
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/** A browser request from another site (Fetch Metadata, or an Origin that is not this host). */
+function isCrossSite(req: IncomingMessage): boolean {
+  if (req.headers['sec-fetch-site'] === 'cross-site') return true;
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
 }
 
 function pathOf(url: string | undefined): string {
