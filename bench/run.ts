@@ -13,6 +13,7 @@ const BENCHES: Readonly<Record<string, () => Promise<unknown>>> = {
   dashboard: async () => (await import('./dashboard.js')).runDashboardBench(),
   webhooks: async () => (await import('./webhooks.js')).runWebhooksBench(),
   'full-sync': async () => (await import('./full-sync.js')).runFullSyncBench(),
+  events: async () => (await import('./events.js')).runEventsBench(),
 };
 
 async function main(): Promise<void> {

@@ -29,6 +29,11 @@ export interface ProjectConfig {
   readonly limits: ProjectLimits;
   /** Whether engage pages after the first of a session count against the hourly Query limit (default true). */
   readonly countEngageFollowOnPages: boolean;
+  /**
+   * The project's timezone, an IANA name (default "UTC"): Mixpanel reads Query API dates and cuts
+   * buckets in it, so the gateway's "today" and date checks use it too. Undefined means UTC.
+   */
+  readonly timezone?: string | undefined;
 }
 
 export interface CacheConfig {

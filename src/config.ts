@@ -153,6 +153,21 @@ function parsePath(label: string, raw: string | undefined, fallback: string, pro
   return raw.length > 1 ? raw.replace(/\/+$/, '') : raw;
 }
 
+/** An IANA timezone name Intl knows (e.g. "America/Los_Angeles"), in its canonical spelling. */
+function parseTimezone(label: string, raw: unknown, fallback: string, problems: Problems): string {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'string' || raw.trim() === '') {
+    problems.push(`${label} must be an IANA timezone name such as "UTC" or "America/Los_Angeles"`);
+    return fallback;
+  }
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: raw.trim() }).resolvedOptions().timeZone;
+  } catch {
+    problems.push(`${label} must be an IANA timezone name such as "UTC" or "America/Los_Angeles" (got ${quote(raw)})`);
+    return fallback;
+  }
+}
+
 /** Identifies this integration to Mixpanel in a header and in `$source`: printable ASCII only. */
 function parseIntegrationId(raw: string | undefined, problems: Problems): string {
   if (raw === undefined) return DEFAULT_INTEGRATION_ID;
@@ -243,6 +258,7 @@ interface GlobalProjectDefaults {
   readonly overrides: Partial<Record<HostFamily, string>>;
   readonly limits: ProjectLimits;
   readonly countEngageFollowOnPages: boolean;
+  readonly timezone: string;
 }
 
 const CREDENTIAL_VARS = ['MIXPANEL_PROJECT_ID', 'MIXPANEL_SERVICE_ACCOUNT_USERNAME', 'MIXPANEL_SERVICE_ACCOUNT_SECRET'] as const;
@@ -280,6 +296,7 @@ function readEnvProject(env: Env, defaults: GlobalProjectDefaults, problems: Pro
     baseUrls: resolveBaseUrls(defaults.region, { baseUrl: defaults.baseUrl, overrides: defaults.overrides }),
     limits: defaults.limits,
     countEngageFollowOnPages: defaults.countEngageFollowOnPages,
+    timezone: defaults.timezone,
   };
 }
 
@@ -345,6 +362,7 @@ const PROJECT_FIELDS = new Set([
   'baseUrls',
   'limits',
   'countEngageFollowOnPages',
+  'timezone',
 ]);
 
 function readFileProject(raw: unknown, at: string, env: Env, defaults: GlobalProjectDefaults, problems: Problems): ProjectConfig | undefined {
@@ -397,6 +415,7 @@ function readFileProject(raw: unknown, at: string, env: Env, defaults: GlobalPro
     raw.countEngageFollowOnPages === undefined || typeof raw.countEngageFollowOnPages === 'boolean'
       ? ((raw.countEngageFollowOnPages as boolean | undefined) ?? defaults.countEngageFollowOnPages)
       : (problems.push(`${label}: countEngageFollowOnPages must be true or false`), defaults.countEngageFollowOnPages);
+  const timezone = parseTimezone(`${label}: timezone`, raw.timezone, defaults.timezone, problems);
 
   if (problems.length > before || key === undefined || projectId === undefined || serviceAccount === undefined) return undefined;
   // The project's own URLs win; the MIXPANEL_*BASE_URL variables apply only where it sets none.
@@ -413,6 +432,7 @@ function readFileProject(raw: unknown, at: string, env: Env, defaults: GlobalPro
       : resolveBaseUrls(region, { baseUrl: defaults.baseUrl, overrides: defaults.overrides }),
     limits,
     countEngageFollowOnPages,
+    timezone,
   };
 }
 
@@ -535,6 +555,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     overrides,
     limits: readLimits(env, problems),
     countEngageFollowOnPages: parseBoolean('COUNT_ENGAGE_FOLLOW_ON_PAGES', readEnv(env, 'COUNT_ENGAGE_FOLLOW_ON_PAGES'), true, problems),
+    timezone: parseTimezone('MIXPANEL_TIMEZONE', readEnv(env, 'MIXPANEL_TIMEZONE'), 'UTC', problems),
   };
 
   const envProject = readEnvProject(env, defaults, problems);
@@ -597,6 +618,7 @@ function demoPlaceholder(defaults: GlobalProjectDefaults): ProjectConfig {
     baseUrls: resolveBaseUrls(defaults.region, { baseUrl: defaults.baseUrl, overrides: defaults.overrides }),
     limits: defaults.limits,
     countEngageFollowOnPages: defaults.countEngageFollowOnPages,
+    timezone: defaults.timezone,
   };
 }
 
@@ -607,6 +629,8 @@ export interface DemoProjectCredentials {
   readonly token: string | Secret;
   /** The emulator's origin: every host family goes there. */
   readonly baseUrl: string;
+  /** The emulated project's timezone; default: the configured one. */
+  readonly timezone?: string;
 }
 
 /** The demo configuration pointed at a running emulator: its credentials on the default project. */
@@ -621,6 +645,7 @@ export function withDemoProject(config: Config, demo: DemoProjectCredentials): C
           serviceAccount: { username: demo.username, secret: asSecret(demo.secret) },
           projectToken: asSecret(demo.token),
           baseUrls: resolveBaseUrls(project.region, { baseUrl: demo.baseUrl }),
+          ...(demo.timezone === undefined ? {} : { timezone: demo.timezone }),
         },
   );
   return deepFreeze({ ...config, projects });

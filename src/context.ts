@@ -24,4 +24,6 @@ export interface Context {
    * life, so its resolvers call this for each event they deliver.
    */
   renewDeadline(): void;
+  /** The gateway's clock (epoch ms): "today" of date arguments is read from it. */
+  readonly now: () => number;
 }

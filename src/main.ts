@@ -5,7 +5,7 @@
 import { loadConfig, withDemoProject } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
-import { createEmulator, DEMO_PROJECT, type Emulator } from './emulator/server.js';
+import { createEmulator, DEMO_PROJECT, DEMO_PROJECT_OPTIONS, DEMO_TIMEZONE, type Emulator } from './emulator/server.js';
 import { startDemoActivity, type DemoActivity } from './emulator/demo-activity.js';
 import { createGateway } from './server/gateway.js';
 
@@ -25,8 +25,8 @@ async function main(): Promise<void> {
   let emulator: Emulator | undefined;
   if (config.demo) {
     logger.info('No Mixpanel credentials configured: starting the demo on the built-in Mixpanel emulator with seeded data');
-    emulator = await createEmulator({ size: 'demo' });
-    config = withDemoProject(config, { ...DEMO_PROJECT, baseUrl: emulator.url });
+    emulator = await createEmulator({ size: 'demo', projects: [{ ...DEMO_PROJECT_OPTIONS, timezone: DEMO_TIMEZONE }] });
+    config = withDemoProject(config, { ...DEMO_PROJECT, baseUrl: emulator.url, timezone: DEMO_TIMEZONE });
   }
 
   const gateway = await createGateway(config, { logger });

@@ -348,6 +348,25 @@ describe('loadConfig', () => {
       expect(JSON.stringify(config)).not.toContain('inline-secret');
     });
 
+    it('reads a timezone per project (IANA, validated), MIXPANEL_TIMEZONE as the default', () => {
+      const path = projectsFile([
+        { key: 'la', projectId: '2', timezone: 'America/Los_Angeles', serviceAccount: { username: 'u2', secret: 's2' } },
+        { key: 'plain', projectId: '3', serviceAccount: { username: 'u3', secret: 's3' } },
+      ]);
+      const config = loadConfig({ ...CREDENTIALS, MIXPANEL_TIMEZONE: 'Europe/Paris' }, { projectsFile: path });
+      expect(config.projects.map((p) => [p.key, p.timezone])).toEqual([
+        ['default', 'Europe/Paris'],
+        ['la', 'America/Los_Angeles'],
+        ['plain', 'Europe/Paris'],
+      ]);
+      expect(loadConfig(CREDENTIALS).projects[0]?.timezone).toBe('UTC');
+      expect(problemsOf({ ...CREDENTIALS, MIXPANEL_TIMEZONE: 'Mars/Olympus' })).toEqual([
+        'MIXPANEL_TIMEZONE must be an IANA timezone name such as "UTC" or "America/Los_Angeles" (got "Mars/Olympus")',
+      ]);
+      const bad = projectsFile([{ key: 'x', projectId: '2', timezone: 7, serviceAccount: { username: 'u2', secret: 's2' } }]);
+      expect(problemsOf({}, { projectsFile: bad })[0]).toMatch(/timezone must be an IANA timezone name/);
+    });
+
     it('takes the path from options, accepts a bare array, and adds the MIXPANEL_* project as "default"', () => {
       const path = projectsFile([{ key: 'second', projectId: '2', serviceAccount: { username: 'u2', secret: 's2' } }]);
       const config = loadConfig({ ...CREDENTIALS, MIXPANEL_BASE_URL: 'http://127.0.0.1:4100' }, { projectsFile: path });

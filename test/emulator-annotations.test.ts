@@ -56,8 +56,9 @@ describe('emulator annotations', () => {
     expect(patched.body.results).toMatchObject({ id, date: '2031-02-15 12:00:00', description: 'Launched v2.0', tags: [{ id: incident.id, name: 'test-incident' }] });
 
     expect(await call('DELETE', `${BASE}/${id}`)).toEqual({ status: 200, body: { status: 'ok', results: { id } } });
-    expect(await call('GET', `${BASE}/${id}`)).toEqual({ status: 404, body: { error: expect.any(String), status: 'error' } });
-    expect((await call('DELETE', `${BASE}/${id}`)).status).toBe(404);
+    // No 404 is documented for an unknown id (only 200/401/403): a client error, not a promise.
+    expect(await call('GET', `${BASE}/${id}`)).toEqual({ status: 400, body: { error: expect.any(String), status: 'error' } });
+    expect((await call('DELETE', `${BASE}/${id}`)).status).toBe(400);
   });
 
   it('filters the list by camelCase fromDate/toDate, inclusive', async () => {

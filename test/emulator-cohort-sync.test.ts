@@ -169,6 +169,28 @@ describe('cohort sync sender', () => {
     ]);
   });
 
+  it('counts the 5 retries per sync, not per page', async () => {
+    const receiver = await startReceiver([503, 503, 200, 503, 503, 200, 503, 503]);
+    const { instance, sleeps } = sender(receiver.url, { pageSize: 1 });
+    const result = await instance.sync({ ...cohort, members: members(0, 3) });
+    // Pages 1 and 2 took two retries each; page 3's second 503 is the sync's sixth: it fails there.
+    expect(result).toMatchObject({ status: 'failed', pagesSent: 2, attempts: 8 });
+    expect(sleeps).toEqual([1, 2, 4, 8, 16]);
+  });
+
+  it('takes only the documented response as delivery: a 2xx with another body fails the sync', async () => {
+    const receiver = await startReceiver([{ status: 200, body: { ok: true } }]);
+    const { instance } = sender(receiver.url);
+    const result = await instance.sync({ ...cohort, members: members(0, 2) });
+    expect(result).toMatchObject({ status: 'failed', pagesSent: 0, attempts: 1 });
+    expect(result.error).toContain('documented');
+    // No snapshot: the next sync is a full export again.
+    expect(instance.state(77).snapshotSize).toBeUndefined();
+    const wrongAction = await startReceiver([{ status: 200, body: { action: 'add_members', status: 'success' } }]);
+    const other = sender(wrongAction.url).instance;
+    expect((await other.sync({ ...cohort, members: members(0, 2) })).status).toBe('failed');
+  });
+
   it('pauses on 401 until resumed, then sends a full export', async () => {
     const receiver = await startReceiver([401]);
     const { instance } = sender(receiver.url);

@@ -118,8 +118,8 @@ describe('emulator Lexicon schemas', () => {
     expect((await call('GET', BASE)).body.results).toEqual([]);
   });
 
-  it('answers 404 for a missing schema and 400 for invalid uploads, changing nothing', async () => {
-    expect(await call('GET', `${BASE}/event/Nope`)).toEqual({ status: 404, body: { error: expect.any(String), status: 'error' } });
+  it('answers 400 (no 404 is documented) for a missing schema and for invalid uploads, changing nothing', async () => {
+    expect(await call('GET', `${BASE}/event/Nope`)).toEqual({ status: 400, body: { error: expect.any(String), status: 'error' } });
 
     const count = (await call('GET', BASE)).body.results.length;
     const invalid = [

@@ -240,6 +240,8 @@ describe('Mixpanel client against the emulator', () => {
   });
 
   it('404 → UpstreamNotFoundError', async () => {
+    // Mixpanel documents no 404 for an unknown annotation; the status is injected.
+    shared.faults.inject({ path: `/api/app/projects/${DEMO_PROJECT.projectId}/annotations/987654`, kind: 'status', status: 404, times: 1 });
     const error = await client(shared.baseUrls).annotationGet(987_654).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamNotFoundError);
     expect((error as UpstreamNotFoundError).status).toBe(404);

@@ -264,5 +264,7 @@ describe('cache keys', () => {
     expect(analyticsKind('2024-06-09', now)).toBe('analyticsClosed');
     expect(analyticsKind('2024-06-10', now)).toBe('analyticsToday');
     expect(analyticsKind('2024-06-11', now)).toBe('analyticsToday');
+    // In a project behind UTC, the UTC yesterday can still be today.
+    expect(analyticsKind('2024-06-09', Date.parse('2024-06-10T03:00:00Z'), 'America/Los_Angeles')).toBe('analyticsToday');
   });
 });

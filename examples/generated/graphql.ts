@@ -225,7 +225,7 @@ export type EventPropertyArgs = {
   name: Scalars['String']['input'];
 };
 
-/** A page of exported events, oldest first. */
+/** A page of exported events, oldest first (ties in time broken by `$insert_id`). */
 export type EventConnection = {
   __typename?: 'EventConnection';
   /** The items of the page, with their cursors. */
@@ -789,11 +789,11 @@ export type Query = {
   cohorts?: Maybe<QueryCohortsResult>;
   /** Counts of several events over time, one segment per event. */
   eventCounts?: Maybe<QueryEventCountsResult>;
-  /** Names of the events most common over the last 31 days. */
+  /** Names of the events most common over the last 31 days, in alphabetical order (Mixpanel promises none). */
   eventNames?: Maybe<QueryEventNamesResult>;
   /** Counts of one event over time, one segment per value of a property. */
   eventPropertyCounts?: Maybe<QueryEventPropertyCountsResult>;
-  /** Raw events from Mixpanel's export, oldest first, a page at a time (at most 1000 per page, 100000 in all). */
+  /** Raw events from Mixpanel's export, oldest first, a page at a time (at most 1000 per page). The range is read from Mixpanel once and pages are cut from that read, so paging costs one export call per range and filter while the read is kept. */
   events?: Maybe<QueryEventsResult>;
   /**
    * Conversion through a saved funnel, per period.
@@ -981,7 +981,7 @@ export type QuerySegmentationArgs = {
   on?: InputMaybe<Scalars['String']['input']>;
   to: Scalars['Date']['input'];
   type?: InputMaybe<CountType>;
-  unit?: InputMaybe<TimeUnit>;
+  unit?: InputMaybe<SegmentationUnit>;
   where?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -1006,7 +1006,7 @@ export type QuerySegmentationNumericArgs = {
   on: Scalars['String']['input'];
   to: Scalars['Date']['input'];
   type?: InputMaybe<CountType>;
-  unit?: InputMaybe<TimeUnit>;
+  unit?: InputMaybe<SegmentationUnit>;
   where?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -1078,7 +1078,7 @@ export type QueryEventNamesResult = ForbiddenError | GatewayError | InvalidArgum
 /** The value of a list field that succeeded, in `data`. */
 export type QueryEventNamesSuccess = {
   __typename?: 'QueryEventNamesSuccess';
-  /** Event names, most common first. */
+  /** Event names, alphabetical. */
   data: Array<Scalars['String']['output']>;
 };
 
@@ -1275,6 +1275,17 @@ export type SegmentationResult = {
   /** The buckets, in order. */
   series: Array<Scalars['String']['output']>;
 };
+
+/** Bucket size of a segmentation report. */
+export type SegmentationUnit =
+  /** One bucket per day. */
+  | 'DAY'
+  /** One bucket per hour. */
+  | 'HOUR'
+  /** One bucket per minute. */
+  | 'MINUTE'
+  /** One bucket per month. */
+  | 'MONTH';
 
 /** Live cohort membership, fed by Mixpanel's cohort-sync webhooks. */
 export type Subscription = {

@@ -54,9 +54,13 @@ export interface ResponseCache {
   readonly bytes: number;
 }
 
-/** TTL kind of an analytics result: a range ending before today (UTC) cannot change any more. */
-export function analyticsKind(toDate: string, now: number): 'analyticsClosed' | 'analyticsToday' {
-  const today = new Date(now).toISOString().slice(0, 10);
+/**
+ * TTL kind of an analytics result: a range ending before today cannot change any more. "Today" is the
+ * project's (`timeZone`, an IANA name; default UTC), as Mixpanel reads Query API dates in it.
+ */
+export function analyticsKind(toDate: string, now: number, timeZone = 'UTC'): 'analyticsClosed' | 'analyticsToday' {
+  // en-CA formats dates as yyyy-mm-dd.
+  const today = timeZone === 'UTC' ? new Date(now).toISOString().slice(0, 10) : new Intl.DateTimeFormat('en-CA', { timeZone }).format(now);
   return toDate < today ? 'analyticsClosed' : 'analyticsToday';
 }
 

@@ -17,6 +17,13 @@ export interface EmulatorProjectOptions {
   readonly serviceAccounts: readonly EmulatorServiceAccount[];
   /** Legacy project secret (Basic `secret:`); omitted = the project has none. */
   readonly legacySecret?: string | undefined;
+  /**
+   * The project's timezone (IANA name). Query API dates and buckets are in it; export dates too when
+   * the project was created before 2023 (`createdBefore2023`). Default "UTC".
+   */
+  readonly timezone?: string | undefined;
+  /** Export dates are in the project's timezone for projects created before 2023-01-01, UTC after. Default false. */
+  readonly createdBefore2023?: boolean | undefined;
 }
 
 /** The default project's public demo credentials. */
@@ -27,6 +34,9 @@ export const DEMO_PROJECT = {
   token: 'demo-token',
   legacySecret: 'demo-project-secret',
 } as const;
+
+/** The timezone `npm start`'s demo runs its project in: behind UTC, so "today" and day buckets differ from UTC's for part of each day. */
+export const DEMO_TIMEZONE = 'America/Los_Angeles';
 
 export const DEMO_PROJECT_OPTIONS: EmulatorProjectOptions = {
   projectId: DEMO_PROJECT.projectId,

@@ -1,9 +1,10 @@
 /**
  * The sending side of Mixpanel's cohort sync to a custom webhook
- * (docs/cohort-webhooks.mdx, DIGEST.md §5): a full `members` export on the
+ * (https://docs.mixpanel.com/docs/cohort-sync/webhooks): a full `members` export on the
  * first sync, then `add_members` / `remove_members` diffs against the last
- * successful snapshot, 1000 members a page, retries on 429/5xx, pause on
- * 400/401/403/404. It only needs a URL, so it drives any receiver, not just
+ * successful snapshot, 1000 members a page, 5 retries per sync on 429/5xx,
+ * pause on 400/401/403/404, and a page counts as delivered only when the
+ * receiver answers the documented `{"action", "status": "success"}`. It only needs a URL, so it drives any receiver, not just
  * the gateway's.
  */
 import { randomUUID } from 'node:crypto';
@@ -108,8 +109,8 @@ export interface CohortSyncSenderOptions {
   readonly pageSize?: number | undefined;
   /**
    * Waits before each retry of a page answered with 429/5xx or a network error; its length is the
-   * number of retries. Default [2000, 4000, 8000, 16000, 30000]: 5 retries with exponential backoff
-   * over 60 s. After the last one the sync fails and the snapshot does not advance.
+   * number of retries of one sync, all pages together. Default [2000, 4000, 8000, 16000, 30000]: 5 retries
+   * with exponential backoff over 60 s. After the last one the sync fails and the snapshot does not advance.
    */
   readonly retryDelaysMs?: readonly number[] | undefined;
   /** Sleeps between retries. Default: a timer. */
@@ -228,7 +229,7 @@ export function createCohortSyncSender(options: CohortSyncSenderOptions): Cohort
       return { record: { ...base, status: undefined, body: undefined, error: message }, outcome: { kind: 'retry', message } };
     }
     const body = parseBody(text);
-    return { record: { ...base, status: response.status, body }, outcome: classify(response.status, body) };
+    return { record: { ...base, status: response.status, body }, outcome: classify(response.status, body, payload.action) };
   }
 
   /** Sends pages in order, retrying each; stops at the first page that cannot be delivered. */
@@ -244,6 +245,8 @@ export function createCohortSyncSender(options: CohortSyncSenderOptions): Cohort
       responses,
       ...(error === undefined ? {} : { error }),
     });
+    // "We retry syncs 5 times over 60 secs": the retries are the sync's, shared by all its pages.
+    let retries = 0;
     for (const payload of payloads) {
       let delivered = false;
       for (let attempt = 1; !delivered; attempt += 1) {
@@ -256,10 +259,11 @@ export function createCohortSyncSender(options: CohortSyncSenderOptions): Cohort
         } else if (outcome.kind === 'pause') {
           state.paused = { status: outcome.status, message: outcome.message };
           return { result: result('paused', `receiver answered HTTP ${outcome.status}: ${outcome.message}; sync paused`), accepted };
-        } else if (outcome.kind === 'fail' || attempt > retryDelaysMs.length) {
+        } else if (outcome.kind === 'fail' || retries >= retryDelaysMs.length) {
           return { result: result('failed', outcome.message), accepted };
         } else {
-          await sleep(retryDelaysMs[attempt - 1] ?? 0);
+          await sleep(retryDelaysMs[retries] ?? 0);
+          retries += 1;
         }
       }
     }
@@ -399,10 +403,16 @@ function parseBody(text: string): unknown {
 }
 
 /** Maps a receiver answer to Mixpanel's reaction (docs/cohort-webhooks.mdx, "Failed Syncs"). */
-function classify(status: number, body: unknown): Outcome {
+function classify(status: number, body: unknown, action: SyncAction): Outcome {
   if (status >= 200 && status < 300) {
     const failure = reportedFailure(body);
-    if (!failure) return { kind: 'ok' };
+    if (!failure) {
+      // The documented response: {"action": <the action sent>, "status": "success" | "failure"}. Any other 2xx body
+      // is not an acknowledgement; the sync fails (without pausing: the docs name no status for it).
+      const answer = typeof body === 'object' && body !== null ? (body as { action?: unknown; status?: unknown }) : undefined;
+      if (answer?.status === 'success' && answer.action === action) return { kind: 'ok' };
+      return { kind: 'fail', message: `receiver answered HTTP ${status} without the documented {"action":"${action}","status":"success"} body` };
+    }
     // A 2xx carrying {"status":"failure"}: the docs say error.code is an HTTP status, so it is
     // classified like one; without a usable code the page simply failed.
     return failure.code !== undefined && (failure.code < 200 || failure.code >= 300)

@@ -4,7 +4,7 @@
  */
 import type { EmulatorEvent, EmulatorProjectData } from './types.js';
 import { EmulatorHttpError } from './errors.js';
-import { compileWhere, WhereSyntaxError, type CompiledExpression, type WhereScope } from './where.js';
+import { compileWhere, WhereEvaluationError, WhereSyntaxError, type CompiledExpression, type WhereScope } from './where.js';
 
 /** Index of the first event at or after `timeSec` (events are sorted by time). */
 function lowerBound(events: readonly EmulatorEvent[], timeSec: number): number {
@@ -33,7 +33,7 @@ export function exportProperties(event: EmulatorEvent, timeInMs = false): Record
   return {
     time: timeInMs ? event.time * 1000 : event.time,
     distinct_id: event.distinctId,
-    $insert_id: event.insertId,
+    ...(event.insertId === undefined ? {} : { $insert_id: event.insertId }),
     ...withoutIdentity(event.properties),
   };
 }
@@ -55,8 +55,9 @@ export function eventScope(data: EmulatorProjectData, event: EmulatorEvent): Whe
 /** Compiles a request's expression parameter, answering 400 when it does not parse. */
 export function compileParam(expression: string | undefined, name = 'where'): CompiledExpression | undefined {
   if (expression === undefined || expression === '') return undefined;
+  let compiled: CompiledExpression;
   try {
-    return compileWhere(expression);
+    compiled = compileWhere(expression);
   } catch (error) {
     if (error instanceof WhereSyntaxError) {
       // Mixpanel's wording for unparsable expressions is undocumented.
@@ -64,6 +65,15 @@ export function compileParam(expression: string | undefined, name = 'where'): Co
     }
     throw error;
   }
+  return (scope) => {
+    try {
+      return compiled(scope);
+    } catch (error) {
+      // Mixpanel documents the error, not its wording.
+      if (error instanceof WhereEvaluationError) throw new EmulatorHttpError(400, `invalid ${name} expression: ${error.message}`);
+      throw error;
+    }
+  };
 }
 
 /** A predicate over events for `where`; everything passes without one. */

@@ -58,7 +58,12 @@ export interface FailedRecord {
 
 export type ValidatedEvent = { readonly event: EmulatorEvent; readonly token: unknown } | { readonly failure: FailedRecord };
 
-export type IngestMode = 'import' | 'track';
+/**
+ * `import` is strict=1 (every documented check); `import-legacy` is /import without strict=1, the form the
+ * official clients send, which takes events without `$insert_id` (mixpanel/mixpanel-node: lib/mixpanel-node.js
+ * `import_batch` sends none and expects `1`).
+ */
+export type IngestMode = 'import' | 'import-legacy' | 'track';
 
 /** A JSON object (not null, not an array). */
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -146,9 +151,11 @@ function distinctIdOf(value: unknown, mode: IngestMode): string {
   return value;
 }
 
-function insertIdOf(value: unknown, mode: IngestMode): string {
+function insertIdOf(value: unknown, mode: IngestMode): string | undefined {
   // /track does not require $insert_id: SDKs usually send one, otherwise every event is unique.
   if (value === undefined && mode === 'track') return randomUUID().replaceAll('-', '').slice(0, 32);
+  // Non-strict /import keeps such an event as it came: it has no $insert_id and is never deduplicated.
+  if (value === undefined && mode === 'import-legacy') return undefined;
   if (typeof value !== 'string') throw new RecordError('properties.$insert_id', "'properties.$insert_id' is invalid: must be a string");
   if (!INSERT_ID_PATTERN.test(value) || isBanned(value)) {
     throw new RecordError(

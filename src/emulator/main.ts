@@ -1,10 +1,10 @@
 /**
  * Standalone emulator:
- *   node dist/emulator/main.js [--port N] [--host H] [--seed S] [--size demo|small] [--time-scale X]
+ *   node dist/emulator/main.js [--port N] [--host H] [--seed S] [--size demo|small] [--time-scale X] [--timezone Z]
  * Prints its URL and the demo credentials; stops cleanly on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
-import { createEmulator, DEMO_PROJECT, type EmulatorOptions } from './server.js';
+import { createEmulator, DEMO_PROJECT, DEMO_PROJECT_OPTIONS, type EmulatorOptions } from './server.js';
 
 const USAGE = `Usage: node dist/emulator/main.js [options]
   --port N          port to listen on (default 4100; 0 = any free port)
@@ -12,6 +12,7 @@ const USAGE = `Usage: node dist/emulator/main.js [options]
   --seed S          seed of the generated data (default 1)
   --size demo|small data size (default demo)
   --time-scale X    emulated ms per real ms, e.g. 60 = one hour per minute (default 1)
+  --timezone Z      the demo project's timezone, an IANA name such as America/Los_Angeles (default UTC)
   --help            show this message`;
 
 class UsageError extends Error {}
@@ -26,6 +27,14 @@ function numberFlag(value: string | undefined, name: string, check: (n: number) 
   return n;
 }
 
+function checkTimezone(name: string): string {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    throw new UsageError(`invalid --timezone: ${name} (expected an IANA name such as America/Los_Angeles)`);
+  }
+}
+
 function parseOptions(argv: string[]): EmulatorOptions | 'help' {
   let values;
   try {
@@ -37,6 +46,7 @@ function parseOptions(argv: string[]): EmulatorOptions | 'help' {
         seed: { type: 'string' },
         size: { type: 'string' },
         'time-scale': { type: 'string' },
+        timezone: { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -54,6 +64,7 @@ function parseOptions(argv: string[]): EmulatorOptions | 'help' {
     seed: numberFlag(values.seed, 'seed', Number.isInteger),
     size,
     timeScale: numberFlag(values['time-scale'], 'time-scale', (n) => Number.isFinite(n) && n > 0),
+    ...(values.timezone === undefined ? {} : { projects: [{ ...DEMO_PROJECT_OPTIONS, timezone: checkTimezone(values.timezone) }] }),
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -21,10 +22,11 @@ import { exportRoutes } from './routes/export.js';
 import { ingestionRoutes } from './routes/ingestion.js';
 import { lexiconRoutes } from './routes/lexicon.js';
 import { createQueryRoutes } from './routes/query.js';
-import { DATA_SIZES, generateProjectData, type DataSize, type DataSizeName } from './seed.js';
+import { UTC, zoneOf } from './dates.js';
+import { DATA_SIZES, generateProjectData, mulberry32, type DataSize, type DataSizeName } from './seed.js';
 import type { Clock, EmulatorProjectData, EmulatorRequest, EmulatorResponse, EmulatorRoute } from './types.js';
 
-export { DEMO_PROJECT, type EmulatorProjectOptions, type EmulatorServiceAccount } from './auth.js';
+export { DEMO_PROJECT, DEMO_PROJECT_OPTIONS, DEMO_TIMEZONE, type EmulatorProjectOptions, type EmulatorServiceAccount } from './auth.js';
 export { createManualClock, createScaledClock, type ManualClock } from './clock.js';
 export type { Fault, FaultKind } from './faults.js';
 export type { DataSize, DataSizeName } from './seed.js';
@@ -65,6 +67,11 @@ export interface EmulatorOptions {
   readonly countEngageFollowOnPages?: boolean;
   /** Entries kept in `callLog` (oldest dropped first); `calls()` counts are never dropped. Default 10,000. */
   readonly callLogLimit?: number;
+  /**
+   * Also serve HTTPS with this key and certificate (PEM), on a port of its own (`tlsUrl`): the official
+   * clients refuse to send credentials over plain HTTP. Default: HTTP only.
+   */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
 }
 
 export interface CallLogEntry {
@@ -84,6 +91,8 @@ export interface CallLogEntry {
 export interface Emulator {
   /** Base URL of every host family (e.g. http://127.0.0.1:PORT). */
   readonly url: string;
+  /** The HTTPS origin serving the same emulator, when `tls` was given. */
+  readonly tlsUrl: string | undefined;
   readonly baseUrls: BaseUrls;
   readonly clock: Clock;
   /** The project's live data (routes read and write it); default the first project. */
@@ -312,6 +321,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const projectOptions = options.projects ?? [DEMO_PROJECT_OPTIONS];
   if (projectOptions.length === 0) throw new RangeError('at least one project is required');
   const generatedAt = clock.now();
+  // An unknown timezone is a configuration error, reported before anything listens.
+  const zonesOf = new Map(projectOptions.map((p) => [p.projectId, zoneOf(p.timezone)]));
   const projects: RegisteredProject[] = projectOptions.map((p, k) => ({
     options: p,
     data: generateProjectData({ projectId: p.projectId, token: p.token, seed: seed + k, size, now: generatedAt }),
@@ -322,6 +333,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const countFollowOnPages = options.countEngageFollowOnPages ?? true;
   let latency: Latency = options.latencyMs ?? 0;
   const callLogLimit = options.callLogLimit ?? 10_000;
+  /** Requests served so far: each gets its own seeded random source, so orders differ between calls but replay with the seed. */
+  let requestCount = 0;
 
   const routes = [
     ...createQueryRoutes({ clock, engageSessionTtlMs: options.engageSessionTtlMs ?? DEFAULT_SESSION_TTL_MS }),
@@ -456,6 +469,9 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       headers: request.headers,
       project: project.data,
       now: clock.now(),
+      zone: zonesOf.get(project.options.projectId) ?? UTC,
+      exportZone: project.options.createdBefore2023 ? (zonesOf.get(project.options.projectId) ?? UTC) : UTC,
+      random: mulberry32(seed * 1_000_003 + ++requestCount),
     };
     let result: EmulatorResponse;
     try {
@@ -467,10 +483,16 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     const slow = faults.take(paths, ['slow-first-byte']);
     if (slow) await waitOrClose(response, slow.delayMs ?? 5_000);
     if (gone(response)) return;
-    return reply(result, 'lines' in result ? faults.take(paths, STREAM_FAULTS) : undefined);
+    try {
+      return await reply(result, 'lines' in result ? faults.take(paths, STREAM_FAULTS) : undefined);
+    } catch (error) {
+      // A streamed body fails while its first lines are read (e.g. a `where` that cannot be evaluated): still a plain error answer.
+      if (error instanceof EmulatorHttpError && !response.headersSent) return fail(error.status, error.message, error.headers);
+      throw error;
+    }
   }
 
-  const server: Server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
     serve(request, response).catch(() => {
       // A route bug must not take the emulator down; the client sees a 500.
       if (!response.headersSent && !response.destroyed) {
@@ -479,16 +501,27 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
         response.destroy();
       }
     });
-  });
+  };
+  const originOf = (listening: Server, scheme: string): string => {
+    const address = listening.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `${scheme}://${host}:${address.port}`;
+  };
+  const server: Server = createServer(handle);
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = originOf(server, 'http');
+  const tlsServer = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, handle) : undefined;
+  if (tlsServer) {
+    tlsServer.listen(0, options.host ?? '127.0.0.1');
+    await once(tlsServer, 'listening');
+  }
+  const tlsUrl = tlsServer ? originOf(tlsServer, 'https') : undefined;
 
   let closing: Promise<void> | undefined;
   return {
     url,
+    tlsUrl,
     baseUrls: { query: url, export: url, ingestion: url, app: url },
     clock,
     data(projectId) {
@@ -515,10 +548,15 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       latency = next;
     },
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      closing ??= Promise.all(
+        [server, ...(tlsServer ? [tlsServer] : [])].map(
+          (listening) =>
+            new Promise<void>((resolve) => {
+              listening.close(() => resolve());
+              listening.closeAllConnections();
+            }),
+        ),
+      ).then(() => undefined);
       return closing;
     },
   };

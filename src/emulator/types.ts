@@ -4,6 +4,7 @@
  * the server (server.ts) does HTTP, auth, rate limits, counters and faults.
  */
 import type { ApiFamily, HostFamily, LexiconSchema, Annotation, AnnotationTag } from '../mixpanel/types.js';
+import type { Zone } from './dates.js';
 
 /** Injectable clock: tests run hourly windows in seconds by scaling it. */
 export interface Clock {
@@ -22,7 +23,8 @@ export interface EmulatorEvent {
   /** Seconds since epoch, as export returns by default. */
   time: number;
   distinctId: string;
-  insertId: string;
+  /** Absent on events a non-strict /import took without one: those are never deduplicated. */
+  insertId?: string | undefined;
   properties: Record<string, unknown>;
 }
 
@@ -88,6 +90,12 @@ export interface EmulatorRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly project: EmulatorProjectData;
   readonly now: number;
+  /** The project's timezone: Query API dates and buckets. */
+  readonly zone: Zone;
+  /** The timezone of export dates: UTC, or the project's for projects created before 2023. */
+  readonly exportZone: Zone;
+  /** A fresh pseudo-random source for this request (seeded from the emulator's seed and a call counter). */
+  readonly random: () => number;
 }
 
 export type EmulatorResponse =

@@ -1,10 +1,11 @@
 /**
  * The segmentation-expression language of `where` and `on`
- * (docs/segmentation-expressions.mdx): properties["x"], user["x"],
+ * (https://developer.mixpanel.com/reference/segmentation-expressions): properties["x"], user["x"],
  * event["x"], literals and lists, arithmetic, comparisons, in, and/or/not,
  * defined(), floor/round/ceil and the boolean/number/string/datetime casts.
- * Operators follow the doc's typing rules: a mismatch gives undefined, and
- * undefined counts as false in and/or.
+ * Operators follow the doc's typing rules: a mismatch gives undefined,
+ * undefined counts as false in and/or, and any other non-boolean operand of
+ * and/or is an error (WhereEvaluationError).
  */
 
 /** A runtime value; datetimes are wrapped so they compare only with datetimes. */
@@ -184,9 +185,19 @@ function contains(needle: WhereValue, haystack: WhereValue): WhereValue {
   return undefined;
 }
 
-/** and/or operands: undefined (and null) are false; other non-booleans also count as false. */
-function truthy(value: WhereValue): boolean {
-  return value === true;
+/** An expression that parses but cannot be evaluated (the doc: and/or with a non-boolean operand "will result in an error"). */
+export class WhereEvaluationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WhereEvaluationError';
+  }
+}
+
+/** and/or operands: booleans, and undefined as false; any other type is an error. */
+function truthy(value: WhereValue, operator: 'and' | 'or'): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === undefined) return false;
+  throw new WhereEvaluationError(`"${operator}" takes boolean operands, got ${typeOf(value)}`);
 }
 
 function castNumber(value: WhereValue): WhereValue {
@@ -278,7 +289,7 @@ class Parser {
       this.take();
       const a = left;
       const b = this.and();
-      left = (s) => truthy(a(s)) || truthy(b(s));
+      left = (s) => truthy(a(s), 'or') || truthy(b(s), 'or');
     }
     return left;
   }
@@ -289,7 +300,7 @@ class Parser {
       this.take();
       const a = left;
       const b = this.not();
-      left = (s) => truthy(a(s)) && truthy(b(s));
+      left = (s) => truthy(a(s), 'and') && truthy(b(s), 'and');
     }
     return left;
   }

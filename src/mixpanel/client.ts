@@ -498,7 +498,7 @@ export function createMixpanelClient(options: MixpanelClientOptions): MixpanelCl
           host: 'ingestion',
           method: 'POST',
           path: '/import',
-          query: { strict: strict ? 1 : 0, project_id: projectId },
+          query: { strict: strict ? 1 : 0, project_id: projectId, ip: 0 },
           json: events.map((event) => withSource(event)),
           authorization,
           ...rest,

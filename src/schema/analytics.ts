@@ -45,6 +45,17 @@ const TimeUnitEnum = builder.enumType('TimeUnit', {
   } as const satisfies Record<string, { value: SegmentationUnit; description: string }>,
 });
 
+/** /segmentation's `unit` enum in the spec has no week (https://developer.mixpanel.com/reference/segmentation-query). */
+const SegmentationUnitEnum = builder.enumType('SegmentationUnit', {
+  description: 'Bucket size of a segmentation report.',
+  values: {
+    MINUTE: { value: 'minute', description: 'One bucket per minute.' },
+    HOUR: { value: 'hour', description: 'One bucket per hour.' },
+    DAY: { value: 'day', description: 'One bucket per day.' },
+    MONTH: { value: 'month', description: 'One bucket per month.' },
+  } as const satisfies Record<string, { value: SegmentationUnit; description: string }>,
+});
+
 const CountTypeEnum = builder.enumType('CountType', {
   description: 'What a count measures.',
   values: {
@@ -173,8 +184,9 @@ function toPoints(values: Readonly<Record<string, number>>): PointShape[] {
 
 // ---------- shared arguments ----------
 
-function range(args: { from: string; to: string }): DateRange {
-  return checkDateRange({ from: args.from, to: args.to }, { maxDays: MAX_REPORT_DAYS });
+/** The Query API reads dates in the project's timezone, so "today" is the project's. */
+function range(args: { from: string; to: string }, ctx: Context): DateRange {
+  return checkDateRange({ from: args.from, to: args.to }, { maxDays: MAX_REPORT_DAYS, now: ctx.now(), timeZone: ctx.project.config.timezone });
 }
 
 /** Copies the defined entries only: the cache key and Mixpanel's query string carry no empty parameters. */
@@ -191,12 +203,12 @@ function checkPositive(value: number | null | undefined, argument: string, max?:
 }
 
 const dateArgs = (t: PothosArgs) => ({
-  from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive (UTC).' }),
-  to: t.arg({ type: 'Date', required: true, description: 'Last day, inclusive; not later than today.' }),
+  from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive, in the project’s timezone.' }),
+  to: t.arg({ type: 'Date', required: true, description: 'Last day, inclusive; not later than today in the project’s timezone.' }),
 });
 type PothosArgs = Parameters<Parameters<typeof builder.queryFields>[0]>[0];
 
-function segmentationParams(args: {
+function segmentationParams(ctx: Context, args: {
   event: string;
   from: string;
   to: string;
@@ -207,7 +219,10 @@ function segmentationParams(args: {
   limit?: number | null;
   interval?: number | null;
 }): SegmentationParams {
-  const { from, to } = range(args);
+  const { from, to } = range(args, ctx);
+  if (args.unit && args.interval !== null && args.interval !== undefined) {
+    throw new InvalidArgumentError('interval (days per bucket) replaces unit: give one of them', 'interval');
+  }
   const on = checkExpression(args.on, 'on');
   const limit = checkLimit(args.limit, MAX_SEGMENT_LIMIT);
   if (limit !== undefined && on === undefined) throw new InvalidArgumentError('limit applies to segments: give `on` as well', 'limit');
@@ -224,11 +239,11 @@ function segmentationParams(args: {
   });
 }
 
-function numericParams(args: Parameters<typeof segmentationParams>[0] & { on: string }): SegmentationParams & { on: string } {
+function numericParams(ctx: Context, args: Parameters<typeof segmentationParams>[1] & { on: string }): SegmentationParams & { on: string } {
   if (args.unit && args.unit !== 'hour' && args.unit !== 'day') {
     throw new InvalidArgumentError('unit must be HOUR or DAY for numeric segmentation', 'unit');
   }
-  const params = segmentationParams(args);
+  const params = segmentationParams(ctx, args);
   return { ...params, on: params.on ?? checkName(args.on, 'on') };
 }
 
@@ -340,8 +355,8 @@ builder.queryFields((t) => {
     event: eventArg,
     ...dateArgs(t),
     on: t.arg.string({ description: 'Property expression to segment by, e.g. `properties["$browser"]`.' }),
-    unit: t.arg({ type: TimeUnitEnum, description: 'Bucket size (default DAY).' }),
-    interval: t.arg.int({ description: 'Number of buckets ending at `to`, instead of the whole range.' }),
+    unit: t.arg({ type: SegmentationUnitEnum, description: 'Bucket size (default DAY).' }),
+    interval: t.arg.int({ description: 'Days per bucket, counted from `from`, in lieu of `unit` (Mixpanel’s `interval`).' }),
     where: t.arg.string({ description: 'Filter expression (Mixpanel segmentation-expression syntax).' }),
     type: t.arg({ type: CountTypeEnum, description: 'What to count (default GENERAL).' }),
     limit: t.arg.int({ description: `Most segments returned, 1..${MAX_SEGMENT_LIMIT} (default 60); needs \`on\`.` }),
@@ -366,7 +381,7 @@ builder.queryFields((t) => {
       args: scalarArgs,
       errors: { directResult: true },
       resolve: async (_root, args, ctx) => {
-        const params = numericParams({ ...args, unit: args.unit ?? null });
+        const params = numericParams(ctx, { ...args, unit: args.unit ?? null });
         const response = await analytics(ctx, endpoint, params, (signal) => ctx.project.client[endpoint](params, { signal }));
         return { points: toPoints(response.results), computedAt: response.computed_at ?? null };
       },
@@ -381,7 +396,7 @@ builder.queryFields((t) => {
       args: segmentationArgs,
       errors: { directResult: true },
       resolve: async (_root, args, ctx) => {
-        const params = segmentationParams(args);
+        const params = segmentationParams(ctx, args);
         return toSeries(await analytics(ctx, 'segmentation', params, (signal) => ctx.project.client.segmentation(params, { signal })));
       },
     }),
@@ -393,7 +408,7 @@ builder.queryFields((t) => {
       args: numericArgs,
       errors: { directResult: true },
       resolve: async (_root, args, ctx) => {
-        const params = numericParams(args);
+        const params = numericParams(ctx, args);
         return toSeries(await analytics(ctx, 'segmentationNumeric', params, (signal) => ctx.project.client.segmentationNumeric(params, { signal })));
       },
     }),
@@ -412,7 +427,7 @@ builder.queryFields((t) => {
       },
       errors: { directResult: true },
       resolve: async (_root, args, ctx) => {
-        const { from, to } = range(args);
+        const { from, to } = range(args, ctx);
         const events = checkNames(args.events, 'events', MAX_EVENTS_PER_QUERY) ?? [];
         const params = { events, type: args.type ?? 'general', unit: args.unit ?? 'day', fromDate: from, toDate: to };
         return toSeries(await analytics(ctx, 'events', params, (signal) => ctx.project.client.events(params, { signal })));
@@ -434,7 +449,7 @@ builder.queryFields((t) => {
       },
       errors: { directResult: true },
       resolve: async (_root, args, ctx) => {
-        const { from, to } = range(args);
+        const { from, to } = range(args, ctx);
         const params = defined({
           event: checkName(args.event, 'event'),
           name: checkName(args.name, 'name'),
@@ -452,15 +467,16 @@ builder.queryFields((t) => {
       type: ['String'],
       nullable: true,
       complexity: REPORT_COST,
-      description: 'Names of the events most common over the last 31 days.',
+      description: 'Names of the events most common over the last 31 days, in alphabetical order (Mixpanel promises none).',
       args: {
         type: t.arg({ type: CountTypeEnum, defaultValue: 'general', description: 'How events are ranked.' }),
         limit: t.arg.int({ description: `Most names returned, 1..${MAX_LIST_LIMIT} (default 255).` }),
       },
-      errors: { dataField: { description: 'Event names, most common first.' } },
-      resolve: (_root, args, ctx) => {
+      errors: { dataField: { description: 'Event names, alphabetical.' } },
+      resolve: async (_root, args, ctx) => {
         const params = defined({ type: args.type ?? 'general', limit: checkLimit(args.limit, MAX_LIST_LIMIT) });
-        return analytics(ctx, 'eventsNames', params, (signal) => ctx.project.client.eventsNames(params, { signal }));
+        const names = await analytics(ctx, 'eventsNames', params, (signal) => ctx.project.client.eventsNames(params, { signal }));
+        return [...names].sort();
       },
     }),
     topEvents: t.field({
@@ -537,7 +553,7 @@ builder.queryFields((t) => {
       },
       errors: { directResult: true },
       resolve: async (_root, args, ctx) => {
-        const { from, to } = range(args);
+        const { from, to } = range(args, ctx);
         const lengthUnit = args.lengthUnit ?? undefined;
         const maxLength = { day: 1, hour: 24, minute: 1_440, second: 86_400 }[lengthUnit ?? 'day'] * MAX_WINDOW_DAYS;
         const params: FunnelParams = defined({
@@ -584,7 +600,7 @@ builder.queryFields((t) => {
       },
       errors: { dataField: { description: 'One row per starting period, oldest first.' } },
       resolve: async (_root, args, ctx) => {
-        const { from, to } = range(args);
+        const { from, to } = range(args, ctx);
         const retentionType = args.retentionType ?? 'birth';
         const bornEvent = args.bornEvent === null || args.bornEvent === undefined ? undefined : checkName(args.bornEvent, 'bornEvent');
         if (retentionType === 'birth' && bornEvent === undefined) throw new InvalidArgumentError('bornEvent is required for BIRTH retention', 'bornEvent');
@@ -625,7 +641,7 @@ builder.queryFields((t) => {
       },
       errors: { dataField: { description: 'One row per period, oldest first.' } },
       resolve: async (_root, args, ctx) => {
-        const { from, to } = range(args);
+        const { from, to } = range(args, ctx);
         const params: AddictionParams = defined({
           fromDate: from,
           toDate: to,

@@ -4,16 +4,16 @@
  * types (one per Lexicon event) can implement it beside `GenericEvent`.
  */
 import type { Context } from '../context.js';
-import { InvalidArgumentError } from '../errors.js';
+import { decodeEventCursor, eventPage } from '../events/pages.js';
 import { builder } from './builder.js';
 import { EventDefinition, PropertyValue, propertyValues } from './lexicon.js';
-import { EXPORT_BLOCK, EXPORT_MAX_LIMIT, exportEvents, loadActivity, type EventShape } from './loaders.js';
-import { Profile, connectionOf } from './profiles.js';
-import { checkDateRange, checkExpression, checkFirst, checkNames, decodeCursor, encodeCursor } from './validation.js';
+import { loadActivity, type EventShape } from './loaders.js';
+import { Profile } from './profiles.js';
+import { checkDateRange, checkExpression, checkFirst, checkNames } from './validation.js';
 
 const MAX_EVENTS_PER_PAGE = 1_000;
 const DEFAULT_EVENTS_PER_PAGE = 100;
-/** Longest `events` range; reading stops at the page's last event, so a long range costs no more. */
+/** Longest `events` range: one read holds it (on disk, see src/events/spill.ts). */
 const MAX_EXPORT_DAYS = 366;
 /** Longest `activity` range. Mixpanel's stream also refuses dates more than 365 days back (DIGEST.md §4). */
 const MAX_ACTIVITY_DAYS = 90;
@@ -66,15 +66,8 @@ builder.objectRef<EventShape>('GenericEvent').implement({
   interfaces: [Event],
 });
 
-interface EventPosition {
-  /** 0-based offset of the event in the export stream. */
-  readonly o: number;
-}
-const isEventPosition = (value: Record<string, unknown>): value is Record<string, unknown> & EventPosition =>
-  Number.isInteger(value['o']) && (value['o'] as number) >= 0;
-
 const EventConnection = builder.connectionObject(
-  { type: Event, name: 'EventConnection', description: 'A page of exported events, oldest first.' },
+  { type: Event, name: 'EventConnection', description: 'A page of exported events, oldest first (ties in time broken by `$insert_id`).' },
   { name: 'EventEdge', description: 'An event and its cursor.' },
 );
 
@@ -83,10 +76,10 @@ builder.queryField('events', (t) =>
     type: EventConnection,
     nullable: true,
     complexity: (args) => ({ field: 20, multiplier: Math.min(args.first ?? DEFAULT_EVENTS_PER_PAGE, MAX_EVENTS_PER_PAGE) }),
-    description: `Raw events from Mixpanel's export, oldest first, a page at a time (at most ${MAX_EVENTS_PER_PAGE} per page, ${EXPORT_MAX_LIMIT} in all).`,
+    description: `Raw events from Mixpanel's export, oldest first, a page at a time (at most ${MAX_EVENTS_PER_PAGE} per page). The range is read from Mixpanel once and pages are cut from that read, so paging costs one export call per range and filter while the read is kept.`,
     args: {
-      from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive (UTC).' }),
-      to: t.arg({ type: 'Date', required: true, description: 'Last day, inclusive; not later than today.' }),
+      from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive (UTC, as the export reads it).' }),
+      to: t.arg({ type: 'Date', required: true, description: 'Last day, inclusive; not later than today (UTC).' }),
       names: t.arg.stringList({ description: 'Only these event names.' }),
       where: t.arg.string({ description: 'Filter expression on event properties (Mixpanel segmentation-expression syntax).' }),
       first: t.arg.int({ description: `Events per page, 1..${MAX_EVENTS_PER_PAGE} (default ${DEFAULT_EVENTS_PER_PAGE}).` }),
@@ -94,28 +87,14 @@ builder.queryField('events', (t) =>
     },
     errors: { directResult: true },
     resolve: async (_root, args, ctx) => {
-      const range = checkDateRange({ from: args.from, to: args.to }, { maxDays: MAX_EXPORT_DAYS });
+      // Export dates are UTC for projects created after 2023-01-01 (https://developer.mixpanel.com/reference/raw-event-export).
+      const range = checkDateRange({ from: args.from, to: args.to }, { maxDays: MAX_EXPORT_DAYS, now: ctx.now() });
       const names = checkNames(args.names, 'names', MAX_EVENT_NAMES);
       const where = checkExpression(args.where, 'where');
       const first = checkFirst(args.first, { default: DEFAULT_EVENTS_PER_PAGE, max: MAX_EVENTS_PER_PAGE });
-      const from = decodeCursor('events', args.after, isEventPosition);
-      const offset = from ? from.o + 1 : 0;
-      const needed = offset + first + 1;
-      if (needed > EXPORT_MAX_LIMIT + 1) {
-        throw new InvalidArgumentError(`Mixpanel exports at most ${EXPORT_MAX_LIMIT} events per query; narrow the date range or filter`, 'after');
-      }
-      const limit = Math.min(EXPORT_MAX_LIMIT, Math.ceil(needed / EXPORT_BLOCK) * EXPORT_BLOCK);
-      const events = await exportEvents(ctx, {
-        fromDate: range.from,
-        toDate: range.to,
-        ...(names === undefined ? {} : { events: names }),
-        ...(where === undefined ? {} : { where }),
-        timeInMs: true,
-        limit,
-      });
-      const page = events.slice(offset, offset + first + 1).map((event, i) => ({ event, offset: offset + i }));
-      const connection = connectionOf(page, first, (item) => encodeCursor('events', { o: item.offset }), offset > 0);
-      return { edges: connection.edges.map((edge) => ({ cursor: edge.cursor, node: edge.node.event })), pageInfo: connection.pageInfo };
+      const read = { fromDate: range.from, toDate: range.to, ...(names === undefined ? {} : { events: names }), ...(where === undefined ? {} : { where }) };
+      const after = decodeEventCursor(read, args.after);
+      return eventPage(ctx, read, after, first);
     },
   }),
 );
@@ -129,13 +108,16 @@ builder.objectField(Profile, 'activity', (t) =>
     loaderOptions: { maxBatchSize: ACTIVITY_BATCH },
     description: `The user's events between two days, oldest first (at most ${MAX_ACTIVITY_DAYS} days, within the last ${MAX_ACTIVITY_DAYS_BACK}). One /stream/query call serves every profile of the list.`,
     args: {
-      from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive (UTC).' }),
-      to: t.arg({ type: 'Date', required: true, description: 'Last day, inclusive; not later than today.' }),
+      from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive, in the project’s timezone.' }),
+      to: t.arg({ type: 'Date', required: true, description: 'Last day, inclusive; not later than today in the project’s timezone.' }),
     },
     errors: { dataField: { description: 'The events, oldest first.' } },
     load: (distinctIds: string[], ctx: Context, args) => loadActivity(ctx, distinctIds, args.from, args.to),
-    resolve: (profile, args) => {
-      checkDateRange({ from: args.from, to: args.to }, { maxDays: MAX_ACTIVITY_DAYS, maxDaysBack: MAX_ACTIVITY_DAYS_BACK });
+    resolve: (profile, args, ctx) => {
+      checkDateRange(
+        { from: args.from, to: args.to },
+        { maxDays: MAX_ACTIVITY_DAYS, maxDaysBack: MAX_ACTIVITY_DAYS_BACK, now: ctx.now(), timeZone: ctx.project.config.timezone },
+      );
       return profile.distinctId;
     },
   }),

@@ -79,7 +79,7 @@ function send<T>(
 /** One analytics call of the Query family. */
 export function analytics<T>(ctx: Context, endpoint: string, params: object, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const toDate = (params as { readonly toDate?: unknown }).toDate;
-  const kind: CacheKind = typeof toDate === 'string' ? analyticsKind(toDate, Date.now()) : 'analyticsToday';
+  const kind: CacheKind = typeof toDate === 'string' ? analyticsKind(toDate, ctx.now(), ctx.project.config.timezone) : 'analyticsToday';
   return send(ctx, 'query', kind, endpoint, params, run);
 }
 

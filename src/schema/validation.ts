@@ -22,9 +22,19 @@ export function dayStart(day: string): number {
   return Date.parse(`${day}T00:00:00Z`);
 }
 
-/** Today in UTC as `yyyy-mm-dd`. */
-export function today(now: number = Date.now()): string {
-  return new Date(now).toISOString().slice(0, 10);
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * Today in `timeZone` (an IANA name; default UTC) as `yyyy-mm-dd`. Mixpanel's
+ * Query API reads dates in the project's timezone, its export in UTC (for
+ * projects created after 2023-01-01).
+ */
+export function today(now: number = Date.now(), timeZone = 'UTC'): string {
+  if (timeZone === 'UTC') return new Date(now).toISOString().slice(0, 10);
+  let format = dayFormats.get(timeZone);
+  // en-CA formats dates as yyyy-mm-dd.
+  if (!format) dayFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  return format.format(now);
 }
 
 /** `day` shifted by `days`, as `yyyy-mm-dd`. */
@@ -43,18 +53,22 @@ export interface DateRangeRules {
   /** How far back `from` may reach, in days before today (Mixpanel's stream refuses more than 365). */
   readonly maxDaysBack?: number;
   readonly now?: number;
+  /** The timezone the days are in (IANA name). Default UTC. */
+  readonly timeZone?: string;
 }
 
 /**
  * Checks an inclusive `from`..`to` range. Mixpanel refuses a `to_date` later
- * than today in the project's timezone (DIGEST.md §4; this gateway assumes UTC).
+ * than today in the timezone it reads the dates in (the project's for the
+ * Query API), answering "to_date cannot be later than today".
  */
 export function checkDateRange(range: DateRange, rules: DateRangeRules): DateRange {
   const { from, to } = range;
   const now = rules.now ?? Date.now();
+  const timeZone = rules.timeZone ?? 'UTC';
   if (from > to) throw new InvalidArgumentError(`from (${from}) must not be after to (${to})`, 'from');
-  const latest = today(now);
-  if (to > latest) throw new InvalidArgumentError(`to (${to}) must not be later than today (${latest}, UTC)`, 'to');
+  const latest = today(now, timeZone);
+  if (to > latest) throw new InvalidArgumentError(`to (${to}) must not be later than today (${latest}, ${timeZone})`, 'to');
   const days = (dayStart(to) - dayStart(from)) / DAY_MS + 1;
   if (days > rules.maxDays) {
     throw new InvalidArgumentError(`The range ${from}..${to} spans ${days} days; at most ${rules.maxDays} are allowed`, 'from');

@@ -39,6 +39,7 @@ export function createContextFactory(options: ContextFactoryOptions) {
       renewDeadline() {
         upstream.deadline = now() + options.requestDeadlineMs;
       },
+      now,
     };
   };
 }

@@ -32,6 +32,8 @@ import { createMemoryBudgetStore, type BudgetStore } from '../limits/store.js';
 import { createRedisBudgetStore } from '../limits/redis-store.js';
 import { createFallbackBudgetStore } from '../limits/fallback-store.js';
 import { createResponseCache } from '../cache/response-cache.js';
+import { downloadProjectKey, serveEventDownload } from '../events/download.js';
+import { closeEventReads, registerEventReads } from '../events/reads.js';
 import { createLexiconTypes, type LexiconTypes } from '../lexicon-types/registry.js';
 import { useTypedSchema } from '../lexicon-types/use-typed-schema.js';
 import { createProjectRuntime } from '../runtime.js';
@@ -147,6 +149,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       },
     }));
   }
+  for (const runtime of projects.values()) {
+    registerEventReads(runtime, { ttlMs: config.cache.ttlMs.events, closedTtlMs: config.cache.ttlMs.analyticsClosed, now });
+  }
   for (const [key, runtime] of projects) {
     lexiconTypes.set(key, createLexiconTypes({ project: runtime, generic: schema, refreshMs: config.lexiconRefreshMs, logger, now }));
   }
@@ -239,6 +244,26 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       );
       return;
     }
+    const downloadKey = downloadProjectKey(path);
+    const downloadProject = downloadKey === undefined ? undefined : projects.get(downloadKey);
+    if (downloadProject && req.method === 'GET') {
+      // A page on another origin must not spend the Export budget: browsers mark its requests.
+      if (isCrossSite(req)) {
+        res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'Cross-site requests may not download events' }] }));
+        return;
+      }
+      // Behind the same API keys as GraphQL.
+      if (!isAuthorized(req.headers.authorization)) {
+        res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
+        return;
+      }
+      serveEventDownload(req, res, { project: downloadProject, requestDeadlineMs: config.requestDeadlineMs, now }).catch((error: unknown) => {
+        logger.error('event download failed', error);
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
+      });
+      return;
+    }
     const yoga = route(path);
     if (yoga) {
       void yoga(req, res);
@@ -289,7 +314,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await serverClosed;
       // Ended subscriptions unsubscribe from Redis asynchronously; quitting first would fail those commands.
       await subscriptions.ended(SUBSCRIPTION_DRAIN_MS);
-      for (const runtime of projects.values()) await runtime.close();
+      for (const runtime of projects.values()) {
+        await closeEventReads(runtime);
+        await runtime.close();
+      }
       if (ownsMembership) await membership.close();
       await budgetStore.close?.();
       await redis?.close();
@@ -351,6 +379,18 @@ async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> 
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/** A browser request from another site (Fetch Metadata, or an Origin that is not this host). */
+function isCrossSite(req: IncomingMessage): boolean {
+  if (req.headers['sec-fetch-site'] === 'cross-site') return true;
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
 }
 
 function pathOf(url: string | undefined): string {

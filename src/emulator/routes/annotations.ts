@@ -51,7 +51,11 @@ function findIndex(request: EmulatorRequest): number {
   return Number.isFinite(id) ? request.project.annotations.findIndex((a) => a.id === id) : -1;
 }
 
-const notFound = (request: EmulatorRequest) => new EmulatorHttpError(404, `annotation ${request.pathParams.annotationId ?? ''} not found`);
+/**
+ * An unknown id. The spec documents 200, 401 and 403 only, so a 404 is not something to rely on: the
+ * emulator answers 400 in the App APIs' error shape, and a client must find annotations in the list.
+ */
+const notFound = (request: EmulatorRequest) => new EmulatorHttpError(400, `annotation ${request.pathParams.annotationId ?? ''} does not exist`);
 const ok = (results: unknown, status = 200): EmulatorResponse => ({ status, json: { status: 'ok', results } });
 
 const route = (method: EmulatorRoute['method'], pattern: string, handle: (request: EmulatorRequest) => EmulatorResponse): EmulatorRoute => ({

@@ -1,11 +1,14 @@
 /**
- * Raw event export (DIGEST §3b): JSONL streamed lazily from the sorted
- * events, so memory stays flat whatever the range. Gzip and stream faults are
- * applied by the server.
+ * Raw event export (https://developer.mixpanel.com/reference/raw-event-export):
+ * JSONL streamed lazily, so only the range's event references are held
+ * whatever its size. The spec promises no order and Mixpanel no longer sorts
+ * the output by time, so each call streams the range in a fresh random order
+ * (seeded per request). Gzip and stream faults are applied by the server.
  */
 import { dateRange } from '../dates.js';
 import { EmulatorHttpError } from '../errors.js';
 import { compileParam, eventFilter, eventsBetween, exportProperties } from '../events.js';
+import type { EmulatorEvent } from '../types.js';
 import type { EmulatorProjectData, EmulatorRequest, EmulatorResponse, EmulatorRoute } from '../types.js';
 import type { CompiledExpression } from '../where.js';
 
@@ -42,10 +45,11 @@ function* exportLines(
   where: CompiledExpression | undefined,
   limit: number | undefined,
   timeInMs: boolean,
+  random: () => number,
 ): Generator<string> {
   const passes = eventFilter(data, where);
   let sent = 0;
-  for (const event of eventsBetween(data, range.startMs, range.endMs)) {
+  for (const event of shuffled([...eventsBetween(data, range.startMs, range.endMs)], random)) {
     if (limit !== undefined && sent >= limit) return;
     if (names && !names.has(event.event)) continue;
     if (!passes(event)) continue;
@@ -54,9 +58,19 @@ function* exportLines(
   }
 }
 
+/** A lazy Fisher-Yates shuffle: each step picks the next event at random from those not yet sent. */
+function* shuffled(events: EmulatorEvent[], random: () => number): Generator<EmulatorEvent> {
+  for (let i = 0; i < events.length; i++) {
+    const j = i + Math.floor(random() * (events.length - i));
+    const picked = events[j] as EmulatorEvent;
+    events[j] = events[i] as EmulatorEvent;
+    yield picked;
+  }
+}
+
 function handleExport(request: EmulatorRequest): EmulatorResponse {
   const { params, project, now } = request;
-  const range = dateRange(params, now);
+  const range = dateRange(params, now, request.exportZone);
   const names = parseEvents(params.event);
   const where = compileParam(params.where);
   const limit = parseLimit(params.limit);
@@ -64,7 +78,7 @@ function handleExport(request: EmulatorRequest): EmulatorResponse {
   return {
     status: 200,
     headers: { 'content-type': 'text/plain; charset=utf-8' },
-    lines: exportLines(project, range, names, where, limit, timeInMs),
+    lines: exportLines(project, range, names, where, limit, timeInMs, request.random),
   };
 }
 

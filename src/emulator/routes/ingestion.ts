@@ -1,5 +1,5 @@
 /**
- * Ingestion API (openapi/ingestion.openapi.yaml, DIGEST.md §3e): /track,
+ * Ingestion API (https://developer.mixpanel.com/reference/ingestion-api): /track,
  * /import, /engage and /groups write into the project's data, so the Query
  * and Export routes see what was written.
  */
@@ -25,6 +25,7 @@ const CREATING_OPERATIONS: ReadonlySet<ProfileOperation> = new Set(['$set', '$se
 
 /** Adds an event in time order; an event equal on (event, time, distinct_id, $insert_id) replaces the earlier one. */
 function insertEvent(events: EmulatorEvent[], event: EmulatorEvent): void {
+  const deduplicated = event.insertId !== undefined;
   let low = 0;
   let high = events.length;
   while (low < high) {
@@ -32,7 +33,7 @@ function insertEvent(events: EmulatorEvent[], event: EmulatorEvent): void {
     if ((events[middle] as EmulatorEvent).time <= event.time) low = middle + 1;
     else high = middle;
   }
-  for (let i = low - 1; i >= 0 && (events[i] as EmulatorEvent).time === event.time; i -= 1) {
+  for (let i = low - 1; deduplicated && i >= 0 && (events[i] as EmulatorEvent).time === event.time; i -= 1) {
     const other = events[i] as EmulatorEvent;
     if (other.insertId === event.insertId && other.event === event.event && other.distinctId === event.distinctId) {
       // The spec: "only the latest ingested one will be considered in queries".
@@ -96,10 +97,18 @@ function validateMerge(raw: Record<string, unknown>, index: number): FailedRecor
   return { index, field: 'properties.$distinct_ids', message: "'properties.$distinct_ids' is invalid: must list exactly two distinct_ids" };
 }
 
+/**
+ * /import. With strict=1 every record is validated and the answer is JSON (`num_records_imported`, or a 400 listing
+ * `failed_records`). Without it, the legacy answer of the official clients: `1`/`0`, or `{"status","error"}` with
+ * verbose=1, and events without `$insert_id` are taken (mixpanel/mixpanel-node: lib/mixpanel-node.js `send_request`
+ * treats any body but `1` as an error and never sends strict). The spec marks strict required with default 1, but
+ * the clients Mixpanel ships rely on its absence meaning non-strict.
+ */
 function handleImport(request: EmulatorRequest): EmulatorResponse {
   if (request.rawBody.length > MAX_IMPORT_BYTES) {
     throw new EmulatorHttpError(413, `request exceeds max limit of ${MAX_IMPORT_BYTES} bytes`);
   }
+  const strict = request.params.strict === '1';
   const records = batchOf(request);
   const failed: FailedRecord[] = [];
   let imported = 0;
@@ -110,7 +119,7 @@ function handleImport(request: EmulatorRequest): EmulatorResponse {
       else imported += 1; // The emulator keeps no identity graph: a valid merge is only counted.
       return;
     }
-    const result = validateEvent(raw, index, 'import', request.now);
+    const result = validateEvent(raw, index, strict ? 'import' : 'import-legacy', request.now);
     if ('failure' in result) {
       failed.push(result.failure);
       return;
@@ -119,9 +128,8 @@ function handleImport(request: EmulatorRequest): EmulatorResponse {
     imported += 1;
   });
   // Without strict=1 the docs promise no per-event report: invalid events are dropped silently.
-  if (failed.length === 0 || request.params.strict !== '1') {
-    return { status: 200, json: { code: 200, num_records_imported: imported, status: 'OK' } };
-  }
+  if (!strict) return received(request, imported, failed.map((f) => f.message));
+  if (failed.length === 0) return { status: 200, json: { code: 200, num_records_imported: imported, status: 'OK' } };
   return strictValidationFailure(failed, imported);
 }
 
@@ -304,7 +312,9 @@ const route = (method: EmulatorRoute['method'], pattern: string, auth: EmulatorR
 export const ingestionRoutes: readonly EmulatorRoute[] = [
   // GET carries the legacy `data=` query parameter, which /track, /engage and /groups still accept.
   route('GET|POST', '/track', 'token', handleTrack),
-  route('POST', '/import', 'import', handleImport),
+  // GET with `data=` is the legacy form the official Node client's `import()` sends (mixpanel/mixpanel-node:
+  // lib/mixpanel-node.js `send_event_request`, method "GET").
+  route('GET|POST', '/import', 'import', handleImport),
   route('GET|POST', '/engage', 'token', handleEngage),
   route('GET|POST', '/groups', 'token', handleGroups),
 ];

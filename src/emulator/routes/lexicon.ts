@@ -237,8 +237,9 @@ export const lexiconRoutes: readonly EmulatorRoute[] = [
     const entityType = entityTypeOf(request);
     const name = request.pathParams.name ?? '';
     const entry = request.project.lexicon.get(key(entityType, name));
-    // The spec documents only 401/403 here; a missing schema answers 404 in the App APIs' error shape.
-    if (!entry) throw new EmulatorHttpError(404, `no schema found for ${entityType} "${name}"`);
+    // The spec documents only 200/401/403 here, so no 404 is promised: a missing schema answers 400 in the
+    // App APIs' error shape (a client finds out what exists from the list).
+    if (!entry) throw new EmulatorHttpError(400, `no schema found for ${entityType} "${name}"`);
     return { status: 200, json: entry.schemaJson };
   }),
 

@@ -6,18 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CountType, FunnelStep } from '../../mixpanel/types.js';
 import { cohortMembers, findCohort, listCohorts } from '../cohorts.js';
-import {
-  bucketKey,
-  bucketSeries,
-  bucketStart,
-  dateRange,
-  DAY_MS,
-  formatDay,
-  HOUR_MS,
-  nextBucket,
-  startOfDay,
-  type BucketUnit,
-} from '../dates.js';
+import { datesIn, DAY_MS, HOUR_MS, type BucketUnit, type ZoneDates } from '../dates.js';
 import { EmulatorHttpError } from '../errors.js';
 import { compileParam, eventFilter, eventScope, eventsBetween } from '../events.js';
 import type { Clock, EmulatorEvent, EmulatorProfile, EmulatorProjectData, EmulatorRequest, EmulatorResponse, EmulatorRoute } from '../types.js';
@@ -89,15 +78,24 @@ const UNITS: readonly BucketUnit[] = ['minute', 'hour', 'day', 'week', 'month'];
 const TYPES: readonly CountType[] = ['general', 'unique', 'average'];
 
 /** from_date/to_date, or else `interval` units ending with the current one (as /events allows). */
-function queryRange(params: Params, now: number, unit: BucketUnit): { startMs: number; endMs: number } {
+function queryRange(params: Params, now: number, unit: BucketUnit, z: ZoneDates): { startMs: number; endMs: number } {
   if (optional(params, 'from_date') === undefined && optional(params, 'to_date') === undefined && optional(params, 'interval') !== undefined) {
     const count = integer(params, 'interval', 1, 1, 10_000);
-    let startMs = bucketStart(unit, now);
-    const endMs = nextBucket(unit, startMs);
-    for (let k = 1; k < count; k++) startMs = bucketStart(unit, startMs - 1);
+    let startMs = z.bucketStart(unit, now);
+    const endMs = z.nextBucket(unit, startMs);
+    for (let k = 1; k < count; k++) startMs = z.bucketStart(unit, startMs - 1);
     return { startMs, endMs };
   }
-  return dateRange(params, now);
+  return z.dateRange(params, now);
+}
+
+/** Fisher-Yates, in place. */
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
 }
 
 const computedAt = (now: number): string => new Date(now).toISOString().replace('Z', '+00:00');
@@ -163,21 +161,29 @@ function* matchingEvents(
 
 // ---------- segmentation ----------
 
+/** The spec's `unit` enum of /segmentation: no "week" (unlike /events and /events/properties). */
+const SEGMENTATION_UNITS: readonly BucketUnit[] = ['minute', 'hour', 'day', 'month'];
+
 function segmentation(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
+  const z = datesIn(request.zone);
   const event = required(params, 'event');
-  const unit = oneOf(params, 'unit', UNITS, 'day');
+  const unit = oneOf(params, 'unit', SEGMENTATION_UNITS, 'day');
   const type = oneOf(params, 'type', TYPES, 'general');
-  const range = queryRange(params, now, unit);
+  const range = z.dateRange(params, now);
+  // `interval`, "in lieu of unit": the number of days each bucket holds, counted from from_date.
+  const days = optional(params, 'interval') === undefined ? undefined : integer(params, 'interval', 1, 1, 366);
+  const buckets = days === undefined ? undefined : z.dayBuckets(days, range.startMs, range.endMs);
+  const keyOf = (ms: number): string => (buckets ? buckets.keyOf(ms) : z.bucketKey(unit, ms));
   const where = compileParam(optional(params, 'where'));
   const on = compileParam(optional(params, 'on'), 'on');
   const limit = integer(params, 'limit', 60, 1, 10_000);
   const counter = new SeriesCounter();
   for (const e of matchingEvents(data, new Set([event]), range, where)) {
     const segment = on ? segmentOf(on(eventScope(data, e))) : e.event;
-    if (segment !== undefined) counter.add(segment, bucketKey(unit, e.time * 1000), e.distinctId);
+    if (segment !== undefined) counter.add(segment, keyOf(e.time * 1000), e.distinctId);
   }
-  const series = bucketSeries(unit, range.startMs, range.endMs);
+  const series = buckets ? buckets.keys : z.bucketSeries(unit, range.startMs, range.endMs);
   return { status: 200, json: seriesResponse(series, counter.values(type, series, on ? limit : 1, on ? [] : [event])) };
 }
 
@@ -202,16 +208,17 @@ const formatNumber = (n: number): string => NUMBER_FORMAT.format(n);
 
 function segmentationNumeric(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
+  const z = datesIn(request.zone);
   const event = required(params, 'event');
   const on = compileParam(required(params, 'on'), 'on') as CompiledExpression;
   const unit = oneOf(params, 'unit', ['hour', 'day'] as const, 'day');
   const type = oneOf(params, 'type', TYPES, 'general');
-  const range = dateRange(params, now);
+  const range = z.dateRange(params, now);
   const where = compileParam(optional(params, 'where'));
   const points: { value: number; bucket: string; distinctId: string }[] = [];
   for (const e of matchingEvents(data, new Set([event]), range, where)) {
     const value = numericValue(on(eventScope(data, e)));
-    if (value !== undefined) points.push({ value, bucket: bucketKey(unit, e.time * 1000), distinctId: e.distinctId });
+    if (value !== undefined) points.push({ value, bucket: z.bucketKey(unit, e.time * 1000), distinctId: e.distinctId });
   }
   // A loop, not Math.min(...values): spreading 100k+ arguments overflows the stack.
   let min = Number.POSITIVE_INFINITY;
@@ -226,22 +233,23 @@ function segmentationNumeric(request: EmulatorRequest): EmulatorResponse {
     const low = Math.min(Math.floor(p.value / width) * width, Math.floor(max / width) * width);
     counter.add(`${formatNumber(low)} - ${formatNumber(low + width)}`, p.bucket, p.distinctId);
   }
-  const series = bucketSeries(unit, range.startMs, range.endMs);
+  const series = z.bucketSeries(unit, range.startMs, range.endMs);
   return { status: 200, json: seriesResponse(series, counter.values(type, series)) };
 }
 
 function segmentationAggregate(kind: 'sum' | 'average') {
   return (request: EmulatorRequest): EmulatorResponse => {
     const { params, project: data, now } = request;
+  const z = datesIn(request.zone);
     const event = required(params, 'event');
     const on = compileParam(required(params, 'on'), 'on') as CompiledExpression;
     const unit = oneOf(params, 'unit', ['hour', 'day'] as const, 'day');
-    const range = dateRange(params, now);
+    const range = z.dateRange(params, now);
     const where = compileParam(optional(params, 'where'));
-    const series = bucketSeries(unit, range.startMs, range.endMs);
+    const series = z.bucketSeries(unit, range.startMs, range.endMs);
     const sums = new Map(series.map((key) => [key, { sum: 0, n: 0 }]));
     for (const e of matchingEvents(data, new Set([event]), range, where)) {
-      const cell = sums.get(bucketKey(unit, e.time * 1000));
+      const cell = sums.get(z.bucketKey(unit, e.time * 1000));
       if (!cell) continue;
       // The spec: a non-numeric `on` value counts as 0.0.
       cell.sum += numericValue(on(eventScope(data, e))) ?? 0;
@@ -261,13 +269,14 @@ function segmentationAggregate(kind: 'sum' | 'average') {
 
 function events(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
+  const z = datesIn(request.zone);
   const names = jsonArray(params, 'event', true) as string[];
   const type = oneOf(params, 'type', TYPES);
   const unit = oneOf(params, 'unit', UNITS);
-  const range = queryRange(params, now, unit);
+  const range = queryRange(params, now, unit, z);
   const counter = new SeriesCounter();
-  for (const e of matchingEvents(data, new Set(names), range, undefined)) counter.add(e.event, bucketKey(unit, e.time * 1000), e.distinctId);
-  const series = bucketSeries(unit, range.startMs, range.endMs);
+  for (const e of matchingEvents(data, new Set(names), range, undefined)) counter.add(e.event, z.bucketKey(unit, e.time * 1000), e.distinctId);
+  const series = z.bucketSeries(unit, range.startMs, range.endMs);
   return { status: 200, json: seriesResponse(series, counter.values(type, series, Number.POSITIVE_INFINITY, names)) };
 }
 
@@ -292,9 +301,10 @@ function countByName(data: EmulatorProjectData, startMs: number, endMs: number, 
 
 function eventsTop(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
+  const z = datesIn(request.zone);
   const type = oneOf(params, 'type', TYPES);
   const limit = integer(params, 'limit', 100, 1);
-  const today = startOfDay(now);
+  const today = z.startOfDay(now);
   const current = countByName(data, today, today + DAY_MS, type);
   const previous = countByName(data, today - DAY_MS, today, type);
   const top = [...current.entries()]
@@ -312,43 +322,48 @@ const RECENT_DAYS = 31;
 
 function eventsNames(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
+  const z = datesIn(request.zone);
   const type = oneOf(params, 'type', TYPES);
   const limit = integer(params, 'limit', 255, 1);
-  const counts = countByName(data, startOfDay(now) - (RECENT_DAYS - 1) * DAY_MS, now + 1, type);
-  // Most frequent first: the order a client picking "top names" expects.
-  const names = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([name]) => name);
-  return { status: 200, json: names.slice(0, limit) };
+  const counts = countByName(data, z.startOfDay(now) - (RECENT_DAYS - 1) * DAY_MS, now + 1, type);
+  // The `limit` most common names ("the most common events over the last 31 days"). Their order is not
+  // something to rely on: the spec's summary ranks by frequency, its response schema says "descending
+  // alphabetical", so each answer comes in a fresh order.
+  const names = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([name]) => name).slice(0, limit);
+  return { status: 200, json: shuffle(names, request.random) };
 }
 
 function eventProperties(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
+  const z = datesIn(request.zone);
   const event = required(params, 'event');
   const name = required(params, 'name');
   const type = oneOf(params, 'type', TYPES);
   const unit = oneOf(params, 'unit', UNITS);
   const values = jsonArray(params, 'values', false);
   const limit = integer(params, 'limit', 255, 1);
-  const range = queryRange(params, now, unit);
+  const range = queryRange(params, now, unit, z);
   const wanted = values ? new Set(values) : undefined;
   const counter = new SeriesCounter();
   for (const e of matchingEvents(data, new Set([event]), range, undefined)) {
     const segment = segmentOf(eventScope(data, e).properties[name] as WhereValue);
-    if (segment !== undefined && (!wanted || wanted.has(segment))) counter.add(segment, bucketKey(unit, e.time * 1000), e.distinctId);
+    if (segment !== undefined && (!wanted || wanted.has(segment))) counter.add(segment, z.bucketKey(unit, e.time * 1000), e.distinctId);
   }
-  const series = bucketSeries(unit, range.startMs, range.endMs);
+  const series = z.bucketSeries(unit, range.startMs, range.endMs);
   return { status: 200, json: seriesResponse(series, counter.values(type, series, limit)) };
 }
 
-function recentEventsNamed(data: EmulatorProjectData, event: string, now: number): Generator<EmulatorEvent> {
-  return matchingEvents(data, new Set([event]), { startMs: startOfDay(now) - (RECENT_DAYS - 1) * DAY_MS, endMs: now + 1 }, undefined);
+function recentEventsNamed(data: EmulatorProjectData, event: string, now: number, z: ZoneDates): Generator<EmulatorEvent> {
+  return matchingEvents(data, new Set([event]), { startMs: z.startOfDay(now) - (RECENT_DAYS - 1) * DAY_MS, endMs: now + 1 }, undefined);
 }
 
 function eventPropertiesTop(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
+  const z = datesIn(request.zone);
   const event = required(params, 'event');
   const limit = integer(params, 'limit', 10, 1);
   const counts = new Map<string, number>();
-  for (const e of recentEventsNamed(data, event, now)) {
+  for (const e of recentEventsNamed(data, event, now, z)) {
     for (const key of Object.keys(e.properties)) counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, limit);
@@ -357,11 +372,12 @@ function eventPropertiesTop(request: EmulatorRequest): EmulatorResponse {
 
 function eventPropertyValues(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
+  const z = datesIn(request.zone);
   const event = required(params, 'event');
   const name = required(params, 'name');
   const limit = integer(params, 'limit', 255, 1);
   const counts = new Map<string, number>();
-  for (const e of recentEventsNamed(data, event, now)) {
+  for (const e of recentEventsNamed(data, event, now, z)) {
     const value = segmentOf(eventScope(data, e).properties[name] as WhereValue);
     if (value !== undefined) counts.set(value, (counts.get(value) ?? 0) + 1);
   }
@@ -376,15 +392,16 @@ const INSIGHTS_DAYS = 30;
 
 function insights(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
+  const z = datesIn(request.zone);
   const bookmarkId = integer(params, 'bookmark_id', 0, 0);
   if (optional(params, 'bookmark_id') === undefined) throw new EmulatorHttpError(400, 'bookmark_id is a required parameter');
   const bookmark = data.bookmarks.find((b) => b.bookmarkId === bookmarkId);
   // The spec lists no error for an unknown report; 404 lets clients tell it from a bad request.
   if (!bookmark) throw new EmulatorHttpError(404, `bookmark_id ${bookmarkId} was not found`);
-  const startMs = startOfDay(now) - (INSIGHTS_DAYS - 1) * DAY_MS;
-  const endMs = startOfDay(now) + DAY_MS;
-  const stamp = (ms: number): string => `${formatDay(ms)}T00:00:00+00:00`;
-  const series = Object.fromEntries(bucketSeries('day', startMs, endMs).map((day) => [`${day}T00:00:00+00:00`, 0]));
+  const startMs = z.startOfDay(now) - (INSIGHTS_DAYS - 1) * DAY_MS;
+  const endMs = z.startOfDay(now) + DAY_MS;
+  const stamp = (ms: number): string => `${z.formatDay(ms)}T00:00:00+00:00`;
+  const series = Object.fromEntries(z.bucketSeries('day', startMs, endMs).map((day) => [`${day}T00:00:00+00:00`, 0]));
   for (const e of matchingEvents(data, new Set([bookmark.event]), { startMs, endMs }, undefined)) {
     const key = stamp(e.time * 1000);
     series[key] = (series[key] ?? 0) + 1;
@@ -393,7 +410,7 @@ function insights(request: EmulatorRequest): EmulatorResponse {
     status: 200,
     json: {
       computed_at: computedAt(now),
-      date_range: { from_date: stamp(startMs), to_date: `${formatDay(endMs - DAY_MS)}T23:59:59.999000+00:00` },
+      date_range: { from_date: stamp(startMs), to_date: `${z.formatDay(endMs - DAY_MS)}T23:59:59.999000+00:00` },
       headers: ['$event'],
       series: { [bookmark.event]: series },
     },
@@ -422,9 +439,10 @@ function eventsByUser(
 
 function funnels(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
+  const z = datesIn(request.zone);
   const funnelId = integer(params, 'funnel_id', 0, 0);
   if (optional(params, 'funnel_id') === undefined) throw new EmulatorHttpError(400, 'funnel_id is a required parameter');
-  const range = dateRange(params, now);
+  const range = z.dateRange(params, now);
   const lengthUnit = oneOf(params, 'length_unit', ['day', 'hour', 'minute', 'second'] as const, 'day');
   const length = integer(params, 'length', lengthUnit === 'day' ? DEFAULT_FUNNEL_DAYS : DEFAULT_FUNNEL_DAYS * (DAY_MS / LENGTH_UNITS[lengthUnit]), 1);
   const windowMs = length * LENGTH_UNITS[lengthUnit];
@@ -437,10 +455,10 @@ function funnels(request: EmulatorRequest): EmulatorResponse {
   if (!funnel) throw new EmulatorHttpError(404, `funnel_id ${funnelId} was not found`);
 
   const bucketOf = (ms: number): string =>
-    unit ? bucketKey(unit, ms) : formatDay(range.startMs + Math.floor((ms - range.startMs) / (interval * DAY_MS)) * interval * DAY_MS);
+    unit ? z.bucketKey(unit, ms) : z.formatDay(range.startMs + Math.floor((ms - range.startMs) / (interval * DAY_MS)) * interval * DAY_MS);
   const dates = unit
-    ? bucketSeries(unit, range.startMs, range.endMs)
-    : bucketSeries('day', range.startMs, range.endMs).filter((_, k) => k % interval === 0);
+    ? z.bucketSeries(unit, range.startMs, range.endMs)
+    : z.bucketSeries('day', range.startMs, range.endMs).filter((_, k) => k % interval === 0);
   const stepCount = funnel.steps.length;
   const stats = new Map(dates.map((d) => [d, funnel.steps.map(() => ({ count: 0, fromPrevious: 0, fromStart: 0 }))]));
 
@@ -507,7 +525,8 @@ const PERIOD_MS = { day: DAY_MS, week: 7 * DAY_MS, month: 30 * DAY_MS } as const
 
 function retention(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
-  const range = dateRange(params, now);
+  const z = datesIn(request.zone);
+  const range = z.dateRange(params, now);
   const retentionType = oneOf(params, 'retention_type', ['birth', 'compounded'] as const, 'birth');
   const unit = oneOf(params, 'unit', ['day', 'week', 'month'] as const, 'day');
   const interval = integer(params, 'interval', 1, 1);
@@ -524,13 +543,13 @@ function retention(request: EmulatorRequest): EmulatorResponse {
 
   const births = eventsByUser(data, bornEvent ? new Set([bornEvent]) : undefined, range, bornWhere);
   const returns = eventsByUser(data, event ? new Set([event]) : undefined, horizon, where);
-  const dates = bucketSeries(unit, range.startMs, range.endMs);
+  const dates = z.bucketSeries(unit, range.startMs, range.endMs);
   const cohorts = new Map(dates.map((d) => [d, { first: 0, counts: new Array<number>(intervalCount + 1).fill(0) }]));
   for (const [distinctId, bornList] of births) {
     // Birth: a user's first qualifying event only; compounded: their first in each bucket.
-    const starts = retentionType === 'birth' ? bornList.slice(0, 1) : bornList.filter((e, k) => k === 0 || bucketKey(unit, e.time * 1000) !== bucketKey(unit, (bornList[k - 1] as EmulatorEvent).time * 1000));
+    const starts = retentionType === 'birth' ? bornList.slice(0, 1) : bornList.filter((e, k) => k === 0 || z.bucketKey(unit, e.time * 1000) !== z.bucketKey(unit, (bornList[k - 1] as EmulatorEvent).time * 1000));
     for (const born of starts) {
-      const cohort = cohorts.get(bucketKey(unit, born.time * 1000));
+      const cohort = cohorts.get(z.bucketKey(unit, born.time * 1000));
       if (!cohort) continue;
       cohort.first++;
       const retainedIn = new Set<number>();
@@ -550,28 +569,29 @@ function retention(request: EmulatorRequest): EmulatorResponse {
 
 function addiction(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
-  const range = dateRange(params, now);
+  const z = datesIn(request.zone);
+  const range = z.dateRange(params, now);
   const unit = oneOf(params, 'unit', ['day', 'week', 'month'] as const);
   const addictionUnit = oneOf(params, 'addiction_unit', ['hour', 'day'] as const);
   const event = optional(params, 'event');
   const where = compileParam(optional(params, 'where'));
   const perUser = new Map<string, Map<string, Set<number>>>();
   for (const e of matchingEvents(data, event ? new Set([event]) : undefined, range, where)) {
-    const bucket = bucketKey(unit, e.time * 1000);
+    const bucket = z.bucketKey(unit, e.time * 1000);
     let users = perUser.get(bucket);
     if (!users) perUser.set(bucket, (users = new Map()));
     let slots = users.get(e.distinctId);
     if (!slots) users.set(e.distinctId, (slots = new Set()));
-    slots.add(bucketStart(addictionUnit, e.time * 1000));
+    slots.add(z.bucketStart(addictionUnit, e.time * 1000));
   }
   const result: Record<string, number[]> = {};
-  for (let at = bucketStart(unit, range.startMs); at < range.endMs; at = nextBucket(unit, at)) {
-    const slots = Math.round((nextBucket(unit, at) - at) / (addictionUnit === 'hour' ? HOUR_MS : DAY_MS));
+  for (let at = z.bucketStart(unit, range.startMs); at < range.endMs; at = z.nextBucket(unit, at)) {
+    const slots = Math.round((z.nextBucket(unit, at) - at) / (addictionUnit === 'hour' ? HOUR_MS : DAY_MS));
     const counts = new Array<number>(slots).fill(0);
-    for (const used of perUser.get(bucketKey(unit, at))?.values() ?? []) {
+    for (const used of perUser.get(z.bucketKey(unit, at))?.values() ?? []) {
       for (let k = 0; k < Math.min(used.size, slots); k++) counts[k] = (counts[k] ?? 0) + 1;
     }
-    result[bucketKey(unit, at)] = counts;
+    result[z.bucketKey(unit, at)] = counts;
   }
   return { status: 200, json: { data: result } };
 }
@@ -580,10 +600,11 @@ function addiction(request: EmulatorRequest): EmulatorResponse {
 
 function streamQuery(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;
+  const z = datesIn(request.zone);
   const ids = new Set(jsonArray(params, 'distinct_ids', true));
-  const range = dateRange(params, now);
+  const range = z.dateRange(params, now);
   // The message Mixpanel gives for windows older than a year [W6].
-  if (range.startMs < startOfDay(now) - 365 * DAY_MS) throw new EmulatorHttpError(400, 'Date range exceeds 365 days into the past');
+  if (range.startMs < z.startOfDay(now) - 365 * DAY_MS) throw new EmulatorHttpError(400, 'Date range exceeds 365 days into the past');
   const events: { event: string; properties: Record<string, unknown> }[] = [];
   for (const e of eventsBetween(data, range.startMs, range.endMs)) {
     if (!ids.has(e.distinctId)) continue;
@@ -630,8 +651,9 @@ function selectProfiles(params: Params, data: EmulatorProjectData): { ids: strin
   const single = optional(params, 'distinct_id');
   const where = compileParam(optional(params, 'where'));
   const cohortParam = optional(params, 'filter_by_cohort');
-  // Every selector given narrows the result: the spec lists them side by side
-  // and says nothing of precedence, so they combine as a conjunction.
+  // The spec documents each selector alone and says nothing of distinct_ids with filter_by_cohort. The
+  // emulator promises no intersection: listed ids win and the cohort filter is ignored, so a client
+  // relying on the combination fails here rather than in production. `where` still narrows.
   let candidates: EmulatorProfile[];
   if (distinctIds !== undefined || single !== undefined) {
     candidates = (distinctIds ?? [single as string]).flatMap((id) => {
@@ -641,7 +663,7 @@ function selectProfiles(params: Params, data: EmulatorProjectData): { ids: strin
   } else {
     candidates = [...source.values()];
   }
-  if (cohortParam !== undefined) {
+  if (cohortParam !== undefined && distinctIds === undefined && single === undefined) {
     const cohortId = parseCohortFilter(cohortParam);
     if (!findCohort(data, cohortId)) throw new EmulatorHttpError(400, `cohort ${cohortId} was not found`);
     // Members are defined by profile rules, so include_all_users=true adds no profile-less ids here.
