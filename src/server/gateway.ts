@@ -1,16 +1,19 @@
 /**
  * createGateway(config) -> { url, yoga, server, close }.
  *
- * One yoga instance per configured project: the default project answers at
- * `config.graphqlPath` with the generic schema (the one printed in
- * schema/schema.graphql), every project at `/projects/{key}/graphql` with its
- * Lexicon-typed schema (src/lexicon-types), swapped without a restart when
- * its Lexicon changes. HTTP, SSE and graphql-ws share one context path
- * (yoga.getEnveloped), and the webhook receiver, /metrics and /health sit
- * beside them on the same port.
+ * One yoga instance per configured project, at `/projects/{key}/graphql`,
+ * serving its Lexicon-typed schema (src/lexicon-types), swapped without a
+ * restart when its Lexicon changes (the generic schema until the first
+ * Lexicon read succeeds). The default project also answers at
+ * `config.graphqlPath` with its typed schema, and at `<graphqlPath>/generic`
+ * with the generic schema (the one printed in schema/schema.graphql). HTTP,
+ * SSE and graphql-ws share one context path (yoga.getEnveloped), and the
+ * webhook receiver, /metrics, /health, the landing page at `/`, GraphiQL's
+ * assets and the SDL files sit beside them on the same port.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
@@ -33,7 +36,9 @@ import type { ProjectRuntime } from '../runtime-types.js';
 import { schema } from '../schema/index.js';
 import { useCohortWebhooks } from '../webhooks/receiver.js';
 import { createContextFactory } from './context.js';
-import { graphiqlDefaultQuery } from './graphiql.js';
+import { createExampleTabs, createExampleValues, graphiqlOptions, readExampleOperations, renderGraphiqlPage, type ExampleValues } from './graphiql.js';
+import { isGraphiqlAssetPath, serveGraphiqlAsset } from './graphiql-assets.js';
+import { GENERIC_SDL_PATH, LANDING_PAGE_HEADERS, projectSdlPath, renderLandingPage, TYPED_SDL_PATH } from './landing-page.js';
 import { gatewayMaskedErrors } from './mask-error.js';
 import { createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
 import { useAdmissionControl } from './plugins/use-admission-control.js';
@@ -57,8 +62,10 @@ export type GatewayYoga = YogaServerInstance<Record<string, unknown>, Context>;
 export interface Gateway {
   /** http://host:port of the listening server. */
   readonly url: string;
-  /** URL of the default project's GraphQL endpoint (GraphiQL in a browser). */
+  /** URL of the default project's GraphQL endpoint, Lexicon-typed schema (GraphiQL in a browser). */
   readonly graphqlUrl: string;
+  /** URL of the default project's endpoint with the generic schema (`<graphqlPath>/generic`). */
+  readonly genericGraphqlUrl: string;
   /** The default project's yoga app (tests may call `yoga.fetch`). */
   readonly yoga: GatewayYoga;
   readonly server: Server;
@@ -130,20 +137,40 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const isAuthorized = createApiKeyCheck(config.apiKeys);
   const yogas = new Map<string, GatewayYoga>();
   const endpointOf = (key: string) => `/projects/${encodeURIComponent(key)}/graphql`;
-  const defaultQuery = graphiqlDefaultQuery();
+  const genericGraphqlPath = genericPathOf(config.graphqlPath);
+  const examples = config.graphiql ? readExampleOperations() : [];
+  const exampleValues = new Map<string, () => Promise<ExampleValues>>();
+  for (const [key, runtime] of projects) exampleValues.set(key, createExampleValues(runtime, now));
   const projectByMixpanelId = (mixpanelProjectId: string) => config.projects.find((p) => p.projectId === mixpanelProjectId);
 
   const buildYoga = (project: ProjectConfig, endpoint: string, typed: boolean, extraPlugins: GatewayPluginList = []): GatewayYoga => {
     const runtime = projects.get(project.key)!;
     const contextFor = createContextFactory({ project: runtime, pubsub, requestDeadlineMs: config.requestDeadlineMs, now });
-    const schemaPlugins: GatewayPluginList = typed ? [useTypedSchema(lexiconTypes.get(project.key)!)] : [];
+    const types = lexiconTypes.get(project.key)!;
+    const schemaPlugins: GatewayPluginList = typed ? [useTypedSchema(types)] : [];
+    const isDefault = project.key === config.defaultProjectKey;
+    const tabs = createExampleTabs({
+      project: runtime,
+      schema: typed ? () => types.current() : () => schema,
+      examples,
+      values: exampleValues.get(project.key)!,
+      now,
+      intro: {
+        projectKey: project.key,
+        demo: config.demo,
+        typed,
+        otherEndpoint: !isDefault ? undefined : typed ? genericGraphqlPath : config.graphqlPath,
+      },
+    });
+    const title = `Mixpanel GraphQL gateway: ${project.key}${typed ? '' : ' (generic schema)'}`;
     return createYoga<Record<string, unknown>, Context>({
       ...(typed ? {} : { schema }),
       graphqlEndpoint: endpoint,
       logging: logger,
       maskedErrors: gatewayMaskedErrors(!config.maskErrors),
       landingPage: false,
-      graphiql: config.graphiql ? { title: `Mixpanel GraphQL gateway: ${project.key}`, defaultQuery, subscriptionsProtocol: 'WS' } : false,
+      graphiql: config.graphiql ? graphiqlOptions({ title, tabs }) : false,
+      renderGraphiQL: renderGraphiqlPage,
       context: (initial) => contextFor(signalOf(initial)),
       plugins: [...schemaPlugins, useApiKeys(isAuthorized, () => [endpoint], { graphiql: config.graphiql }), useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...extraPlugins],
     });
@@ -161,8 +188,26 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     now,
     onError: (error: unknown) => logger.error('cohort webhook failed', error),
   });
-  const defaultYoga = buildYoga(defaultProject, config.graphqlPath, false, [webhookPlugin]);
+  const defaultYoga = buildYoga(defaultProject, config.graphqlPath, true, [webhookPlugin]);
+  yogas.set(genericGraphqlPath, buildYoga(defaultProject, genericGraphqlPath, false));
   for (const project of config.projects) yogas.set(endpointOf(project.key), buildYoga(project, endpointOf(project.key), true));
+
+  // The SDL files: what codegen reads, printed as `npm run schema` prints them.
+  const sdlSchemas = new Map<string, () => GraphQLSchema>([
+    [TYPED_SDL_PATH, () => lexiconTypes.get(defaultProject.key)!.current()],
+    [GENERIC_SDL_PATH, () => schema],
+    ...config.projects.map((p) => [projectSdlPath(p.key), () => lexiconTypes.get(p.key)!.current()] as const),
+  ]);
+  const landingPage = renderLandingPage({
+    graphqlPath: config.graphqlPath,
+    genericGraphqlPath,
+    defaultProjectKey: defaultProject.key,
+    projects: config.projects.map((p) => ({ key: p.key, endpoint: endpointOf(p.key), sdl: projectSdlPath(p.key) })),
+    webhookPath: config.webhook.path,
+    demo: config.demo,
+    open: config.apiKeys.length === 0,
+    graphiql: config.graphiql,
+  });
 
   // yoga matches its endpoint by suffix, so anything else must be turned away here: an unknown
   // project key is a 404, not the default project answering under another name.
@@ -183,6 +228,29 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
           res.writeHead(500).end();
         },
       );
+      return;
+    }
+    const readOnly = req.method === 'GET' || req.method === 'HEAD';
+    if (config.graphiql && readOnly && path === '/' && config.graphqlPath !== '/') {
+      res.writeHead(200, LANDING_PAGE_HEADERS).end(req.method === 'HEAD' ? undefined : landingPage);
+      return;
+    }
+    if (config.graphiql && isGraphiqlAssetPath(path)) {
+      serveGraphiqlAsset(req, res, path).catch((error: unknown) => {
+        logger.error('GraphiQL asset failed', error);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
+    const sdl = readOnly ? sdlSchemas.get(path) : undefined;
+    if (sdl) {
+      // The SDL describes what introspection does: behind the same keys.
+      if (!isAuthorized(req.headers.authorization)) {
+        res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+      res.end(req.method === 'HEAD' ? undefined : printedSdl(sdl()));
       return;
     }
     const yoga = route(path);
@@ -246,6 +314,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   return {
     url,
     graphqlUrl: `${url}${config.graphqlPath}`,
+    genericGraphqlUrl: `${url}${genericGraphqlPath}`,
     yoga: defaultYoga,
     server,
     projects,
@@ -271,6 +340,22 @@ async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> 
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/** The generic schema's endpoint beside the default one. */
+function genericPathOf(graphqlPath: string): string {
+  return graphqlPath === '/' ? '/generic' : `${graphqlPath}/generic`;
+}
+
+const printedSchemas = new WeakMap<GraphQLSchema, string>();
+/** A schema's SDL as `npm run schema` prints it, once per schema (a Lexicon change brings a new one). */
+function printedSdl(schema: GraphQLSchema): string {
+  let printed = printedSchemas.get(schema);
+  if (printed === undefined) {
+    printed = `${printSchema(lexicographicSortSchema(schema))}\n`;
+    printedSchemas.set(schema, printed);
+  }
+  return printed;
 }
 
 function pathOf(url: string | undefined): string {
