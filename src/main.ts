@@ -11,7 +11,7 @@ import { createEmulator, DEMO_PROJECT, type Emulator } from './emulator/server.j
 import { startDemoActivity, type DemoActivity } from './emulator/demo-activity.js';
 import { withEnvFile, type EnvWithFile } from './env-file.js';
 import { createGateway } from './server/gateway.js';
-import { describeMode, startupBanner } from './startup.js';
+import { describeMode, startupBanner, startupHeader } from './startup.js';
 
 async function main(): Promise<void> {
   let config;
@@ -27,8 +27,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const modeLine = describeMode(config, envFile);
-  logger.info(modeLine);
+  process.stdout.write(startupHeader(describeMode(config, envFile)));
 
   let emulator: Emulator | undefined;
   if (config.demo) {
@@ -47,7 +46,7 @@ async function main(): Promise<void> {
       logger,
     });
   }
-  process.stdout.write(startupBanner({ config, modeLine, url: gateway.url, genericGraphqlPath: new URL(gateway.genericGraphqlUrl).pathname, emulatorUrl: emulator?.url }));
+  process.stdout.write(startupBanner({ config, url: gateway.url, genericGraphqlPath: new URL(gateway.genericGraphqlUrl).pathname, emulatorUrl: emulator?.url }));
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -35,23 +35,24 @@ export function describeMode(config: Pick<Config, 'demo' | 'projects'>, envFile:
   return `Mixpanel mode: ${config.projects.length === 1 ? 'project' : 'projects'} ${projects}${from.length > 0 ? ` (${from.join('; ')})` : ''}`;
 }
 
+/** Printed first, before the demo emulator seeds its data or Mixpanel is reached. */
+export function startupHeader(modeLine: string): string {
+  return `\n  Mixpanel GraphQL gateway\n  ${modeLine}\n`;
+}
+
 export interface BannerOptions {
   readonly config: Config;
-  readonly modeLine: string;
   /** http://host:port of the gateway. */
   readonly url: string;
   readonly genericGraphqlPath: string;
   readonly emulatorUrl?: string | undefined;
 }
 
-/** The lines printed once the gateway listens. */
+/** The lines printed once the gateway listens: where everything is. */
 export function startupBanner(options: BannerOptions): string {
   const { config, url } = options;
   const defaultKey = config.defaultProjectKey;
   const lines = [
-    '',
-    '  Mixpanel GraphQL gateway',
-    `  ${options.modeLine}`,
     '',
     ...(config.graphiql ? [`  Start page:  ${url}/`] : []),
     `  GraphQL:     ${url}${config.graphqlPath}  (project ${defaultKey}, Lexicon-typed schema${config.graphiql ? '; GraphiQL in a browser, works offline' : ''})`,
