@@ -129,9 +129,17 @@ describe('GraphiQL', () => {
     expect(gw.emulator.calls('/api/query')).toBe(calls);
   });
 
-  it('is served without a key when API keys are set; the SDL files need one', async () => {
+  it('is served without a key when API keys are set, without the project ids; the SDL files need a key', async () => {
     const gw = await startGateway({ env: { GATEWAY_API_KEYS: API_KEY } });
-    expect((await html(gw.graphqlUrl)).status).toBe(200);
+    const calls = gw.emulator.calls('/api/query');
+    const anonymous = await html(gw.graphqlUrl);
+    expect(anonymous.status).toBe(200);
+    const tabs = pageOptions(await anonymous.text()).defaultTabs;
+    expect(tabs.length).toBeGreaterThan(5);
+    expect(tabs.map((tab) => tab.variables ?? '').join('\n')).not.toMatch(/cohortId|distinctId|funnelId/);
+    expect(gw.emulator.calls('/api/query')).toBe(calls);
+    const withKey = pageOptions(await (await html(gw.graphqlUrl, { authorization: `Bearer ${API_KEY}` })).text()).defaultTabs;
+    expect(withKey.map((tab) => tab.variables ?? '').join('\n')).toMatch(/"distinctId": "[^"]+"/);
     for (const path of ['/schema.graphql', '/schema/generic.graphql', '/projects/default/schema.graphql']) {
       expect({ path, status: (await fetch(`${gw.url}${path}`)).status }).toEqual({ path, status: 401 });
       expect({ path, status: (await fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } })).status }).toEqual({ path, status: 200 });

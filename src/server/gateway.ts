@@ -169,7 +169,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       logging: logger,
       maskedErrors: gatewayMaskedErrors(!config.maskErrors),
       landingPage: false,
-      graphiql: config.graphiql ? graphiqlOptions({ title, tabs }) : false,
+      // Behind API keys the page is served to anyone, so it shows the project's ids only to a request with a key.
+      graphiql: config.graphiql ? graphiqlOptions({ title, tabs, mayReadData: (request) => isAuthorized(request.headers.get('authorization')) }) : false,
       renderGraphiQL: renderGraphiqlPage,
       context: (initial) => contextFor(signalOf(initial)),
       plugins: [...schemaPlugins, useApiKeys(isAuthorized, () => [endpoint], { graphiql: config.graphiql }), useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...extraPlugins],

@@ -144,15 +144,20 @@ query Welcome {
   return { query, variables: null };
 }
 
-/** The tabs a GraphiQL page opens with: the intro, then each example the schema accepts. */
-export function createExampleTabs(options: ExampleTabsOptions): () => Promise<Tab[]> {
+/**
+ * The tabs a GraphiQL page opens with: the intro, then each example the
+ * schema accepts. `withIds: false` leaves the project's ids out (and reads
+ * none): the page is served without an API key, and a profile's distinct id
+ * is the project's data.
+ */
+export function createExampleTabs(options: ExampleTabsOptions): (withIds: boolean) => Promise<Tab[]> {
   const examples = options.examples ?? readExampleOperations();
   const values = options.values ?? createExampleValues(options.project, options.now);
   const now = options.now ?? Date.now;
-  return async () => {
+  return async (withIds) => {
     const schema = options.schema();
     const accepted = examples.filter((example) => validate(schema, example.document).length === 0);
-    const known = await withinMs(values(), EXAMPLE_VALUES_WAIT_MS, {});
+    const known = withIds ? await withinMs(values(), EXAMPLE_VALUES_WAIT_MS, {}) : {};
     return [
       introTab(options.intro),
       ...accepted.map((example) => {
@@ -229,13 +234,15 @@ const EXAMPLE_PROFILE_WHERE = 'defined(properties["$email"])';
 
 export interface GraphiqlPageOptions {
   readonly title: string;
-  readonly tabs: () => Promise<Tab[]>;
+  readonly tabs: (withIds: boolean) => Promise<Tab[]>;
+  /** Whether the page request may see the project's ids (the gateway's API-key check). */
+  readonly mayReadData: (request: Request) => boolean;
 }
 
 /** yoga's `graphiql` option: the page's options, computed per page load (the ids are cached). */
-export function graphiqlOptions(options: GraphiqlPageOptions): () => Promise<GraphiQLOptions> {
-  return async () => {
-    const defaultTabs = await options.tabs();
+export function graphiqlOptions(options: GraphiqlPageOptions): (request: Request) => Promise<GraphiQLOptions> {
+  return async (request) => {
+    const defaultTabs = await options.tabs(options.mayReadData(request));
     return {
       title: options.title,
       subscriptionsProtocol: 'WS',
