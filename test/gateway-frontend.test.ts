@@ -6,7 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { createClient } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { restQuery } from './helpers/schema.js';
 import { startGateway } from './helpers/gateway.js';
 
@@ -143,6 +145,37 @@ describe('GraphiQL', () => {
     for (const path of ['/schema.graphql', '/schema/generic.graphql', '/projects/default/schema.graphql']) {
       expect({ path, status: (await fetch(`${gw.url}${path}`)).status }).toEqual({ path, status: 401 });
       expect({ path, status: (await fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } })).status }).toEqual({ path, status: 200 });
+    }
+  });
+});
+
+describe('typed and generic endpoints', () => {
+  it('serve their schema over HTTP, SSE and graphql-ws alike', async () => {
+    const gw = await startGateway();
+    const query = '{ __type(name: "SignUp") { name } }';
+    const overWs = async (url: string) => {
+      const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+      try {
+        return await new Promise<unknown>((resolve, reject) => {
+          client.subscribe({ query }, { next: (result) => resolve(result.data), error: reject, complete: () => undefined });
+        });
+      } finally {
+        await client.dispose();
+      }
+    };
+    const overSse = async (url: string) => {
+      const response = await fetch(`${url}?query=${encodeURIComponent(query)}`, { headers: { accept: 'text/event-stream' } });
+      const text = await response.text();
+      return (JSON.parse(/^data: (.+)$/m.exec(text)![1]!) as { data: unknown }).data;
+    };
+    for (const [url, expected] of [
+      [gw.graphqlUrl, { __type: { name: 'SignUp' } }],
+      [gw.gateway.genericGraphqlUrl, { __type: null }],
+    ] as const) {
+      const overHttp = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      expect({ url, http: ((await overHttp.json()) as { data: unknown }).data }).toEqual({ url, http: expected });
+      expect({ url, ws: await overWs(url) }).toEqual({ url, ws: expected });
+      expect({ url, sse: await overSse(url) }).toEqual({ url, sse: expected });
     }
   });
 });
