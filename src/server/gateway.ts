@@ -13,7 +13,6 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
@@ -37,8 +36,7 @@ import { schema } from '../schema/index.js';
 import { useCohortWebhooks } from '../webhooks/receiver.js';
 import { createContextFactory } from './context.js';
 import { createExampleTabs, createExampleValues, graphiqlOptions, readExampleOperations, renderGraphiqlPage, type ExampleValues } from './graphiql.js';
-import { isGraphiqlAssetPath, serveGraphiqlAsset } from './graphiql-assets.js';
-import { GENERIC_SDL_PATH, LANDING_PAGE_HEADERS, projectSdlPath, renderLandingPage, TYPED_SDL_PATH } from './landing-page.js';
+import { createFrontendRoutes } from './frontend-routes.js';
 import { gatewayMaskedErrors } from './mask-error.js';
 import { createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
 import { useAdmissionControl } from './plugins/use-admission-control.js';
@@ -193,21 +191,15 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   yogas.set(genericGraphqlPath, buildYoga(defaultProject, genericGraphqlPath, false));
   for (const project of config.projects) yogas.set(endpointOf(project.key), buildYoga(project, endpointOf(project.key), true));
 
-  // The SDL files: what codegen reads, printed as `npm run schema` prints them.
-  const sdlSchemas = new Map<string, () => GraphQLSchema>([
-    [TYPED_SDL_PATH, () => lexiconTypes.get(defaultProject.key)!.current()],
-    [GENERIC_SDL_PATH, () => schema],
-    ...config.projects.map((p) => [projectSdlPath(p.key), () => lexiconTypes.get(p.key)!.current()] as const),
-  ]);
-  const landingPage = renderLandingPage({
-    graphqlPath: config.graphqlPath,
-    genericGraphqlPath,
+  const frontendRoutes = createFrontendRoutes({
+    config,
     defaultProjectKey: defaultProject.key,
-    projects: config.projects.map((p) => ({ key: p.key, endpoint: endpointOf(p.key), sdl: projectSdlPath(p.key) })),
-    webhookPath: config.webhook.path,
-    demo: config.demo,
-    open: config.apiKeys.length === 0,
-    graphiql: config.graphiql,
+    genericGraphqlPath,
+    endpointOf,
+    typedSchema: (key) => lexiconTypes.get(key)!.current(),
+    genericSchema: schema,
+    isAuthorized,
+    logger,
   });
 
   // yoga matches its endpoint by suffix, so anything else must be turned away here: an unknown
@@ -231,29 +223,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       );
       return;
     }
-    const readOnly = req.method === 'GET' || req.method === 'HEAD';
-    if (config.graphiql && readOnly && path === '/' && config.graphqlPath !== '/') {
-      res.writeHead(200, LANDING_PAGE_HEADERS).end(req.method === 'HEAD' ? undefined : landingPage);
-      return;
-    }
-    if (config.graphiql && isGraphiqlAssetPath(path)) {
-      serveGraphiqlAsset(req, res, path).catch((error: unknown) => {
-        logger.error('GraphiQL asset failed', error);
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-      return;
-    }
-    const sdl = readOnly ? sdlSchemas.get(path) : undefined;
-    if (sdl) {
-      // The SDL describes what introspection does: behind the same keys.
-      if (!isAuthorized(req.headers.authorization)) {
-        res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
-      res.end(req.method === 'HEAD' ? undefined : printedSdl(sdl()));
-      return;
-    }
+    if (frontendRoutes(req, res, path)) return;
     const yoga = route(path);
     if (yoga) {
       void yoga(req, res);
@@ -346,17 +316,6 @@ async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> 
 /** The generic schema's endpoint beside the default one. */
 function genericPathOf(graphqlPath: string): string {
   return graphqlPath === '/' ? '/generic' : `${graphqlPath}/generic`;
-}
-
-const printedSchemas = new WeakMap<GraphQLSchema, string>();
-/** A schema's SDL as `npm run schema` prints it, once per schema (a Lexicon change brings a new one). */
-function printedSdl(schema: GraphQLSchema): string {
-  let printed = printedSchemas.get(schema);
-  if (printed === undefined) {
-    printed = `${printSchema(lexicographicSortSchema(schema))}\n`;
-    printedSchemas.set(schema, printed);
-  }
-  return printed;
 }
 
 function pathOf(url: string | undefined): string {
