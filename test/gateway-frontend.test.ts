@@ -6,9 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { parse, type OperationDefinitionNode } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { exampleVariables } from '../src/server/graphiql.js';
 import { restQuery } from './helpers/schema.js';
 import { startGateway } from './helpers/gateway.js';
 
@@ -146,6 +148,15 @@ describe('GraphiQL', () => {
       expect({ path, status: (await fetch(`${gw.url}${path}`)).status }).toEqual({ path, status: 401 });
       expect({ path, status: (await fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } })).status }).toEqual({ path, status: 200 });
     }
+  });
+});
+
+describe('example variables', () => {
+  it('cover the last 7 days up to today in the project timezone, and only variables the operation declares', () => {
+    const operation = parse('query Q($from: Date!, $to: Date!, $cohortId: ID!) { __typename }').definitions[0] as OperationDefinitionNode;
+    const at = Date.UTC(2026, 11, 1, 3); // 03:00 UTC: still 30 November in Los Angeles
+    expect(exampleVariables(operation, { cohortId: '7', distinctId: 'u' }, at)).toEqual({ from: '2026-11-25', to: '2026-12-01', cohortId: '7' });
+    expect(exampleVariables(operation, {}, at, 'America/Los_Angeles')).toEqual({ from: '2026-11-24', to: '2026-11-30' });
   });
 });
 

@@ -153,6 +153,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       examples,
       values: exampleValues.get(project.key)!,
       now,
+      timeZone: 'timezone' in project && typeof project.timezone === 'string' ? project.timezone : undefined,
       intro: {
         projectKey: project.key,
         demo: config.demo,

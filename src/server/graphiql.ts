@@ -64,18 +64,21 @@ export function readExampleOperations(dirs: readonly string[] = EXAMPLE_DIRS): E
   });
 }
 
-/** `yyyy-mm-dd` in UTC, `days` from today. */
-const dayFrom = (now: number, days: number): string => new Date(now + days * DAY_MS).toISOString().slice(0, 10);
+/** `yyyy-mm-dd`, `days` from today in `timeZone` (the Query API reads dates in the project's timezone). */
+function dayFrom(now: number, days: number, timeZone = 'UTC'): string {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return new Date(Date.parse(`${today}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
 
 /**
  * Variables for one operation: those it declares and a value is known for.
  * Dates cover the last 7 days; a variable with no known value is left out
  * (GraphiQL then says which one is missing).
  */
-export function exampleVariables(operation: OperationDefinitionNode, values: ExampleValues, now: number): Record<string, unknown> {
+export function exampleVariables(operation: OperationDefinitionNode, values: ExampleValues, now: number, timeZone?: string): Record<string, unknown> {
   const known: Record<string, unknown> = {
-    from: dayFrom(now, -6),
-    to: dayFrom(now, 0),
+    from: dayFrom(now, -6, timeZone),
+    to: dayFrom(now, 0, timeZone),
     ...(values.cohortId === undefined ? {} : { cohortId: values.cohortId, cohortIds: [values.cohortId] }),
     ...(values.distinctId === undefined ? {} : { distinctId: values.distinctId }),
     ...(values.funnelId === undefined ? {} : { funnelId: values.funnelId }),
@@ -93,6 +96,8 @@ export interface ExampleTabsOptions {
   readonly examples?: readonly ExampleOperation[];
   readonly values?: () => Promise<ExampleValues>;
   readonly now?: () => number;
+  /** The project's timezone (IANA name): "today" of the example dates. Default UTC. */
+  readonly timeZone?: string | undefined;
 }
 
 export interface IntroOptions {
@@ -161,7 +166,7 @@ export function createExampleTabs(options: ExampleTabsOptions): (withIds: boolea
     return [
       introTab(options.intro),
       ...accepted.map((example) => {
-        const variables = exampleVariables(example.operation, known, now());
+        const variables = exampleVariables(example.operation, known, now(), options.timeZone);
         return { query: `${example.text}\n`, variables: Object.keys(variables).length > 0 ? JSON.stringify(variables, null, 2) : null };
       }),
     ];
