@@ -4,17 +4,21 @@
  * file differs (CI runs it). `--file <path>` uses another file.
  *
  * `--project <key or Mixpanel project id>` prints that project's
- * Lexicon-typed schema instead (what `/projects/<key>/graphql` serves), read
- * from its Lexicon with the configured credentials (environment and
- * MIXPANEL_PROJECTS_FILE, as the gateway reads them). Without credentials
- * the project is the demo one, on an emulator started for the occasion:
+ * Lexicon-typed schema instead (what `/projects/<key>/graphql` serves, and
+ * `/graphql` for the default project), read from its Lexicon with the
+ * configured credentials (environment, `.env` and MIXPANEL_PROJECTS_FILE, as
+ * the gateway reads them), to stdout unless `--file` is given. Without
+ * credentials the project is the demo one, on an emulator started for the
+ * occasion:
  *   npm run schema -- --project default --file schema/projects/demo.graphql
+ *   npm run --silent schema -- --project default > my-project.graphql
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { loadConfig, withDemoProject } from '../src/config.js';
+import { withEnvFile } from '../src/env-file.js';
 import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
 import { createLogger } from '../src/logger.js';
 import { createMemoryMembershipStore } from '../src/membership/memory-store.js';
@@ -34,7 +38,7 @@ function option(name: string): string | undefined {
 
 /** The typed schema the gateway serves for one project, after reading its Lexicon once. */
 async function projectSchema(wanted: string): Promise<GraphQLSchema> {
-  let config = loadConfig(process.env);
+  let config = loadConfig(withEnvFile(process.env).env);
   // The demo Lexicon is the same at every data size: the small one starts fastest.
   const emulator = config.demo ? await createEmulator({ size: 'small' }) : undefined;
   if (emulator) config = withDemoProject(config, { ...DEMO_PROJECT, baseUrl: emulator.url });
@@ -57,19 +61,25 @@ async function projectSchema(wanted: string): Promise<GraphQLSchema> {
 }
 
 const project = option('--project');
-const SCHEMA_FILE = option('--file') ?? (project === undefined ? fileURLToPath(new URL('../schema/schema.graphql', import.meta.url)) : fail('--project needs --file'));
+const check = process.argv.includes('--check');
+/** Undefined: stdout (a project's schema without --file). */
+const SCHEMA_FILE =
+  option('--file') ??
+  (project === undefined ? fileURLToPath(new URL('../schema/schema.graphql', import.meta.url)) : check ? fail('--check needs --file with --project') : undefined);
 
-function readCommitted(): string | undefined {
+function readCommitted(file: string): string | undefined {
   try {
-    return readFileSync(SCHEMA_FILE, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
 }
 
 const printed = `${printSchema(lexicographicSortSchema(project === undefined ? schema : await projectSchema(project)))}\n`;
-if (process.argv.includes('--check')) {
-  if (readCommitted() !== printed) {
+if (SCHEMA_FILE === undefined) {
+  process.stdout.write(printed);
+} else if (check) {
+  if (readCommitted(SCHEMA_FILE) !== printed) {
     process.stderr.write(`${SCHEMA_FILE} is out of date: run \`npm run schema\` and commit the result\n`);
     process.exit(1);
   }

@@ -1,18 +1,24 @@
 /**
- * The only side effects: read the configuration, start the demo emulator when
- * no Mixpanel credentials are given, listen, and stop cleanly on a signal.
+ * The only side effects: read the configuration (the environment, then
+ * `.env` in the working folder for what it leaves unset), start the demo
+ * emulator when no Mixpanel credentials are given, listen, and stop cleanly
+ * on a signal.
  */
 import { loadConfig, withDemoProject } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createEmulator, DEMO_PROJECT, DEMO_PROJECT_OPTIONS, DEMO_TIMEZONE, type Emulator } from './emulator/server.js';
 import { startDemoActivity, type DemoActivity } from './emulator/demo-activity.js';
+import { withEnvFile, type EnvWithFile } from './env-file.js';
 import { createGateway } from './server/gateway.js';
+import { describeMode, startupBanner, startupHeader } from './startup.js';
 
 async function main(): Promise<void> {
   let config;
+  let envFile: EnvWithFile;
   try {
-    config = loadConfig(process.env);
+    envFile = withEnvFile(process.env);
+    config = loadConfig(envFile.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -21,10 +27,10 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  process.stdout.write(startupHeader(describeMode(config, envFile)));
 
   let emulator: Emulator | undefined;
   if (config.demo) {
-    logger.info('No Mixpanel credentials configured: starting the demo on the built-in Mixpanel emulator with seeded data');
     emulator = await createEmulator({ size: 'demo', projects: [{ ...DEMO_PROJECT_OPTIONS, timezone: DEMO_TIMEZONE }] });
     config = withDemoProject(config, { ...DEMO_PROJECT, baseUrl: emulator.url, timezone: DEMO_TIMEZONE });
   }
@@ -40,18 +46,7 @@ async function main(): Promise<void> {
       logger,
     });
   }
-  process.stdout.write(
-    [
-      '',
-      `  Mixpanel GraphQL gateway ${config.demo ? '(demo mode: Mixpanel emulator with seeded data)' : ''}`,
-      `  GraphiQL:  ${gateway.graphqlUrl}`,
-      ...config.projects.map((p) => `  project ${p.key} (${p.projectId}, ${p.region}): ${gateway.url}/projects/${p.key}/graphql`),
-      `  Webhook:   ${gateway.url}${config.webhook.path}`,
-      `  Metrics:   ${gateway.url}/metrics`,
-      ...(emulator ? [`  Emulator:  ${emulator.url}`] : []),
-      '',
-    ].join('\n') + '\n',
-  );
+  process.stdout.write(startupBanner({ config, url: gateway.url, genericGraphqlPath: new URL(gateway.genericGraphqlUrl).pathname, emulatorUrl: emulator?.url }));
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -67,9 +67,15 @@ describe('Lexicon-typed schema', () => {
     expect(pageView.get(`unnamed_${nameHash('')}`)).toMatchObject({ type: { name: 'String' } });
     expect(pageView.get('oldFlag')).toMatchObject({ isDeprecated: true, deprecationReason: 'The property `old_flag` is hidden in Lexicon' });
 
-    // The generic endpoint keeps the generic schema, exactly as printed for CI.
-    const generic = await gw.query(`{ __type(name: "SignUp") { name } }`);
-    expect(generic.data!['__type']).toBeNull();
+    // /graphql serves the default project's typed schema; /graphql/generic keeps the generic one, exactly as printed for CI.
+    const typedDefault = await gw.query(`{ __type(name: "SignUp") { name } }`);
+    expect(typedDefault.data!['__type']).toEqual({ name: 'SignUp' });
+    const generic = await fetch(gw.gateway.genericGraphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __type(name: "SignUp") { name } }' }),
+    });
+    expect(((await generic.json()) as { data: Record<string, unknown> }).data['__type']).toBeNull();
     expect(`${printSchema(lexicographicSortSchema(genericSchema))}\n`).toBe(readFileSync(new URL('../schema/schema.graphql', import.meta.url), 'utf8'));
 
     await uploadLexicon(gw.emulator, [
@@ -191,7 +197,8 @@ describe('Lexicon-typed schema', () => {
       };
       expect(await typeOf('/projects/second/graphql')).toEqual({ only: { name: 'OnlySecond' }, signUp: { name: 'SignUp' } });
       expect(await typeOf(`/projects/${PROJECT_KEY}/graphql`)).toEqual({ only: null, signUp: { name: 'SignUp' } });
-      expect(await typeOf('/graphql')).toEqual({ only: null, signUp: null });
+      expect(await typeOf('/graphql')).toEqual({ only: null, signUp: { name: 'SignUp' } });
+      expect(await typeOf('/graphql/generic')).toEqual({ only: null, signUp: null });
       await gw.close();
     } finally {
       await emulator.close();

@@ -1,14 +1,20 @@
 /**
- * The README's GraphQL examples are valid against the schema, and its
- * configuration table names every variable of .env.example: docs that rot fail here.
+ * The README's GraphQL examples are valid against the schema /graphql serves
+ * (the demo project's Lexicon-typed one) and run against the demo gateway
+ * with data and no error, and its configuration table names every variable
+ * of .env.example: docs that rot fail here.
  */
 import { readFileSync } from 'node:fs';
-import { parse, validate } from 'graphql';
+import { buildSchema, parse, validate, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { schema } from '../src/schema/index.js';
+import { DEMO_PROJECT } from '../src/emulator/server.js';
+import { createExampleValues, exampleVariables } from '../src/server/graphiql.js';
+import { startGateway } from './helpers/gateway.js';
+import { isProbeOf, publishCohortProbe, subscribe } from './helpers/subscribers.js';
 
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
 const readme = read('README.md');
+const typedSchema = buildSchema(read('schema/projects/demo.graphql'));
 
 describe('README', () => {
   const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]!);
@@ -17,9 +23,35 @@ describe('README', () => {
     expect(blocks.length).toBeGreaterThan(1);
   });
 
-  it.each(blocks.map((block, index) => [index, block] as const))('example %i validates against the schema', (_index, block) => {
-    expect(validate(schema, parse(block)).map((error) => error.message)).toEqual([]);
+  it.each(blocks.map((block, index) => [index, block] as const))('example %i validates against the typed schema of /graphql', (_index, block) => {
+    expect(validate(typedSchema, parse(block)).map((error) => error.message)).toEqual([]);
   });
+
+  it('runs every example against the demo gateway: data, no error, no empty selection', async () => {
+    const gw = await startGateway();
+    const values = await createExampleValues(gw.gateway.projects.get('default')!)();
+    for (const [index, block] of blocks.entries()) {
+      const operation = parse(block).definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')!;
+      const variables = exampleVariables(operation, values, Date.now());
+      if (operation.operation === 'subscription') {
+        const cohortId = values.cohortId!;
+        const field = (operation.selectionSet.selections[0] as { name: { value: string } }).name.value;
+        const subscriber = subscribe({ url: gw.graphqlUrl, transport: 'ws', ignore: isProbeOf(field) }, { query: block, variables });
+        try {
+          await subscriber.waitForProbe(() => publishCohortProbe(gw.gateway.pubsub, DEMO_PROJECT.projectId, cohortId));
+          expect({ index, failure: subscriber.failure, results: subscriber.results }).toEqual({ index, failure: undefined, results: [] });
+        } finally {
+          await subscriber.close();
+        }
+        continue;
+      }
+      const result = await gw.query(block, variables);
+      expect({ index, errors: result.errors }).toEqual({ index, errors: undefined });
+      const json = JSON.stringify(result.data);
+      // A typed error in the data, or an object with nothing selected (a union member the query left out), is a silent failure.
+      expect({ index, typedError: /"code":"[A-Z_]+"/.exec(json)?.[0], empty: json.includes('{}') }).toEqual({ index, typedError: undefined, empty: false });
+    }
+  }, 60_000);
 
   it('documents every variable of .env.example', () => {
     const variables = [...read('.env.example').matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]!);

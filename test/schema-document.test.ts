@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { parse, validate, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../src/schema/index.js';
-import { day, restEngageAll, restQuery, startSchemaGateway } from './helpers/schema.js';
+import { createExampleValues, exampleVariables } from '../src/server/graphiql.js';
+import { restQuery, startSchemaGateway } from './helpers/schema.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OPERATIONS = join(ROOT, 'examples/operations');
@@ -58,21 +59,20 @@ describe('example operations', () => {
 
   it('run against the gateway without errors', async () => {
     const gw = await startSchemaGateway();
-    const [profile] = await restEngageAll(gw.emulator, { where: 'defined(properties["$email"])' });
+    // The variables GraphiQL opens the examples with: ids read through the project's runtime, 3 Query calls once.
+    const before = gw.emulator.calls('/api/query');
+    const readValues = createExampleValues(gw.gateway.projects.get('default')!);
+    const values = await readValues();
+    expect(Object.keys(values).sort()).toEqual(['cohortId', 'distinctId', 'funnelId']);
+    await readValues();
+    expect(gw.emulator.calls('/api/query') - before).toBe(3);
     const [cohort] = await restQuery<{ id: number }[]>(gw.emulator, 'cohorts/list');
-    const variables: Record<string, unknown> = {
-      from: day(gw.emulator, -6),
-      to: day(gw.emulator),
-      distinctId: String(profile!.$distinct_id),
-      cohortId: String(cohort!.id),
-    };
+    expect(values.cohortId).toBe(String(cohort!.id));
     for (const file of files) {
       const document = parse(readFileSync(join(OPERATIONS, file), 'utf8'));
       const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')!;
       if (operation.operation === 'subscription') continue; // covered over WebSocket in schema-cohorts.test.ts
-      const needed = Object.fromEntries(
-        (operation.variableDefinitions ?? []).filter((v) => v.variable.name.value in variables).map((v) => [v.variable.name.value, variables[v.variable.name.value]]),
-      );
+      const needed = exampleVariables(operation, values, Date.now());
       const result = await gw.query(readFileSync(join(OPERATIONS, file), 'utf8'), needed);
       expect({ file, errors: result.errors }).toEqual({ file, errors: undefined });
       const json = JSON.stringify(result.data);

@@ -1,13 +1,15 @@
 /**
  * createGateway(config) -> { url, yoga, server, close }.
  *
- * One yoga instance per configured project: the default project answers at
- * `config.graphqlPath` with the generic schema (the one printed in
- * schema/schema.graphql), every project at `/projects/{key}/graphql` with its
- * Lexicon-typed schema (src/lexicon-types), swapped without a restart when
- * its Lexicon changes. HTTP, SSE and graphql-ws share one context path
- * (yoga.getEnveloped), and the webhook receiver, /metrics, /healthz and
- * /readyz sit beside them on the same port.
+ * One yoga instance per configured project, at `/projects/{key}/graphql`,
+ * serving its Lexicon-typed schema (src/lexicon-types), swapped without a
+ * restart when its Lexicon changes (the generic schema until the first
+ * Lexicon read succeeds). The default project also answers at
+ * `config.graphqlPath` with its typed schema, and at `<graphqlPath>/generic`
+ * with the generic schema (the one printed in schema/schema.graphql). HTTP,
+ * SSE and graphql-ws share one context path (yoga.getEnveloped), and the
+ * webhook receiver, /metrics, /healthz, /readyz, the landing page at `/`,
+ * GraphiQL's assets and the SDL files sit beside them on the same port.
  *
  * Shutdown (close()) is graceful and bounded by `config.shutdownTimeoutMs`:
  * /readyz turns 503 and no new connection is accepted; SSE subscriptions
@@ -41,7 +43,8 @@ import type { ProjectRuntime } from '../runtime-types.js';
 import { schema } from '../schema/index.js';
 import { useCohortWebhooks } from '../webhooks/receiver.js';
 import { createContextFactory } from './context.js';
-import { graphiqlDefaultQuery } from './graphiql.js';
+import { createExampleTabs, createExampleValues, graphiqlOptions, readExampleOperations, renderGraphiqlPage, type ExampleValues } from './graphiql.js';
+import { createFrontendRoutes } from './frontend-routes.js';
 import { gatewayMaskedErrors } from './mask-error.js';
 import { createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
 import { useAdmissionControl } from './plugins/use-admission-control.js';
@@ -70,8 +73,10 @@ export type GatewayYoga = YogaServerInstance<Record<string, unknown>, Context>;
 export interface Gateway {
   /** http://host:port of the listening server. */
   readonly url: string;
-  /** URL of the default project's GraphQL endpoint (GraphiQL in a browser). */
+  /** URL of the default project's GraphQL endpoint, Lexicon-typed schema (GraphiQL in a browser). */
   readonly graphqlUrl: string;
+  /** URL of the default project's endpoint with the generic schema (`<graphqlPath>/generic`). */
+  readonly genericGraphqlUrl: string;
   /** The default project's yoga app (tests may call `yoga.fetch`). */
   readonly yoga: GatewayYoga;
   readonly server: Server;
@@ -175,20 +180,42 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const isAuthorized = createApiKeyCheck(config.apiKeys);
   const yogas = new Map<string, GatewayYoga>();
   const endpointOf = (key: string) => `/projects/${encodeURIComponent(key)}/graphql`;
-  const defaultQuery = graphiqlDefaultQuery();
+  const genericGraphqlPath = genericPathOf(config.graphqlPath);
+  const examples = config.graphiql ? readExampleOperations() : [];
+  const exampleValues = new Map<string, () => Promise<ExampleValues>>();
+  for (const [key, runtime] of projects) exampleValues.set(key, createExampleValues(runtime, now));
   const projectByMixpanelId = (mixpanelProjectId: string) => config.projects.find((p) => p.projectId === mixpanelProjectId);
 
   const buildYoga = (project: ProjectConfig, endpoint: string, typed: boolean, extraPlugins: GatewayPluginList = []): GatewayYoga => {
     const runtime = projects.get(project.key)!;
     const contextFor = createContextFactory({ project: runtime, pubsub, requestDeadlineMs: config.requestDeadlineMs, now });
-    const schemaPlugins: GatewayPluginList = typed ? [useTypedSchema(lexiconTypes.get(project.key)!)] : [];
+    const types = lexiconTypes.get(project.key)!;
+    const schemaPlugins: GatewayPluginList = typed ? [useTypedSchema(types)] : [];
+    const isDefault = project.key === config.defaultProjectKey;
+    const tabs = createExampleTabs({
+      project: runtime,
+      schema: typed ? () => types.current() : () => schema,
+      examples,
+      values: exampleValues.get(project.key)!,
+      now,
+      timeZone: 'timezone' in project && typeof project.timezone === 'string' ? project.timezone : undefined,
+      intro: {
+        projectKey: project.key,
+        demo: config.demo,
+        typed,
+        otherEndpoint: !isDefault ? undefined : typed ? genericGraphqlPath : config.graphqlPath,
+      },
+    });
+    const title = `Mixpanel GraphQL gateway: ${project.key}${typed ? '' : ' (generic schema)'}`;
     return createYoga<Record<string, unknown>, Context>({
       ...(typed ? {} : { schema }),
       graphqlEndpoint: endpoint,
       logging: logger,
       maskedErrors: gatewayMaskedErrors(!config.maskErrors),
       landingPage: false,
-      graphiql: config.graphiql ? { title: `Mixpanel GraphQL gateway: ${project.key}`, defaultQuery, subscriptionsProtocol: 'WS' } : false,
+      // Behind API keys the page is served to anyone, so it shows the project's ids only to a request with a key.
+      graphiql: config.graphiql ? graphiqlOptions({ title, tabs, mayReadData: (request) => isAuthorized(request.headers.get('authorization')) }) : false,
+      renderGraphiQL: renderGraphiqlPage,
       context: (initial) => contextFor(signalOf(initial)),
       plugins: [...schemaPlugins, useApiKeys(isAuthorized, () => [endpoint], { graphiql: config.graphiql }), useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...dependencyPlugins, ...extraPlugins],
     });
@@ -206,8 +233,20 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     now,
     onError: (error: unknown) => logger.error('cohort webhook failed', error),
   });
-  const defaultYoga = buildYoga(defaultProject, config.graphqlPath, false, [useReadiness(readiness), webhookPlugin]);
+  const defaultYoga = buildYoga(defaultProject, config.graphqlPath, true, [useReadiness(readiness), webhookPlugin]);
+  yogas.set(genericGraphqlPath, buildYoga(defaultProject, genericGraphqlPath, false));
   for (const project of config.projects) yogas.set(endpointOf(project.key), buildYoga(project, endpointOf(project.key), true));
+
+  const frontendRoutes = createFrontendRoutes({
+    config,
+    defaultProjectKey: defaultProject.key,
+    genericGraphqlPath,
+    endpointOf,
+    typedSchema: (key) => lexiconTypes.get(key)!.current(),
+    genericSchema: schema,
+    isAuthorized,
+    logger,
+  });
 
   // yoga matches its endpoint by suffix, so anything else must be turned away here: an unknown
   // project key is a 404, not the default project answering under another name.
@@ -264,6 +303,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       });
       return;
     }
+    if (frontendRoutes(req, res, path)) return;
     const yoga = route(path);
     if (yoga) {
       void yoga(req, res);
@@ -344,6 +384,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   return {
     url,
     graphqlUrl: `${url}${config.graphqlPath}`,
+    genericGraphqlUrl: `${url}${genericGraphqlPath}`,
     yoga: defaultYoga,
     server,
     projects,
@@ -391,6 +432,11 @@ function isCrossSite(req: IncomingMessage): boolean {
   } catch {
     return true;
   }
+}
+
+/** The generic schema's endpoint beside the default one. */
+function genericPathOf(graphqlPath: string): string {
+  return graphqlPath === '/' ? '/generic' : `${graphqlPath}/generic`;
 }
 
 function pathOf(url: string | undefined): string {
