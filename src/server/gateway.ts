@@ -40,6 +40,9 @@ import { useAdmissionControl } from './plugins/use-admission-control.js';
 import { createSubscriptionTracker, SUBSCRIPTION_DRAIN_MS } from './plugins/subscription-tracker.js';
 import { useUpstreamExtensions } from './plugins/use-upstream-extensions.js';
 import { attachGraphqlWs } from './websocket.js';
+import { createIdempotency } from '../writes/idempotency.js';
+import { createIdempotencyStore } from '../writes/idempotency-store.js';
+import { createProjectWrites, type ProjectWrites } from '../writes/project-writes.js';
 
 export interface GatewayOptions {
   /** Log sink; default: stderr at `config.logLevel`. */
@@ -119,6 +122,23 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       },
     }));
   }
+  // Idempotency keys live in the membership store's backend, shared by every project (keys carry the project).
+  const idempotency = createIdempotency({
+    store: createIdempotencyStore(config.store.kind, { sqlitePath: config.store.sqlitePath, redis: redis?.commands, redisKeyPrefix: `${config.redisKeyPrefix}idempotency:` }),
+    ttlMs: config.writes.idempotencyTtlMs,
+    now,
+  });
+  const writes = new Map<string, ProjectWrites>();
+  for (const [key, runtime] of projects) {
+    writes.set(key, createProjectWrites({
+      project: runtime,
+      idempotency,
+      batchWindowMs: config.writes.batchWindowMs,
+      lexiconWindowMs: config.writes.lexiconWindowMs,
+      identityMerge: config.writes.idMergeApi === 'original',
+      now,
+    }));
+  }
   for (const [key, runtime] of projects) {
     lexiconTypes.set(key, createLexiconTypes({ project: runtime, generic: schema, refreshMs: config.lexiconRefreshMs, logger, now }));
   }
@@ -135,7 +155,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   const buildYoga = (project: ProjectConfig, endpoint: string, typed: boolean, extraPlugins: GatewayPluginList = []): GatewayYoga => {
     const runtime = projects.get(project.key)!;
-    const contextFor = createContextFactory({ project: runtime, pubsub, requestDeadlineMs: config.requestDeadlineMs, now });
+    const contextFor = createContextFactory({ project: runtime, pubsub, writes: writes.get(project.key), requestDeadlineMs: config.requestDeadlineMs, now });
     const schemaPlugins: GatewayPluginList = typed ? [useTypedSchema(lexiconTypes.get(project.key)!)] : [];
     return createYoga<Record<string, unknown>, Context>({
       ...(typed ? {} : { schema }),
@@ -219,7 +239,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Ended subscriptions unsubscribe from Redis asynchronously; quitting first would fail those commands.
       await subscriptions.ended(SUBSCRIPTION_DRAIN_MS);
+      for (const projectWrites of writes.values()) projectWrites.close();
       for (const runtime of projects.values()) await runtime.close();
+      await idempotency.close();
       if (ownsMembership) await membership.close();
       await budgetStore.close?.();
       await redis?.close();

@@ -1,0 +1,190 @@
+/**
+ * Writes through the gateway against the emulator over HTTP: batching across
+ * clients (counted in the emulator's call log), idempotency, partial
+ * failures mapped to each caller's indexes, read-after-write, and the
+ * Lexicon limits.
+ */
+import { describe, expect, it } from 'vitest';
+import { startGateway, type TestGateway } from './helpers/gateway.js';
+
+const IMPORT = `mutation Import($events: [EventInput!]!, $key: String) {
+  importEvents(events: $events, idempotencyKey: $key) {
+    __typename
+    ... on ImportEventsResult { imported failures { index insertId field message } }
+    ... on InvalidArgumentError { argument }
+    ... on Error { message code }
+  }
+}`;
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+function events(count: number, name: string, prefix: string, at = Date.now() - 60_000) {
+  return Array.from({ length: count }, (_, i) => ({
+    event: name,
+    distinctId: `${prefix}-${i % 7}`,
+    time: new Date(at - i * 1000).toISOString(),
+    properties: { n: i, client: prefix },
+  }));
+}
+
+const importCalls = (gw: TestGateway) => gw.emulator.callLog.filter((entry) => entry.path === '/import');
+
+async function countEvents(gw: TestGateway, name: string): Promise<number> {
+  const result = await gw.query(`{ events(from: "${today()}", to: "${today()}", names: ["${name}"], first: 1000) {
+    __typename ... on EventConnection { edges { node { name } } } ... on Error { message } } }`);
+  expect(result.errors).toBeUndefined();
+  expect(result.data!['events'].__typename).toBe('EventConnection');
+  return result.data!['events'].edges.length;
+}
+
+describe('importEvents', () => {
+  it('sends 5,000 events from 50 concurrent clients in at most 3 requests, all of them landing', async () => {
+    const gw = await startGateway({ env: { WRITE_BATCH_WINDOW_MS: '1000' } });
+    gw.emulator.resetCalls();
+    const results = await Promise.all(Array.from({ length: 50 }, (_, c) => gw.query(IMPORT, { events: events(100, 'Batched', `c${c}`) })));
+    for (const result of results) {
+      expect(result.errors).toBeUndefined();
+      expect(result.data!['importEvents']).toEqual({ __typename: 'ImportEventsResult', imported: 100, failures: [] });
+    }
+    const calls = importCalls(gw);
+    expect(calls.length).toBeGreaterThanOrEqual(3); // 2,000 events a request at most
+    expect(calls.length).toBeLessThanOrEqual(3);
+    expect(calls.every((call) => call.status === 200 && call.params['strict'] === '1')).toBe(true);
+    expect(await countEvents(gw, 'Batched')).toBe(1000); // one page of the export: the events are there
+  });
+
+  it('replays a write with the same key without sending it again, and refuses the key with another input', async () => {
+    const gw = await startGateway();
+    const batch = events(10, 'Replayed', 'r');
+    const first = await gw.query(IMPORT, { events: batch, key: 'import-key-1' });
+    expect(first.data!['importEvents']).toMatchObject({ imported: 10, failures: [] });
+    const sent = importCalls(gw).length;
+    expect(sent).toBe(1);
+
+    const replay = await gw.query(IMPORT, { events: batch, key: 'import-key-1' });
+    expect(replay.data!['importEvents']).toEqual(first.data!['importEvents']);
+    expect(replay.extensions?.['mixpanel']?.upstreamCalls).toBe(0);
+
+    const other = await gw.query(IMPORT, { events: events(3, 'Replayed', 'other'), key: 'import-key-1' });
+    expect(other.data!['importEvents']).toMatchObject({ __typename: 'IdempotencyConflictError', code: 'IDEMPOTENCY_CONFLICT' });
+    expect(importCalls(gw).length).toBe(sent);
+    expect(await countEvents(gw, 'Replayed')).toBe(10);
+  });
+
+  it('reports one invalid event among ten at its index while the nine land', async () => {
+    const gw = await startGateway();
+    const batch = events(10, 'Nine Land', 'v');
+    batch[3] = { ...batch[3]!, distinctId: 'anonymous' };
+    const result = await gw.query(IMPORT, { events: batch });
+    expect(result.data!['importEvents']).toEqual({
+      __typename: 'ImportEventsResult',
+      imported: 9,
+      failures: [{ index: 3, insertId: null, field: 'distinctId', message: expect.stringContaining('placeholder') }],
+    });
+    expect(await countEvents(gw, 'Nine Land')).toBe(9);
+  });
+
+  it("maps Mixpanel's failed_records back to each caller's own indexes, in one shared request", async () => {
+    // Mixpanel's clock two hours behind the gateway's: an event 30 minutes old is, to Mixpanel, 90 minutes in the future.
+    const gw = await startGateway({ emulatorOptions: { size: 'small', now: Date.now() - 2 * 3_600_000 }, env: { WRITE_BATCH_WINDOW_MS: '500' } });
+    gw.emulator.resetCalls();
+    const old = Date.now() - 3 * 3_600_000;
+    const callers = [1, 4, 0].map((bad, c) => {
+      const batch = events(5, 'Mapped', `m${c}`, old);
+      batch[bad] = { ...batch[bad]!, time: new Date(Date.now() - 30 * 60_000).toISOString(), insertId: `bad-${c}` } as never;
+      return { bad, batch };
+    });
+    const results = await Promise.all(callers.map(({ batch }) => gw.query(IMPORT, { events: batch })));
+    results.forEach((result, c) => {
+      expect(result.data!['importEvents']).toEqual({
+        __typename: 'ImportEventsResult',
+        imported: 4,
+        failures: [{ index: callers[c]!.bad, insertId: `bad-${c}`, field: 'properties.time', message: expect.stringContaining('future') }],
+      });
+    });
+    expect(importCalls(gw).length).toBe(1);
+  });
+
+  it('validates every event before sending and generates the same $insert_id for the same event', async () => {
+    const gw = await startGateway();
+    const bad = [
+      { event: '', time: new Date().toISOString() },
+      { event: 'Old', time: '1970-06-01T00:00:00Z' },
+      { event: 'Future', time: new Date(Date.now() + 2 * 3_600_000).toISOString() },
+      { event: 'Reserved', time: new Date().toISOString(), properties: { time: 1 } },
+      { event: 'Deep', time: new Date().toISOString(), properties: { a: { b: { c: { d: { e: 1 } } } } } },
+      { event: 'Bad Id', time: new Date().toISOString(), insertId: 'no spaces allowed' },
+    ];
+    const result = await gw.query(IMPORT, { events: bad });
+    expect(result.data!['importEvents'].imported).toBe(0);
+    expect(result.data!['importEvents'].failures.map((f: { index: number; field: string }) => [f.index, f.field])).toEqual([
+      [0, 'event'],
+      [1, 'time'],
+      [2, 'time'],
+      [3, 'properties.time'],
+      [4, 'properties.a.b.c.d'],
+      [5, 'insertId'],
+    ]);
+    expect(importCalls(gw).length).toBe(0);
+
+    const empty = await gw.query(IMPORT, { events: [] });
+    expect(empty.data!['importEvents']).toMatchObject({ __typename: 'InvalidArgumentError', argument: 'events' });
+
+    // The same event twice (a client retrying without a key) lands once: its $insert_id is derived from it.
+    const once = events(1, 'Deduplicated', 'd');
+    await gw.query(IMPORT, { events: once });
+    await gw.query(IMPORT, { events: once });
+    expect(await countEvents(gw, 'Deduplicated')).toBe(1);
+  });
+});
+
+describe('profiles, groups and identity', () => {
+  it('reads a profile set through the gateway back at once, merging concurrent updates into one request', async () => {
+    const gw = await startGateway({ env: { WRITE_BATCH_WINDOW_MS: '300' } });
+    const read = (id: string) => gw.query(`{ profile(distinctId: "${id}") { __typename ... on Profile { property(name: "plan") } } }`);
+    await read('writer-1'); // now cached as missing
+    gw.emulator.resetCalls();
+    const updates = await Promise.all(
+      ['writer-1', 'writer-2', 'writer-3'].map((id, i) =>
+        gw.query(`mutation { updateProfiles(updates: [{ distinctId: "${id}", set: { plan: "Pro ${i}" }, union: { tags: ["a"] } }]) {
+          __typename ... on UpdateProfilesResult { updated failures { index } } } }`),
+      ),
+    );
+    for (const update of updates) expect(update.data!['updateProfiles']).toEqual({ __typename: 'UpdateProfilesResult', updated: 1, failures: [] });
+    expect(gw.emulator.callLog.filter((entry) => entry.path === '/engage').length).toBe(1);
+    const after = await read('writer-1');
+    expect(after.data!['profile']).toEqual({ __typename: 'Profile', property: 'Pro 0' });
+  });
+
+  it('refuses an invalid update before sending anything, naming its path', async () => {
+    const gw = await startGateway();
+    const result = await gw.query(`mutation { updateProfiles(updates: [{ distinctId: "ok", set: { a: 1 } }, { distinctId: "ok", add: { visits: "one" } }]) {
+      __typename ... on InvalidArgumentError { argument } } }`);
+    expect(result.data!['updateProfiles']).toEqual({ __typename: 'InvalidArgumentError', argument: 'updates[1].add.visits' });
+    const banned = await gw.query(`mutation { updateProfiles(updates: [{ distinctId: "null", set: { a: 1 } }]) { __typename ... on InvalidArgumentError { argument } } }`);
+    expect(banned.data!['updateProfiles']).toEqual({ __typename: 'InvalidArgumentError', argument: 'updates[0].distinctId' });
+    expect(gw.emulator.calls('/engage')).toBe(0);
+  });
+
+  it('updates a group profile and reads it back', async () => {
+    const gw = await startGateway();
+    const update = await gw.query(`mutation { updateGroupProfiles(updates: [{ groupKey: "company_id", groupId: "acme", set: { name: "Acme" } }]) {
+      __typename ... on UpdateProfilesResult { updated } } }`);
+    expect(update.data!['updateGroupProfiles']).toEqual({ __typename: 'UpdateProfilesResult', updated: 1 });
+    const read = await gw.query(`{ groupProfile(groupKey: "company_id", groupId: "acme") { __typename ... on Profile { property(name: "name") } } }`);
+    expect(read.data!['groupProfile']).toEqual({ __typename: 'Profile', property: 'Acme' });
+  });
+
+  it('merges profiles with $merge when the project uses the Original ID Merge API, and refuses otherwise', async () => {
+    const merge = `mutation { mergeProfiles(distinctIds: ["a", "b", "c"]) { __typename ... on MergeProfilesResult { merged } } }`;
+    const simplified = await startGateway();
+    const refused = await simplified.query(merge);
+    expect(refused.errors?.[0]?.extensions?.['code'] ?? refused.data!['mergeProfiles'].__typename).toMatch(/WRITE_UNSUPPORTED|GatewayError/);
+    expect(simplified.emulator.calls('/import')).toBe(0);
+
+    const original = await startGateway({ env: { MIXPANEL_ID_MERGE_API: 'original' } });
+    const merged = await original.query(merge);
+    expect(merged.data!['mergeProfiles']).toEqual({ __typename: 'MergeProfilesResult', merged: 2 });
+    expect(original.emulator.calls('/import')).toBe(1);
+  });
+});
