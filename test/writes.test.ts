@@ -5,6 +5,7 @@
  * Lexicon limits.
  */
 import { describe, expect, it } from 'vitest';
+import { createEmulator } from '../src/emulator/server.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
 const IMPORT = `mutation Import($events: [EventInput!]!, $key: String) {
@@ -186,5 +187,114 @@ describe('profiles, groups and identity', () => {
     const merged = await original.query(merge);
     expect(merged.data!['mergeProfiles']).toEqual({ __typename: 'MergeProfilesResult', merged: 2 });
     expect(original.emulator.calls('/import')).toBe(1);
+  });
+});
+
+describe('Lexicon edits', () => {
+  const lexiconCalls = (gw: TestGateway) => gw.emulator.callLog.filter((entry) => entry.path.includes('/schemas'));
+
+  it('merges the edits of 20 concurrent clients into one upload, within 5 Lexicon calls a minute and without a 429', async () => {
+    const gw = await startGateway({ env: { LEXICON_EDIT_WINDOW_MS: '500' } });
+    const before = lexiconCalls(gw).length;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        gw.query(`mutation { updateEventDefinition(input: { name: "Sign Up", tags: ["t${i}"] }) { __typename ... on EventDefinition { name } ... on Error { message } } }`),
+      ),
+    );
+    for (const result of results) expect(result.data!['updateEventDefinition']).toEqual({ __typename: 'EventDefinition', name: 'Sign Up' });
+    const calls = lexiconCalls(gw).slice(before);
+    expect(calls.filter((call) => call.method === 'POST')).toHaveLength(1);
+    expect(calls.length).toBeLessThanOrEqual(5);
+    expect(calls.filter((call) => call.status === 429)).toHaveLength(0);
+    // The last edit in the batch wins, as if they had been sent one after the other.
+    const read = await gw.query(`{ lexicon { eventDefinition(name: "Sign Up") { ... on EventDefinition { tags } } } }`);
+    expect(read.data!['lexicon'].eventDefinition.tags).toHaveLength(1);
+  });
+
+  it('creates, updates and deletes event and property definitions, reporting what does not exist', async () => {
+    // Eight edits one after the other: more Lexicon calls than a minute allows, so both sides allow more here.
+    const gw = await startGateway({ emulatorOptions: { size: 'small', limits: { lexicon: { perMinute: 60 } } }, env: { LEXICON_EDIT_WINDOW_MS: '0', LIMIT_LEXICON_PER_MINUTE: '60' } });
+    const run = (document: string) => gw.query(document).then((result) => {
+      expect(result.errors).toBeUndefined();
+      return Object.values(result.data!)[0] as Record<string, unknown>;
+    });
+    expect(await run(`mutation { createEventDefinition(input: { name: "Checkout", description: "Paid", displayName: "Check-out" }) { __typename ... on EventDefinition { description displayName } } }`)).toEqual({
+      __typename: 'EventDefinition',
+      description: 'Paid',
+      displayName: 'Check-out',
+    });
+    expect(await run(`mutation { createEventDefinition(input: { name: "Checkout" }) { __typename ... on InvalidArgumentError { argument } } }`)).toEqual({ __typename: 'InvalidArgumentError', argument: 'name' });
+    expect(await run(`mutation { createPropertyDefinition(input: { event: "Checkout", name: "amount", type: NUMBER, description: "EUR" }) { __typename ... on PropertyDefinition { name type description } } }`)).toEqual({
+      __typename: 'PropertyDefinition',
+      name: 'amount',
+      type: 'NUMBER',
+      description: 'EUR',
+    });
+    expect(await run(`mutation { updateEventDefinition(input: { name: "Checkout", displayName: null, hidden: true }) { __typename ... on EventDefinition { displayName hidden description properties { name } } } }`)).toEqual({
+      __typename: 'EventDefinition',
+      displayName: null,
+      hidden: true,
+      description: 'Paid',
+      properties: [{ name: 'amount' }],
+    });
+    expect(await run(`mutation { updatePropertyDefinition(input: { name: "nope", description: "x" }) { __typename ... on NotFoundError { entity } } }`)).toEqual({ __typename: 'NotFoundError', entity: 'PropertyDefinition' });
+    expect(await run(`mutation { deletePropertyDefinition(event: "Checkout", name: "amount") { __typename ... on DeletedDefinition { name event } } }`)).toEqual({
+      __typename: 'DeletedDefinition',
+      name: 'amount',
+      event: 'Checkout',
+    });
+    expect(await run(`mutation { deleteEventDefinition(name: "Checkout") { __typename ... on DeletedDefinition { name } } }`)).toEqual({ __typename: 'DeletedDefinition', name: 'Checkout' });
+    expect(await run(`mutation { deleteEventDefinition(name: "Checkout") { __typename ... on NotFoundError { entity } } }`)).toEqual({ __typename: 'NotFoundError', entity: 'EventDefinition' });
+    expect(lexiconCalls(gw).filter((call) => call.status === 429)).toHaveLength(0);
+  });
+
+  it('refuses an edit that cannot fit the 4,000 updates a minute before its deadline, with retryAfterSeconds, instead of collecting a 429', async () => {
+    const emulator = await createEmulator({ size: 'small' });
+    const properties = Object.fromEntries(Array.from({ length: 2_600 }, (_, i) => [`p${i}`, { type: 'string' as const }]));
+    emulator.data().lexicon.set('event:Wide', { entityType: 'event', name: 'Wide', schemaJson: { properties } });
+    const gw = await startGateway({ emulator, env: { LEXICON_EDIT_WINDOW_MS: '0' } });
+    try {
+      const edit = (description: string) =>
+        gw.query(`mutation { updateEventDefinition(input: { name: "Wide", description: "${description}" }) {
+          __typename ... on EventDefinition { description } ... on RateLimitedError { family retryAfterSeconds } } }`);
+      expect((await edit('first')).data!['updateEventDefinition']).toEqual({ __typename: 'EventDefinition', description: 'first' });
+      // 2,601 more updates would make 5,202 in the minute.
+      const second = (await edit('second')).data!['updateEventDefinition'];
+      expect(second).toMatchObject({ __typename: 'RateLimitedError', family: 'LEXICON' });
+      expect(second.retryAfterSeconds).toBeGreaterThan(50);
+      expect(second.retryAfterSeconds).toBeLessThanOrEqual(61);
+      expect(lexiconCalls(gw).filter((call) => call.method === 'POST')).toHaveLength(1);
+      expect(lexiconCalls(gw).filter((call) => call.status === 429)).toHaveLength(0);
+    } finally {
+      await gw.close();
+      await emulator.close();
+    }
+  });
+});
+
+describe('annotations', () => {
+  it('creates an annotation with tags by name, updates, lists and deletes it', async () => {
+    const gw = await startGateway();
+    const created = await gw.query(`mutation { createAnnotation(input: { date: "2024-03-01T10:00:00Z", description: "Release 2.0", tags: ["release", "web"] }, idempotencyKey: "ann-1") {
+      __typename ... on Annotation { id tags { name } } } }`);
+    const annotation = created.data!['createAnnotation'];
+    expect(annotation.tags.map((tag: { name: string }) => tag.name).sort()).toEqual(['release', 'web']);
+    // A replay creates nothing more.
+    const replay = await gw.query(`mutation { createAnnotation(input: { date: "2024-03-01T10:00:00Z", description: "Release 2.0", tags: ["release", "web"] }, idempotencyKey: "ann-1") { ... on Annotation { id } } }`);
+    expect(replay.data!['createAnnotation'].id).toBe(annotation.id);
+    expect(gw.emulator.callLog.filter((entry) => entry.method === 'POST' && entry.path.endsWith('/annotations'))).toHaveLength(1);
+
+    const updated = await gw.query(`mutation { updateAnnotation(id: "${annotation.id}", input: { description: "Release 2.0.1", tags: ["release"] }) {
+      __typename ... on Annotation { description tags { name } } } }`);
+    expect(updated.data!['updateAnnotation']).toEqual({ __typename: 'Annotation', description: 'Release 2.0.1', tags: [{ name: 'release' }] });
+    const tags = await gw.query(`{ annotationTags { ... on QueryAnnotationTagsSuccess { data { name hasAnnotations } } } }`);
+    expect(tags.data!['annotationTags'].data).toEqual(expect.arrayContaining([{ name: 'release', hasAnnotations: true }, { name: 'web', hasAnnotations: false }]));
+
+    const deleted = await gw.query(`mutation { deleteAnnotation(id: "${annotation.id}") { __typename ... on DeletedAnnotation { id } } }`);
+    expect(deleted.data!['deleteAnnotation']).toEqual({ __typename: 'DeletedAnnotation', id: annotation.id });
+    const again = await gw.query(`mutation { deleteAnnotation(id: "${annotation.id}") { __typename ... on NotFoundError { entity } } }`);
+    expect(again.data!['deleteAnnotation']).toEqual({ __typename: 'NotFoundError', entity: 'Annotation' });
+    const list = await gw.query(`{ annotations { ... on QueryAnnotationsSuccess { data { id } } } }`);
+    expect(list.data!['annotations'].data.map((a: { id: string }) => a.id)).not.toContain(annotation.id);
   });
 });

@@ -53,6 +53,8 @@ interface Pending {
 }
 
 const MINUTE_MS = 60_000;
+/** How long the editor trusts its own picture of the schemas (a read plus its uploads). */
+const SNAPSHOT_MS = 60_000;
 /** Mixpanel timestamps an upload a little after we send it: count it a little longer. */
 const WINDOW_MARGIN_MS = 1_000;
 
@@ -81,12 +83,24 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
       closed.signal.addEventListener('abort', () => (clearTimeout(handle), resolve()), { once: true });
     });
 
-  async function runBatch(): Promise<void> {
-    const contexts = pending.map((p) => p.context);
+  /**
+   * The schemas as of the last read plus this instance's uploads since. Reused for
+   * SNAPSHOT_MS: re-reading after each upload would spend a Lexicon call per edit,
+   * and would queue behind the typed schema's own background re-read.
+   */
+  let snapshot: { entries: Map<string, LexiconSchemaEntry>; at: number } | undefined;
+
+  async function currentSchemas(contexts: readonly CallContext[]): Promise<Map<string, LexiconSchemaEntry>> {
+    if (snapshot && now() - snapshot.at < SNAPSHOT_MS) return new Map(snapshot.entries);
     const shared = batchCallContext(contexts, closed.signal);
     const entries = await project.call(lexiconListRequest(project), shared);
     creditCalls(contexts, shared);
-    const state = new Map<string, LexiconSchemaEntry | null>(entries.map((entry) => [keyOf(entry.entityType, entry.name), entry]));
+    snapshot = { entries: new Map(entries.map((entry) => [keyOf(entry.entityType, entry.name), entry])), at: now() };
+    return new Map(snapshot.entries);
+  }
+
+  async function runBatch(): Promise<void> {
+    const state = new Map<string, LexiconSchemaEntry | null>(await currentSchemas(pending.map((p) => p.context)));
     const touched = new Set<string>();
     const deleted = new Set<string>();
     const taken: { pending: Pending; result: LexiconSchema | null }[] = [];
@@ -161,14 +175,25 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
         sentUpdates.push({ at: now(), count: upload.reduce((sum, entry) => sum + updatesOf(entry.schemaJson), 0) });
       }
     } catch (error) {
+      // Part of the batch may have been applied: read Lexicon again before the next edit.
+      snapshot = undefined;
+      stale = true;
       for (const { pending: item } of taken) item.reject(error);
-      project.invalidate('lexicon');
       return;
     }
-    // The typed schema follows: dropping the cached Lexicon makes the project re-read and retype it.
-    project.invalidate('lexicon');
+    if (snapshot) {
+      for (const key of touched) {
+        const entry = state.get(key);
+        if (entry) snapshot.entries.set(key, entry);
+        else snapshot.entries.delete(key);
+      }
+    }
+    stale = true;
     for (const { pending: item, result } of taken) item.resolve(result);
   }
+
+  /** Whether an upload happened since the cached Lexicon was last dropped. */
+  let stale = false;
 
   async function run(): Promise<void> {
     timer = undefined;
@@ -185,6 +210,12 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
       }
     } finally {
       running = false;
+      // The typed schema follows once the queue drains: dropping the cached Lexicon makes the project
+      // re-read and retype it (one read for a run of batches, not one per batch).
+      if (stale) {
+        stale = false;
+        project.invalidate('lexicon');
+      }
     }
   }
 
