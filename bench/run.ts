@@ -12,6 +12,7 @@ process.env.NODE_ENV ??= 'production';
 const BENCHES: Readonly<Record<string, () => Promise<unknown>>> = {
   dashboard: async () => (await import('./dashboard.js')).runDashboardBench(),
   webhooks: async () => (await import('./webhooks.js')).runWebhooksBench(),
+  writes: async () => (await import('./writes.js')).runWritesBench(),
 };
 
 async function main(): Promise<void> {

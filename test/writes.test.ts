@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createEmulator } from '../src/emulator/server.js';
-import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { startGateway, type GraphQLResponse, type TestGateway } from './helpers/gateway.js';
 
 const IMPORT = `mutation Import($events: [EventInput!]!, $key: String) {
   importEvents(events: $events, idempotencyKey: $key) {
@@ -155,6 +155,18 @@ describe('profiles, groups and identity', () => {
     expect(gw.emulator.callLog.filter((entry) => entry.path === '/engage').length).toBe(1);
     const after = await read('writer-1');
     expect(after.data!['profile']).toEqual({ __typename: 'Profile', property: 'Pro 0' });
+  });
+
+  it('sends an $add once when Mixpanel fails, and refuses to replay its key rather than add twice', async () => {
+    const gw = await startGateway();
+    gw.emulator.faults.inject({ path: '/engage', kind: 'status', status: 503, times: 1 });
+    const add = `mutation { updateProfiles(updates: [{ distinctId: "counter", add: { visits: 1 } }], idempotencyKey: "add-1") {
+      __typename ... on Error { code } } }`;
+    const codeOf = (result: GraphQLResponse) => result.data?.['updateProfiles']?.code ?? result.errors?.[0]?.extensions?.['code'];
+    expect(codeOf(await gw.query(add))).toBe('MIXPANEL_UNAVAILABLE');
+    expect(gw.emulator.calls('/engage')).toBe(1);
+    expect(codeOf(await gw.query(add))).toBe('WRITE_OUTCOME_UNKNOWN');
+    expect(gw.emulator.calls('/engage')).toBe(1);
   });
 
   it('refuses an invalid update before sending anything, naming its path', async () => {
