@@ -61,7 +61,7 @@ export type StoreKind = 'memory' | 'sqlite' | 'redis';
 
 /** Writes through the gateway (src/writes). */
 export interface WritesConfig {
-  /** How long a write batch that is not full waits for writes of other clients, in ms (WRITE_BATCH_WINDOW_MS, default 20). */
+  /** How long a write batch that is not full waits for the next write of any client, in ms (WRITE_BATCH_WINDOW_MS, default 20); at most 10 times that in all. */
   readonly batchWindowMs: number;
   /** How long Lexicon edits wait to be merged into one upload, in ms (LEXICON_EDIT_WINDOW_MS, default 200). */
   readonly lexiconWindowMs: number;

@@ -2,8 +2,10 @@
  * Merges the items of concurrent writes, from every client of a project,
  * into as few upstream requests as Mixpanel's per-request limits allow.
  *
- * A batch leaves as soon as it is full (by items or bytes), or `windowMs`
- * after its first item arrived. Each caller gets one outcome per item it
+ * A batch leaves as soon as it is full (by items or bytes), once no item
+ * arrived for `windowMs`, or `maxWaitMs` after its first item, whichever
+ * comes first: a burst of writes from many clients travels together however
+ * the clients' requests are spread over the burst. Each caller gets one outcome per item it
  * submitted, whichever batches they travelled in: a failed batch fails only
  * its own items.
  */
@@ -17,8 +19,10 @@ export interface BatcherOptions<I, R> {
   readonly maxBytes: number;
   /** Bytes an item adds to the body (its JSON); an item over `maxBytes` must be refused before submit. */
   readonly sizeOf: (item: I) => number;
-  /** How long a batch that is not full waits for more items, in ms. */
+  /** How long a batch that is not full waits for another item, in ms. */
   readonly windowMs: number;
+  /** Longest a batch waits after its first item, in ms. Default 10 × windowMs. */
+  readonly maxWaitMs?: number;
   /**
    * Sends one batch. Resolves with one outcome per item, in order; a
    * rejection fails every item of the batch with that error.
@@ -47,7 +51,9 @@ export function createBatcher<I, R>(options: BatcherOptions<I, R>): Batcher<I, R
   let pending: Entry<I, R>[] = [];
   let pendingBytes = ARRAY_OVERHEAD_BYTES;
   let timer: NodeJS.Timeout | undefined;
+  let firstAt = 0;
   let sent = 0;
+  const maxWaitMs = options.maxWaitMs ?? options.windowMs * 10;
 
   const flush = (): void => {
     clearTimeout(timer);
@@ -68,11 +74,12 @@ export function createBatcher<I, R>(options: BatcherOptions<I, R>): Batcher<I, R
     if (pending.length > 0 && (pending.length >= options.maxItems || pendingBytes + bytes > options.maxBytes)) flush();
     pendingBytes += options.sizeOf(entry.item) + (pending.length > 0 ? 1 : 0);
     pending.push(entry);
-    if (pending.length >= options.maxItems) flush();
-    else if (timer === undefined) {
-      timer = setTimeout(flush, options.windowMs);
-      timer.unref();
-    }
+    if (pending.length >= options.maxItems) return flush();
+    const now = Date.now();
+    if (pending.length === 1) firstAt = now;
+    clearTimeout(timer);
+    timer = setTimeout(flush, Math.max(0, Math.min(options.windowMs, firstAt + maxWaitMs - now)));
+    timer.unref();
   };
 
   return {

@@ -40,7 +40,7 @@ export interface LexiconEditor {
 
 export interface LexiconEditorOptions {
   readonly project: ProjectRuntime;
-  /** How long the first edit of a batch waits for others, in ms. */
+  /** How long a batch waits for the next edit, in ms (at most 10 times that after its first edit). */
   readonly windowMs: number;
   readonly now?: () => number;
 }
@@ -69,6 +69,7 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
   let pending: Pending[] = [];
   let running = false;
   let timer: NodeJS.Timeout | undefined;
+  let firstAt = 0;
   let uploads = 0;
   /** Updates sent in the rolling minute. */
   const sentUpdates: { at: number; count: number }[] = [];
@@ -224,10 +225,12 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
       return new Promise<LexiconSchema | null>((resolve, reject) => {
         if (closed.signal.aborted) return reject(new DOMException('The gateway is closing', 'AbortError'));
         pending.push({ edit, context, resolve, reject });
-        if (!running && timer === undefined) {
-          timer = setTimeout(() => void run(), options.windowMs);
-          timer.unref();
-        }
+        if (running) return; // picked up by the batch after the one being sent
+        // Like the ingestion batches: wait for a quiet `windowMs`, at most 10 windows after the first edit.
+        if (timer === undefined) firstAt = now();
+        clearTimeout(timer);
+        timer = setTimeout(() => void run(), Math.max(0, Math.min(options.windowMs, firstAt + options.windowMs * 10 - now())));
+        timer.unref();
       });
     },
     get uploads() {
