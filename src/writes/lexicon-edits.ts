@@ -142,7 +142,8 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
       if (pending.length === 0) return;
       // Nothing fits before the oldest upload leaves the minute: wait for it, refusing edits that cannot wait that long.
       const oldest = sentUpdates[0];
-      const at = oldest ? oldest.at + MINUTE_MS + WINDOW_MARGIN_MS : now();
+      if (!oldest) throw new Error('A Lexicon edit fits no empty minute'); // excluded above: each edit is under the limit
+      const at = oldest.at + MINUTE_MS + WINDOW_MARGIN_MS;
       for (const item of [...pending]) {
         if (item.context.deadline < at) {
           pending.splice(pending.indexOf(item), 1);
@@ -154,6 +155,7 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
     }
 
     const takenContexts = taken.map((t) => t.pending.context);
+    let sentAny = false;
     try {
       for (const key of deleted) {
         // A schema deleted and created again in one batch is deleted first: the upload must not merge old metadata into it.
@@ -165,6 +167,7 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
           call,
         );
         creditCalls(takenContexts, call);
+        sentAny = true;
       }
       const upload = [...touched].map((key) => state.get(key)).filter((entry): entry is LexiconSchemaEntry => entry !== null && entry !== undefined);
       if (upload.length > 0) {
@@ -176,9 +179,12 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
         sentUpdates.push({ at: now(), count: upload.reduce((sum, entry) => sum + updatesOf(entry.schemaJson), 0) });
       }
     } catch (error) {
-      // Part of the batch may have been applied: read Lexicon again before the next edit.
-      snapshot = undefined;
-      stale = true;
+      // Unless the budget refused before sending, part of the batch may have been applied: read Lexicon again.
+      const neverSent = !sentAny && error instanceof RateLimitedError && error.status === undefined;
+      if (!neverSent) {
+        snapshot = undefined;
+        stale = true;
+      }
       for (const { pending: item } of taken) item.reject(error);
       return;
     }
