@@ -4,9 +4,12 @@
  * failures mapped to each caller's indexes, read-after-write, and the
  * Lexicon limits.
  */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createEmulator } from '../src/emulator/server.js';
 import { startGateway, type GraphQLResponse, type TestGateway } from './helpers/gateway.js';
+import { REDIS, redisSkip } from './helpers/redis.js';
 
 const IMPORT = `mutation Import($events: [EventInput!]!, $key: String) {
   importEvents(events: $events, idempotencyKey: $key) {
@@ -308,5 +311,33 @@ describe('annotations', () => {
     expect(again.data!['deleteAnnotation']).toEqual({ __typename: 'NotFoundError', entity: 'Annotation' });
     const list = await gw.query(`{ annotations { ... on QueryAnnotationsSuccess { data { id } } } }`);
     expect(list.data!['annotations'].data.map((a: { id: string }) => a.id)).not.toContain(annotation.id);
+  });
+});
+
+describe('idempotency across instances', () => {
+  it('replays on a second gateway sharing Redis what the first one sent, without sending it again', async () => {
+    if (await redisSkip('the two-instance idempotency test')) return;
+    const prefix = `test:writes:${randomUUID()}:`;
+    const emulator = await createEmulator({ size: 'small' });
+    const env = { REDIS_URL: `redis://${REDIS.host}:${REDIS.port}`, MEMBERSHIP_STORE: 'redis', REDIS_KEY_PREFIX: prefix };
+    const [a, b] = await Promise.all([startGateway({ emulator, env }), startGateway({ emulator, env })]);
+    try {
+      const batch = events(5, 'Two Instances', 'i');
+      const first = await a.query(IMPORT, { events: batch, key: 'shared-key' });
+      expect(first.data!['importEvents']).toMatchObject({ imported: 5 });
+      const replay = await b.query(IMPORT, { events: batch, key: 'shared-key' });
+      expect(replay.data!['importEvents']).toEqual(first.data!['importEvents']);
+      expect(emulator.calls('/import')).toBe(1);
+      const conflict = await b.query(IMPORT, { events: batch.slice(1), key: 'shared-key' });
+      expect(conflict.data!['importEvents'].__typename).toBe('IdempotencyConflictError');
+    } finally {
+      await a.close();
+      await b.close();
+      await emulator.close();
+      const redis = new Redis({ ...REDIS, maxRetriesPerRequest: 1 });
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
   });
 });
