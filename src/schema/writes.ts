@@ -8,18 +8,13 @@
  * which the server checks before any resolver runs.
  */
 import type { Context } from '../context.js';
-import { GatewayError, InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
-import { IdempotencyConflictError } from '../writes/errors.js';
+import { IdempotencyConflictError, WritesUnavailableError } from '../writes/errors.js';
 import type { OnceRequest } from '../writes/idempotency.js';
 import { MAX_EVENTS_PER_MUTATION, MAX_MERGED_PROFILES, MAX_UPDATES_PER_MUTATION, type ProjectWrites } from '../writes/project-writes.js';
 import { builder } from './builder.js';
 import { ErrorInterface } from './errors.js';
-
-/** Writes are wired by the gateway; a context without them cannot write. */
-class WritesUnavailableError extends GatewayError {
-  readonly code = 'WRITES_UNAVAILABLE';
-}
 
 export function writesOf(ctx: Context): ProjectWrites {
   if (!ctx.writes) throw new WritesUnavailableError('Writes are not available on this endpoint');

@@ -24,3 +24,8 @@ export class WriteOutcomeUnknownError extends GatewayError {
 export class WriteUnsupportedError extends GatewayError {
   readonly code = 'WRITE_UNSUPPORTED';
 }
+
+/** The endpoint was built without the write path (the gateway wires it for every project). */
+export class WritesUnavailableError extends GatewayError {
+  readonly code = 'WRITES_UNAVAILABLE';
+}
