@@ -172,6 +172,15 @@ describe('profiles, groups and identity', () => {
     expect(gw.emulator.calls('/engage')).toBe(1);
   });
 
+  it('lets the budget retry a $set batch after a 503 (setting twice is setting once)', async () => {
+    // The budget's first retry waits 3-7 s (Mixpanel's recommended backoff): the deadline leaves room for it.
+    const gw = await startGateway({ env: { REQUEST_DEADLINE_MS: '30000' } });
+    gw.emulator.faults.inject({ path: '/engage', kind: 'status', status: 503, times: 1 });
+    const set = await gw.query(`mutation { updateProfiles(updates: [{ distinctId: "retried", set: { plan: "Team" } }]) { __typename ... on UpdateProfilesResult { updated } } }`);
+    expect(set.data!['updateProfiles']).toEqual({ __typename: 'UpdateProfilesResult', updated: 1 });
+    expect(gw.emulator.calls('/engage')).toBe(2);
+  }, 20_000);
+
   it('refuses an invalid update before sending anything, naming its path', async () => {
     const gw = await startGateway();
     const result = await gw.query(`mutation { updateProfiles(updates: [{ distinctId: "ok", set: { a: 1 } }, { distinctId: "ok", add: { visits: "one" } }]) {
