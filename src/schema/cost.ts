@@ -128,13 +128,14 @@ export const FIELD_COSTS: Readonly<Record<string, FieldCost>> = {
   'Mutation.mergeProfiles': shared('ingestion', 'import'),
   'Mutation.updateProfiles': shared('ingestion', 'engage'),
   'Mutation.updateGroupProfiles': shared('ingestion', 'groups'),
-  // Lexicon edits are merged into one upload after one (shared) read; a schema deleted costs its own DELETE.
+  // Lexicon edits are merged into one upload (the schemas they start from may be known already: no read is
+  // certain); a schema deleted costs its own DELETE.
   ...Object.fromEntries(
     ['updateLexiconEventDefinition', 'createEventDefinition', 'updateEventDefinition', 'createPropertyDefinition', 'updatePropertyDefinition', 'deletePropertyDefinition'].map(
-      (name) => [`Mutation.${name}`, (() => [call('lexicon', 'lexiconList'), call('lexicon', 'lexiconUpload')]) satisfies FieldCost],
+      (name) => [`Mutation.${name}`, (() => [call('lexicon', 'lexiconUpload')]) satisfies FieldCost],
     ),
   ),
-  'Mutation.deleteEventDefinition': (args) => [call('lexicon', 'lexiconList'), call('lexicon', `lexiconDelete:${argsKey(args)}`)],
+  'Mutation.deleteEventDefinition': (args) => [call('lexicon', `lexiconDelete:${argsKey(without(args, 'idempotencyKey'))}`)],
 };
 
 /** Root fields that send no call themselves; non-null object ones are namespaces whose fields are costed. */
