@@ -109,6 +109,15 @@ describe('importEvents', () => {
     expect(importCalls(gw).length).toBe(1);
   });
 
+  it('sends the halves of a batch Mixpanel refused as too large (413: nothing was ingested)', async () => {
+    const gw = await startGateway();
+    gw.emulator.faults.inject({ path: '/import', kind: 'status', status: 413, times: 1 });
+    const result = await gw.query(IMPORT, { events: events(10, 'Halved', 'h') });
+    expect(result.data!['importEvents']).toEqual({ __typename: 'ImportEventsResult', imported: 10, failures: [] });
+    expect(importCalls(gw).map((call) => call.status)).toEqual([413, 200, 200]);
+    expect(await countEvents(gw, 'Halved')).toBe(10);
+  });
+
   it('validates every event before sending and generates the same $insert_id for the same event', async () => {
     const gw = await startGateway();
     const bad = [
