@@ -92,11 +92,17 @@ type RecordVerdict = { readonly field: string; readonly message: string } | null
 
 const messageOf = (error: unknown): string => (error instanceof GatewayError ? error.message : 'the request to Mixpanel failed');
 
-/** Every item failed with one error and none landed: the caller gets that error (typed when it can act on it). */
+/**
+ * Every item failed, and for one reason (one error, or errors of one code, such as the budget refusing
+ * each batch): the caller gets that error, typed when it can act on it, rather than a list of failures.
+ */
 function sharedFailure(outcomes: readonly Outcome<unknown>[]): unknown {
   if (outcomes.length === 0 || outcomes.some((outcome) => outcome.ok)) return undefined;
-  const first = (outcomes[0] as { error: unknown }).error;
-  return outcomes.every((outcome) => !outcome.ok && outcome.error === first) ? first : undefined;
+  const errors = outcomes.map((outcome) => (outcome as { error: unknown }).error);
+  const first = errors[0];
+  const codeOf = (error: unknown) => (error instanceof GatewayError ? error.code : undefined);
+  const same = errors.every((error) => error === first || (codeOf(first) !== undefined && codeOf(error) === codeOf(first)));
+  return same ? first : undefined;
 }
 
 export function createProjectWrites(options: ProjectWritesOptions): ProjectWrites {
