@@ -14,6 +14,7 @@ const BENCHES: Readonly<Record<string, () => Promise<unknown>>> = {
   webhooks: async () => (await import('./webhooks.js')).runWebhooksBench(),
   'full-sync': async () => (await import('./full-sync.js')).runFullSyncBench(),
   events: async () => (await import('./events.js')).runEventsBench(),
+  writes: async () => (await import('./writes.js')).runWritesBench(),
 };
 
 async function main(): Promise<void> {

@@ -68,6 +68,21 @@ export interface WebhookConfig {
 
 export type StoreKind = 'memory' | 'sqlite' | 'redis';
 
+/** Writes through the gateway (src/writes). */
+export interface WritesConfig {
+  /** How long a write batch that is not full waits for the next write of any client, in ms (WRITE_BATCH_WINDOW_MS, default 20); at most 10 times that in all. */
+  readonly batchWindowMs: number;
+  /** How long Lexicon edits wait to be merged into one upload, in ms (LEXICON_EDIT_WINDOW_MS, default 200). */
+  readonly lexiconWindowMs: number;
+  /** How long an idempotency key remembers its write's result, in ms (IDEMPOTENCY_TTL_MS, default 24 h). */
+  readonly idempotencyTtlMs: number;
+  /**
+   * Which ID Merge API the projects use (MIXPANEL_ID_MERGE_API): `original` accepts `$merge`;
+   * `simplified` (the default, as for new Mixpanel projects) has no merge call, so `mergeProfiles` is refused.
+   */
+  readonly idMergeApi: 'original' | 'simplified';
+}
+
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -96,6 +111,7 @@ export interface Config {
   readonly cache: CacheConfig;
   /** How often each project's typed schema re-reads Lexicon (through the cache); an edit through the gateway refreshes at once. */
   readonly lexiconRefreshMs: number;
+  readonly writes: WritesConfig;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** GraphiQL and the landing page; on by default. */
   readonly graphiql: boolean;

@@ -597,6 +597,12 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     webhook,
     cache: readCache(env, problems),
     lexiconRefreshMs: parseInteger('LEXICON_REFRESH_MS', readEnv(env, 'LEXICON_REFRESH_MS'), 10 * MINUTE, { min: SECOND, max: 24 * HOUR }, problems),
+    writes: {
+      batchWindowMs: parseInteger('WRITE_BATCH_WINDOW_MS', readEnv(env, 'WRITE_BATCH_WINDOW_MS'), 20, { min: 0, max: 10 * SECOND }, problems),
+      lexiconWindowMs: parseInteger('LEXICON_EDIT_WINDOW_MS', readEnv(env, 'LEXICON_EDIT_WINDOW_MS'), 200, { min: 0, max: 10 * SECOND }, problems),
+      idempotencyTtlMs: parseInteger('IDEMPOTENCY_TTL_MS', readEnv(env, 'IDEMPOTENCY_TTL_MS'), 24 * HOUR, { min: SECOND, max: 30 * 24 * HOUR }, problems),
+      idMergeApi: parseEnum('MIXPANEL_ID_MERGE_API', readEnv(env, 'MIXPANEL_ID_MERGE_API')?.toLowerCase(), ['original', 'simplified'] as const, 'simplified', problems),
+    },
     logLevel: parseEnum('LOG_LEVEL', readEnv(env, 'LOG_LEVEL')?.toLowerCase(), LOG_LEVELS, 'info', problems),
     graphiql: parseBoolean('GRAPHIQL', readEnv(env, 'GRAPHIQL'), true, problems),
     maskErrors: nodeEnv !== 'development',

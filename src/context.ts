@@ -5,6 +5,7 @@
 import type { RequestStats } from './limits/types.js';
 import type { GatewayPubSub } from './pubsub/types.js';
 import type { CallContext, ProjectRuntime } from './runtime-types.js';
+import type { ProjectWrites } from './writes/project-writes.js';
 
 export interface Context {
   /** The Mixpanel project this endpoint serves: client, budget, cache, membership. */
@@ -14,6 +15,10 @@ export interface Context {
   /** Upstream calls, cache hits and budget use of this request, reported in `extensions`. */
   readonly stats: RequestStats;
   readonly pubsub: GatewayPubSub;
+  /** The project's write batchers and idempotency keys; undefined where writes are not wired (mutations then fail). */
+  readonly writes?: ProjectWrites | undefined;
+  /** The authenticated API key, when keys are configured (writes need `canWrite`). */
+  readonly client?: { readonly id: string; readonly canWrite: boolean; readonly projects: readonly string[] | '*' };
   /**
    * What `project.call` needs: the signal, the stats, and the deadline (epoch
    * ms) by which an upstream call must start or fail fast as rate limited.

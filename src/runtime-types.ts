@@ -28,6 +28,11 @@ export interface UpstreamRequest<T> {
   readonly params: unknown;
   /** False for engage follow-on pages when the project says they are free. */
   readonly countsAgainstHourly?: boolean;
+  /**
+   * Retries of this call on 429/5xx/timeout; 0 for a write that must not be sent twice
+   * once it may have reached Mixpanel. Default: the budget's `maxRetries`.
+   */
+  readonly maxRetries?: number;
   /** Sends the call; `signal` aborts it. */
   readonly send: (signal: AbortSignal) => Promise<T>;
 }

@@ -80,6 +80,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
           priority: refresh ? BACKGROUND_PRIORITY : (context.priority ?? 0),
           signal,
           countsAgainstHourly: request.countsAgainstHourly,
+          maxRetries: request.maxRetries,
           stats: refresh ? undefined : context.stats,
         });
       if (request.kind === 'none' && request.params === undefined) return schedule(context.signal, undefined);

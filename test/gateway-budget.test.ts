@@ -100,13 +100,11 @@ describe('admission control', () => {
 
   it('refuses a mutation batch over the Lexicon per-minute limit without writing anything', async () => {
     const gw = await startGateway();
-    const writes = Array.from(
-      { length: 6 },
-      (_, i) => `w${i}: updateLexiconEventDefinition(input: { name: "Event ${i}", description: "d" }) { __typename }`,
-    ).join('\n');
+    // Each deleted schema costs a DELETE of its own: 6 calls, over the 5 a minute.
+    const writes = Array.from({ length: 6 }, (_, i) => `w${i}: deleteEventDefinition(name: "Event ${i}") { __typename }`).join('\n');
     const before = gw.emulator.calls();
     const result = await gw.query(`mutation { ${writes} }`);
-    expect(result.errors?.[0]?.extensions).toMatchObject({ code: BUDGET_EXCEEDED, family: 'lexicon', window: 'minute', limit: 5, estimatedCalls: 7 });
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: BUDGET_EXCEEDED, family: 'lexicon', window: 'minute', limit: 5, estimatedCalls: 6 });
     expect(gw.emulator.calls()).toBe(before);
   });
 

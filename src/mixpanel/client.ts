@@ -500,6 +500,8 @@ export function createMixpanelClient(options: MixpanelClientOptions): MixpanelCl
           path: '/import',
           query: { strict: strict ? 1 : 0, project_id: projectId, ip: 0 },
           json: events.map((event) => withSource(event)),
+          // docs.mixpanel.com/reference/import-events: "We recommend gzip compression and using Content-Encoding: gzip".
+          gzip: true,
           authorization,
           ...rest,
         },

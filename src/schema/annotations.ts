@@ -4,13 +4,16 @@
 import type { Context } from '../context.js';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import { UpstreamNotFoundError } from '../mixpanel/errors.js';
-import type { Annotation as AnnotationRecord } from '../mixpanel/types.js';
+import type { Annotation as AnnotationRecord, AnnotationTag as AnnotationTagRecord } from '../mixpanel/types.js';
 import { builder } from './builder.js';
-import { annotationCreate, annotationGet, annotationsList } from './loaders.js';
+import { annotationGet, annotationsList } from './loaders.js';
 import { checkDateRange, checkName, checkNumericId } from './validation.js';
+import { IDEMPOTENCY_KEY_DESCRIPTION, WRITE_ERRORS, onceFor } from './writes.js';
 
 const MAX_ANNOTATION_DAYS = 3_660;
 const MAX_DESCRIPTION_LENGTH = 2_000;
+const MAX_TAGS = 20;
+const MAX_TAG_LENGTH = 100;
 
 /** Mixpanel's annotation dates are "yyyy-mm-dd hh:mm:ss" in UTC. */
 const fromMixpanelDate = (date: string): Date => new Date(`${date.replace(' ', 'T')}Z`);
@@ -83,32 +86,188 @@ builder.queryFields((t) => ({
   }),
 }));
 
+/** The request of one annotation write: never cached, and sent at most once (a retry could write twice). */
+function annotationWrite<T>(ctx: Context, endpoint: string, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return ctx.project.call({ family: 'app', kind: 'none', endpoint, params: undefined, maxRetries: 0, send }, ctx.upstream);
+}
+
+function annotationTagList(ctx: Context): Promise<AnnotationTagRecord[]> {
+  return ctx.project.call(
+    { family: 'app', kind: 'annotations', endpoint: 'annotationTags', params: {}, send: (signal) => ctx.project.client.annotationTags({ signal }) },
+    ctx.upstream,
+  );
+}
+
+function checkDescription(value: string): string {
+  const description = checkName(value, 'description');
+  if (description.length > MAX_DESCRIPTION_LENGTH) throw new InvalidArgumentError(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters`, 'description');
+  return description;
+}
+
+function checkTagNames(names: readonly string[] | null | undefined): string[] | undefined {
+  if (names === null || names === undefined) return undefined;
+  if (names.length > MAX_TAGS) throw new InvalidArgumentError(`tags takes at most ${MAX_TAGS} names`, 'tags');
+  for (const name of names) {
+    checkName(name, 'tags');
+    if (name.length > MAX_TAG_LENGTH) throw new InvalidArgumentError(`tag names must be at most ${MAX_TAG_LENGTH} characters`, 'tags');
+  }
+  return [...new Set(names)];
+}
+
+/** Tag ids for `tagIds` and `tags` (names; a name without a tag gets one created). */
+async function resolveTags(ctx: Context, tagIds: readonly (string | number)[] | null | undefined, names: string[] | undefined): Promise<number[] | undefined> {
+  const ids = tagIds?.map((id) => checkNumericId(String(id), 'tagIds'));
+  if (names === undefined) return ids;
+  const known = new Map((await annotationTagList(ctx)).map((tag) => [tag.name, tag.id]));
+  const created: number[] = [];
+  for (const name of names.filter((n) => !known.has(n))) {
+    const tag = await annotationWrite(ctx, 'annotationTagCreate', (signal) => ctx.project.client.annotationTagCreate(name, { signal }));
+    known.set(name, tag.id);
+    created.push(tag.id);
+  }
+  if (created.length > 0) ctx.project.invalidate('annotations');
+  return [...new Set([...(ids ?? []), ...names.map((name) => known.get(name)!)])];
+}
+
 const CreateAnnotationInput = builder.inputType('CreateAnnotationInput', {
   description: 'A new annotation.',
   fields: (t) => ({
     date: t.field({ type: 'DateTime', required: true, description: 'The moment it marks (stored to the second, UTC).' }),
     description: t.string({ required: true, description: `The note (1..${MAX_DESCRIPTION_LENGTH} characters).` }),
     tagIds: t.idList({ description: 'Ids of existing annotation tags.' }),
+    tags: t.stringList({ description: 'Tag names; a name no tag has yet gets a new tag.' }),
   }),
 });
 
-builder.mutationField('createAnnotation', (t) =>
+const UpdateAnnotationInput = builder.inputType('UpdateAnnotationInput', {
+  description: 'Changes to an annotation; fields left out keep their value.',
+  fields: (t) => ({
+    description: t.string({ description: `The note (1..${MAX_DESCRIPTION_LENGTH} characters).` }),
+    tagIds: t.idList({ description: 'Ids of its tags (with `tags`, replaces the current list).' }),
+    tags: t.stringList({ description: 'Names of its tags (with `tagIds`, replaces the current list); new names get new tags.' }),
+  }),
+});
+
+const AnnotationTagDetail = builder.objectRef<AnnotationTagRecord>('AnnotationTagDetail').implement({
+  description: 'An annotation tag of the project.',
+  fields: (t) => ({
+    id: t.id({ description: 'Tag id.', resolve: (tag) => String(tag.id) }),
+    name: t.exposeString('name', { description: 'Tag name.' }),
+    hasAnnotations: t.exposeBoolean('has_annotations', { description: 'Whether any annotation carries it.' }),
+  }),
+});
+
+const DeletedAnnotation = builder.objectRef<{ readonly id: number }>('DeletedAnnotation').implement({
+  description: 'An annotation that was deleted.',
+  fields: (t) => ({ id: t.id({ description: 'Its id.', resolve: (a) => String(a.id) }) }),
+});
+
+builder.queryField('annotationTags', (t) =>
   t.field({
+    type: [AnnotationTagDetail],
+    nullable: true,
+    complexity: 5,
+    description: "The project's annotation tags.",
+    errors: { dataField: { description: 'Tags, as Mixpanel orders them.' } },
+    resolve: (_root, _args, ctx) => annotationTagList(ctx),
+  }),
+);
+
+/** Annotation writes fail only for a bad argument, a spent budget, a reused key (and a missing annotation). */
+const ANNOTATION_ERRORS = [...WRITE_ERRORS];
+
+builder.mutationFields((t) => ({
+  createAnnotation: t.field({
     type: Annotation,
     nullable: true,
     complexity: 20,
-    description: 'Pins a note to a moment on Mixpanel charts. Needs an Analyst (or higher) service account.',
-    args: { input: t.arg({ type: CreateAnnotationInput, required: true, description: 'The annotation.' }) },
-    errors: { directResult: true },
-    resolve: async (_root, { input }, ctx) => {
-      const description = checkName(input.description, 'description');
-      if (description.length > MAX_DESCRIPTION_LENGTH) {
-        throw new InvalidArgumentError(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters`, 'description');
-      }
-      const tags = input.tagIds?.map((id) => checkNumericId(String(id), 'tagIds'));
-      const created = await annotationCreate(ctx, { date: toMixpanelDate(input.date), description, ...(tags ? { tags } : {}) });
-      ctx.project.invalidate('annotations');
-      return created;
+    description: 'Pins a note to a moment on Mixpanel charts. Needs an Analyst (or higher) service account. Sent once, never retried: pass an idempotencyKey to retry safely.',
+    args: {
+      input: t.arg({ type: CreateAnnotationInput, required: true, description: 'The annotation.' }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    },
+    errors: { types: ANNOTATION_ERRORS, directResult: true },
+    resolve: (_root, { input, idempotencyKey }, ctx) => {
+      const description = checkDescription(input.description);
+      const names = checkTagNames(input.tags);
+      return onceFor(ctx, 'createAnnotation', { idempotencyKey, input, replaySafe: false }, async () => {
+        const tags = await resolveTags(ctx, input.tagIds, names);
+        const params = { date: toMixpanelDate(input.date), description, ...(tags ? { tags } : {}) };
+        const created = await annotationWrite(ctx, 'annotationCreate', (signal) => ctx.project.client.annotationCreate(params, { signal }));
+        ctx.project.invalidate('annotations');
+        return created;
+      });
     },
   }),
-);
+  updateAnnotation: t.field({
+    type: Annotation,
+    nullable: true,
+    complexity: 20,
+    description: 'Changes the note or the tags of an annotation.',
+    args: {
+      id: t.arg.id({ required: true, description: 'Annotation id.' }),
+      input: t.arg({ type: UpdateAnnotationInput, required: true, description: 'The changes.' }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    },
+    errors: { types: [...ANNOTATION_ERRORS, NotFoundError], directResult: true },
+    resolve: (_root, { id, input, idempotencyKey }, ctx) => {
+      const annotationId = checkNumericId(String(id), 'id');
+      const description = input.description === null || input.description === undefined ? undefined : checkDescription(input.description);
+      const names = checkTagNames(input.tags);
+      if (description === undefined && input.tagIds == null && names === undefined) throw new InvalidArgumentError('Nothing to change: give description, tagIds or tags', 'input');
+      // A PATCH sets values: sent twice, it leaves the same annotation.
+      return onceFor(ctx, 'updateAnnotation', { idempotencyKey, input: { id: annotationId, input }, replaySafe: true }, async () => {
+        const tags = await resolveTags(ctx, input.tagIds, names);
+        try {
+          const updated = await annotationWrite(ctx, 'annotationUpdate', (signal) =>
+            ctx.project.client.annotationUpdate(annotationId, { ...(description === undefined ? {} : { description }), ...(tags ? { tags } : {}) }, { signal }),
+          );
+          ctx.project.invalidate('annotations');
+          return updated;
+        } catch (error) {
+          if (error instanceof UpstreamNotFoundError) throw new NotFoundError('Annotation', String(annotationId));
+          throw error;
+        }
+      });
+    },
+  }),
+  deleteAnnotation: t.field({
+    type: DeletedAnnotation,
+    nullable: true,
+    complexity: 20,
+    description: 'Deletes an annotation.',
+    args: {
+      id: t.arg.id({ required: true, description: 'Annotation id.' }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    },
+    errors: { types: [...ANNOTATION_ERRORS, NotFoundError], directResult: true },
+    resolve: (_root, { id, idempotencyKey }, ctx) => {
+      const annotationId = checkNumericId(String(id), 'id');
+      return onceFor(ctx, 'deleteAnnotation', { idempotencyKey, input: { id: annotationId }, replaySafe: true }, async () => {
+        try {
+          await annotationWrite(ctx, 'annotationDelete', (signal) => ctx.project.client.annotationDelete(annotationId, { signal }));
+        } catch (error) {
+          if (error instanceof UpstreamNotFoundError) throw new NotFoundError('Annotation', String(annotationId));
+          throw error;
+        } finally {
+          ctx.project.invalidate('annotations');
+        }
+        return { id: annotationId };
+      });
+    },
+  }),
+  createAnnotationTag: t.field({
+    type: AnnotationTagDetail,
+    nullable: true,
+    complexity: 20,
+    description: 'Creates an annotation tag (Mixpanel answers the existing tag for a name already taken).',
+    args: { name: t.arg.string({ required: true, description: `Tag name (1..${MAX_TAG_LENGTH} characters).` }) },
+    errors: { types: ANNOTATION_ERRORS, directResult: true },
+    resolve: async (_root, { name }, ctx) => {
+      const [checked] = checkTagNames([name])!;
+      const tag = await annotationWrite(ctx, 'annotationTagCreate', (signal) => ctx.project.client.annotationTagCreate(checked!, { signal }));
+      ctx.project.invalidate('annotations');
+      return tag;
+    },
+  }),
+}));

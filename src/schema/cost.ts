@@ -117,12 +117,25 @@ export const FIELD_COSTS: Readonly<Record<string, FieldCost>> = {
   'Lexicon.eventDefinition': shared('lexicon', 'lexiconList'),
   'Lexicon.profileProperties': shared('lexicon', 'lexiconList'),
   'Lexicon.profileProperty': shared('lexicon', 'lexiconList'),
-  // Writes are never shared: each occurrence is its own call.
+  // Annotation writes are never shared: each occurrence is its own call.
   'Mutation.createAnnotation': (_args, _options, occurrence) => [call('app', `annotationCreate#${occurrence}`)],
-  'Mutation.updateLexiconEventDefinition': (_args, _options, occurrence) => [
-    call('lexicon', 'lexiconList'),
-    call('lexicon', `lexiconUpload#${occurrence}`),
-  ],
+  'Mutation.updateAnnotation': (_args, _options, occurrence) => [call('app', `annotationUpdate#${occurrence}`)],
+  'Mutation.deleteAnnotation': (args) => [call('app', `annotationDelete:${argsKey(args)}`)],
+  'Mutation.createAnnotationTag': (_args, _options, occurrence) => [call('app', `annotationTagCreate#${occurrence}`)],
+  'Query.annotationTags': shared('app', 'annotationTags'),
+  // Ingestion writes of an operation (and of every other client) are merged into shared batches (src/writes).
+  'Mutation.importEvents': shared('ingestion', 'import'),
+  'Mutation.mergeProfiles': shared('ingestion', 'import'),
+  'Mutation.updateProfiles': shared('ingestion', 'engage'),
+  'Mutation.updateGroupProfiles': shared('ingestion', 'groups'),
+  // Lexicon edits are merged into one upload (the schemas they start from may be known already: no read is
+  // certain); a schema deleted costs its own DELETE.
+  ...Object.fromEntries(
+    ['updateLexiconEventDefinition', 'createEventDefinition', 'updateEventDefinition', 'createPropertyDefinition', 'updatePropertyDefinition', 'deletePropertyDefinition'].map(
+      (name) => [`Mutation.${name}`, (() => [call('lexicon', 'lexiconUpload')]) satisfies FieldCost],
+    ),
+  ),
+  'Mutation.deleteEventDefinition': (args) => [call('lexicon', `lexiconDelete:${argsKey(without(args, 'idempotencyKey'))}`)],
 };
 
 /** Root fields that send no call themselves; non-null object ones are namespaces whose fields are costed. */

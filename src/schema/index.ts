@@ -16,6 +16,7 @@ import './events.js';
 import './cohorts.js';
 import './analytics.js';
 import './annotations.js';
+import './writes.js';
 import './subscriptions.js';
 
 export interface BuildSchemaOptions {

@@ -8,8 +8,9 @@ import type { Context } from '../context.js';
 import { NotFoundError, InvalidArgumentError } from '../errors.js';
 import type { JsonSchemaType, LexiconPropertySchema, LexiconSchema, LexiconSchemaEntry, MixpanelMetadata } from '../mixpanel/types.js';
 import { builder } from './builder.js';
-import { lexiconEntries, uploadLexiconSchema } from './loaders.js';
+import { lexiconEntries } from './loaders.js';
 import { checkName } from './validation.js';
+import { IDEMPOTENCY_KEY_DESCRIPTION, WRITE_ERRORS, onceFor, writesOf } from './writes.js';
 
 /** Mixpanel's name of the user-profile schema (DIGEST.md §3c). */
 export const USER_PROFILE_SCHEMA = '$user';
@@ -171,12 +172,107 @@ builder.queryField('lexicon', (t) =>
   }),
 );
 
+type MetadataEdit = Partial<Record<keyof MixpanelMetadata, unknown>>;
+
+const EVENT_METADATA_FIELDS = ['displayName', 'tags', 'hidden', 'dropped', 'contacts', 'teamContacts'] as const;
+const PROPERTY_METADATA_FIELDS = ['displayName', 'hidden', 'dropped'] as const;
+const MAX_LEXICON_TEXT = 4_000;
+const MAX_LEXICON_LIST = 100;
+
+/**
+ * The metadata an input changes: a field left out keeps its value; a field
+ * given as null is removed (Mixpanel merges uploaded metadata into the
+ * stored one and removes keys sent as null).
+ */
+function metadataEdit(input: Record<string, unknown>, fields: readonly string[]): MetadataEdit {
+  const edit: Record<string, unknown> = {};
+  for (const field of fields) {
+    const value = input[field];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      if (value.length > MAX_LEXICON_LIST) throw new InvalidArgumentError(`${field} takes at most ${MAX_LEXICON_LIST} entries`, field);
+      for (const item of value as string[]) checkLexiconText(item, field);
+      edit[field] = [...new Set(value as string[])];
+    } else {
+      if (typeof value === 'string') checkLexiconText(value, field);
+      edit[field] = value;
+    }
+  }
+  return edit as MetadataEdit;
+}
+
+function checkLexiconText(value: string, argument: string): string {
+  checkName(value, argument);
+  if (value.length > MAX_LEXICON_TEXT) throw new InvalidArgumentError(`${argument} must be at most ${MAX_LEXICON_TEXT} characters`, argument);
+  return value;
+}
+
+function checkDefinitionName(value: string, argument: string): string {
+  checkName(value, argument);
+  if (value.length > 255) throw new InvalidArgumentError(`${argument} must be at most 255 characters`, argument);
+  return value;
+}
+
+/** Metadata after an edit; removed keys are sent as null so the stored ones go too. */
+function editedMetadata<T extends { readonly metadata?: { readonly 'com.mixpanel'?: MixpanelMetadata } }>(schema: T, edit: MetadataEdit): T {
+  if (Object.keys(edit).length === 0) return schema;
+  return { ...schema, metadata: { ...schema.metadata, 'com.mixpanel': { ...metadataOf(schema), ...edit } as MixpanelMetadata } };
+}
+
+/** What the client sees: removed keys gone rather than null. */
+function withoutNulls<T extends { readonly metadata?: { readonly 'com.mixpanel'?: MixpanelMetadata } }>(schema: T): T {
+  const metadata = schema.metadata?.['com.mixpanel'];
+  if (!metadata) return schema;
+  const kept = Object.fromEntries(Object.entries(metadata).filter(([, value]) => value !== null));
+  return { ...schema, metadata: { ...schema.metadata, 'com.mixpanel': kept } };
+}
+
+function cleanSchema(schema: LexiconSchema): LexiconSchema {
+  const properties = schema.properties && Object.fromEntries(Object.entries(schema.properties).map(([name, property]) => [name, withoutNulls(property)]));
+  return withoutNulls(properties ? { ...schema, properties } : schema);
+}
+
+type EventEditMode = 'create' | 'update' | 'upsert';
+
+/** An edit of an event definition, merged with every concurrent Lexicon edit into one upload. */
+async function editEventDefinition(ctx: Context, mode: EventEditMode, input: Record<string, unknown> & { name: string; description?: string | null }): Promise<LexiconSchemaEntry> {
+  const name = checkDefinitionName(input.name, 'name');
+  const edit = metadataEdit(input, EVENT_METADATA_FIELDS);
+  const description = input.description;
+  if (typeof description === 'string') checkLexiconText(description, 'description');
+  if (mode !== 'create' && description === undefined && Object.keys(edit).length === 0) {
+    throw new InvalidArgumentError('Nothing to change: give at least one field besides name', 'input');
+  }
+  const schema = await writesOf(ctx).lexicon.edit(
+    {
+      entityType: 'event',
+      name,
+      apply(current) {
+        if (mode === 'create' && current) throw new InvalidArgumentError(`Event ${JSON.stringify(name)} already has a definition; use updateEventDefinition`, 'name');
+        if (mode === 'update' && !current) throw new NotFoundError('EventDefinition', name);
+        // The whole schema is uploaded: an upload replaces the properties it carries, so they must all travel.
+        const base: LexiconSchema = { ...current };
+        const described = description === undefined ? base : description === null ? withoutKey(base, 'description') : { ...base, description };
+        return editedMetadata(described, edit);
+      },
+    },
+    ctx.upstream,
+  );
+  EventDefinition.getDataloader(ctx).clear(name);
+  return { entityType: 'event', name, schemaJson: cleanSchema(schema ?? {}) };
+}
+
+function withoutKey<T extends object>(value: T, key: keyof T): T {
+  const { [key]: _dropped, ...rest } = value;
+  return rest as T;
+}
+
 const UpdateEventDefinitionInput = builder.inputType('UpdateEventDefinitionInput', {
   description: 'Changes to an event definition. Fields left out keep their current value.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'The event name the definition documents.' }),
-    description: t.string({ description: 'What the event records.' }),
-    displayName: t.string({ description: 'Name shown in Mixpanel reports.' }),
+    description: t.string({ description: 'What the event records (null removes it).' }),
+    displayName: t.string({ description: 'Name shown in Mixpanel reports (null removes it).' }),
     tags: t.stringList({ description: 'Lexicon tags (replaces the current list).' }),
     hidden: t.boolean({ description: 'Hide the event from Mixpanel menus.' }),
     dropped: t.boolean({ description: 'Drop the event at ingestion.' }),
@@ -185,36 +281,204 @@ const UpdateEventDefinitionInput = builder.inputType('UpdateEventDefinitionInput
   }),
 });
 
-builder.mutationField('updateLexiconEventDefinition', (t) =>
-  t.field({
+const EventDefinitionInput = builder.inputType('EventDefinitionInput', {
+  description: 'An event definition. On update, fields left out keep their current value and null removes one.',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'The event name the definition documents.' }),
+    description: t.string({ description: 'What the event records (null removes it).' }),
+    displayName: t.string({ description: 'Name shown in Mixpanel reports (null removes it).' }),
+    tags: t.stringList({ description: 'Lexicon tags (replaces the current list).' }),
+    hidden: t.boolean({ description: 'Hide the event from Mixpanel menus.' }),
+    dropped: t.boolean({ description: 'Drop the event at ingestion.' }),
+    contacts: t.stringList({ description: 'Owner email addresses (replaces the current list).' }),
+    teamContacts: t.stringList({ description: 'Owner teams (replaces the current list).' }),
+  }),
+});
+
+const PropertyDefinitionInput = builder.inputType('PropertyDefinitionInput', {
+  description: 'A property definition: of an event (`event`), or of user profiles (no `event`). On update, fields left out keep their value.',
+  fields: (t) => ({
+    event: t.string({ description: 'The event that carries the property; leave it out for a user-profile property.' }),
+    name: t.string({ required: true, description: 'The property name.' }),
+    type: t.field({ type: JsonTypeEnum, description: 'Its JSON type (required to create a definition).' }),
+    description: t.string({ description: 'What it records (null removes it).' }),
+    displayName: t.string({ description: 'Name shown in Mixpanel reports (null removes it).' }),
+    hidden: t.boolean({ description: 'Hide it from Mixpanel menus.' }),
+    dropped: t.boolean({ description: 'Drop it at ingestion.' }),
+  }),
+});
+
+interface DeletedDefinitionShape {
+  readonly name: string;
+  readonly event: string | null;
+}
+
+const DeletedDefinition = builder.objectRef<DeletedDefinitionShape>('DeletedDefinition').implement({
+  description: 'A Lexicon definition that was deleted.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'The event or property name.' }),
+    event: t.exposeString('event', { nullable: true, description: 'For an event property, its event; null for events and profile properties.' }),
+  }),
+});
+
+type PropertyEditMode = 'create' | 'update' | 'delete';
+
+async function editPropertyDefinition(
+  ctx: Context,
+  mode: PropertyEditMode,
+  input: { event?: string | null; name: string; type?: JsonSchemaType | null; description?: string | null } & Record<string, unknown>,
+): Promise<PropertyDefinitionShape | null> {
+  const name = checkDefinitionName(input.name, 'name');
+  const event = input.event === null || input.event === undefined ? undefined : checkDefinitionName(input.event, 'event');
+  const entityType = event === undefined ? 'profile' : 'event';
+  const edit = metadataEdit(input, PROPERTY_METADATA_FIELDS);
+  if (typeof input.description === 'string') checkLexiconText(input.description, 'description');
+  if (mode === 'create' && (input.type === null || input.type === undefined)) throw new InvalidArgumentError('type is required to create a property definition', 'type');
+  if (mode === 'update' && input.type == null && input.description === undefined && Object.keys(edit).length === 0) {
+    throw new InvalidArgumentError('Nothing to change: give at least one field besides event and name', 'input');
+  }
+  const entity = event ?? USER_PROFILE_SCHEMA;
+  const schema = await writesOf(ctx).lexicon.edit(
+    {
+      entityType,
+      name: entity,
+      apply(current) {
+        const properties = { ...current?.properties };
+        const existing = properties[name];
+        if (mode === 'create' && existing) throw new InvalidArgumentError(`Property ${JSON.stringify(name)} already has a definition; use updatePropertyDefinition`, 'name');
+        if (mode !== 'create' && !existing) throw new NotFoundError('PropertyDefinition', event === undefined ? name : `${event}.${name}`);
+        if (mode === 'delete') delete properties[name];
+        else {
+          let property: LexiconPropertySchema = { ...existing };
+          if (input.type != null) property = { ...property, type: input.type };
+          if (input.description === null) property = withoutKey(property, 'description');
+          else if (input.description !== undefined) property = { ...property, description: input.description };
+          properties[name] = editedMetadata(property, edit);
+        }
+        return { ...current, properties };
+      },
+    },
+    ctx.upstream,
+  );
+  if (entityType === 'event') EventDefinition.getDataloader(ctx).clear(entity);
+  else PropertyDefinition.getDataloader(ctx).clear(name);
+  const property = schema?.properties?.[name];
+  return property ? { name, entityType, schema: withoutNulls(property) } : null;
+}
+
+const lexiconWrite = <T>(ctx: Context, mutation: string, idempotencyKey: string | null | undefined, input: unknown, run: () => Promise<T>): Promise<T> =>
+  // Every Lexicon edit sets a state: applying it twice leaves the same Lexicon.
+  onceFor(ctx, mutation, { idempotencyKey, input, replaySafe: true }, run);
+
+const LEXICON_EDIT_NOTE = 'Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once.';
+
+builder.mutationFields((t) => ({
+  updateLexiconEventDefinition: t.field({
     type: EventDefinition,
     nullable: true,
     complexity: 50,
-    description:
-      "Documents an event in Lexicon (creating its schema if it has none). Needs an admin service account; Lexicon allows 5 writes a minute.",
+    deprecationReason: 'Use updateEventDefinition (or createEventDefinition).',
+    description: `Documents an event in Lexicon, creating its schema if it has none. ${LEXICON_EDIT_NOTE}`,
     args: { input: t.arg({ type: UpdateEventDefinitionInput, required: true, description: 'The event and the changes.' }) },
-    errors: { directResult: true },
-    resolve: async (_root, { input }, ctx) => {
-      const name = checkName(input.name, 'name');
-      const { name: _name, description, ...metadataChanges } = input;
-      const changedMetadata = Object.fromEntries(Object.entries(metadataChanges).filter(([, value]) => value !== null && value !== undefined));
-      if ((description === null || description === undefined) && Object.keys(changedMetadata).length === 0) {
-        throw new InvalidArgumentError('Nothing to change: give at least one field besides name', 'input');
-      }
-      // Upload the whole schema: Mixpanel merges metadata but its docs do not say what an upload does to properties it omits.
-      const current = (await eventEntries(ctx)).find((entry) => entry.name === name)?.schemaJson ?? {};
-      const schema: LexiconSchema = {
-        ...current,
-        ...(description === null || description === undefined ? {} : { description }),
-        metadata: { ...current.metadata, 'com.mixpanel': { ...metadataOf(current), ...changedMetadata } },
-      };
-      await uploadLexiconSchema(ctx, { entityType: 'event', name, schemaJson: schema });
-      ctx.project.invalidate('lexicon');
-      EventDefinition.getDataloader(ctx).clear(name);
-      return { entityType: 'event' as const, name, schemaJson: schema };
-    },
+    errors: { types: [...WRITE_ERRORS], directResult: true },
+    resolve: (_root, { input }, ctx) => editEventDefinition(ctx, 'upsert', input),
   }),
-);
+  createEventDefinition: t.field({
+    type: EventDefinition,
+    nullable: true,
+    complexity: 50,
+    description: `Creates the Lexicon definition of an event that has none. ${LEXICON_EDIT_NOTE}`,
+    args: {
+      input: t.arg({ type: EventDefinitionInput, required: true, description: 'The definition.' }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    },
+    errors: { types: [...WRITE_ERRORS], directResult: true },
+    resolve: (_root, args, ctx) => lexiconWrite(ctx, 'createEventDefinition', args.idempotencyKey, args.input, () => editEventDefinition(ctx, 'create', args.input)),
+  }),
+  updateEventDefinition: t.field({
+    type: EventDefinition,
+    nullable: true,
+    complexity: 50,
+    description: `Changes an existing event definition. ${LEXICON_EDIT_NOTE}`,
+    args: {
+      input: t.arg({ type: EventDefinitionInput, required: true, description: 'The event and the changes.' }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    },
+    errors: { types: [...WRITE_ERRORS, NotFoundError], directResult: true },
+    resolve: (_root, args, ctx) => lexiconWrite(ctx, 'updateEventDefinition', args.idempotencyKey, args.input, () => editEventDefinition(ctx, 'update', args.input)),
+  }),
+  deleteEventDefinition: t.field({
+    type: DeletedDefinition,
+    nullable: true,
+    complexity: 50,
+    description: `Deletes an event definition and the property definitions it holds (one Lexicon call of its own). ${LEXICON_EDIT_NOTE}`,
+    args: {
+      name: t.arg.string({ required: true, description: 'The event name.' }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    },
+    errors: { types: [...WRITE_ERRORS, NotFoundError], directResult: true },
+    resolve: (_root, args, ctx) =>
+      lexiconWrite(ctx, 'deleteEventDefinition', args.idempotencyKey, { name: args.name }, async () => {
+        const name = checkDefinitionName(args.name, 'name');
+        await writesOf(ctx).lexicon.edit(
+          {
+            entityType: 'event',
+            name,
+            apply(current) {
+              if (!current) throw new NotFoundError('EventDefinition', name);
+              return null;
+            },
+          },
+          ctx.upstream,
+        );
+        EventDefinition.getDataloader(ctx).clear(name);
+        return { name, event: null };
+      }),
+  }),
+  createPropertyDefinition: t.field({
+    type: PropertyDefinition,
+    nullable: true,
+    complexity: 50,
+    description: `Creates the definition of an event or user-profile property. ${LEXICON_EDIT_NOTE}`,
+    args: {
+      input: t.arg({ type: PropertyDefinitionInput, required: true, description: 'The definition.' }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    },
+    errors: { types: [...WRITE_ERRORS], directResult: true },
+    resolve: (_root, args, ctx) =>
+      lexiconWrite(ctx, 'createPropertyDefinition', args.idempotencyKey, args.input, async () => (await editPropertyDefinition(ctx, 'create', args.input))!),
+  }),
+  updatePropertyDefinition: t.field({
+    type: PropertyDefinition,
+    nullable: true,
+    complexity: 50,
+    description: `Changes an existing property definition. ${LEXICON_EDIT_NOTE}`,
+    args: {
+      input: t.arg({ type: PropertyDefinitionInput, required: true, description: 'The property and the changes.' }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    },
+    errors: { types: [...WRITE_ERRORS, NotFoundError], directResult: true },
+    resolve: (_root, args, ctx) =>
+      lexiconWrite(ctx, 'updatePropertyDefinition', args.idempotencyKey, args.input, async () => (await editPropertyDefinition(ctx, 'update', args.input))!),
+  }),
+  deletePropertyDefinition: t.field({
+    type: DeletedDefinition,
+    nullable: true,
+    complexity: 50,
+    description: `Deletes a property definition (its event's or the profile schema is uploaded without it). ${LEXICON_EDIT_NOTE}`,
+    args: {
+      event: t.arg.string({ description: 'The event that carries the property; leave it out for a user-profile property.' }),
+      name: t.arg.string({ required: true, description: 'The property name.' }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    },
+    errors: { types: [...WRITE_ERRORS, NotFoundError], directResult: true },
+    resolve: (_root, args, ctx) =>
+      lexiconWrite(ctx, 'deletePropertyDefinition', args.idempotencyKey, { event: args.event, name: args.name }, async () => {
+        await editPropertyDefinition(ctx, 'delete', { event: args.event, name: args.name });
+        return { name: args.name, event: args.event ?? null };
+      }),
+  }),
+}));
 
 export interface PropertyValueShape {
   readonly name: string;

@@ -6,10 +6,13 @@ import type { Context } from '../context.js';
 import type { RequestStats } from '../limits/types.js';
 import type { GatewayPubSub } from '../pubsub/types.js';
 import type { ProjectRuntime } from '../runtime-types.js';
+import type { ProjectWrites } from '../writes/project-writes.js';
 
 export interface ContextFactoryOptions {
   readonly project: ProjectRuntime;
   readonly pubsub: GatewayPubSub;
+  /** The project's writes (src/writes). Default: none, and mutations that write fail. */
+  readonly writes?: ProjectWrites | undefined;
   /** Budget deadline of one request, in ms from its start. */
   readonly requestDeadlineMs: number;
   readonly now?: () => number;
@@ -33,6 +36,7 @@ export function createContextFactory(options: ContextFactoryOptions) {
     return {
       project: options.project,
       pubsub: options.pubsub,
+      writes: options.writes,
       signal,
       stats,
       upstream,

@@ -56,6 +56,9 @@ import { LIVENESS_PATHS, livenessBody, READINESS_PATH, useReadiness } from './pl
 import { createReadiness } from './readiness.js';
 import { createRedisConnections, createThrottledWarning } from './redis-connections.js';
 import { attachGraphqlWs } from './websocket.js';
+import { createIdempotency } from '../writes/idempotency.js';
+import { createIdempotencyStore } from '../writes/idempotency-store.js';
+import { createProjectWrites, type ProjectWrites } from '../writes/project-writes.js';
 
 export interface GatewayOptions {
   /** Log sink; default: stderr at `config.logLevel`. */
@@ -157,6 +160,23 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   for (const runtime of projects.values()) {
     registerEventReads(runtime, { ttlMs: config.cache.ttlMs.events, closedTtlMs: config.cache.ttlMs.analyticsClosed, now });
   }
+  // Idempotency keys live in the membership store's backend, shared by every project (keys carry the project).
+  const idempotency = createIdempotency({
+    store: createIdempotencyStore(config.store.kind, { sqlitePath: config.store.sqlitePath, redis: redis?.commands, redisKeyPrefix: `${config.redisKeyPrefix}idempotency:` }),
+    ttlMs: config.writes.idempotencyTtlMs,
+    now,
+  });
+  const writes = new Map<string, ProjectWrites>();
+  for (const [key, runtime] of projects) {
+    writes.set(key, createProjectWrites({
+      project: runtime,
+      idempotency,
+      batchWindowMs: config.writes.batchWindowMs,
+      lexiconWindowMs: config.writes.lexiconWindowMs,
+      identityMerge: config.writes.idMergeApi === 'original',
+      now,
+    }));
+  }
   for (const [key, runtime] of projects) {
     lexiconTypes.set(key, createLexiconTypes({ project: runtime, generic: schema, refreshMs: config.lexiconRefreshMs, logger, now }));
   }
@@ -188,7 +208,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   const buildYoga = (project: ProjectConfig, endpoint: string, typed: boolean, extraPlugins: GatewayPluginList = []): GatewayYoga => {
     const runtime = projects.get(project.key)!;
-    const contextFor = createContextFactory({ project: runtime, pubsub, requestDeadlineMs: config.requestDeadlineMs, now });
+    const contextFor = createContextFactory({ project: runtime, pubsub, writes: writes.get(project.key), requestDeadlineMs: config.requestDeadlineMs, now });
     const types = lexiconTypes.get(project.key)!;
     const schemaPlugins: GatewayPluginList = typed ? [useTypedSchema(types)] : [];
     const isDefault = project.key === config.defaultProjectKey;
@@ -354,10 +374,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await serverClosed;
       // Ended subscriptions unsubscribe from Redis asynchronously; quitting first would fail those commands.
       await subscriptions.ended(SUBSCRIPTION_DRAIN_MS);
+      for (const projectWrites of writes.values()) projectWrites.close();
       for (const runtime of projects.values()) {
         await closeEventReads(runtime);
         await runtime.close();
       }
+      await idempotency.close();
       if (ownsMembership) await membership.close();
       await budgetStore.close?.();
       await redis?.close();
