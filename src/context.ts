@@ -6,6 +6,15 @@ import type { RequestStats } from './limits/types.js';
 import type { GatewayPubSub } from './pubsub/types.js';
 import type { CallContext, ProjectRuntime } from './runtime-types.js';
 
+/** The client an API key authenticated (src/server/plugins/use-api-keys.ts). */
+export interface GatewayClient {
+  /** Non-secret client name from GATEWAY_API_KEYS. */
+  readonly id: string;
+  readonly canWrite: boolean;
+  /** Project keys the client may read, or '*'. */
+  readonly projects: readonly string[] | '*';
+}
+
 export interface Context {
   /** The Mixpanel project this endpoint serves: client, budget, cache, membership. */
   readonly project: ProjectRuntime;
@@ -14,6 +23,8 @@ export interface Context {
   /** Upstream calls, cache hits and budget use of this request, reported in `extensions`. */
   readonly stats: RequestStats;
   readonly pubsub: GatewayPubSub;
+  /** The authenticated client; undefined on a gateway without API keys (anonymous). */
+  readonly client?: GatewayClient | undefined;
   /**
    * What `project.call` needs: the signal, the stats, and the deadline (epoch
    * ms) by which an upstream call must start or fail fast as rate limited.

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { createHash } from 'node:crypto';
 
 const REDACTED = '[redacted]';
 
@@ -28,4 +29,9 @@ export class Secret {
   [inspect.custom](): string {
     return REDACTED;
   }
+}
+
+/** `sha256:<hex>`: how an API key is written in configuration (GATEWAY_API_KEYS). */
+export function hashApiKey(key: string): string {
+  return `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 }

@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, withDemoProject, type Env } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
-import { Secret } from '../src/secret.js';
+import { hashApiKey, Secret } from '../src/secret.js';
 
 const SECRET = 'sa-secret-do-not-print-7731';
 const TOKEN = 'project-token-do-not-print-5521';
@@ -59,6 +59,19 @@ describe('loadConfig', () => {
       graphiql: true,
       maskErrors: true,
       apiKeys: [],
+      plainApiKeys: 0,
+      security: {
+        corsOrigins: [],
+        corsLoopback: false,
+        // Keyless on loopback: the schema may be explored.
+        introspection: true,
+        fieldSuggestions: true,
+        persistedOperationsFile: undefined,
+        documentLimits: { maxBytes: 65_536, maxTokens: 2_000, maxAliases: 100, maxDepth: 12, maxDirectives: 50, maxSelections: 2_000 },
+        wsMaxPayloadBytes: 1_048_576,
+        wsMaxSubscriptions: 50,
+        maxBodyBytes: 1_048_576,
+      },
     });
     const [project] = config.projects;
     expect(config.projects).toHaveLength(1);
@@ -131,7 +144,15 @@ describe('loadConfig', () => {
     });
     expect(config.redisUrl?.reveal()).toBe('redis://:hunter2@127.0.0.1:6379/0');
     expect(config.webhook.password?.reveal()).toBe('webhook-pass');
-    expect(config.apiKeys.map((k) => k.reveal())).toEqual(['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb']);
+    // Plain keys are hashed at once: only their digests are kept, as full-access clients.
+    expect(config.apiKeys).toEqual(
+      ['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb'].map((key) => {
+        const sha256 = hashApiKey(key).slice('sha256:'.length);
+        return { id: `key-${sha256.slice(0, 8)}`, sha256, projects: '*', canWrite: true };
+      }),
+    );
+    expect(config.plainApiKeys).toBe(2);
+    expect(JSON.stringify(config)).not.toContain('key-aaaaaaaaaaaaaaaa');
     expect(config.projects[0]).toMatchObject({
       region: 'EU',
       workspaceId: '77',
@@ -223,7 +244,12 @@ describe('loadConfig', () => {
     [{ WEBHOOK_USERNAME: 'mixpanel' }, 'WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set together (or both left unset)'],
     [{ WEBHOOK_PATH: '/graphql' }, 'WEBHOOK_PATH and GRAPHQL_PATH must differ'],
     [{ MEMBERSHIP_STORE: 'redis' }, 'MEMBERSHIP_STORE=redis needs REDIS_URL'],
-    [{ GATEWAY_API_KEYS: 'short' }, 'GATEWAY_API_KEYS must be comma-separated keys of at least 16 characters each'],
+    [{ GATEWAY_API_KEYS: 'short' }, 'GATEWAY_API_KEYS must be comma-separated sha256:<hex> digests or keys of at least 16 characters each'],
+    [{ CORS_ORIGINS: '*' }, 'CORS_ORIGINS must list origins such as https://app.example.com (no path, no "*"; got "*")'],
+    [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS must list origins such as https://app.example.com (no path, no "*"; got "https://app.example.com/path")'],
+    [{ GATEWAY_API_KEYS: '[{"id": "x", "sha256": "abc", "projects": "*"}]' }, 'GATEWAY_API_KEYS[0]: sha256 must be the key\'s SHA-256 in hex (npm run hash-key), or key a plain key of at least 16 characters'],
+    [{ GATEWAY_API_KEYS: '[{"id": "x", "sha256": "' + 'a'.repeat(64) + '", "projects": ["nope"]}]' }, 'GATEWAY_API_KEYS[0]: projects names unknown project keys "nope"'],
+    [{ WS_MAX_PAYLOAD_BYTES: '10' }, 'WS_MAX_PAYLOAD_BYTES must be an integer from 1024 to 67108864 (got "10")'],
     [{ REQUEST_DEADLINE_MS: '-1' }, 'REQUEST_DEADLINE_MS must be an integer from 1 to 3600000 (got "-1")'],
     [{ WEBHOOK_MAX_BODY_BYTES: '10' }, 'WEBHOOK_MAX_BODY_BYTES must be an integer from 1024 to 1073741824 (got "10")'],
     [{ CACHE_TTL_PROFILES_MS: 'x' }, 'CACHE_TTL_PROFILES_MS must be an integer from 0 to 2592000000 (got "x")'],
@@ -244,6 +270,46 @@ describe('loadConfig', () => {
       expect(problems.join('\n')).not.toContain(secret);
     }
     expect(problems).toContain('REDIS_URL must be a redis:// or rediss:// URL');
+  });
+
+  describe('API keys and security defaults', () => {
+    const digest = (key: string) => hashApiKey(key).slice('sha256:'.length);
+
+    it('reads scoped clients from JSON: digests, project lists, write off unless granted', () => {
+      const config = loadConfig({
+        ...CREDENTIALS,
+        GATEWAY_API_KEYS: JSON.stringify([
+          { id: 'dashboard', sha256: hashApiKey('dashboard-key-0000000001'), projects: ['default'] },
+          { id: 'admin', sha256: digest('admin-key-000000000000002').toUpperCase(), projects: '*', write: true },
+        ]),
+      });
+      expect(config.apiKeys).toEqual([
+        { id: 'dashboard', sha256: digest('dashboard-key-0000000001'), projects: ['default'], canWrite: false },
+        { id: 'admin', sha256: digest('admin-key-000000000000002'), projects: '*', canWrite: true },
+      ]);
+      expect(config.plainApiKeys).toBe(0);
+      // Keyed: no introspection and no field suggestions unless asked for.
+      expect(config.security).toMatchObject({ introspection: false, fieldSuggestions: false });
+      expect(loadConfig({ ...CREDENTIALS, GATEWAY_API_KEYS: hashApiKey('x'.repeat(32)), INTROSPECTION: 'true' }).security.introspection).toBe(true);
+    });
+
+    it('accepts sha256 digests in the comma-separated form as full-access clients', () => {
+      const config = loadConfig({ ...CREDENTIALS, GATEWAY_API_KEYS: `${hashApiKey('k'.repeat(20))}, ${hashApiKey('j'.repeat(20))}` });
+      expect(config.apiKeys.map((k) => [k.sha256, k.projects, k.canWrite])).toEqual([
+        [digest('k'.repeat(20)), '*', true],
+        [digest('j'.repeat(20)), '*', true],
+      ]);
+      expect(config.plainApiKeys).toBe(0);
+    });
+
+    it('closes the schema off loopback, opens it in demo mode with loopback CORS origins', () => {
+      expect(loadConfig({ ...CREDENTIALS, HOST: '0.0.0.0' }).security).toMatchObject({ introspection: false, fieldSuggestions: false, corsLoopback: false });
+      expect(loadConfig({}).security).toMatchObject({ introspection: true, fieldSuggestions: true, corsLoopback: true, corsOrigins: [] });
+      expect(loadConfig({ ...CREDENTIALS, CORS_ORIGINS: 'https://app.example.com, http://localhost:5173/' }).security.corsOrigins).toEqual([
+        'https://app.example.com',
+        'http://localhost:5173',
+      ]);
+    });
   });
 
   describe('demo mode', () => {

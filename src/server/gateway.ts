@@ -15,7 +15,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
 import type { Config, ProjectConfig } from '../config-types.js';
-import type { Context } from '../context.js';
+import type { Context, GatewayClient } from '../context.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createMembershipStore } from '../membership/create-store.js';
 import type { MembershipStore } from '../membership/types.js';
@@ -35,7 +35,12 @@ import { useCohortWebhooks } from '../webhooks/receiver.js';
 import { createContextFactory } from './context.js';
 import { graphiqlDefaultQuery } from './graphiql.js';
 import { gatewayMaskedErrors } from './mask-error.js';
-import { createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { clientOfRequest, createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
+import { useDocumentLimits } from './plugins/use-document-limits.js';
+import { useIntrospectionPolicy } from './plugins/use-introspection-policy.js';
+import { createOriginPolicy, isLoopbackHostname, useOriginPolicy } from './plugins/use-origin-policy.js';
+import { loadPersistedOperations, usePersistedOperationsOnly } from './plugins/use-persisted-operations.js';
 import { useAdmissionControl } from './plugins/use-admission-control.js';
 import { createSubscriptionTracker, SUBSCRIPTION_DRAIN_MS } from './plugins/subscription-tracker.js';
 import { useUpstreamExtensions } from './plugins/use-upstream-extensions.js';
@@ -127,7 +132,16 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   await settledWithin(Promise.all([...lexiconTypes.values()].map((types) => types.refresh())), STARTUP_LEXICON_WAIT_MS);
 
   const subscriptions = createSubscriptionTracker();
-  const isAuthorized = createApiKeyCheck(config.apiKeys);
+  const apiKeys = createApiKeyCheck(config.apiKeys);
+  const { security } = config;
+  const originPolicy = createOriginPolicy({ security, loopbackOnly: isLoopbackHostname(config.host) });
+  const persisted = security.persistedOperationsFile === undefined ? undefined : loadPersistedOperations(security.persistedOperationsFile);
+  if (config.plainApiKeys > 0) {
+    logger.warn(`${config.plainApiKeys} API key(s) are configured in plain text: configure their sha256:<hex> digests instead (npm run hash-key)`);
+  }
+  if (!apiKeys.required && !isLoopbackHostname(config.host)) {
+    logger.warn(`Listening on ${config.host} without GATEWAY_API_KEYS: anyone who can reach this address can query and write through the gateway`);
+  }
   const yogas = new Map<string, GatewayYoga>();
   const endpointOf = (key: string) => `/projects/${encodeURIComponent(key)}/graphql`;
   const defaultQuery = graphiqlDefaultQuery();
@@ -137,6 +151,16 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     const runtime = projects.get(project.key)!;
     const contextFor = createContextFactory({ project: runtime, pubsub, requestDeadlineMs: config.requestDeadlineMs, now });
     const schemaPlugins: GatewayPluginList = typed ? [useTypedSchema(lexiconTypes.get(project.key)!)] : [];
+    // Order matters: who may ask, then what they may send, before anything reads the document.
+    const securityPlugins: GatewayPluginList = [
+      useOriginPolicy(originPolicy, () => [endpoint]),
+      // No form post or other "simple" request runs an operation: those must carry this header, which only a preflighted request can.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      useApiKeys(apiKeys, { projectKey: project.key, graphqlPaths: () => [endpoint], graphiql: config.graphiql }),
+      ...(persisted ? [usePersistedOperationsOnly(persisted)] : []),
+      useDocumentLimits(security.documentLimits),
+      ...useIntrospectionPolicy(security),
+    ];
     return createYoga<Record<string, unknown>, Context>({
       ...(typed ? {} : { schema }),
       graphqlEndpoint: endpoint,
@@ -144,8 +168,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       maskedErrors: gatewayMaskedErrors(!config.maskErrors),
       landingPage: false,
       graphiql: config.graphiql ? { title: `Mixpanel GraphQL gateway: ${project.key}`, defaultQuery, subscriptionsProtocol: 'WS' } : false,
-      context: (initial) => contextFor(signalOf(initial)),
-      plugins: [...schemaPlugins, useApiKeys(isAuthorized, () => [endpoint], { graphiql: config.graphiql }), useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...extraPlugins],
+      cors: (request) => originPolicy.cors(request),
+      context: (initial) => contextFor(signalOf(initial), clientOf(initial)),
+      plugins: [...schemaPlugins, ...securityPlugins, useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...extraPlugins],
     });
   };
 
@@ -172,7 +197,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     const path = pathOf(req.url);
     if (path === '/metrics' && req.method === 'GET') {
       // Metrics name projects and endpoints: behind the same keys as GraphQL (Prometheus sends a bearer token).
-      if (!isAuthorized(req.headers.authorization)) {
+      if (!apiKeys.isAuthorized(req.headers.authorization)) {
         res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
         return;
       }
@@ -187,21 +212,46 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     }
     const yoga = route(path);
     if (yoga) {
+      // Bodies are buffered whole by yoga: refuse an oversized one by its declared length before reading it.
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (path !== config.webhook.path && declared > security.maxBodyBytes) {
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify({ errors: [{ message: `Request bodies are limited to ${security.maxBodyBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] }));
+        return;
+      }
       void yoga(req, res);
       return;
     }
-    const known = [config.graphqlPath, ...yogas.keys()].join(', ');
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: `No endpoint at ${path}; GraphQL is served at ${known}` }] }));
+    // Project keys are not listed: an unauthenticated caller learns nothing about the configuration.
+    const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
+    res.writeHead(404, { 'content-type': 'application/json' }).end(
+      JSON.stringify({ errors: [{ message: `No endpoint at ${shown}; GraphQL is served at ${config.graphqlPath} and /projects/<project key>/graphql` }] }),
+    );
   });
 
   const wsServers = new Map<string, WebSocketServer>();
+  const projectKeyOf = new Map<string, string>([[config.graphqlPath, defaultProject.key], ...config.projects.map((p) => [endpointOf(p.key), p.key] as const)]);
   for (const [endpoint, yoga] of [[config.graphqlPath, defaultYoga] as const, ...yogas]) {
-    wsServers.set(endpoint, attachGraphqlWs(yoga, isAuthorized));
+    wsServers.set(
+      endpoint,
+      attachGraphqlWs(yoga, {
+        apiKeys,
+        projectKey: projectKeyOf.get(endpoint)!,
+        maxPayloadBytes: security.wsMaxPayloadBytes,
+        maxSubscriptions: security.wsMaxSubscriptions,
+        persisted,
+      }),
+    );
   }
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const wss = wsServers.get(pathOf(req.url));
     if (!wss) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    // CORS does not apply to WebSockets: a page on another origin could otherwise open one.
+    if (!originPolicy.allows(req.headers.origin, req.headers.host)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
@@ -277,6 +327,11 @@ function pathOf(url: string | undefined): string {
   const raw = url ?? '/';
   const query = raw.indexOf('?');
   return query === -1 ? raw : raw.slice(0, query);
+}
+
+/** graphql-ws passes the client it authenticated on connection_init; HTTP and SSE requests were authenticated by useApiKeys. */
+function clientOf(initial: Record<string, unknown>): GatewayClient | undefined {
+  return (initial['client'] as GatewayClient | undefined) ?? clientOfRequest(initial['request'] as Request | undefined);
 }
 
 /** HTTP and SSE carry a Fetch Request; graphql-ws passes its own signal (see websocket.ts). */
