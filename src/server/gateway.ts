@@ -169,6 +169,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       landingPage: false,
       graphiql: config.graphiql ? { title: `Mixpanel GraphQL gateway: ${project.key}`, defaultQuery, subscriptionsProtocol: 'WS' } : false,
       cors: (request) => originPolicy.cors(request),
+      // GraphQL request bodies (by Content-Length, else counted while read); the webhook has its own limit.
+      maxRequestBodySize: security.maxBodyBytes,
       context: (initial) => contextFor(signalOf(initial), clientOf(initial)),
       plugins: [...schemaPlugins, ...securityPlugins, useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...extraPlugins],
     });
@@ -212,13 +214,6 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     }
     const yoga = route(path);
     if (yoga) {
-      // Bodies are buffered whole by yoga: refuse an oversized one by its declared length before reading it.
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (path !== config.webhook.path && declared > security.maxBodyBytes) {
-        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-        res.end(JSON.stringify({ errors: [{ message: `Request bodies are limited to ${security.maxBodyBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] }));
-        return;
-      }
       void yoga(req, res);
       return;
     }
@@ -254,7 +249,19 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // ws closes a socket whose frame exceeds maxPayload (1009) on reading its header, then emits the
+      // error, which graphql-ws would print: a client can cause that at will, so it is only a debug line.
+      const emit = ws.emit.bind(ws);
+      ws.emit = ((event: string, ...args: unknown[]) => {
+        if (event === 'error' && (args[0] as { code?: string } | undefined)?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+          logger.debug('WebSocket closed: message over WS_MAX_PAYLOAD_BYTES');
+          return true;
+        }
+        return emit(event, ...args);
+      }) as typeof ws.emit;
+      wss.emit('connection', ws, req);
+    });
   });
 
   let closing: Promise<void> | undefined;
