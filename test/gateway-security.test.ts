@@ -323,6 +323,21 @@ describe('hostile documents', () => {
     }
   });
 
+  it('checks every argument’s size before any upstream call: a 1 MB event name, a 300-character one, deep variables', async () => {
+    const gw = await startGateway();
+    const segmentation = 'query ($e: String!) { segmentation(event: $e, from: "2025-05-01", to: "2025-05-02") { __typename ... on Error { message code } } }';
+    const huge = await gw.query(segmentation, { e: 'x'.repeat(1_000_000) });
+    expect(huge.errors).toMatchObject([{ message: 'variables.e is longer than 8192 characters; nothing was sent', extensions: { code: 'INVALID_ARGUMENT' } }]);
+    const long = await gw.query(segmentation, { e: 'x'.repeat(300) });
+    expect(JSON.stringify(long)).toContain('event must be at most 255 characters, got 300');
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 1_000; i++) deep = [deep];
+    const nested = await gw.query('query ($v: [String!]) { events(from: "2025-05-01", to: "2025-05-02", names: $v) { __typename } }', { v: deep });
+    expect(nested.errors?.[0]?.message).toBe(`variables.v${'[0]'.repeat(15)} is nested deeper than 16 levels; nothing was sent`);
+    expect(gw.emulator.calls('/api/query')).toBe(0);
+    expect(gw.emulator.calls('/api/2.0/export')).toBe(0);
+  });
+
   it('refuses an HTTP body over MAX_BODY_BYTES', async () => {
     const gw = await startGateway();
     const answer = await post(gw, JSON.stringify({ query: `{ __typename } # ${'x'.repeat(1_100_000)}` }), json);

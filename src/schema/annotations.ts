@@ -100,7 +100,7 @@ builder.mutationField('createAnnotation', (t) =>
     args: { input: t.arg({ type: CreateAnnotationInput, required: true, description: 'The annotation.' }) },
     errors: { directResult: true },
     resolve: async (_root, { input }, ctx) => {
-      const description = checkName(input.description, 'description');
+      const description = checkName(input.description, 'description', Number.POSITIVE_INFINITY);
       if (description.length > MAX_DESCRIPTION_LENGTH) {
         throw new InvalidArgumentError(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters`, 'description');
       }

@@ -37,6 +37,7 @@ import { graphiqlDefaultQuery } from './graphiql.js';
 import { gatewayMaskedErrors } from './mask-error.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { clientOfRequest, createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
+import { useArgumentLimits } from './plugins/use-argument-limits.js';
 import { useDocumentLimits } from './plugins/use-document-limits.js';
 import { useIntrospectionPolicy } from './plugins/use-introspection-policy.js';
 import { createOriginPolicy, isLoopbackHostname, useOriginPolicy } from './plugins/use-origin-policy.js';
@@ -160,6 +161,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       ...(persisted ? [usePersistedOperationsOnly(persisted)] : []),
       useDocumentLimits(security.documentLimits),
       ...useIntrospectionPolicy(security),
+      useArgumentLimits(),
     ];
     return createYoga<Record<string, unknown>, Context>({
       ...(typed ? {} : { schema }),
