@@ -1,6 +1,6 @@
 /**
  * `npm run bench` runs every bench; `npm run bench -- dashboard` (or
- * `webhooks`) runs one. Benches run one after the other, each printing its
+ * `webhooks`, `security`) runs one. Benches run one after the other, each printing its
  * tables and writing bench/results/<name>.json. How to read the numbers:
  * bench/README.md.
  */
@@ -12,6 +12,7 @@ process.env.NODE_ENV ??= 'production';
 const BENCHES: Readonly<Record<string, () => Promise<unknown>>> = {
   dashboard: async () => (await import('./dashboard.js')).runDashboardBench(),
   webhooks: async () => (await import('./webhooks.js')).runWebhooksBench(),
+  security: async () => (await import('./security.js')).runSecurityBench(),
 };
 
 async function main(): Promise<void> {

@@ -6,7 +6,8 @@
  * is shared); bench/security.ts measures them.
  */
 import { request as httpRequest } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -248,6 +249,19 @@ describe('clients', () => {
       await client.dispose();
     }
     expect(gw.emulator.calls(ANNOTATIONS)).toBe(0);
+  });
+});
+
+describe('persisted operations from codegen', () => {
+  it('runs the operations of the manifest npm run codegen writes', async () => {
+    const manifestPath = fileURLToPath(new URL('../examples/persisted/persisted-documents.json', import.meta.url));
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, string>;
+    const [hash, document] = Object.entries(manifest).find(([, text]) => /^query ProjectBudget\b/.test(text))!;
+    expect(createHash('sha256').update(document).digest('hex')).toBe(hash);
+    const gw = await startGateway({ env: { PERSISTED_OPERATIONS_FILE: manifestPath } });
+    const ran = await post(gw, JSON.stringify({ operationName: 'ProjectBudget', extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }), json);
+    expect(ran.status).toBe(200);
+    expect(((await ran.json()) as { data: { project: { id: string } } }).data.project.id).toBe(DEMO_PROJECT.projectId);
   });
 });
 
