@@ -40,7 +40,11 @@ function generator(seed: number) {
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
   const text = (length: number) => Array.from({ length }, () => String.fromCharCode(pick([0x20 + int(95), 0x80 + int(0x700), 0xd800 + int(0x400), 0]))).join('');
-  const nested = (depth: number): unknown => (depth === 0 ? 'x' : pick([[nested(depth - 1)], { a: nested(depth - 1) }]));
+  const nested = (depth: number): unknown => {
+    let value: unknown = 'x';
+    for (let i = 0; i < depth; i++) value = next() < 0.5 ? [value] : { a: value };
+    return value;
+  };
 
   /** A value that no String! / DateTime! / ID! field accepts as valid for this gateway. */
   const invalidScalar = (): unknown =>
