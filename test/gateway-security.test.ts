@@ -176,6 +176,30 @@ describe('clients', () => {
     expect(gw.emulator.calls(ANNOTATIONS)).toBe(1);
   });
 
+  it('names the authenticated client on every upstream call it causes (CallContext.clientId), none when anonymous', async () => {
+    const gw = await startGateway({ env: { GATEWAY_API_KEYS: SCOPED_KEYS } });
+    const runtime = gw.gateway.projects.get('default')!;
+    const seen: (string | undefined)[] = [];
+    const call = runtime.call.bind(runtime);
+    // Observes the one path to Mixpanel; the call itself is the real one.
+    (runtime as { call: typeof runtime.call }).call = (request, context) => {
+      seen.push(context.clientId);
+      return call(request, context);
+    };
+    await gw.query('{ cohorts { __typename } }', undefined, { authorization: `Bearer ${READER_KEY}` });
+    await gw.query('{ profiles(first: 1) { __typename } }', undefined, { authorization: `Bearer ${WRITER_KEY}` });
+    expect(seen).toEqual(['reader', 'writer']);
+    const open = await startGateway();
+    const openRuntime = open.gateway.projects.get('default')!;
+    const openCall = openRuntime.call.bind(openRuntime);
+    (openRuntime as { call: typeof openRuntime.call }).call = (request, context) => {
+      seen.push(context.clientId ?? 'anonymous');
+      return openCall(request, context);
+    };
+    await open.query('{ cohorts { __typename } }');
+    expect(seen).toEqual(['reader', 'writer', 'anonymous']);
+  });
+
   it('keeps a key to the projects it names, on every transport', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-projects-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
