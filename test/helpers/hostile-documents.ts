@@ -19,3 +19,16 @@ export function fragmentBomb(levels = 14, width = 5): string {
   fragments.push(`fragment F${levels} on Query { project { id region } }`);
   return `query Bomb { ...F0 }\n${fragments.join('\n')}`;
 }
+
+/**
+ * The header of a masked binary WebSocket frame announcing `bytes` of payload (64-bit length form),
+ * without the payload: a server that refuses on the header closes before any payload is sent.
+ */
+export function frameHeader(bytes: number): Buffer {
+  const header = Buffer.alloc(14);
+  header[0] = 0x82; // FIN, binary
+  header[1] = 0x80 | 127; // masked, 64-bit length follows
+  header.writeBigUInt64BE(BigInt(bytes), 2);
+  header.writeUInt32BE(0x01020304, 10); // masking key
+  return header;
+}
