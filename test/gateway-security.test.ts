@@ -81,6 +81,7 @@ describe('browsers', () => {
     expect(listed.status).toBe(200);
     expect(listed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     expect(listed.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(listed.headers.get('vary')).toMatch(/\bOrigin\b/);
     const own = await post(gw, JSON.stringify({ query: '{ __typename }' }), { ...json, origin: gw.url });
     expect(own.status).toBe(200);
     // Another port on the same host is another origin.

@@ -86,5 +86,9 @@ export function useOriginPolicy(policy: OriginPolicy, graphqlPaths: () => readon
       const error = createGraphQLError('Requests from this origin are not allowed (see CORS_ORIGINS)', { extensions: { code: FORBIDDEN_ORIGIN } });
       endResponse(new fetchAPI.Response(JSON.stringify({ errors: [error.toJSON()] }), { status: 403, headers: { 'content-type': 'application/json' } }));
     },
+    onResponse({ request, response }) {
+      // The CORS headers depend on the Origin: a shared cache must not serve one origin's answer to another.
+      if (request.headers.has('origin') && !/\borigin\b/i.test(response.headers.get('vary') ?? '')) response.headers.append('vary', 'Origin');
+    },
   };
 }
