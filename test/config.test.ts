@@ -1,11 +1,15 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, withDemoProject, type Env } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 import { hashApiKey, Secret } from '../src/secret.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const SECRET = 'sa-secret-do-not-print-7731';
 const TOKEN = 'project-token-do-not-print-5521';
@@ -300,6 +304,23 @@ describe('loadConfig', () => {
         [digest('j'.repeat(20)), '*', true],
       ]);
       expect(config.plainApiKeys).toBe(0);
+    });
+
+    it('npm run hash-key prints the digest GATEWAY_API_KEYS takes, for a new key or one read from stdin', async () => {
+      const run = (args: string[], input?: string) =>
+        new Promise<string>((resolve, reject) => {
+          const child = execFile(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'scripts/hash-key.ts'), ...args], { cwd: ROOT }, (error, stdout) =>
+            error ? reject(error) : resolve(stdout),
+          );
+          child.stdin?.end(input ?? '');
+        });
+      const given = await run(['-'], 'given-key-0123456789\n');
+      expect(given).toBe(`digest: ${hashApiKey('given-key-0123456789')}\n`);
+      const fresh = await run([]);
+      const [, key, digest] = /^key: +(\S+)\ndigest: (sha256:[0-9a-f]{64})\n$/.exec(fresh) ?? [];
+      expect(key!.length).toBeGreaterThanOrEqual(32);
+      expect(digest).toBe(hashApiKey(key!));
+      expect(loadConfig({ ...CREDENTIALS, GATEWAY_API_KEYS: digest! }).apiKeys[0]?.sha256).toBe(digest!.slice('sha256:'.length));
     });
 
     it('closes the schema off loopback, opens it in demo mode with loopback CORS origins', () => {

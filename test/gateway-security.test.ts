@@ -304,6 +304,16 @@ describe('hostile documents', () => {
     expect(gw.emulator.calls('/api/query')).toBe(0);
   });
 
+  it('refuses 5,000 aliases with the alias limit alone when the size and token limits are raised', async () => {
+    const gw = await startGateway({ env: { MAX_DOCUMENT_BYTES: String(1024 * 1024), MAX_TOKENS: '1000000' } });
+    await gw.query('{ __typename }');
+    // Parsing 234 KB is most of the time here; the generous bound only says nothing scans the document per alias.
+    const { ms, result } = await bestOf(3, () => gw.query(aliasFlood(5_000)));
+    expect(result.errors).toMatchObject([{ message: 'Aliases limit of 100 exceeded, found 5000.', extensions: { code: 'DOCUMENT_LIMIT' } }]);
+    expect(ms).toBeLessThan(1_000);
+    expect(gw.emulator.calls('/api/query')).toBe(0);
+  });
+
   it('refuses a 1.2 KB fragment bomb with one error in under 50 ms, before the cost estimate, over HTTP and WebSocket', async () => {
     const gw = await startGateway();
     const bomb = fragmentBomb();
