@@ -592,6 +592,15 @@ function readSecurity(env: Env, context: { demo: boolean; keyed: boolean; host: 
   // Open schemas where nobody else can reach them or nothing is protected: demo mode, or keyless on loopback.
   const openByDefault = context.demo || (!context.keyed && isLoopbackHost(context.host));
   const persistedOperationsFile = readEnv(env, 'PERSISTED_OPERATIONS_FILE');
+  if (persistedOperationsFile !== undefined) {
+    // The gateway reads it at start-up; an unreadable manifest is a configuration problem, named here.
+    try {
+      const manifest: unknown = JSON.parse(readFileSync(persistedOperationsFile, 'utf8'));
+      if (!isPlainObject(manifest) || Object.values(manifest).some((document) => typeof document !== 'string')) throw new Error('not a manifest');
+    } catch {
+      problems.push(`PERSISTED_OPERATIONS_FILE (${persistedOperationsFile}) must be a readable JSON object mapping SHA-256 hashes to documents`);
+    }
+  }
   return {
     corsOrigins: readCorsOrigins(env, problems),
     corsLoopback: context.demo,
