@@ -11,6 +11,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
@@ -35,7 +36,6 @@ import { useCohortWebhooks } from '../webhooks/receiver.js';
 import { createContextFactory } from './context.js';
 import { graphiqlDefaultQuery } from './graphiql.js';
 import { gatewayMaskedErrors } from './mask-error.js';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { clientOfRequest, createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
 import { useArgumentLimits } from './plugins/use-argument-limits.js';
 import { useDocumentLimits } from './plugins/use-document-limits.js';
