@@ -14,7 +14,12 @@ import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { getIntrospectionQuery } from 'graphql';
+import { loadConfig } from '../src/config.js';
 import { DEMO_PROJECT } from '../src/emulator/server.js';
+import { schema } from '../src/schema/index.js';
+import { graphiqlDefaultQuery } from '../src/server/graphiql.js';
+import { createDocumentLimits } from '../src/server/plugins/use-document-limits.js';
 import { hashApiKey } from '../src/secret.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 import { aliasFlood, fragmentBomb, frameHeader } from './helpers/hostile-documents.js';
@@ -331,6 +336,15 @@ describe('hostile documents', () => {
       await client.dispose();
     }
     expect(gw.emulator.calls()).toBe(gw.emulator.calls('/api/app/projects')); // at most the start-up Lexicon read
+  });
+
+  it('lets the full introspection query GraphiQL and codegen send, and every example operation, through the limits', async () => {
+    const gw = await startGateway();
+    const introspection = await gw.query(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }));
+    expect(introspection.errors).toBeUndefined();
+    const defaultQuery = graphiqlDefaultQuery();
+    const checks = createDocumentLimits(loadConfig({}).security.documentLimits);
+    expect(checks.check(schema, checks.parse(defaultQuery))).toEqual([]);
   });
 
   it('refuses depth, directive and token floods each with its own limit', async () => {
