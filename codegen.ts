@@ -9,6 +9,9 @@
  *   (here the demo project). Print it again after a Lexicon change, then
  *   run `npm run codegen`: typed names never change, so only additions and
  *   removals show up in the diff.
+ * - examples/persisted/: the same generic operations as persisted documents;
+ *   its persisted-documents.json is the allow-list PERSISTED_OPERATIONS_FILE
+ *   takes (clients send `extensions.persistedQuery.sha256Hash`).
  */
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
@@ -32,6 +35,13 @@ const config: CodegenConfig = {
       schema: 'schema/schema.graphql',
       documents: ['examples/operations/*.graphql'],
       preset: 'client',
+      config: clientPresetConfig,
+    },
+    'examples/persisted/': {
+      schema: 'schema/schema.graphql',
+      documents: ['examples/operations/*.graphql'],
+      preset: 'client',
+      presetConfig: { persistedDocuments: { mode: 'replaceDocument', hashAlgorithm: 'sha256' } },
       config: clientPresetConfig,
     },
     'examples/project-generated/': {

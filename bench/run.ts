@@ -1,6 +1,6 @@
 /**
  * `npm run bench` runs every bench; `npm run bench -- dashboard` (or
- * `webhooks`) runs one. Benches run one after the other, each printing its
+ * `webhooks`, `security`) runs one. Benches run one after the other, each printing its
  * tables and writing bench/results/<name>.json. How to read the numbers:
  * bench/README.md.
  */
@@ -15,6 +15,7 @@ const BENCHES: Readonly<Record<string, () => Promise<unknown>>> = {
   'full-sync': async () => (await import('./full-sync.js')).runFullSyncBench(),
   events: async () => (await import('./events.js')).runEventsBench(),
   writes: async () => (await import('./writes.js')).runWritesBench(),
+  security: async () => (await import('./security.js')).runSecurityBench(),
 };
 
 async function main(): Promise<void> {

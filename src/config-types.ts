@@ -119,8 +119,57 @@ export interface Config {
   readonly maskErrors: boolean;
   /**
    * Keys clients must present (`Authorization: Bearer <key>` over HTTP and SSE,
-   * `{ "authorization": "Bearer <key>" }` in graphql-ws `connection_init`).
-   * Empty: the endpoint is open (fine on loopback, not on a network).
+   * `{ "authorization": "Bearer <key>" }` in graphql-ws `connection_init`),
+   * held as SHA-256 digests only. Empty: the endpoint is open (fine on
+   * loopback, not on a network).
    */
-  readonly apiKeys: readonly Secret[];
+  readonly apiKeys: readonly ApiKeyConfig[];
+  /** How many of `apiKeys` were configured as plain keys rather than digests (start-up warns). */
+  readonly plainApiKeys: number;
+  readonly security: SecurityConfig;
+}
+
+/** One client's API key (GATEWAY_API_KEYS). */
+export interface ApiKeyConfig {
+  /** Non-secret name of the client: `Context.client.id`, `CallContext.clientId`, logs. */
+  readonly id: string;
+  /** SHA-256 of the key, lowercase hex (the key itself is never kept). */
+  readonly sha256: string;
+  /** Project keys the client may read, or '*' for every project. */
+  readonly projects: readonly string[] | '*';
+  /** Whether the client may run mutations. */
+  readonly canWrite: boolean;
+}
+
+/** Limits checked on every document before validation and execution (src/server/plugins/use-document-limits.ts). */
+export interface DocumentLimits {
+  /** Bytes of the `query` text. */
+  readonly maxBytes: number;
+  readonly maxTokens: number;
+  readonly maxAliases: number;
+  /** Depth of nested selections (fragments flattened, introspection ignored). */
+  readonly maxDepth: number;
+  readonly maxDirectives: number;
+  /** Field selections once every fragment spread is expanded (what a fragment bomb inflates). */
+  readonly maxSelections: number;
+}
+
+export interface SecurityConfig {
+  /** Origins (scheme://host[:port]) a browser page may call from, besides the gateway's own. */
+  readonly corsOrigins: readonly string[];
+  /** Also allow any loopback origin (http://localhost:*, http://127.0.0.1:*, http://[::1]:*): demo mode. */
+  readonly corsLoopback: boolean;
+  /** Schema introspection (`__schema`, `__type`). */
+  readonly introspection: boolean;
+  /** "Did you mean …?" in validation errors. */
+  readonly fieldSuggestions: boolean;
+  /** Persisted-operations manifest (`{ "<sha256>": "<document>" }`): when set, only those operations run. */
+  readonly persistedOperationsFile?: string | undefined;
+  readonly documentLimits: DocumentLimits;
+  /** Largest WebSocket message accepted, in bytes (larger: the socket is closed with 1009 before parsing). */
+  readonly wsMaxPayloadBytes: number;
+  /** Most operations running at once on one WebSocket. */
+  readonly wsMaxSubscriptions: number;
+  /** Largest HTTP request body, in bytes (by Content-Length; larger: 413). */
+  readonly maxBodyBytes: number;
 }

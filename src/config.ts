@@ -5,12 +5,12 @@
  * default, in .env.example.
  */
 import { readFileSync } from 'node:fs';
-import type { CacheConfig, Config, FamilyLimits, ProjectConfig, ProjectLimits, StoreKind } from './config-types.js';
+import type { ApiKeyConfig, CacheConfig, Config, FamilyLimits, ProjectConfig, ProjectLimits, SecurityConfig, StoreKind } from './config-types.js';
 import { ConfigError } from './errors.js';
 import { DOCUMENTED_LIMITS } from './limits/defaults.js';
 import { HOST_FAMILIES, isRegion, REGIONS, resolveBaseUrls } from './mixpanel/hosts.js';
 import type { ApiFamily, HostFamily, Region } from './mixpanel/types.js';
-import { Secret } from './secret.js';
+import { hashApiKey, Secret } from './secret.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -525,13 +525,131 @@ function readStore(env: Env, redisUrl: Secret | undefined, problems: Problems): 
   return { kind, sqlitePath: readEnv(env, 'SQLITE_PATH') ?? './data/membership.sqlite' };
 }
 
-/** Comma-separated; each key is a Secret. */
-function readApiKeys(env: Env, problems: Problems): Secret[] {
+const SHA256_ENTRY = /^sha256:([0-9a-f]{64})$/i;
+const CLIENT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+const MIN_KEY_LENGTH = 16;
+const API_KEY_FIELDS = new Set(['id', 'sha256', 'key', 'projects', 'write']);
+
+/**
+ * GATEWAY_API_KEYS, in one of two forms:
+ * - a JSON array of clients: `[{"id": "dashboard", "sha256": "<hex>", "projects": ["web"], "write": false}]`
+ *   (`projects` is required, a list of project keys or "*"; `write` defaults to false);
+ * - comma-separated full-access keys (every project, mutations allowed): `sha256:<hex>` digests, or plain
+ *   keys of at least 16 characters, hashed here at once (`loadConfig` reports them in `plainApiKeys`).
+ * No message ever quotes a key.
+ */
+function readApiKeys(env: Env, projectKeys: readonly string[], problems: Problems): { keys: ApiKeyConfig[]; plain: number } {
   const raw = readEnv(env, 'GATEWAY_API_KEYS');
+  if (raw === undefined) return { keys: [], plain: 0 };
+  const keys: ApiKeyConfig[] = [];
+  let plain = 0;
+  if (raw.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      problems.push('GATEWAY_API_KEYS starts with "[" but is not valid JSON');
+      return { keys: [], plain: 0 };
+    }
+    for (const [index, entry] of (parsed as unknown[]).entries()) {
+      const label = `GATEWAY_API_KEYS[${index}]`;
+      if (!isPlainObject(entry)) {
+        problems.push(`${label} must be {"id", "sha256", "projects", "write"}`);
+        continue;
+      }
+      for (const field of Object.keys(entry)) if (!API_KEY_FIELDS.has(field)) problems.push(`${label} has an unknown field ${quote(field)}`);
+      const id = typeof entry.id === 'string' && CLIENT_ID.test(entry.id) ? entry.id : undefined;
+      if (id === undefined) problems.push(`${label}: id must be 1 to 64 letters, digits, ".", "-" or "_"`);
+      let sha256: string | undefined;
+      if (typeof entry.sha256 === 'string' && /^(sha256:)?[0-9a-f]{64}$/i.test(entry.sha256)) sha256 = entry.sha256.replace(/^sha256:/i, '').toLowerCase();
+      else if (entry.sha256 === undefined && typeof entry.key === 'string' && entry.key.length >= MIN_KEY_LENGTH) {
+        sha256 = hashApiKey(entry.key).slice('sha256:'.length);
+        plain += 1;
+      } else problems.push(`${label}: sha256 must be the key's SHA-256 in hex (npm run hash-key), or key a plain key of at least ${MIN_KEY_LENGTH} characters`);
+      let projects: readonly string[] | '*' | undefined;
+      if (entry.projects === '*') projects = '*';
+      else if (Array.isArray(entry.projects) && entry.projects.length > 0 && entry.projects.every((p) => typeof p === 'string')) {
+        const unknown = (entry.projects as string[]).filter((p) => !projectKeys.includes(p));
+        if (unknown.length > 0) problems.push(`${label}: projects names unknown project keys ${unknown.map(quote).join(', ')}`);
+        projects = entry.projects as string[];
+      } else problems.push(`${label}: projects must be "*" or a non-empty list of project keys`);
+      if (entry.write !== undefined && typeof entry.write !== 'boolean') problems.push(`${label}: write must be true or false`);
+      if (id !== undefined && sha256 !== undefined && projects !== undefined) keys.push({ id, sha256, projects, canWrite: entry.write === true });
+    }
+    if (!Array.isArray(parsed)) problems.push('GATEWAY_API_KEYS must be a JSON array of clients or comma-separated keys');
+  } else {
+    for (const entry of raw.split(',').map((key) => key.trim())) {
+      const hashed = SHA256_ENTRY.exec(entry);
+      if (!hashed && entry.length < MIN_KEY_LENGTH) {
+        problems.push(`GATEWAY_API_KEYS must be comma-separated sha256:<hex> digests or keys of at least ${MIN_KEY_LENGTH} characters each`);
+        break;
+      }
+      if (!hashed) plain += 1;
+      const sha256 = hashed ? hashed[1]!.toLowerCase() : hashApiKey(entry).slice('sha256:'.length);
+      // A digest prefix names the client without revealing anything usable.
+      keys.push({ id: `key-${sha256.slice(0, 8)}`, sha256, projects: '*', canWrite: true });
+    }
+  }
+  const ids = keys.map((k) => k.id);
+  for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) problems.push(`GATEWAY_API_KEYS: client id ${quote(id)} appears more than once`);
+  return { keys, plain };
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** CORS_ORIGINS: comma-separated `scheme://host[:port]` origins; `*` is refused (it would let any page read). */
+function readCorsOrigins(env: Env, problems: Problems): string[] {
+  const raw = readEnv(env, 'CORS_ORIGINS');
   if (raw === undefined) return [];
-  const keys = raw.split(',').map((key) => key.trim());
-  if (keys.some((key) => key.length < 16)) problems.push('GATEWAY_API_KEYS must be comma-separated keys of at least 16 characters each');
-  return keys.filter((key) => key !== '').map((key) => new Secret(key));
+  const origins: string[] = [];
+  for (const entry of raw.split(',').map((o) => o.trim()).filter((o) => o !== '')) {
+    let origin: string | undefined;
+    try {
+      const url = new URL(entry);
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === entry.replace(/\/$/, '')) origin = url.origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined) problems.push(`CORS_ORIGINS must list origins such as https://app.example.com (no path, no "*"; got ${quote(entry)})`);
+    else origins.push(origin);
+  }
+  return origins;
+}
+
+function readSecurity(env: Env, context: { demo: boolean; keyed: boolean; host: string }, problems: Problems): SecurityConfig {
+  const int = (name: string, fallback: number, range: IntRange) => parseInteger(name, readEnv(env, name), fallback, range, problems);
+  // Open schemas where nobody else can reach them or nothing is protected: demo mode, or keyless on loopback.
+  const openByDefault = context.demo || (!context.keyed && isLoopbackHost(context.host));
+  const persistedOperationsFile = readEnv(env, 'PERSISTED_OPERATIONS_FILE');
+  if (persistedOperationsFile !== undefined) {
+    // The gateway reads it at start-up; an unreadable manifest is a configuration problem, named here.
+    try {
+      const manifest: unknown = JSON.parse(readFileSync(persistedOperationsFile, 'utf8'));
+      if (!isPlainObject(manifest) || Object.values(manifest).some((document) => typeof document !== 'string')) throw new Error('not a manifest');
+    } catch {
+      problems.push(`PERSISTED_OPERATIONS_FILE (${persistedOperationsFile}) must be a readable JSON object mapping SHA-256 hashes to documents`);
+    }
+  }
+  return {
+    corsOrigins: readCorsOrigins(env, problems),
+    corsLoopback: context.demo,
+    introspection: parseBoolean('INTROSPECTION', readEnv(env, 'INTROSPECTION'), openByDefault, problems),
+    fieldSuggestions: parseBoolean('FIELD_SUGGESTIONS', readEnv(env, 'FIELD_SUGGESTIONS'), openByDefault, problems),
+    persistedOperationsFile,
+    documentLimits: {
+      maxBytes: int('MAX_DOCUMENT_BYTES', 64 * 1024, { min: 1024, max: 16 * MIB }),
+      maxTokens: int('MAX_TOKENS', 2_000, { min: 100, max: 1_000_000 }),
+      maxAliases: int('MAX_ALIASES', 100, { min: 1, max: 100_000 }),
+      maxDepth: int('MAX_DEPTH', 12, { min: 2, max: 1_000 }),
+      maxDirectives: int('MAX_DIRECTIVES', 50, { min: 1, max: 100_000 }),
+      maxSelections: int('MAX_SELECTIONS', 2_000, { min: 10, max: 1_000_000 }),
+    },
+    wsMaxPayloadBytes: int('WS_MAX_PAYLOAD_BYTES', MIB, { min: 1024, max: 64 * MIB }),
+    wsMaxSubscriptions: int('WS_MAX_SUBSCRIPTIONS', 50, { min: 1, max: 10_000 }),
+    maxBodyBytes: int('MAX_BODY_BYTES', MIB, { min: 1024, max: 64 * MIB }),
+  };
 }
 
 /**
@@ -578,9 +696,11 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const webhook = readWebhook(env, demo, problems);
   if (webhook.path === graphqlPath) problems.push('WEBHOOK_PATH and GRAPHQL_PATH must differ');
   const nodeEnv = readEnv(env, 'NODE_ENV');
+  const host = readEnv(env, 'HOST') ?? '127.0.0.1';
+  const apiKeys = readApiKeys(env, projects.map((p) => p.key), problems);
 
   const config: Config = {
-    host: readEnv(env, 'HOST') ?? '127.0.0.1',
+    host,
     port: parseInteger('PORT', readEnv(env, 'PORT'), 4000, { min: 0, max: 65_535 }, problems),
     graphqlPath,
     integrationId: parseIntegrationId(readEnv(env, 'MIXPANEL_INTEGRATION_ID'), problems),
@@ -606,7 +726,9 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     logLevel: parseEnum('LOG_LEVEL', readEnv(env, 'LOG_LEVEL')?.toLowerCase(), LOG_LEVELS, 'info', problems),
     graphiql: parseBoolean('GRAPHIQL', readEnv(env, 'GRAPHIQL'), true, problems),
     maskErrors: nodeEnv !== 'development',
-    apiKeys: readApiKeys(env, problems),
+    apiKeys: apiKeys.keys,
+    plainApiKeys: apiKeys.plain,
+    security: readSecurity(env, { demo, keyed: apiKeys.keys.length > 0, host }, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);

@@ -7,6 +7,15 @@ import type { GatewayPubSub } from './pubsub/types.js';
 import type { CallContext, ProjectRuntime } from './runtime-types.js';
 import type { ProjectWrites } from './writes/project-writes.js';
 
+/** The client an API key authenticated (src/server/plugins/use-api-keys.ts). */
+export interface GatewayClient {
+  /** Non-secret client name from GATEWAY_API_KEYS. */
+  readonly id: string;
+  readonly canWrite: boolean;
+  /** Project keys the client may read, or '*'. */
+  readonly projects: readonly string[] | '*';
+}
+
 export interface Context {
   /** The Mixpanel project this endpoint serves: client, budget, cache, membership. */
   readonly project: ProjectRuntime;
@@ -17,8 +26,8 @@ export interface Context {
   readonly pubsub: GatewayPubSub;
   /** The project's write batchers and idempotency keys; undefined where writes are not wired (mutations then fail). */
   readonly writes?: ProjectWrites | undefined;
-  /** The authenticated API key, when keys are configured (writes need `canWrite`). */
-  readonly client?: { readonly id: string; readonly canWrite: boolean; readonly projects: readonly string[] | '*' };
+  /** The authenticated client; undefined on a gateway without API keys (anonymous). */
+  readonly client?: GatewayClient | undefined;
   /**
    * What `project.call` needs: the signal, the stats, and the deadline (epoch
    * ms) by which an upstream call must start or fail fast as rate limited.

@@ -1,7 +1,11 @@
 /**
  * A small leveled logger writing one line per entry to stderr. Objects are
- * serialised with JSON.stringify, so Secret values print as "[redacted]".
+ * serialised with JSON.stringify, so Secret values print as "[redacted]";
+ * every line is then passed through redactSecrets, so a secret that reached
+ * a message as text (in any encoded form) is removed too.
  */
+import { redactSecrets } from './secret.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export interface Logger {
@@ -17,7 +21,7 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
   const emit = (at: Exclude<LogLevel, 'silent'>) => (message: string, details?: unknown) => {
     if (ORDER[at] < ORDER[level]) return;
     const suffix = details === undefined ? '' : ` ${formatDetails(details)}`;
-    write(`${new Date().toISOString()} ${at.toUpperCase()} ${message}${suffix}\n`);
+    write(redactSecrets(`${new Date().toISOString()} ${at.toUpperCase()} ${message}${suffix}\n`));
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }

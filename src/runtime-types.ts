@@ -43,6 +43,8 @@ export interface CallContext {
   readonly signal: AbortSignal;
   readonly stats: RequestStats;
   readonly priority?: number;
+  /** API-key id of the caller (undefined = anonymous): the per-client share of the budget. */
+  readonly clientId?: string;
 }
 
 export interface ProjectRuntime {

@@ -1,11 +1,15 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, withDemoProject, type Env } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
-import { Secret } from '../src/secret.js';
+import { hashApiKey, Secret } from '../src/secret.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const SECRET = 'sa-secret-do-not-print-7731';
 const TOKEN = 'project-token-do-not-print-5521';
@@ -62,6 +66,19 @@ describe('loadConfig', () => {
       graphiql: true,
       maskErrors: true,
       apiKeys: [],
+      plainApiKeys: 0,
+      security: {
+        corsOrigins: [],
+        corsLoopback: false,
+        // Keyless on loopback: the schema may be explored.
+        introspection: true,
+        fieldSuggestions: true,
+        persistedOperationsFile: undefined,
+        documentLimits: { maxBytes: 65_536, maxTokens: 2_000, maxAliases: 100, maxDepth: 12, maxDirectives: 50, maxSelections: 2_000 },
+        wsMaxPayloadBytes: 1_048_576,
+        wsMaxSubscriptions: 50,
+        maxBodyBytes: 1_048_576,
+      },
     });
     const [project] = config.projects;
     expect(config.projects).toHaveLength(1);
@@ -134,7 +151,15 @@ describe('loadConfig', () => {
     });
     expect(config.redisUrl?.reveal()).toBe('redis://:hunter2@127.0.0.1:6379/0');
     expect(config.webhook.password?.reveal()).toBe('webhook-pass-0042');
-    expect(config.apiKeys.map((k) => k.reveal())).toEqual(['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb']);
+    // Plain keys are hashed at once: only their digests are kept, as full-access clients.
+    expect(config.apiKeys).toEqual(
+      ['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb'].map((key) => {
+        const sha256 = hashApiKey(key).slice('sha256:'.length);
+        return { id: `key-${sha256.slice(0, 8)}`, sha256, projects: '*', canWrite: true };
+      }),
+    );
+    expect(config.plainApiKeys).toBe(2);
+    expect(JSON.stringify(config)).not.toContain('key-aaaaaaaaaaaaaaaa');
     expect(config.projects[0]).toMatchObject({
       region: 'EU',
       workspaceId: '77',
@@ -229,7 +254,13 @@ describe('loadConfig', () => {
     [{ WEBHOOK_MAX_AUTH_FAILURES: '0' }, 'WEBHOOK_MAX_AUTH_FAILURES must be an integer from 1 to 1000000 (got "0")'],
     [{ WEBHOOK_PATH: '/graphql' }, 'WEBHOOK_PATH and GRAPHQL_PATH must differ'],
     [{ MEMBERSHIP_STORE: 'redis' }, 'MEMBERSHIP_STORE=redis needs REDIS_URL'],
-    [{ GATEWAY_API_KEYS: 'short' }, 'GATEWAY_API_KEYS must be comma-separated keys of at least 16 characters each'],
+    [{ GATEWAY_API_KEYS: 'short' }, 'GATEWAY_API_KEYS must be comma-separated sha256:<hex> digests or keys of at least 16 characters each'],
+    [{ CORS_ORIGINS: '*' }, 'CORS_ORIGINS must list origins such as https://app.example.com (no path, no "*"; got "*")'],
+    [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS must list origins such as https://app.example.com (no path, no "*"; got "https://app.example.com/path")'],
+    [{ GATEWAY_API_KEYS: '[{"id": "x", "sha256": "abc", "projects": "*"}]' }, 'GATEWAY_API_KEYS[0]: sha256 must be the key\'s SHA-256 in hex (npm run hash-key), or key a plain key of at least 16 characters'],
+    [{ GATEWAY_API_KEYS: '[{"id": "x", "sha256": "' + 'a'.repeat(64) + '", "projects": ["nope"]}]' }, 'GATEWAY_API_KEYS[0]: projects names unknown project keys "nope"'],
+    [{ PERSISTED_OPERATIONS_FILE: '/nonexistent/persisted.json' }, 'PERSISTED_OPERATIONS_FILE (/nonexistent/persisted.json) must be a readable JSON object mapping SHA-256 hashes to documents'],
+    [{ WS_MAX_PAYLOAD_BYTES: '10' }, 'WS_MAX_PAYLOAD_BYTES must be an integer from 1024 to 67108864 (got "10")'],
     [{ REQUEST_DEADLINE_MS: '-1' }, 'REQUEST_DEADLINE_MS must be an integer from 1 to 3600000 (got "-1")'],
     [{ WEBHOOK_MAX_BODY_BYTES: '10' }, 'WEBHOOK_MAX_BODY_BYTES must be an integer from 1024 to 1073741824 (got "10")'],
     [{ CACHE_TTL_PROFILES_MS: 'x' }, 'CACHE_TTL_PROFILES_MS must be an integer from 0 to 2592000000 (got "x")'],
@@ -251,6 +282,63 @@ describe('loadConfig', () => {
       expect(problems.join('\n')).not.toContain(secret);
     }
     expect(problems).toContain('REDIS_URL must be a redis:// or rediss:// URL');
+  });
+
+  describe('API keys and security defaults', () => {
+    const digest = (key: string) => hashApiKey(key).slice('sha256:'.length);
+
+    it('reads scoped clients from JSON: digests, project lists, write off unless granted', () => {
+      const config = loadConfig({
+        ...CREDENTIALS,
+        GATEWAY_API_KEYS: JSON.stringify([
+          { id: 'dashboard', sha256: hashApiKey('dashboard-key-0000000001'), projects: ['default'] },
+          { id: 'admin', sha256: digest('admin-key-000000000000002').toUpperCase(), projects: '*', write: true },
+        ]),
+      });
+      expect(config.apiKeys).toEqual([
+        { id: 'dashboard', sha256: digest('dashboard-key-0000000001'), projects: ['default'], canWrite: false },
+        { id: 'admin', sha256: digest('admin-key-000000000000002'), projects: '*', canWrite: true },
+      ]);
+      expect(config.plainApiKeys).toBe(0);
+      // Keyed: no introspection and no field suggestions unless asked for.
+      expect(config.security).toMatchObject({ introspection: false, fieldSuggestions: false });
+      expect(loadConfig({ ...CREDENTIALS, GATEWAY_API_KEYS: hashApiKey('x'.repeat(32)), INTROSPECTION: 'true' }).security.introspection).toBe(true);
+    });
+
+    it('accepts sha256 digests in the comma-separated form as full-access clients', () => {
+      const config = loadConfig({ ...CREDENTIALS, GATEWAY_API_KEYS: `${hashApiKey('k'.repeat(20))}, ${hashApiKey('j'.repeat(20))}` });
+      expect(config.apiKeys.map((k) => [k.sha256, k.projects, k.canWrite])).toEqual([
+        [digest('k'.repeat(20)), '*', true],
+        [digest('j'.repeat(20)), '*', true],
+      ]);
+      expect(config.plainApiKeys).toBe(0);
+    });
+
+    it('npm run hash-key prints the digest GATEWAY_API_KEYS takes, for a new key or one read from stdin', async () => {
+      const run = (args: string[], input?: string) =>
+        new Promise<string>((resolve, reject) => {
+          const child = execFile(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'scripts/hash-key.ts'), ...args], { cwd: ROOT }, (error, stdout) =>
+            error ? reject(error) : resolve(stdout),
+          );
+          child.stdin?.end(input ?? '');
+        });
+      const given = await run(['-'], 'given-key-0123456789\n');
+      expect(given).toBe(`digest: ${hashApiKey('given-key-0123456789')}\n`);
+      const fresh = await run([]);
+      const [, key, digest] = /^key: +(\S+)\ndigest: (sha256:[0-9a-f]{64})\n$/.exec(fresh) ?? [];
+      expect(key!.length).toBeGreaterThanOrEqual(32);
+      expect(digest).toBe(hashApiKey(key!));
+      expect(loadConfig({ ...CREDENTIALS, GATEWAY_API_KEYS: digest! }).apiKeys[0]?.sha256).toBe(digest!.slice('sha256:'.length));
+    });
+
+    it('closes the schema off loopback, opens it in demo mode with loopback CORS origins', () => {
+      expect(loadConfig({ ...CREDENTIALS, HOST: '0.0.0.0' }).security).toMatchObject({ introspection: false, fieldSuggestions: false, corsLoopback: false });
+      expect(loadConfig({}).security).toMatchObject({ introspection: true, fieldSuggestions: true, corsLoopback: true, corsOrigins: [] });
+      expect(loadConfig({ ...CREDENTIALS, CORS_ORIGINS: 'https://app.example.com, http://localhost:5173/' }).security.corsOrigins).toEqual([
+        'https://app.example.com',
+        'http://localhost:5173',
+      ]);
+    });
   });
 
   describe('demo mode', () => {

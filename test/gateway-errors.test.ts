@@ -58,10 +58,14 @@ describe('gateway errors', () => {
     const gw = await startGateway();
     const unknownProject = await fetch(`${gw.url}/projects/nope/graphql?query=${encodeURIComponent('{ project { id } }')}`);
     expect(unknownProject.status).toBe(404);
-    expect(JSON.stringify(await unknownProject.json())).toMatch(/No endpoint at \/projects\/nope\/graphql/);
+    const notFound = JSON.stringify(await unknownProject.json());
+    expect(notFound).toMatch(/No endpoint at \/projects\/nope\/graphql/);
+    // Configured project keys are not listed to an unauthenticated caller.
+    expect(notFound).not.toMatch(/projects\/default/);
     expect((await fetch(`${gw.url}/elsewhere`)).status).toBe(404);
     expect((await fetch(`${gw.url}/health`)).status).toBe(200);
-    const known = await fetch(`${gw.url}/projects/default/graphql?query=${encodeURIComponent('{ project { id } }')}`);
+    // A GET must carry the CSRF header, as a legitimate (preflighted) client does.
+    const known = await fetch(`${gw.url}/projects/default/graphql?query=${encodeURIComponent('{ project { id } }')}`, { headers: { 'x-graphql-yoga-csrf': '1' } });
     expect(((await known.json()) as { data: { project: { id: string } } }).data.project.id).toBe(DEMO_PROJECT.projectId);
   });
 });

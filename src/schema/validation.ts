@@ -97,10 +97,61 @@ export function checkLimit(limit: number | null | undefined, max: number, argume
   return limit;
 }
 
-/** A name that must contain something other than whitespace. */
-export function checkName(value: string, argument: string): string {
+/**
+ * Longest event, property or profile name accepted: Mixpanel truncates every ingested string
+ * to 255 characters (https://docs.mixpanel.com/docs/data-structure/property-reference/data-type),
+ * so a longer name can match nothing and is refused before any call.
+ */
+export const MAX_NAME_LENGTH = 255;
+
+/**
+ * Longest string anywhere in an operation's arguments or variables (see `findOversizedString`):
+ * above every per-argument cap (expressions 4,000, annotation descriptions 2,000 characters).
+ */
+export const MAX_ARGUMENT_STRING_LENGTH = 8_192;
+
+/** Longest list anywhere in an operation's arguments or variables; per-argument caps are lower. */
+export const MAX_ARGUMENT_LIST_LENGTH = 10_000;
+
+/** Deepest nesting of input objects and lists. */
+export const MAX_ARGUMENT_DEPTH = 16;
+
+/** A name that must contain something other than whitespace, of at most `maxLength` characters (default MAX_NAME_LENGTH). */
+export function checkName(value: string, argument: string, maxLength: number = MAX_NAME_LENGTH): string {
   if (value.trim() === '') throw new InvalidArgumentError(`${argument} must not be empty`, argument);
+  if (value.length > maxLength) throw new InvalidArgumentError(`${argument} must be at most ${maxLength} characters, got ${value.length}`, argument);
   return value;
+}
+
+/**
+ * The first place in an argument or variable value (JSON-like) holding a string longer than
+ * MAX_ARGUMENT_STRING_LENGTH, a list longer than MAX_ARGUMENT_LIST_LENGTH or nesting deeper than
+ * MAX_ARGUMENT_DEPTH, described for an error message; undefined when the value is within bounds.
+ * Iterative, so a hostile nesting cannot exhaust the stack.
+ */
+export function findOversizedValue(value: unknown, at: string): string | undefined {
+  const pending: { value: unknown; at: string; depth: number }[] = [{ value, at, depth: 0 }];
+  while (pending.length > 0) {
+    const item = pending.pop()!;
+    if (typeof item.value === 'string') {
+      if (item.value.length > MAX_ARGUMENT_STRING_LENGTH) return `${item.at} is longer than ${MAX_ARGUMENT_STRING_LENGTH} characters`;
+      continue;
+    }
+    if (typeof item.value !== 'object' || item.value === null) continue;
+    if (item.depth >= MAX_ARGUMENT_DEPTH) return `${item.at} is nested deeper than ${MAX_ARGUMENT_DEPTH} levels`;
+    if (Array.isArray(item.value)) {
+      if (item.value.length > MAX_ARGUMENT_LIST_LENGTH) return `${item.at} has more than ${MAX_ARGUMENT_LIST_LENGTH} items`;
+      item.value.forEach((child, index) => pending.push({ value: child, at: `${item.at}[${index}]`, depth: item.depth + 1 }));
+    } else {
+      const entries = Object.entries(item.value);
+      if (entries.length > MAX_ARGUMENT_LIST_LENGTH) return `${item.at} has more than ${MAX_ARGUMENT_LIST_LENGTH} fields`;
+      for (const [key, child] of entries) {
+        if (key.length > MAX_NAME_LENGTH) return `${item.at} has a field name longer than ${MAX_NAME_LENGTH} characters`;
+        pending.push({ value: child, at: `${item.at}.${key}`, depth: item.depth + 1 });
+      }
+    }
+  }
+  return undefined;
 }
 
 /** An optional list of names: when given, non-empty and without empty names; duplicates dropped. */

@@ -2,7 +2,7 @@
  * One context path for HTTP, SSE and WebSocket: each gets its own request
  * stats, deadline and abort signal, bound to the project its endpoint serves.
  */
-import type { Context } from '../context.js';
+import type { Context, GatewayClient } from '../context.js';
 import type { RequestStats } from '../limits/types.js';
 import type { GatewayPubSub } from '../pubsub/types.js';
 import type { ProjectRuntime } from '../runtime-types.js';
@@ -23,20 +23,21 @@ export function newRequestStats(): RequestStats {
 }
 
 /**
- * Builds the per-operation context. A subscription keeps its context for
+ * Builds the per-operation context for the authenticated client (undefined: anonymous). A subscription keeps its context for
  * life, so its deadline is renewed per event by the subscription resolvers
  * through `renewDeadline`.
  */
 export function createContextFactory(options: ContextFactoryOptions) {
   const now = options.now ?? Date.now;
-  return (signal: AbortSignal): Context => {
+  return (signal: AbortSignal, client?: GatewayClient): Context => {
     const stats = newRequestStats();
     // Mutated in place: yoga copies the context's properties, so it must be the same object throughout.
-    const upstream = { deadline: now() + options.requestDeadlineMs, signal, stats };
+    const upstream = { deadline: now() + options.requestDeadlineMs, signal, stats, ...(client ? { clientId: client.id } : {}) };
     return {
       project: options.project,
       pubsub: options.pubsub,
       writes: options.writes,
+      client,
       signal,
       stats,
       upstream,

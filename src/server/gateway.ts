@@ -19,10 +19,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Config, ProjectConfig } from '../config-types.js';
-import type { Context } from '../context.js';
+import type { Context, GatewayClient } from '../context.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createMembershipStore } from '../membership/create-store.js';
 import type { MembershipStore } from '../membership/types.js';
@@ -46,7 +47,12 @@ import { createContextFactory } from './context.js';
 import { createExampleTabs, createExampleValues, graphiqlOptions, readExampleOperations, renderGraphiqlPage, type ExampleValues } from './graphiql.js';
 import { createFrontendRoutes } from './frontend-routes.js';
 import { gatewayMaskedErrors } from './mask-error.js';
-import { createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
+import { clientOfRequest, createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
+import { useArgumentLimits } from './plugins/use-argument-limits.js';
+import { useDocumentLimits } from './plugins/use-document-limits.js';
+import { useIntrospectionPolicy } from './plugins/use-introspection-policy.js';
+import { createOriginPolicy, isLoopbackHostname, useOriginPolicy } from './plugins/use-origin-policy.js';
+import { loadPersistedOperations, usePersistedOperationsOnly } from './plugins/use-persisted-operations.js';
 import { useAdmissionControl } from './plugins/use-admission-control.js';
 import { createSubscriptionTracker, SUBSCRIPTION_DRAIN_MS } from './plugins/subscription-tracker.js';
 import { useUpstreamExtensions } from './plugins/use-upstream-extensions.js';
@@ -197,7 +203,17 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     useGracefulShutdown(shutdown.signal),
     ...(fallbackBudget ? [useDegradedNotice({ degraded: () => fallbackBudget.degraded, localShare: localBudgetShare })] : []),
   ];
-  const isAuthorized = createApiKeyCheck(config.apiKeys);
+  const apiKeys = createApiKeyCheck(config.apiKeys);
+  const { security } = config;
+  const originPolicy = createOriginPolicy({ security, loopbackOnly: isLoopbackHostname(config.host) });
+  const persisted = security.persistedOperationsFile === undefined ? undefined : loadPersistedOperations(security.persistedOperationsFile);
+  if (config.plainApiKeys > 0) {
+    logger.warn(`${config.plainApiKeys} API key(s) are configured in plain text: configure their sha256:<hex> digests instead (npm run hash-key)`);
+  }
+  if (!apiKeys.required && !isLoopbackHostname(config.host)) {
+    logger.warn(`Listening on ${config.host} without GATEWAY_API_KEYS: anyone who can reach this address can query and write through the gateway`);
+  }
+  const isAuthorized = (authorization: string | null | undefined) => apiKeys.isAuthorized(authorization ?? undefined);
   const yogas = new Map<string, GatewayYoga>();
   const endpointOf = (key: string) => `/projects/${encodeURIComponent(key)}/graphql`;
   const genericGraphqlPath = genericPathOf(config.graphqlPath);
@@ -227,6 +243,17 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       },
     });
     const title = `Mixpanel GraphQL gateway: ${project.key}${typed ? '' : ' (generic schema)'}`;
+    // Order matters: who may ask, then what they may send, before anything reads the document.
+    const securityPlugins: GatewayPluginList = [
+      useOriginPolicy(originPolicy, () => [endpoint]),
+      // No form post or other "simple" request runs an operation: those must carry this header, which only a preflighted request can.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      useApiKeys(apiKeys, { projectKey: project.key, graphqlPaths: () => [endpoint], graphiql: config.graphiql }),
+      ...(persisted ? [usePersistedOperationsOnly(persisted)] : []),
+      useDocumentLimits(security.documentLimits),
+      ...useIntrospectionPolicy(security),
+      useArgumentLimits(),
+    ];
     return createYoga<Record<string, unknown>, Context>({
       ...(typed ? {} : { schema }),
       graphqlEndpoint: endpoint,
@@ -236,8 +263,11 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       // Behind API keys the page is served to anyone, so it shows the project's ids only to a request with a key.
       graphiql: config.graphiql ? graphiqlOptions({ title, tabs, mayReadData: (request) => isAuthorized(request.headers.get('authorization')) }) : false,
       renderGraphiQL: renderGraphiqlPage,
-      context: (initial) => contextFor(signalOf(initial)),
-      plugins: [...schemaPlugins, useApiKeys(isAuthorized, () => [endpoint], { graphiql: config.graphiql }), useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...dependencyPlugins, ...extraPlugins],
+      cors: (request) => originPolicy.cors(request),
+      // GraphQL request bodies (by Content-Length, else counted while read); the webhook has its own limit.
+      maxRequestBodySize: security.maxBodyBytes,
+      context: (initial) => contextFor(signalOf(initial), clientOf(initial)),
+      plugins: [...schemaPlugins, ...securityPlugins, useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...dependencyPlugins, ...extraPlugins],
     });
   };
 
@@ -290,7 +320,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     }
     if (path === '/metrics' && req.method === 'GET') {
       // Metrics name projects and endpoints: behind the same keys as GraphQL (Prometheus sends a bearer token).
-      if (!isAuthorized(req.headers.authorization)) {
+      if (!apiKeys.isAuthorized(req.headers.authorization)) {
         res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
         return;
       }
@@ -329,13 +359,26 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       void yoga(req, res);
       return;
     }
-    const known = [config.graphqlPath, ...yogas.keys()].join(', ');
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: `No endpoint at ${path}; GraphQL is served at ${known}` }] }));
+    // Project keys are not listed: an unauthenticated caller learns nothing about the configuration.
+    const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
+    res.writeHead(404, { 'content-type': 'application/json' }).end(
+      JSON.stringify({ errors: [{ message: `No endpoint at ${shown}; GraphQL is served at ${config.graphqlPath} and /projects/<project key>/graphql` }] }),
+    );
   });
 
   const wsServers = new Map<string, WebSocketServer>();
+  const projectKeyOf = new Map<string, string>([[config.graphqlPath, defaultProject.key], ...config.projects.map((p) => [endpointOf(p.key), p.key] as const)]);
   for (const [endpoint, yoga] of [[config.graphqlPath, defaultYoga] as const, ...yogas]) {
-    wsServers.set(endpoint, attachGraphqlWs(yoga, isAuthorized));
+    wsServers.set(
+      endpoint,
+      attachGraphqlWs(yoga, {
+        apiKeys,
+        projectKey: projectKeyOf.get(endpoint)!,
+        maxPayloadBytes: security.wsMaxPayloadBytes,
+        maxSubscriptions: security.wsMaxSubscriptions,
+        persisted,
+      }),
+    );
   }
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const wss = wsServers.get(pathOf(req.url));
@@ -343,7 +386,24 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    // CORS does not apply to WebSockets: a page on another origin could otherwise open one.
+    if (!originPolicy.allows(req.headers.origin, req.headers.host)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // ws closes a socket whose frame exceeds maxPayload (1009) on reading its header, then emits the
+      // error, which graphql-ws would print: a client can cause that at will, so it is only a debug line.
+      const emit = ws.emit.bind(ws);
+      ws.emit = ((event: string, ...args: unknown[]) => {
+        if (event === 'error' && (args[0] as { code?: string } | undefined)?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+          logger.debug('WebSocket closed: message over WS_MAX_PAYLOAD_BYTES');
+          return true;
+        }
+        return emit(event, ...args);
+      }) as typeof ws.emit;
+      wss.emit('connection', ws, req);
+    });
   });
 
   /** Resolves once no HTTP request is in flight, or after `ms`. */
@@ -465,6 +525,11 @@ function pathOf(url: string | undefined): string {
   const raw = url ?? '/';
   const query = raw.indexOf('?');
   return query === -1 ? raw : raw.slice(0, query);
+}
+
+/** graphql-ws passes the client it authenticated on connection_init; HTTP and SSE requests were authenticated by useApiKeys. */
+function clientOf(initial: Record<string, unknown>): GatewayClient | undefined {
+  return (initial['client'] as GatewayClient | undefined) ?? clientOfRequest(initial['request'] as Request | undefined);
 }
 
 /** HTTP and SSE carry a Fetch Request; graphql-ws passes its own signal (see websocket.ts). */
