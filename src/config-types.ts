@@ -91,4 +91,16 @@ export interface Config {
    * Empty: the endpoint is open (fine on loopback, not on a network).
    */
   readonly apiKeys: readonly Secret[];
+  readonly subscriptions: SubscriptionConfig;
+}
+
+/** How live subscriptions are fanned out (src/pubsub/fan-out.ts). */
+export interface SubscriptionConfig {
+  /**
+   * A subscriber with more than this many bytes waiting to be written (a WebSocket's `bufferedAmount`,
+   * an SSE stream's unread events) is closed as a slow consumer. Default 4 MiB.
+   */
+  readonly maxBufferedBytes: number;
+  /** Subscribers written between two yields to the event loop during a fan-out; default 256. */
+  readonly fanOutBatchSize: number;
 }

@@ -59,6 +59,7 @@ describe('loadConfig', () => {
       graphiql: true,
       maskErrors: true,
       apiKeys: [],
+      subscriptions: { maxBufferedBytes: 4 * 1024 * 1024, fanOutBatchSize: 256 },
     });
     const [project] = config.projects;
     expect(config.projects).toHaveLength(1);

@@ -22,6 +22,7 @@ import type { MembershipStore } from '../membership/types.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { createMixpanelClient } from '../mixpanel/client.js';
 import { createGatewayPubSub } from '../pubsub/create-pubsub.js';
+import { createFanOut } from '../pubsub/fan-out.js';
 import type { GatewayPubSub } from '../pubsub/types.js';
 import { createMemoryBudgetStore, type BudgetStore } from '../limits/store.js';
 import { createRedisBudgetStore } from '../limits/redis-store.js';
@@ -38,6 +39,7 @@ import { gatewayMaskedErrors } from './mask-error.js';
 import { createApiKeyCheck, useApiKeys } from './plugins/use-api-keys.js';
 import { useAdmissionControl } from './plugins/use-admission-control.js';
 import { createSubscriptionTracker, SUBSCRIPTION_DRAIN_MS } from './plugins/subscription-tracker.js';
+import { useSseFanOut } from './plugins/use-sse-fan-out.js';
 import { useUpstreamExtensions } from './plugins/use-upstream-extensions.js';
 import { attachGraphqlWs } from './websocket.js';
 
@@ -127,6 +129,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   await settledWithin(Promise.all([...lexiconTypes.values()].map((types) => types.refresh())), STARTUP_LEXICON_WAIT_MS);
 
   const subscriptions = createSubscriptionTracker();
+  // One fan-out for every endpoint and transport: subscriptions computing the same result share one execution per event.
+  const fanOut = createFanOut({ batchSize: config.subscriptions.fanOutBatchSize, registry: metrics.registry });
   const isAuthorized = createApiKeyCheck(config.apiKeys);
   const yogas = new Map<string, GatewayYoga>();
   const endpointOf = (key: string) => `/projects/${encodeURIComponent(key)}/graphql`;
@@ -137,7 +141,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     const runtime = projects.get(project.key)!;
     const contextFor = createContextFactory({ project: runtime, pubsub, requestDeadlineMs: config.requestDeadlineMs, now });
     const schemaPlugins: GatewayPluginList = typed ? [useTypedSchema(lexiconTypes.get(project.key)!)] : [];
-    return createYoga<Record<string, unknown>, Context>({
+    const sseFanOut = useSseFanOut({ fanOut, getEnveloped: () => yoga.getEnveloped as never, maxQueuedBytes: config.subscriptions.maxBufferedBytes });
+    const yoga: GatewayYoga = createYoga<Record<string, unknown>, Context>({
       ...(typed ? {} : { schema }),
       graphqlEndpoint: endpoint,
       logging: logger,
@@ -145,8 +150,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       landingPage: false,
       graphiql: config.graphiql ? { title: `Mixpanel GraphQL gateway: ${project.key}`, defaultQuery, subscriptionsProtocol: 'WS' } : false,
       context: (initial) => contextFor(signalOf(initial)),
-      plugins: [...schemaPlugins, useApiKeys(isAuthorized, () => [endpoint], { graphiql: config.graphiql }), useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...extraPlugins],
+      plugins: [...schemaPlugins, useApiKeys(isAuthorized, () => [endpoint], { graphiql: config.graphiql }), useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, sseFanOut, ...extraPlugins],
     });
+    return yoga;
   };
 
   const defaultProject = config.projects.find((p) => p.key === config.defaultProjectKey) ?? config.projects[0];
@@ -196,7 +202,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   const wsServers = new Map<string, WebSocketServer>();
   for (const [endpoint, yoga] of [[config.graphqlPath, defaultYoga] as const, ...yogas]) {
-    wsServers.set(endpoint, attachGraphqlWs(yoga, isAuthorized));
+    wsServers.set(endpoint, attachGraphqlWs(yoga, { endpoint, isAuthorized, fanOut, maxBufferedBytes: config.subscriptions.maxBufferedBytes }));
   }
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const wss = wsServers.get(pathOf(req.url));
