@@ -72,6 +72,18 @@ export interface FanOut {
 
 export const DEFAULT_FAN_OUT_BATCH_SIZE = 256;
 
+/** Events a group may have waiting to be written before it fails (its members get `FanOutOverflowError`). */
+export const MAX_PENDING_EVENTS = 1_000;
+
+/** Events reached a group faster than its members could be written, for longer than `MAX_PENDING_EVENTS` events. */
+export class FanOutOverflowError extends Error {
+  readonly code = 'SUBSCRIPTION_OVERFLOW';
+  constructor() {
+    super(`Subscription ended: more than ${MAX_PENDING_EVENTS} events were waiting to be sent; subscribe again`);
+    this.name = 'FanOutOverflowError';
+  }
+}
+
 interface Group {
   readonly key: string;
   readonly members: Set<FanOutMember>;
@@ -144,19 +156,32 @@ export function createFanOut(options: FanOutOptions = {}): FanOut {
       void iterator.return?.().catch(() => undefined);
       return;
     }
+    // The source is read as fast as it yields, apart from the writing: the pubsub's own buffer (a
+    // Repeater, 1,024 events) would throw from the publisher if a long fan-out let it fill.
+    const pending: SerializedResult[] = [];
+    let drained: Promise<void> | undefined;
+    const drain = async () => {
+      while (pending.length > 0 && !group.closed) await deliver(group, pending.shift()!);
+      drained = undefined;
+    };
+    let failure: { error: unknown } | undefined;
     try {
       for (;;) {
         const step = await iterator.next();
         if (step.done || group.closed) break;
         metrics.executions.inc();
-        await deliver(group, serializeResult(step.value));
+        pending.push(serializeResult(step.value));
+        if (pending.length > MAX_PENDING_EVENTS) throw new FanOutOverflowError();
+        drained ??= drain();
       }
-      endAll(group);
     } catch (error) {
-      endAll(group, error);
-    } finally {
-      close(group);
+      failure = { error };
+      if (error instanceof FanOutOverflowError) pending.length = 0;
     }
+    // What arrived before the end (or the failure) is written first.
+    await drained;
+    endAll(group, failure?.error);
+    close(group);
   };
 
   const join = async (key: string, start: StartGroup, member: FanOutMember): Promise<JoinOutcome> => {
