@@ -8,7 +8,7 @@
 import type { ExecutionResult } from 'graphql';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createFanOut, fanOutKey, serializeResult, type FanOutMember, type SerializedResult } from '../src/pubsub/fan-out.js';
+import { createFanOut, fanOutKey, FanOutOverflowError, MAX_PENDING_EVENTS, serializeResult, type FanOutMember, type SerializedResult } from '../src/pubsub/fan-out.js';
 import { GraphQLError, parse } from 'graphql';
 
 /**
@@ -189,6 +189,21 @@ describe('fan-out', () => {
     const outcomes = await Promise.all([fanOut.join('refused', refuse, recordingMember()), fanOut.join('refused', refuse, recordingMember())]);
     expect(outcomes).toEqual([{ kind: 'result', result: refusal }, { kind: 'result', result: refusal }]);
     expect(starts).toBe(1);
+    expect(fanOut.size).toEqual({ groups: 0, members: 0 });
+  });
+
+  it('fails the group, rather than grow, when events come faster than they can be written', async () => {
+    const fanOut = createFanOut({ batchSize: 1 });
+    const source = controlledSource();
+    const members = [recordingMember(), recordingMember()];
+    for (const member of members) await fanOut.join('k', source.start, member);
+    for (let i = 1; i <= MAX_PENDING_EVENTS + 10; i++) source.push(i);
+    await until(() => members.every((m) => m.ended !== undefined));
+    for (const member of members) {
+      expect(member.ended?.error).toBeInstanceOf(FanOutOverflowError);
+      expect(member.received.length).toBeLessThan(MAX_PENDING_EVENTS);
+    }
+    expect(source.state.returned).toBe(true);
     expect(fanOut.size).toEqual({ groups: 0, members: 0 });
   });
 

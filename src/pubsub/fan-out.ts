@@ -78,6 +78,8 @@ export const MAX_PENDING_EVENTS = 1_000;
 /** Events reached a group faster than its members could be written, for longer than `MAX_PENDING_EVENTS` events. */
 export class FanOutOverflowError extends Error {
   readonly code = 'SUBSCRIPTION_OVERFLOW';
+  /** Carried into the GraphQL error a graphql-ws client receives. */
+  readonly extensions = { code: this.code };
   constructor() {
     super(`Subscription ended: more than ${MAX_PENDING_EVENTS} events were waiting to be sent; subscribe again`);
     this.name = 'FanOutOverflowError';
