@@ -117,7 +117,7 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 async function startGatewayServer(): Promise<Server> {
-  const child = fork(here('./webhooks-worker.ts'), ['memory'], { execArgv: EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(here('./webhooks-worker.ts'), ['memory'], { execArgv: [...EXEC_ARGV, ...(process.env['FAN_OUT_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['FAN_OUT_PROFILE']}`] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await once<WorkerMessage>(child, (m) => m.type === 'ready', 'gateway worker');
   if (ready.type !== 'ready') throw new Error('unreachable');
   return {
