@@ -3,11 +3,13 @@
  * through Redis (graphql-yoga `createPubSub` over `createRedisEventTarget`).
  *
  * Delivery is at most once: an event published while a subscriber is not
- * connected, or while Redis is down, is lost. Publishing never runs a
- * subscriber: in process, events are dispatched from a later turn of the
- * event loop (in publish order), as Redis delivers them, so whoever publishes
- * (the webhook receiver) answers before any subscription executes. The membership store, not the
+ * connected, or while Redis is down, is lost. The membership store, not the
  * event stream, is the source of truth (subscribers can re-read it).
+ *
+ * Publishing never runs a subscriber: in process, events are dispatched from
+ * a later turn of the event loop (in publish order), as Redis delivers them,
+ * so whoever publishes (the webhook receiver) answers before any
+ * subscription executes.
  */
 import { setMaxListeners } from 'node:events';
 import type { Redis } from 'ioredis';
