@@ -141,6 +141,29 @@ describe('subscription fan-out', () => {
     expect((await metricValue(gateway.url, DELIVERIES, { transport: 'sse' }, auth)) - sseBefore).toBe(6 * events.length);
   });
 
+  it('delivers an execution error once to every member of the group, from one execution', async () => {
+    const gateway = await startGateway();
+    const query = 'subscription($ids: [ID!]) { cohortMembershipChanged(cohortIds: $ids) { sessionId members { distinctId city } } }';
+    const live = (['ws', 'sse', 'ws', 'sse', 'ws', 'sse'] as const).map((transport) => {
+      const subscriber = subscribe({ url: gateway.graphqlUrl, transport, ignore: isProbeOf('cohortMembershipChanged') }, { query, variables: { ids: [COHORT_ID] } });
+      subscribers.push(subscriber);
+      return subscriber;
+    });
+    await probe(gateway, live);
+    const executionsBefore = await metricValue(gateway.url, EXECUTIONS);
+    // `city` needs the full profile: engage fails, so the field does.
+    gateway.emulator.faults.inject({ path: '/api/query/engage', kind: 'status', status: 500 });
+    const profile = [...gateway.emulator.data().profiles.values()][0]!;
+    expect(await postPage(gateway, 'failing-profile', 'add_members', [profile.distinctId])).toBe(200);
+    const [first] = await live[0]!.waitForResults(1);
+    expect(first?.errors?.length).toBeGreaterThan(0);
+    expect(first?.errors?.[0]?.path).toEqual(['cohortMembershipChanged', 'members', 0, 'city']);
+    expect(first?.data).toEqual({ cohortMembershipChanged: { sessionId: 'failing-profile', members: [{ distinctId: profile.distinctId, city: null }] } });
+    for (const subscriber of live) expect(await subscriber.waitForResults(1), subscriber.transport).toEqual([first]);
+    expect((await metricValue(gateway.url, EXECUTIONS)) - executionsBefore).toBe(1);
+    expect(live.every((s) => s.failure === undefined && !s.completed)).toBe(true);
+  });
+
   it('answers the webhook before its fan-out has finished', async () => {
     const gateway = await startGateway({ env: { SUBSCRIPTION_FANOUT_BATCH_SIZE: '1' } });
     const live = Array.from({ length: 150 }, () => open(gateway, 'ws'));
