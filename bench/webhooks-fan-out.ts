@@ -16,6 +16,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { SenderMember } from '../src/emulator/cohort-sync.js';
@@ -69,6 +70,8 @@ export interface FanOutBenchResult {
   readonly clientWorkers: number;
   readonly rows: FanOutRow[];
   readonly skipped: string[];
+  /** The machine's 1-minute load average before and after: other work on the same cores stretches every latency. */
+  readonly loadAverage: { readonly before: number; readonly after: number };
 }
 
 // ---------- child processes ----------
@@ -339,6 +342,7 @@ function openFileLimit(): number {
 }
 
 export async function runFanOutBench(log: (line: string) => void): Promise<FanOutBenchResult> {
+  const loadBefore = os.loadavg()[0] ?? 0;
   const limit = openFileLimit();
   const skipped: string[] = [];
   // The server holds one socket per subscriber, plus its own files.
@@ -376,5 +380,6 @@ export async function runFanOutBench(log: (line: string) => void): Promise<FanOu
   } finally {
     await Promise.all([...servers.map((server) => server.close()), ...clients.map((client) => client.close())]);
   }
-  return { membersPerDiff: MEMBERS_PER_DIFF, clientWorkers: CLIENT_WORKERS, rows, skipped };
+  const round = (load: number) => Math.round(load * 100) / 100;
+  return { membersPerDiff: MEMBERS_PER_DIFF, clientWorkers: CLIENT_WORKERS, rows, skipped, loadAverage: { before: round(loadBefore), after: round(os.loadavg()[0] ?? 0) } };
 }

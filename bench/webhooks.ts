@@ -241,6 +241,7 @@ function printFanOut(fanOut: FanOutBenchResult): void {
     ]),
   );
   for (const note of fanOut.skipped) process.stdout.write(`skipped: ${note}\n`);
+  process.stdout.write(`load average (1 min): ${fanOut.loadAverage.before} before, ${fanOut.loadAverage.after} after\n`);
 }
 
 /** `tsx bench/webhooks.ts fan-out`: the fan-out part alone (the result file is left as it is). */
