@@ -30,6 +30,8 @@ export const SUBSCRIBER_COUNTS: readonly number[] = process.env['FAN_OUT_SUBSCRI
 const CLIENT_WORKERS = 4;
 /** Diffs measured per server and count; fewer at 10,000, where the baseline needs seconds per diff. */
 const diffsFor = (subscribers: number) => (subscribers >= 10_000 ? 2 : 5);
+/** Delivered diffs sent after the first before measuring (steady state, not the first compilation). */
+const warmDiffsFor = (subscribers: number) => (subscribers >= 10_000 ? 1 : 3);
 const WARM_UP_ATTEMPTS = 20;
 const MEMBERS_PER_DIFF = 100;
 const DELIVERY_TIMEOUT_MS = 60_000;
@@ -291,6 +293,13 @@ async function measure(server: Server, clients: readonly ClientWorker[], subscri
       }
     }
     if (!live) throw new Error(`${server.name}: not every one of ${subscribers} subscribers received a warm-up diff`);
+    // A few more before measuring, so the measured diffs find the code compiled and the heap settled.
+    for (let extra = 0; extra < warmDiffsFor(subscribers); extra++) {
+      const sessionId = `warm-${sessionTag(server)}-${subscribers}-extra-${extra}`;
+      await post(sessionId);
+      await waitFor(sessionId, DELIVERY_TIMEOUT_MS);
+      await sleep(PAUSE_BETWEEN_DIFFS_MS);
+    }
 
     const latencies: number[] = [];
     const responses: number[] = [];
