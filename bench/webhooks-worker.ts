@@ -4,7 +4,7 @@
  * the process that sends the webhooks and holds the subscribers.
  *
  * argv: <memory|sqlite|redis> [sqlite path | redis key prefix]
- * Messages (IPC): parent -> 'start' | 'stop' | 'close'; child -> WorkerMessage.
+ * Messages (IPC): parent -> 'start' | 'stop' | 'usage' | 'close'; child -> WorkerMessage.
  */
 import { Redis } from 'ioredis';
 import { createEmulator } from '../src/emulator/server.js';
@@ -13,7 +13,12 @@ import type { StoreKind } from '../src/config-types.js';
 import { startBenchGateway } from './lib/gateway.js';
 import { startMemorySampler, type MemoryPeak } from './lib/stats.js';
 
-export type ParentMessage = { readonly type: 'start' } | { readonly type: 'stop'; readonly cohortId: string } | { readonly type: 'close' };
+export type ParentMessage =
+  | { readonly type: 'start' }
+  | { readonly type: 'stop'; readonly cohortId: string }
+  /** CPU time this process has used so far (the fan-out bench takes differences). */
+  | { readonly type: 'usage' }
+  | { readonly type: 'close' };
 
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly gatewayUrl: string; readonly webhookUrl: string; readonly graphqlUrl: string; readonly projectId: string }
@@ -26,6 +31,7 @@ export type WorkerMessage =
       /** Calls the gateway sent to the emulator since start (should be 0: webhooks and subscriptions need no REST call). */
       readonly upstreamCalls: number;
     }
+  | { readonly type: 'usage'; readonly cpuMicros: number }
   | { readonly type: 'closed' }
   | { readonly type: 'failed'; readonly message: string };
 
@@ -62,6 +68,11 @@ async function main(): Promise<void> {
           const peak = sampler?.stop() ?? { rssDeltaMiB: 0, heapDeltaMiB: 0, rssPeakMiB: 0 };
           const state = await store.syncState(projectId, message.cohortId);
           send({ type: 'stopped', peak, memberCount: state?.memberCount, upstreamCalls: emulator.calls('/') });
+          return;
+        }
+        case 'usage': {
+          const usage = process.cpuUsage();
+          send({ type: 'usage', cpuMicros: usage.user + usage.system });
           return;
         }
         case 'close':

@@ -8,12 +8,10 @@
  *    process (bench/webhooks-worker.ts) so its memory is sampled alone.
  *    Reported: pages/s and peak RSS / heap growth, each also as a ratio to
  *    the memory backend measured in the same run.
- * 2. Fan-out: 1,000 graphql-ws subscribers of `cohortMembershipChanged`;
- *    diffs of 100 added members are posted one at a time and the delay from
- *    just before each webhook POST to each subscriber receiving the event is
- *    recorded (p50/p99 over every delivery). The subscribers run in this
- *    process, so the delay includes this process reading 1,000 WebSocket
- *    messages: it is the delay a co-located consumer would see.
+ * 2. Fan-out (bench/webhooks-fan-out.ts): one 100-member diff to 100, 1,000
+ *    and 10,000 graphql-ws subscribers held by client processes, against a
+ *    plain graphql-ws server sending the same payload: delivery latency
+ *    p50/p99, the webhook's own response time and server CPU per diff.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,22 +19,17 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
 import type { StoreKind } from '../src/config-types.js';
-import { createCohortSyncSender, type FetchLike, type SenderMember } from '../src/emulator/cohort-sync.js';
+import { createCohortSyncSender, type SenderMember } from '../src/emulator/cohort-sync.js';
 import { BENCH_WEBHOOK_AUTH } from './lib/gateway.js';
 import { printTable, writeResult } from './lib/report.js';
-import { ratio, summarizeLatencies, type LatencySummary, type MemoryPeak } from './lib/stats.js';
+import { ratio, type MemoryPeak } from './lib/stats.js';
 import type { ParentMessage, WorkerMessage } from './webhooks-worker.js';
+import { runFanOutBench, type FanOutBenchResult } from './webhooks-fan-out.js';
 import { redisReachable } from '../test/helpers/redis.js';
 
 const MEMBERS = 200_000;
 const PAGE_SIZE = 1_000;
-const SUBSCRIBERS = 1_000;
-const DIFF_ROUNDS = 5;
-const MEMBERS_PER_DIFF = 100;
-const DELIVERY_TIMEOUT_MS = 30_000;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const WORKER = fileURLToPath(new URL('./webhooks-worker.ts', import.meta.url));
 const PLANS = ['Free', 'Pro', 'Enterprise'] as const;
@@ -190,128 +183,11 @@ async function runIngestion(): Promise<{ rows: IngestionRow[]; skipped: string[]
   return { rows, skipped };
 }
 
-// ---------- fan-out ----------
-
-const SUBSCRIPTION = /* GraphQL */ `
-  subscription BenchCohortChanges($cohortIds: [ID!]) {
-    cohortMembershipChanged(cohortIds: $cohortIds) { cohortId kind sessionId page totalPages members { distinctId email } }
-  }
-`;
-
-interface ChangePayload {
-  readonly cohortMembershipChanged?: { readonly sessionId: string; readonly page: number; readonly members: readonly unknown[] };
-}
-
-export interface FanOutResult {
-  readonly subscribers: number;
-  readonly diffs: number;
-  readonly membersPerDiff: number;
-  readonly deliveries: number;
-  readonly expectedDeliveries: number;
-  /** Events a subscriber received whose member count was wrong, or subscription errors. */
-  readonly faulty: number;
-  readonly latency: LatencySummary;
-  /** Gateway RSS/heap growth while 1,000 subscribers were connected and served. */
-  readonly gatewayMemory: MemoryPeak;
-  readonly upstreamCalls: number;
-}
-
-/** Resolves when `count()` reaches `target`, or after the timeout (the caller reports what is missing). */
-async function until(count: () => number, target: number, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (count() < target && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-async function runFanOut(): Promise<FanOutResult> {
-  const worker = await startWorker('memory');
-  const clients: Client[] = [];
-  try {
-    const { projectId, graphqlUrl } = worker.ready;
-    const cohortId = '6001';
-    const postedAt = new Map<string, number>();
-    const recordingFetch: FetchLike = (url, init) => {
-      const body = JSON.parse(String(init.body)) as { parameters: { mixpanel_session_id: string; page_info: { page_count: number } } };
-      postedAt.set(`${body.parameters.mixpanel_session_id}:${body.parameters.page_info.page_count}`, performance.now());
-      return fetch(url, init);
-    };
-    const sender = createCohortSyncSender({ url: worker.ready.webhookUrl, fetch: recordingFetch, basicAuth: BENCH_WEBHOOK_AUTH });
-    let members = benchMembers(1_000);
-    const initial = await sender.sync({ projectId, cohortId, cohortName: 'Bench live cohort', members });
-    if (initial.status !== 'ok') throw new Error(`the initial sync ended ${initial.status}: ${initial.error ?? ''}`);
-
-    await worker.request({ type: 'start' }, 'started');
-    const received = new Map<string, number[]>();
-    let faulty = 0;
-    let deliveries = 0;
-    const wsUrl = graphqlUrl.replace(/^http/, 'ws');
-    for (let k = 0; k < SUBSCRIBERS; k++) {
-      const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
-      clients.push(client);
-      client.subscribe<ChangePayload>(
-        { query: SUBSCRIPTION, variables: { cohortIds: [cohortId] } },
-        {
-          next: (result) => {
-            const at = performance.now();
-            const change = result.data?.cohortMembershipChanged;
-            if (!change || result.errors || change.members.length !== MEMBERS_PER_DIFF) faulty++;
-            if (!change) return;
-            const key = `${change.sessionId}:${change.page}`;
-            const list = received.get(key) ?? [];
-            list.push(at);
-            received.set(key, list);
-            deliveries++;
-          },
-          error: () => faulty++,
-          complete: () => undefined,
-        },
-      );
-    }
-
-    const diff = async (): Promise<string> => {
-      members = [...members, ...benchMembers(MEMBERS_PER_DIFF, members.length)];
-      const result = await sender.sync({ projectId, cohortId, cohortName: 'Bench live cohort', members });
-      if (result.status !== 'ok' || !result.sessionId) throw new Error(`a diff sync ended ${result.status}: ${result.error ?? ''}`);
-      return `${result.sessionId}:1`;
-    };
-    // Warm-up: repeat until every subscriber is known to be subscribed (graphql-ws sends no subscribe ack).
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const key = await diff();
-      await until(() => received.get(key)?.length ?? 0, SUBSCRIBERS, 3_000);
-      if ((received.get(key)?.length ?? 0) >= SUBSCRIBERS) break;
-    }
-    deliveries = 0;
-    faulty = 0;
-
-    const latencies: number[] = [];
-    for (let round = 0; round < DIFF_ROUNDS; round++) {
-      const key = await diff();
-      await until(() => received.get(key)?.length ?? 0, SUBSCRIBERS, DELIVERY_TIMEOUT_MS);
-      const sentAt = postedAt.get(key) ?? Number.NaN;
-      for (const at of received.get(key) ?? []) latencies.push(at - sentAt);
-    }
-    const stopped = await worker.request({ type: 'stop', cohortId }, 'stopped');
-    return {
-      subscribers: SUBSCRIBERS,
-      diffs: DIFF_ROUNDS,
-      membersPerDiff: MEMBERS_PER_DIFF,
-      deliveries,
-      expectedDeliveries: SUBSCRIBERS * DIFF_ROUNDS,
-      faulty,
-      latency: summarizeLatencies(latencies),
-      gatewayMemory: stopped.peak,
-      upstreamCalls: stopped.upstreamCalls,
-    };
-  } finally {
-    await Promise.all(clients.map((client) => client.dispose()));
-    await worker.close();
-  }
-}
-
 // ---------- entry ----------
 
 export interface WebhooksBenchResult {
   readonly ingestion: { readonly members: number; readonly pageSize: number; readonly rows: IngestionRow[]; readonly skipped: string[] };
-  readonly fanOut: FanOutResult;
+  readonly fanOut: FanOutBenchResult;
 }
 
 export async function runWebhooksBench(): Promise<WebhooksBenchResult> {
@@ -334,15 +210,43 @@ export async function runWebhooksBench(): Promise<WebhooksBenchResult> {
   );
   for (const note of ingestion.skipped) process.stdout.write(`skipped: ${note}\n`);
 
-  process.stdout.write(`\nwebhooks: fanning ${DIFF_ROUNDS} diffs out to ${SUBSCRIBERS.toLocaleString('en-US')} graphql-ws subscribers...\n`);
-  const fanOut = await runFanOut();
-  printTable(
-    `Fan-out: one ${MEMBERS_PER_DIFF}-member add_members diff to ${SUBSCRIBERS.toLocaleString('en-US')} graphql-ws subscribers (${DIFF_ROUNDS} diffs)`,
-    ['deliveries', 'expected', 'faulty', 'p50 ms', 'p99 ms', 'max ms', 'gateway RSS Δ MiB', 'upstream calls'],
-    [[fanOut.deliveries, fanOut.expectedDeliveries, fanOut.faulty, fanOut.latency.p50Ms, fanOut.latency.p99Ms, fanOut.latency.maxMs, fanOut.gatewayMemory.rssDeltaMiB, fanOut.upstreamCalls]],
-  );
+  process.stdout.write('\n');
+  const fanOut = await runFanOutBench((line) => process.stdout.write(`${line}\n`));
+  printFanOut(fanOut);
   const result: WebhooksBenchResult = { ingestion: { members: MEMBERS, pageSize: PAGE_SIZE, ...ingestion }, fanOut };
   const path = await writeResult('webhooks', { ...result });
   process.stdout.write(`\nwrote ${path}\n`);
   return result;
+}
+
+function printFanOut(fanOut: FanOutBenchResult): void {
+  printTable(
+    `Fan-out: one ${fanOut.membersPerDiff}-member add_members diff to N graphql-ws subscribers (baseline: plain graphql-ws server, same payload)`,
+    ['server', 'subscribers', 'diffs', 'deliveries', 'expected', 'faulty', 'msg bytes', 'p50 ms', 'p99 ms', 'max ms', 'x baseline p99', 'webhook p50 ms', 'webhook max ms', 'CPU ms/diff', 'x baseline CPU'],
+    fanOut.rows.map((row) => [
+      row.server,
+      row.subscribers,
+      row.diffs,
+      row.deliveries,
+      row.expectedDeliveries,
+      row.faulty,
+      row.messageBytes,
+      row.latency.p50Ms,
+      row.latency.p99Ms,
+      row.latency.maxMs,
+      row.p99VsBaseline,
+      row.webhookResponse.p50Ms,
+      row.webhookResponse.maxMs,
+      row.cpuMsPerDiff,
+      row.cpuVsBaseline,
+    ]),
+  );
+  for (const note of fanOut.skipped) process.stdout.write(`skipped: ${note}\n`);
+  process.stdout.write(`load average (1 min): ${fanOut.loadAverage.before} before, ${fanOut.loadAverage.after} after\n`);
+}
+
+/** `tsx bench/webhooks.ts fan-out`: the fan-out part alone (the result file is left as it is). */
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === 'fan-out') {
+  process.env.NODE_ENV ??= 'production';
+  printFanOut(await runFanOutBench((line) => process.stdout.write(`${line}\n`)));
 }

@@ -127,6 +127,7 @@ export interface Config {
   /** How many of `apiKeys` were configured as plain keys rather than digests (start-up warns). */
   readonly plainApiKeys: number;
   readonly security: SecurityConfig;
+  readonly subscriptions: SubscriptionConfig;
 }
 
 /** One client's API key (GATEWAY_API_KEYS). */
@@ -172,4 +173,15 @@ export interface SecurityConfig {
   readonly wsMaxSubscriptions: number;
   /** Largest HTTP request body, in bytes (by Content-Length; larger: 413). */
   readonly maxBodyBytes: number;
+}
+
+/** How live subscriptions are fanned out (src/pubsub/fan-out.ts). */
+export interface SubscriptionConfig {
+  /**
+   * A subscriber with more than this many bytes waiting to be written (a WebSocket's `bufferedAmount`,
+   * an SSE stream's unread events) is closed as a slow consumer. Default 4 MiB.
+   */
+  readonly maxBufferedBytes: number;
+  /** Subscribers written between two yields to the event loop during a fan-out; default 256. */
+  readonly fanOutBatchSize: number;
 }

@@ -729,6 +729,10 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     apiKeys: apiKeys.keys,
     plainApiKeys: apiKeys.plain,
     security: readSecurity(env, { demo, keyed: apiKeys.keys.length > 0, host }, problems),
+    subscriptions: {
+      maxBufferedBytes: parseInteger('SUBSCRIPTION_MAX_BUFFERED_BYTES', readEnv(env, 'SUBSCRIPTION_MAX_BUFFERED_BYTES'), 4 * MIB, { min: 1024, max: 1024 * MIB }, problems),
+      fanOutBatchSize: parseInteger('SUBSCRIPTION_FANOUT_BATCH_SIZE', readEnv(env, 'SUBSCRIPTION_FANOUT_BATCH_SIZE'), 256, { min: 1, max: 100_000 }, problems),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);

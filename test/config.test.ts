@@ -79,6 +79,7 @@ describe('loadConfig', () => {
         wsMaxSubscriptions: 50,
         maxBodyBytes: 1_048_576,
       },
+      subscriptions: { maxBufferedBytes: 4 * 1024 * 1024, fanOutBatchSize: 256 },
     });
     const [project] = config.projects;
     expect(config.projects).toHaveLength(1);

@@ -5,6 +5,11 @@
  * Delivery is at most once: an event published while a subscriber is not
  * connected, or while Redis is down, is lost. The membership store, not the
  * event stream, is the source of truth (subscribers can re-read it).
+ *
+ * Publishing never runs a subscriber: in process, events are dispatched from
+ * a later turn of the event loop (in publish order), as Redis delivers them,
+ * so whoever publishes (the webhook receiver) answers before any
+ * subscription executes.
  */
 import { setMaxListeners } from 'node:events';
 import type { Redis } from 'ioredis';
@@ -39,11 +44,23 @@ export function createGatewayPubSub(options: GatewayPubSubOptions = {}): Gateway
 /**
  * Every subscriber of a project listens on one topic, so a thousand
  * subscribers are a thousand listeners: lift Node's leak warning (10).
+ * Events are queued and dispatched on setImmediate, in order.
  */
 function createInProcessEventTarget(): EventTarget {
   const target = new globalThis.EventTarget();
   setMaxListeners(0, target);
-  return target as unknown as EventTarget;
+  const queued: Event[] = [];
+  const dispatchQueued = () => {
+    for (const event of queued.splice(0)) target.dispatchEvent(event);
+  };
+  return {
+    addEventListener: (topic, listener) => target.addEventListener(topic, listener as EventListener),
+    removeEventListener: (topic, listener) => target.removeEventListener(topic, listener as EventListener),
+    dispatchEvent(event) {
+      if (queued.push(event as unknown as Event) === 1) setImmediate(dispatchQueued);
+      return true;
+    },
+  };
 }
 
 /**

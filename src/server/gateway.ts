@@ -30,6 +30,7 @@ import type { MembershipStore } from '../membership/types.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { createMixpanelClient } from '../mixpanel/client.js';
 import { createGatewayPubSub } from '../pubsub/create-pubsub.js';
+import { createFanOut } from '../pubsub/fan-out.js';
 import type { GatewayPubSub } from '../pubsub/types.js';
 import { createMemoryBudgetStore, type BudgetStore } from '../limits/store.js';
 import { createRedisBudgetStore } from '../limits/redis-store.js';
@@ -55,6 +56,7 @@ import { createOriginPolicy, isLoopbackHostname, useOriginPolicy } from './plugi
 import { loadPersistedOperations, usePersistedOperationsOnly } from './plugins/use-persisted-operations.js';
 import { useAdmissionControl } from './plugins/use-admission-control.js';
 import { createSubscriptionTracker, SUBSCRIPTION_DRAIN_MS } from './plugins/subscription-tracker.js';
+import { useSseFanOut } from './plugins/use-sse-fan-out.js';
 import { useUpstreamExtensions } from './plugins/use-upstream-extensions.js';
 import { useDegradedNotice } from './plugins/use-degraded-notice.js';
 import { useGracefulShutdown } from './plugins/use-graceful-shutdown.js';
@@ -214,6 +216,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logger.warn(`Listening on ${config.host} without GATEWAY_API_KEYS: anyone who can reach this address can query and write through the gateway`);
   }
   const isAuthorized = (authorization: string | null | undefined) => apiKeys.isAuthorized(authorization ?? undefined);
+  // One fan-out for every endpoint and transport: subscriptions computing the same result share one execution per event.
+  const fanOut = createFanOut({ batchSize: config.subscriptions.fanOutBatchSize, registry: metrics.registry });
   const yogas = new Map<string, GatewayYoga>();
   const endpointOf = (key: string) => `/projects/${encodeURIComponent(key)}/graphql`;
   const genericGraphqlPath = genericPathOf(config.graphqlPath);
@@ -254,7 +258,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       ...useIntrospectionPolicy(security),
       useArgumentLimits(),
     ];
-    return createYoga<Record<string, unknown>, Context>({
+    const sseFanOut = useSseFanOut({ fanOut, getEnveloped: () => yoga.getEnveloped as never, maxQueuedBytes: config.subscriptions.maxBufferedBytes });
+    const yoga: GatewayYoga = createYoga<Record<string, unknown>, Context>({
       ...(typed ? {} : { schema }),
       graphqlEndpoint: endpoint,
       logging: logger,
@@ -267,8 +272,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       // GraphQL request bodies (by Content-Length, else counted while read); the webhook has its own limit.
       maxRequestBodySize: security.maxBodyBytes,
       context: (initial) => contextFor(signalOf(initial), clientOf(initial)),
-      plugins: [...schemaPlugins, ...securityPlugins, useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, ...dependencyPlugins, ...extraPlugins],
+      plugins: [...schemaPlugins, ...securityPlugins, useUpstreamExtensions({ now }), useAdmissionControl({ now }), subscriptions.plugin, sseFanOut, ...dependencyPlugins, ...extraPlugins],
     });
+    return yoga;
   };
 
   const defaultProject = config.projects.find((p) => p.key === config.defaultProjectKey) ?? config.projects[0];
@@ -367,11 +373,14 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
 
   const wsServers = new Map<string, WebSocketServer>();
-  const projectKeyOf = new Map<string, string>([[config.graphqlPath, defaultProject.key], ...config.projects.map((p) => [endpointOf(p.key), p.key] as const)]);
+  const projectKeyOf = new Map<string, string>([[config.graphqlPath, defaultProject.key], [genericGraphqlPath, defaultProject.key], ...config.projects.map((p) => [endpointOf(p.key), p.key] as const)]);
   for (const [endpoint, yoga] of [[config.graphqlPath, defaultYoga] as const, ...yogas]) {
     wsServers.set(
       endpoint,
       attachGraphqlWs(yoga, {
+        endpoint,
+        fanOut,
+        maxBufferedBytes: config.subscriptions.maxBufferedBytes,
         apiKeys,
         projectKey: projectKeyOf.get(endpoint)!,
         maxPayloadBytes: security.wsMaxPayloadBytes,

@@ -2,18 +2,45 @@
  * graphql-ws over WebSocket on the GraphQL path. Operations go through
  * yoga.getEnveloped, so WebSocket subscriptions see the same plugins,
  * context and masking as HTTP.
+ *
+ * Subscriptions are served through the fan-out (src/pubsub/fan-out.ts):
+ * graphql-ws's `subscribe` joins the operation's group instead of running it,
+ * and gets back a stream that yields nothing itself; the group writes each
+ * event's `next` message straight to the socket, with the payload serialised
+ * once for the group and only this subscription's id spliced in. graphql-ws
+ * still owns the protocol: `complete` from the client returns that stream
+ * (leaving the group), the group's end completes it (graphql-ws sends
+ * `complete`), and its failure throws from it (graphql-ws sends `error`).
  */
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { GraphQLError, getOperationAST, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, WebSocket } from 'ws';
 import type { GatewayClient } from '../context.js';
+import { fanOutKey, type FanOut, type FanOutMember, type SerializedResult } from '../pubsub/fan-out.js';
 import type { GatewayYoga } from './gateway.js';
 import { mayReadProject, type ApiKeyCheck } from './plugins/use-api-keys.js';
 import type { PersistedOperations } from './plugins/use-persisted-operations.js';
 
+/** The client each socket authenticated as on `connection_init`. */
+const clientsBySocket = new WeakMap<WebSocket, GatewayClient>();
+
+/** Close codes the gateway adds to graphql-ws's `CloseCode`. */
+export const RealtimeCloseCode = {
+  /**
+   * 1013 "Try Again Later" (RFC 6455 §7.4.1, IANA registry): the socket's send buffer passed
+   * `maxBufferedBytes` because the client reads slower than events arrive. graphql-ws clients retry it.
+   */
+  SlowConsumer: 1013,
+} as const;
+
+/** Default bound of a socket's send buffer (`bufferedAmount`): 4 MiB. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
 export interface GraphqlWsOptions {
-  /** API keys, checked on `connection_init` (`{ "authorization": "Bearer <key>" }`). */
+  /** The GraphQL endpoint this server answers (part of the fan-out group key). */
+  readonly endpoint: string;
+  /** API keys, checked on `connection_init` (`{ "authorization": "Bearer <key>" }`); a refused key closes the socket with 4403. */
   readonly apiKeys: ApiKeyCheck;
   /** Project the endpoint serves: the client must be allowed to read it. */
   readonly projectKey: string;
@@ -23,15 +50,27 @@ export interface GraphqlWsOptions {
   readonly maxSubscriptions: number;
   /** Persisted-operations mode: only the manifest's operations run. */
   readonly persisted?: PersistedOperations | undefined;
+  /** Groups subscriptions; one per gateway, shared with SSE. */
+  readonly fanOut: FanOut;
+  /**
+   * A socket whose `bufferedAmount` passes this many bytes after an event is written is closed with
+   * `RealtimeCloseCode.SlowConsumer` (the close frame follows what is buffered; ws destroys the
+   * connection 30 s later if the client still reads nothing). Default `DEFAULT_MAX_BUFFERED_BYTES`.
+   */
+  readonly maxBufferedBytes?: number;
 }
-
-/** The client each socket authenticated as on `connection_init`. */
-const clientsBySocket = new WeakMap<WebSocket, GatewayClient>();
 
 /** The enveloped execute/subscribe travel with the args, as in yoga's graphql-ws example. */
 interface EnvelopedArgs extends ExecutionArgs {
   readonly execute: (args: ExecutionArgs) => unknown;
   readonly subscribe: (args: ExecutionArgs) => unknown;
+  /** Set for subscriptions: the group to join, and how to start it when it has no member. */
+  readonly fanOut?: {
+    readonly key: string;
+    readonly socket: WebSocket;
+    readonly id: string;
+    readonly start: (signal: AbortSignal) => Promise<unknown>;
+  };
 }
 
 /**
@@ -51,11 +90,21 @@ function closedSignalOf(socket: WebSocket): AbortSignal {
 }
 
 export function attachGraphqlWs(yoga: GatewayYoga, options: GraphqlWsOptions): WebSocketServer {
+  const { fanOut } = options;
+  const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
   useServer(
     {
       execute: (args) => (args as EnvelopedArgs).execute(args) as never,
-      subscribe: (args) => (args as EnvelopedArgs).subscribe(args) as never,
+      subscribe: async (args) => {
+        const grouped = (args as EnvelopedArgs).fanOut;
+        if (!grouped) return (args as EnvelopedArgs).subscribe(args) as never;
+        const subscription = createSocketSubscription(grouped.socket, grouped.id, maxBufferedBytes, () => fanOut.slowConsumerClosed('ws'));
+        const outcome = await fanOut.join(grouped.key, grouped.start as never, subscription.member);
+        if (outcome.kind === 'result') return outcome.result as never;
+        subscription.joined(outcome.leave);
+        return subscription.stream as never;
+      },
       onConnect: (ctx) => {
         if (!options.apiKeys.required) return true;
         const authorization = ctx.connectionParams?.['authorization'];
@@ -65,7 +114,7 @@ export function attachGraphqlWs(yoga: GatewayYoga, options: GraphqlWsOptions): W
         clientsBySocket.set(ctx.extra.socket, client);
         return true;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         // The new operation is already listed in ctx.subscriptions.
         if (Object.keys(ctx.subscriptions).length > options.maxSubscriptions) {
           return [createGraphQLError(`At most ${options.maxSubscriptions} operations may run at once on one connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
@@ -76,14 +125,14 @@ export function attachGraphqlWs(yoga: GatewayYoga, options: GraphqlWsOptions): W
           if (typeof resolved !== 'string') return [resolved];
           query = resolved;
         }
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        const initial = {
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: { ...payload, query },
-          signal: closedSignalOf(ctx.extra.socket),
           client: clientsBySocket.get(ctx.extra.socket),
-        });
+        };
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ ...initial, signal: closedSignalOf(ctx.extra.socket) });
         let document: DocumentNode;
         try {
           document = parse(query);
@@ -94,11 +143,40 @@ export function attachGraphqlWs(yoga: GatewayYoga, options: GraphqlWsOptions): W
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
+        const operationName = payload.operationName;
+        const variableValues = payload.variables;
+        if (getOperationAST(document, operationName)?.operation === 'subscription') {
+          const authorization = ctx.connectionParams?.['authorization'];
+          const key = fanOutKey({
+            endpoint: options.endpoint,
+            schema,
+            document,
+            operationName,
+            variables: variableValues,
+            authorization: typeof authorization === 'string' ? authorization : undefined,
+          });
+          // The group runs the operation once, on a context of its own: it outlives any one member's socket.
+          const start = async (signal: AbortSignal) => {
+            const enveloped = yoga.getEnveloped({ ...initial, signal });
+            return enveloped.subscribe({ schema, document, operationName, variableValues, contextValue: await enveloped.contextFactory() });
+          };
+          const args: EnvelopedArgs = {
+            schema,
+            document,
+            operationName,
+            variableValues,
+            contextValue: undefined,
+            execute,
+            subscribe,
+            fanOut: { key, socket: ctx.extra.socket, id, start },
+          };
+          return args;
+        }
         const args: EnvelopedArgs = {
           schema,
           document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
+          operationName,
+          variableValues,
           contextValue: await contextFactory(),
           execute,
           subscribe,
@@ -109,4 +187,92 @@ export function attachGraphqlWs(yoga: GatewayYoga, options: GraphqlWsOptions): W
     wss,
   );
   return wss;
+}
+
+/** Socket closed (or closing) before an event could be written: the member leaves its group. */
+class SocketClosedError extends Error {
+  readonly code = 'SOCKET_CLOSED';
+  constructor() {
+    super('The WebSocket closed');
+    this.name = 'SocketClosedError';
+  }
+}
+
+/** `,"type":"next","payload":<json>}`: the part of a `next` message every member of a group shares. */
+const sharedTails = new WeakMap<SerializedResult, Buffer>();
+function sharedTailOf(event: SerializedResult): Buffer {
+  let tail = sharedTails.get(event);
+  if (!tail) {
+    tail = Buffer.from(`,"type":"next","payload":${event.json}}`);
+    sharedTails.set(event, tail);
+  }
+  return tail;
+}
+
+/**
+ * One graphql-ws subscription served by a group: the member the group writes to, and the stream
+ * graphql-ws iterates (it yields nothing; it ends when the group ends, and leaves it when returned).
+ */
+function createSocketSubscription(socket: WebSocket, id: string, maxBufferedBytes: number, onSlowConsumer: () => void) {
+  const head = Buffer.from(`{"id":${JSON.stringify(id)}`);
+  let leave: (() => void) | undefined;
+  let finished: { readonly error?: unknown } | undefined;
+  let wake: ((result: IteratorResult<never>) => void) | undefined;
+  let fail: ((error: unknown) => void) | undefined;
+
+  const finish = (error?: unknown) => {
+    if (finished) return;
+    finished = { error };
+    leave?.();
+    if (error === undefined) wake?.({ done: true, value: undefined });
+    else fail?.(error);
+    wake = undefined;
+    fail = undefined;
+  };
+
+  const member: FanOutMember = {
+    transport: 'ws',
+    deliver(event) {
+      if (socket.readyState !== WebSocket.OPEN) throw new SocketClosedError();
+      socket.send(Buffer.concat([head, sharedTailOf(event)]), { binary: false });
+      if (socket.bufferedAmount > maxBufferedBytes) {
+        onSlowConsumer();
+        // graphql-ws returns every subscription of the socket once it has closed.
+        socket.close(RealtimeCloseCode.SlowConsumer, 'Subscriber too slow: its send buffer passed the limit');
+      }
+    },
+    end: (error) => finish(error),
+  };
+
+  // graphql-ws returns a subscription only when it looks like an async generator (has `return`).
+  const stream = {
+    [Symbol.asyncIterator](): AsyncIterableIterator<never> {
+      return stream;
+    },
+    next(): Promise<IteratorResult<never>> {
+      if (finished) return finished.error === undefined ? Promise.resolve({ done: true, value: undefined }) : Promise.reject(finished.error);
+      return new Promise((resolve, reject) => {
+        wake = resolve;
+        fail = reject;
+      });
+    },
+    return(): Promise<IteratorResult<never>> {
+      finish();
+      return Promise.resolve({ done: true, value: undefined });
+    },
+    throw(error: unknown): Promise<IteratorResult<never>> {
+      finish();
+      return Promise.reject(error);
+    },
+  } satisfies AsyncIterableIterator<never> & { return(): Promise<IteratorResult<never>> };
+
+  return {
+    member,
+    stream,
+    /** Called once the group accepted the member; a stream returned meanwhile leaves at once. */
+    joined(leaveGroup: () => void) {
+      leave = leaveGroup;
+      if (finished) leaveGroup();
+    },
+  };
 }
