@@ -27,7 +27,7 @@ describe('codegen', () => {
     const dir = await mkdtemp(join(tmpdir(), 'codegen-check-'));
     dirs.push(dir);
     const outputs = Object.entries(config.generates);
-    expect(outputs.map(([out]) => out)).toEqual(['examples/generated/', 'examples/project-generated/']);
+    expect(outputs.map(([out]) => out)).toEqual(['examples/generated/', 'examples/persisted/', 'examples/project-generated/']);
     await generate({ ...config, cwd: ROOT, silent: true, generates: Object.fromEntries(outputs.map(([out, target]) => [join(dir, out), target])) }, true);
     for (const [out] of outputs) {
       const files = (await readdir(join(dir, out))).sort();

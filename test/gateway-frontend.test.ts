@@ -175,7 +175,7 @@ describe('typed and generic endpoints', () => {
       }
     };
     const overSse = async (url: string) => {
-      const response = await fetch(`${url}?query=${encodeURIComponent(query)}`, { headers: { accept: 'text/event-stream' } });
+      const response = await fetch(`${url}?query=${encodeURIComponent(query)}`, { headers: { accept: 'text/event-stream', 'x-graphql-yoga-csrf': '1' } });
       const text = await response.text();
       return (JSON.parse(/^data: (.+)$/m.exec(text)![1]!) as { data: unknown }).data;
     };

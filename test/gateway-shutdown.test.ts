@@ -98,7 +98,7 @@ describe('graceful shutdown', () => {
     const graphqlUrl = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no start-up line: ${stdout}`)), 20_000);
       child.stdout.on('data', () => {
-        const match = /GraphiQL:\s+(\S+)/.exec(stdout);
+        const match = /GraphQL:\s+(\S+)/.exec(stdout);
         if (match) {
           clearTimeout(timer);
           resolve(match[1]!);

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCohortSyncSender } from '../src/emulator/cohort-sync.js';
 import { DEMO_PROJECT } from '../src/emulator/server.js';
 import { readExampleOperations } from '../src/server/graphiql.js';
-import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { startGateway, type TestGateway, WEBHOOK_BASIC_AUTH } from './helpers/gateway.js';
 import { restQuery } from './helpers/schema.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -177,7 +177,7 @@ async function runSubscription(page: Page, gw: TestGateway): Promise<WireResult>
     });
   });
   await page.locator('.graphiql-execute-button').click();
-  const sender = createCohortSyncSender({ url: `${gw.url}/webhooks/mixpanel/cohorts`, retryDelaysMs: [] });
+  const sender = createCohortSyncSender({ url: `${gw.url}/webhooks/mixpanel/cohorts`, retryDelaysMs: [], basicAuth: WEBHOOK_BASIC_AUTH });
   let arrived: WireResult | undefined;
   void event.then((result) => (arrived = result));
   for (let attempt = 0; attempt < 40 && arrived === undefined; attempt++) {

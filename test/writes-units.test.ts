@@ -78,7 +78,7 @@ describe('/import body', () => {
       const result = await client.importEvents([{ event: 'E', properties: { time: 1, distinct_id: 'u', $insert_id: 'x1' } }]);
       expect(result.num_records_imported).toBe(1);
       expect(seen.encoding).toBe('gzip');
-      expect(seen.url).toMatch(/^\/import\?strict=1&project_id=42$/);
+      expect(seen.url).toMatch(/^\/import\?strict=1&project_id=42&ip=0$/);
       expect(seen.body).toEqual([{ event: 'E', properties: { time: 1, distinct_id: 'u', $insert_id: 'x1', $source: 'writes-test' } }]);
     } finally {
       await client.close();

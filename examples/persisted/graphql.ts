@@ -46,6 +46,17 @@ export type AnnotationTag = {
   name: Scalars['String']['output'];
 };
 
+/** An annotation tag of the project. */
+export type AnnotationTagDetail = {
+  __typename?: 'AnnotationTagDetail';
+  /** Whether any annotation carries it. */
+  hasAnnotations: Scalars['Boolean']['output'];
+  /** Tag id. */
+  id: Scalars['ID']['output'];
+  /** Tag name. */
+  name: Scalars['String']['output'];
+};
+
 /** The Mixpanel user who wrote an annotation. */
 export type AnnotationUser = {
   __typename?: 'AnnotationUser';
@@ -187,6 +198,24 @@ export type CreateAnnotationInput = {
   description: Scalars['String']['input'];
   /** Ids of existing annotation tags. */
   tagIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Tag names; a name no tag has yet gets a new tag. */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** An annotation that was deleted. */
+export type DeletedAnnotation = {
+  __typename?: 'DeletedAnnotation';
+  /** Its id. */
+  id: Scalars['ID']['output'];
+};
+
+/** A Lexicon definition that was deleted. */
+export type DeletedDefinition = {
+  __typename?: 'DeletedDefinition';
+  /** For an event property, its event; null for events and profile properties. */
+  event?: Maybe<Scalars['String']['output']>;
+  /** The event or property name. */
+  name: Scalars['String']['output'];
 };
 
 /** A failure the client can act on. Unexpected failures are not typed: they appear masked in `errors`. */
@@ -225,7 +254,7 @@ export type EventPropertyArgs = {
   name: Scalars['String']['input'];
 };
 
-/** A page of exported events, oldest first. */
+/** A page of exported events, oldest first (ties in time broken by `$insert_id`). */
 export type EventConnection = {
   __typename?: 'EventConnection';
   /** The items of the page, with their cursors. */
@@ -263,6 +292,26 @@ export type EventDefinitionPropertyArgs = {
   name: Scalars['String']['input'];
 };
 
+/** An event definition. On update, fields left out keep their current value and null removes one. */
+export type EventDefinitionInput = {
+  /** Owner email addresses (replaces the current list). */
+  contacts?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** What the event records (null removes it). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown in Mixpanel reports (null removes it). */
+  displayName?: InputMaybe<Scalars['String']['input']>;
+  /** Drop the event at ingestion. */
+  dropped?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Hide the event from Mixpanel menus. */
+  hidden?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The event name the definition documents. */
+  name: Scalars['String']['input'];
+  /** Lexicon tags (replaces the current list). */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Owner teams (replaces the current list). */
+  teamContacts?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
 /** An event and its cursor. */
 export type EventEdge = {
   __typename?: 'EventEdge';
@@ -270,6 +319,20 @@ export type EventEdge = {
   cursor: Scalars['String']['output'];
   /** The item. */
   node: Event;
+};
+
+/** An event to import. Validated before anything is sent; an invalid event is reported in `failures` and the others still land. */
+export type EventInput = {
+  /** The user who did it; leave it out for an event tied to no user. */
+  distinctId?: InputMaybe<Scalars['ID']['input']>;
+  /** Event name (1 to 255 characters). */
+  event: Scalars['String']['input'];
+  /** Mixpanel de-duplicates on (event, time, distinctId, insertId): up to 36 letters, digits or "-". Default: a hash of the event, so a retry never counts twice. */
+  insertId?: InputMaybe<Scalars['String']['input']>;
+  /** Other properties, a JSON object (fewer than 250 keys, nested at most 3 deep). */
+  properties?: InputMaybe<Scalars['JSON']['input']>;
+  /** When it happened: after 1971-01-01 and at most 1 hour ahead of now. */
+  time: Scalars['DateTime']['input'];
 };
 
 /** The service account lacks a permission this call needs, or the plan has no API access (402/403). */
@@ -402,6 +465,59 @@ export type GenericEvent = Event & {
 /** An event of any name, with its properties as JSON. */
 export type GenericEventPropertyArgs = {
   name: Scalars['String']['input'];
+};
+
+/** Changes to one group profile; give at least one operation (groups have no `add` or `append`). */
+export type GroupProfileUpdateInput = {
+  /** Delete the whole group profile (`$delete`); not combined with other operations. */
+  delete?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The group. */
+  groupId: Scalars['ID']['input'];
+  /** The group key, e.g. `company_id`. */
+  groupKey: Scalars['String']['input'];
+  /** A value to remove from each named list (`$remove`; sent once, never retried). */
+  remove?: InputMaybe<Scalars['JSON']['input']>;
+  /** Properties to set (`$set`), a JSON object. */
+  set?: InputMaybe<Scalars['JSON']['input']>;
+  /** Properties to set only where not yet set (`$set_once`). */
+  setOnce?: InputMaybe<Scalars['JSON']['input']>;
+  /** Lists to merge values into (`$union`): each value a JSON list. */
+  union?: InputMaybe<Scalars['JSON']['input']>;
+  /** Properties to remove (`$unset`). */
+  unset?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** The idempotency key was already used with another input. Nothing was sent; use a new key for a new write. */
+export type IdempotencyConflictError = Error & {
+  __typename?: 'IdempotencyConflictError';
+  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
+  code: Scalars['String']['output'];
+  /** The key that was reused. */
+  idempotencyKey: Scalars['String']['output'];
+  /** What went wrong, for people. Never carries a secret. */
+  message: Scalars['String']['output'];
+};
+
+/** What an import did: the events that landed and those that did not. */
+export type ImportEventsResult = {
+  __typename?: 'ImportEventsResult';
+  /** Events that did not land, by index. */
+  failures: Array<ImportFailure>;
+  /** Events Mixpanel ingested. */
+  imported: Scalars['Int']['output'];
+};
+
+/** An event that did not land. */
+export type ImportFailure = {
+  __typename?: 'ImportFailure';
+  /** The field at fault (e.g. `time`, `properties.plan`), when one is. */
+  field?: Maybe<Scalars['String']['output']>;
+  /** Its position in the `events` you sent. */
+  index: Scalars['Int']['output'];
+  /** Its `$insert_id`, when it had one. */
+  insertId?: Maybe<Scalars['String']['output']>;
+  /** Why it did not land. */
+  message: Scalars['String']['output'];
 };
 
 /** A saved Insights report, as its series. */
@@ -553,19 +669,134 @@ export type LexiconTypeMismatch = {
   property: Scalars['String']['output'];
 };
 
+/** What a merge did. */
+export type MergeProfilesResult = {
+  __typename?: 'MergeProfilesResult';
+  /** Profiles merged into the first one (one `$merge` each). */
+  merged: Scalars['Int']['output'];
+};
+
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Pins a note to a moment on Mixpanel charts. Needs an Analyst (or higher) service account. */
+  /** Pins a note to a moment on Mixpanel charts. Needs an Analyst (or higher) service account. Sent once, never retried: pass an idempotencyKey to retry safely. */
   createAnnotation?: Maybe<MutationCreateAnnotationResult>;
-  /** Documents an event in Lexicon (creating its schema if it has none). Needs an admin service account; Lexicon allows 5 writes a minute. */
+  /** Creates an annotation tag (Mixpanel answers the existing tag for a name already taken). */
+  createAnnotationTag?: Maybe<MutationCreateAnnotationTagResult>;
+  /** Creates the Lexicon definition of an event that has none. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
+  createEventDefinition?: Maybe<MutationCreateEventDefinitionResult>;
+  /** Creates the definition of an event or user-profile property. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
+  createPropertyDefinition?: Maybe<MutationCreatePropertyDefinitionResult>;
+  /** Deletes an annotation. */
+  deleteAnnotation?: Maybe<MutationDeleteAnnotationResult>;
+  /** Deletes an event definition and the property definitions it holds (one Lexicon call of its own). Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
+  deleteEventDefinition?: Maybe<MutationDeleteEventDefinitionResult>;
+  /** Deletes a property definition (its event's or the profile schema is uploaded without it). Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
+  deletePropertyDefinition?: Maybe<MutationDeletePropertyDefinitionResult>;
+  /** Imports up to 10,000 events (/import, strict validation). Concurrent imports of every client leave together, in requests of at most 2,000 events and 10 MB. Safe to retry: every event carries a `$insert_id`. */
+  importEvents?: Maybe<MutationImportEventsResult>;
+  /** Merges up to 100 profiles into the first (`$merge` through /import), for projects on Mixpanel's Original ID Merge API (MIXPANEL_ID_MERGE_API=original). */
+  mergeProfiles?: Maybe<MutationMergeProfilesResult>;
+  /** Changes the note or the tags of an annotation. */
+  updateAnnotation?: Maybe<MutationUpdateAnnotationResult>;
+  /** Changes an existing event definition. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
+  updateEventDefinition?: Maybe<MutationUpdateEventDefinitionResult>;
+  /** Updates up to 10,000 group profiles (/groups), merged like `updateProfiles`. */
+  updateGroupProfiles?: Maybe<MutationUpdateGroupProfilesResult>;
+  /**
+   * Documents an event in Lexicon, creating its schema if it has none. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once.
+   * @deprecated Use updateEventDefinition (or createEventDefinition).
+   */
   updateLexiconEventDefinition?: Maybe<MutationUpdateLexiconEventDefinitionResult>;
+  /** Updates up to 10,000 user profiles (/engage). Merged with other clients' updates into requests of at most 2,000; a read of the profile right after sees the change. */
+  updateProfiles?: Maybe<MutationUpdateProfilesResult>;
+  /** Changes an existing property definition. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
+  updatePropertyDefinition?: Maybe<MutationUpdatePropertyDefinitionResult>;
 };
 
 
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type MutationCreateAnnotationArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: CreateAnnotationInput;
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationCreateAnnotationTagArgs = {
+  name: Scalars['String']['input'];
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationCreateEventDefinitionArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  input: EventDefinitionInput;
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationCreatePropertyDefinitionArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  input: PropertyDefinitionInput;
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationDeleteAnnotationArgs = {
+  id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationDeleteEventDefinitionArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationDeletePropertyDefinitionArgs = {
+  event?: InputMaybe<Scalars['String']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationImportEventsArgs = {
+  events: Array<EventInput>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationMergeProfilesArgs = {
+  distinctIds: Array<Scalars['ID']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationUpdateAnnotationArgs = {
+  id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  input: UpdateAnnotationInput;
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationUpdateEventDefinitionArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  input: EventDefinitionInput;
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationUpdateGroupProfilesArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  updates: Array<GroupProfileUpdateInput>;
 };
 
 
@@ -574,11 +805,64 @@ export type MutationUpdateLexiconEventDefinitionArgs = {
   input: UpdateEventDefinitionInput;
 };
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationCreateAnnotationResult = Annotation | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationUpdateProfilesArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  updates: Array<ProfileUpdateInput>;
+};
+
+
+/** The few writes the gateway offers; each is budgeted like a read. */
+export type MutationUpdatePropertyDefinitionArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  input: PropertyDefinitionInput;
+};
 
 /** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationUpdateLexiconEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+export type MutationCreateAnnotationResult = Annotation | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationCreateAnnotationTagResult = AnnotationTagDetail | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationCreateEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationCreatePropertyDefinitionResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationDeleteAnnotationResult = DeletedAnnotation | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationDeleteEventDefinitionResult = DeletedDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationDeletePropertyDefinitionResult = DeletedDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationImportEventsResult = ForbiddenError | GatewayError | IdempotencyConflictError | ImportEventsResult | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationMergeProfilesResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | MergeProfilesResult | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationUpdateAnnotationResult = Annotation | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationUpdateEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationUpdateGroupProfilesResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpdateProfilesResult | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationUpdateLexiconEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationUpdateProfilesResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpdateProfilesResult | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
+export type MutationUpdatePropertyDefinitionResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
 
 /** The entity does not exist in this Mixpanel project. */
 export type NotFoundError = Error & {
@@ -724,6 +1008,28 @@ export type ProfileEdge = {
   node: Profile;
 };
 
+/** Changes to one user profile; give at least one operation. Each operation travels as its own Mixpanel update. */
+export type ProfileUpdateInput = {
+  /** Numbers to add to numeric properties (`$add`; sent once, never retried). */
+  add?: InputMaybe<Scalars['JSON']['input']>;
+  /** A value to append to each named list (`$append`; sent once, never retried). */
+  append?: InputMaybe<Scalars['JSON']['input']>;
+  /** Delete the whole profile (`$delete`); not combined with other operations. */
+  delete?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The profile. */
+  distinctId: Scalars['ID']['input'];
+  /** A value to remove from each named list (`$remove`; sent once, never retried). */
+  remove?: InputMaybe<Scalars['JSON']['input']>;
+  /** Properties to set (`$set`), a JSON object. */
+  set?: InputMaybe<Scalars['JSON']['input']>;
+  /** Properties to set only where not yet set (`$set_once`). */
+  setOnce?: InputMaybe<Scalars['JSON']['input']>;
+  /** Lists to merge values into (`$union`): each value a JSON list. */
+  union?: InputMaybe<Scalars['JSON']['input']>;
+  /** Properties to remove (`$unset`). */
+  unset?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
 /** The Mixpanel project this endpoint serves. */
 export type Project = {
   __typename?: 'Project';
@@ -765,6 +1071,24 @@ export type PropertyDefinition = {
   types: Array<JsonType>;
 };
 
+/** A property definition: of an event (`event`), or of user profiles (no `event`). On update, fields left out keep their value. */
+export type PropertyDefinitionInput = {
+  /** What it records (null removes it). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown in Mixpanel reports (null removes it). */
+  displayName?: InputMaybe<Scalars['String']['input']>;
+  /** Drop it at ingestion. */
+  dropped?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The event that carries the property; leave it out for a user-profile property. */
+  event?: InputMaybe<Scalars['String']['input']>;
+  /** Hide it from Mixpanel menus. */
+  hidden?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The property name. */
+  name: Scalars['String']['input'];
+  /** Its JSON type (required to create a definition). */
+  type?: InputMaybe<JsonType>;
+};
+
 /** One property of an event or profile, with its Lexicon definition. */
 export type PropertyValue = {
   __typename?: 'PropertyValue';
@@ -781,6 +1105,8 @@ export type Query = {
   __typename?: 'Query';
   /** One annotation by id. */
   annotation?: Maybe<QueryAnnotationResult>;
+  /** The project's annotation tags. */
+  annotationTags?: Maybe<QueryAnnotationTagsResult>;
   /** Annotations, optionally only those between two days. */
   annotations?: Maybe<QueryAnnotationsResult>;
   /** One cohort by id. */
@@ -789,11 +1115,11 @@ export type Query = {
   cohorts?: Maybe<QueryCohortsResult>;
   /** Counts of several events over time, one segment per event. */
   eventCounts?: Maybe<QueryEventCountsResult>;
-  /** Names of the events most common over the last 31 days. */
+  /** Names of the events most common over the last 31 days, in alphabetical order (Mixpanel promises none). */
   eventNames?: Maybe<QueryEventNamesResult>;
   /** Counts of one event over time, one segment per value of a property. */
   eventPropertyCounts?: Maybe<QueryEventPropertyCountsResult>;
-  /** Raw events from Mixpanel's export, oldest first, a page at a time (at most 1000 per page, 100000 in all). */
+  /** Raw events from Mixpanel's export, oldest first, a page at a time (at most 1000 per page). The range is read from Mixpanel once and pages are cut from that read, so paging costs one export call per range and filter while the read is kept. */
   events?: Maybe<QueryEventsResult>;
   /**
    * Conversion through a saved funnel, per period.
@@ -981,7 +1307,7 @@ export type QuerySegmentationArgs = {
   on?: InputMaybe<Scalars['String']['input']>;
   to: Scalars['Date']['input'];
   type?: InputMaybe<CountType>;
-  unit?: InputMaybe<TimeUnit>;
+  unit?: InputMaybe<SegmentationUnit>;
   where?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -1006,7 +1332,7 @@ export type QuerySegmentationNumericArgs = {
   on: Scalars['String']['input'];
   to: Scalars['Date']['input'];
   type?: InputMaybe<CountType>;
-  unit?: InputMaybe<TimeUnit>;
+  unit?: InputMaybe<SegmentationUnit>;
   where?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -1047,6 +1373,16 @@ export type QueryTopPropertyValuesArgs = {
 export type QueryAnnotationResult = Annotation | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
 
 /** The value, or a failure the client can act on (every failure implements `Error`). */
+export type QueryAnnotationTagsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryAnnotationTagsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+
+/** The value of a list field that succeeded, in `data`. */
+export type QueryAnnotationTagsSuccess = {
+  __typename?: 'QueryAnnotationTagsSuccess';
+  /** Tags, as Mixpanel orders them. */
+  data: Array<AnnotationTagDetail>;
+};
+
+/** The value, or a failure the client can act on (every failure implements `Error`). */
 export type QueryAnnotationsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryAnnotationsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
 
 /** The value of a list field that succeeded, in `data`. */
@@ -1078,7 +1414,7 @@ export type QueryEventNamesResult = ForbiddenError | GatewayError | InvalidArgum
 /** The value of a list field that succeeded, in `data`. */
 export type QueryEventNamesSuccess = {
   __typename?: 'QueryEventNamesSuccess';
-  /** Event names, most common first. */
+  /** Event names, alphabetical. */
   data: Array<Scalars['String']['output']>;
 };
 
@@ -1276,6 +1612,17 @@ export type SegmentationResult = {
   series: Array<Scalars['String']['output']>;
 };
 
+/** Bucket size of a segmentation report. */
+export type SegmentationUnit =
+  /** One bucket per day. */
+  | 'DAY'
+  /** One bucket per hour. */
+  | 'HOUR'
+  /** One bucket per minute. */
+  | 'MINUTE'
+  /** One bucket per month. */
+  | 'MONTH';
+
 /** Live cohort membership, fed by Mixpanel's cohort-sync webhooks. */
 export type Subscription = {
   __typename?: 'Subscription';
@@ -1354,13 +1701,23 @@ export type UndocumentedProperty = {
   property: Scalars['String']['output'];
 };
 
+/** Changes to an annotation; fields left out keep their value. */
+export type UpdateAnnotationInput = {
+  /** The note (1..2000 characters). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Ids of its tags (with `tags`, replaces the current list). */
+  tagIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Names of its tags (with `tagIds`, replaces the current list); new names get new tags. */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
 /** Changes to an event definition. Fields left out keep their current value. */
 export type UpdateEventDefinitionInput = {
   /** Owner email addresses (replaces the current list). */
   contacts?: InputMaybe<Array<Scalars['String']['input']>>;
-  /** What the event records. */
+  /** What the event records (null removes it). */
   description?: InputMaybe<Scalars['String']['input']>;
-  /** Name shown in Mixpanel reports. */
+  /** Name shown in Mixpanel reports (null removes it). */
   displayName?: InputMaybe<Scalars['String']['input']>;
   /** Drop the event at ingestion. */
   dropped?: InputMaybe<Scalars['Boolean']['input']>;
@@ -1372,6 +1729,24 @@ export type UpdateEventDefinitionInput = {
   tags?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Owner teams (replaces the current list). */
   teamContacts?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** An update that did not reach Mixpanel. */
+export type UpdateFailure = {
+  __typename?: 'UpdateFailure';
+  /** Its position in the `updates` you sent. */
+  index: Scalars['Int']['output'];
+  /** Why. */
+  message: Scalars['String']['output'];
+};
+
+/** What a batch of profile (or group) updates did. */
+export type UpdateProfilesResult = {
+  __typename?: 'UpdateProfilesResult';
+  /** Updates that did not reach Mixpanel, by index. */
+  failures: Array<UpdateFailure>;
+  /** Updates Mixpanel accepted. */
+  updated: Scalars['Int']['output'];
 };
 
 /** Mixpanel refused the request (400), e.g. a malformed `where` expression; `message` carries Mixpanel's reason. */
@@ -1456,6 +1831,15 @@ export type RecentEventsQueryVariables = Exact<{
 
 export type RecentEventsQuery = { __typename?: 'Query', events?: { __typename: 'EventConnection', pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null }, edges: Array<{ __typename?: 'EventEdge', node: { __typename?: 'GenericEvent', name: string, time: string, distinctId?: string | null, definition?: { __typename?: 'EventDefinition', description?: string | null } | null, profile?: { __typename?: 'Profile', email?: string | null } | null } }> } | { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'RateLimitedError', message: string, code: string } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null };
 
+export type FunnelConversionQueryVariables = Exact<{
+  funnelId: Scalars['ID']['input'];
+  from: Scalars['Date']['input'];
+  to: Scalars['Date']['input'];
+}>;
+
+
+export type FunnelConversionQuery = { __typename?: 'Query', funnels?: { __typename?: 'ForbiddenError', message: string } | { __typename?: 'GatewayError', message: string } | { __typename?: 'InvalidArgumentError', message: string } | { __typename?: 'NotFoundError', message: string } | { __typename?: 'QueryFunnelsSuccess', data: Array<{ __typename?: 'FunnelSummary', id: string, name: string }> } | { __typename?: 'RateLimitedError', message: string } | { __typename?: 'UnauthorizedError', message: string } | { __typename?: 'UpstreamBadRequestError', message: string } | { __typename?: 'UpstreamNotFoundError', message: string } | { __typename?: 'UpstreamTimeoutError', message: string } | { __typename?: 'UpstreamUnavailableError', message: string } | null, funnel?: { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'FunnelResult', days: Array<{ __typename?: 'FunnelDay', date: string, startingAmount: number, completion: number, steps: Array<{ __typename?: 'FunnelStep', event: string, count: number, stepConversion: number }> }> } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'RateLimitedError', message: string, code: string } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null };
+
 export type LexiconEventsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -1497,6 +1881,7 @@ export const AnnotationsDocument = {"__meta__":{"hash":"d8ebaebae71b93e7f3ec6405
 export const CohortChangesDocument = {"__meta__":{"hash":"db1df7e9d4446cd5f350ea5bce4ee2ecf64144ba9a1b96de27d69ce4a8e7dcff"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"CohortChanges"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"cohortIds"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cohortMembershipChanged"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"cohortIds"},"value":{"kind":"Variable","name":{"kind":"Name","value":"cohortIds"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cohortId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"page"}},{"kind":"Field","name":{"kind":"Name","value":"totalPages"}},{"kind":"Field","name":{"kind":"Name","value":"members"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"firstName"}}]}},{"kind":"Field","name":{"kind":"Name","value":"cohort"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]} as unknown as DocumentNode<CohortChangesSubscription, CohortChangesSubscriptionVariables>;
 export const CohortMembersDocument = {"__meta__":{"hash":"f2c9911a2453c124738f1faf74fb754fcfdf961183e587d661deddca851d678c"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CohortMembers"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"cohortId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cohorts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"QueryCohortsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"data"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"sync"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"lastSyncAt"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"cohort"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"cohortId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Cohort"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"members"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ProfileConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<CohortMembersQuery, CohortMembersQueryVariables>;
 export const RecentEventsDocument = {"__meta__":{"hash":"f5c6d5b367809558418c72286d9c5b0d279be32bc84ea40550fddea0581a0eb5"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"RecentEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"names"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"25"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"events"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}},{"kind":"Argument","name":{"kind":"Name","value":"names"},"value":{"kind":"Variable","name":{"kind":"Name","value":"names"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EventConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"time"}},{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"definition"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"description"}}]}},{"kind":"Field","name":{"kind":"Name","value":"profile"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"email"}}]}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<RecentEventsQuery, RecentEventsQueryVariables>;
+export const FunnelConversionDocument = {"__meta__":{"hash":"a65e0d7af32e395819b64613032515893e901a8fe6f9e5ca76b49b5ea87f4190"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"FunnelConversion"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"funnelId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"funnels"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"QueryFunnelsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"data"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"funnel"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"funnelId"}}},{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}},{"kind":"Argument","name":{"kind":"Name","value":"unit"},"value":{"kind":"EnumValue","value":"DAY"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"FunnelResult"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"days"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"date"}},{"kind":"Field","name":{"kind":"Name","value":"startingAmount"}},{"kind":"Field","name":{"kind":"Name","value":"completion"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"event"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"stepConversion"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<FunnelConversionQuery, FunnelConversionQueryVariables>;
 export const LexiconEventsDocument = {"__meta__":{"hash":"3e5a807a045cdfd1e432e1659bf3a9156a94fe79cee6249599c0fc60d6250792"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"LexiconEvents"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"lexicon"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"events"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"LexiconEventsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"data"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"displayName"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"tags"}},{"kind":"Field","name":{"kind":"Name","value":"owners"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"contacts"}}]}},{"kind":"Field","name":{"kind":"Name","value":"properties"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"description"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]}}]} as unknown as DocumentNode<LexiconEventsQuery, LexiconEventsQueryVariables>;
 export const ProfileActivityDocument = {"__meta__":{"hash":"1b81034cc0fe2dc7da22c47324e9d2009c34f251be01c8aed179c30dcf3378fc"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ProfileActivity"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"distinctId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"profile"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"distinctId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"distinctId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Profile"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"city"}},{"kind":"Field","name":{"kind":"Name","value":"country"}},{"kind":"Field","name":{"kind":"Name","value":"created"}},{"kind":"Field","name":{"kind":"Name","value":"propertyValues"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"definition"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"description"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"activity"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ProfileActivitySuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"data"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"time"}},{"kind":"Field","name":{"kind":"Name","value":"definition"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"displayName"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"NotFoundError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<ProfileActivityQuery, ProfileActivityQueryVariables>;
 export const ProfilesWithCohortsDocument = {"__meta__":{"hash":"dd3bd2763cc60aa809d81843e92f6e4fc473a85d91d5a271420c4b3227d804fe"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ProfilesWithCohorts"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"20"}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"where"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"profiles"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"Variable","name":{"kind":"Name","value":"where"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ProfileConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"country"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeen"}},{"kind":"Field","name":{"kind":"Name","value":"cohorts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ProfileCohortsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"data"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<ProfilesWithCohortsQuery, ProfilesWithCohortsQueryVariables>;

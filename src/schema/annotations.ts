@@ -3,7 +3,7 @@
  */
 import type { Context } from '../context.js';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
-import { UpstreamNotFoundError } from '../mixpanel/errors.js';
+import { BadRequestError, UpstreamNotFoundError } from '../mixpanel/errors.js';
 import type { Annotation as AnnotationRecord, AnnotationTag as AnnotationTagRecord } from '../mixpanel/types.js';
 import { builder } from './builder.js';
 import { annotationGet, annotationsList } from './loaders.js';
@@ -89,6 +89,17 @@ builder.queryFields((t) => ({
 /** The request of one annotation write: never cached, and sent at most once (a retry could write twice). */
 function annotationWrite<T>(ctx: Context, endpoint: string, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
   return ctx.project.call({ family: 'app', kind: 'none', endpoint, params: undefined, maxRetries: 0, send }, ctx.upstream);
+}
+
+/**
+ * Whether a refused write named an annotation that does not exist. The Annotations API documents no
+ * status for an unknown id (https://developer.mixpanel.com/reference/annotations), so a 404 says so
+ * and a 400 is checked against the project's annotation list (cached, and dropped by every write).
+ */
+async function isUnknownAnnotation(ctx: Context, id: number, error: unknown): Promise<boolean> {
+  if (error instanceof UpstreamNotFoundError) return true;
+  if (!(error instanceof BadRequestError)) return false;
+  return !(await annotationsList(ctx, {})).some((annotation) => annotation.id === id);
 }
 
 function annotationTagList(ctx: Context): Promise<AnnotationTagRecord[]> {
@@ -225,7 +236,7 @@ builder.mutationFields((t) => ({
           ctx.project.invalidate('annotations');
           return updated;
         } catch (error) {
-          if (error instanceof UpstreamNotFoundError) throw new NotFoundError('Annotation', String(annotationId));
+          if (await isUnknownAnnotation(ctx, annotationId, error)) throw new NotFoundError('Annotation', String(annotationId));
           throw error;
         }
       });
@@ -247,11 +258,11 @@ builder.mutationFields((t) => ({
         try {
           await annotationWrite(ctx, 'annotationDelete', (signal) => ctx.project.client.annotationDelete(annotationId, { signal }));
         } catch (error) {
-          if (error instanceof UpstreamNotFoundError) throw new NotFoundError('Annotation', String(annotationId));
-          throw error;
-        } finally {
           ctx.project.invalidate('annotations');
+          if (await isUnknownAnnotation(ctx, annotationId, error)) throw new NotFoundError('Annotation', String(annotationId));
+          throw error;
         }
+        ctx.project.invalidate('annotations');
         return { id: annotationId };
       });
     },
