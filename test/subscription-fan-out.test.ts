@@ -16,7 +16,7 @@ import type { CohortMember } from '../src/membership/types.js';
 import { RealtimeCloseCode } from '../src/server/websocket.js';
 import { SLOW_CONSUMER } from '../src/server/plugins/use-sse-fan-out.js';
 import { metricValue, rawSseSubscribe, rawWsSubscribe, until } from './helpers/fan-out.js';
-import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { startGateway, type TestGateway, WEBHOOK_AUTHORIZATION, WEBHOOK_BASIC_AUTH } from './helpers/gateway.js';
 import { isProbeOf, publishCohortProbe, subscribe, type Subscriber, type SubscriptionTransport } from './helpers/subscribers.js';
 
 const WEBHOOK_PATH = '/webhooks/mixpanel/cohorts';
@@ -95,12 +95,12 @@ function pageBody(sessionId: string, action: 'add_members' | 'remove_members', i
 /** Posts one single-page webhook call; returns the status. */
 async function postPage(gateway: TestGateway, sessionId: string, action: 'add_members' | 'remove_members', ids: readonly string[]): Promise<number> {
   const body = pageBody(sessionId, action, ids);
-  const response = await fetch(gateway.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(gateway.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION }, body: JSON.stringify(body) });
   await response.arrayBuffer();
   return response.status;
 }
 
-const sender = (gateway: TestGateway) => createCohortSyncSender({ url: gateway.url + WEBHOOK_PATH, retryDelaysMs: [10, 20] });
+const sender = (gateway: TestGateway) => createCohortSyncSender({ url: gateway.url + WEBHOOK_PATH, retryDelaysMs: [10, 20], basicAuth: WEBHOOK_BASIC_AUTH });
 
 describe('subscription fan-out', () => {
   it('executes each event once per group across graphql-ws and SSE, and never shares a result between keys or variables', async () => {
@@ -173,7 +173,7 @@ describe('subscription fan-out', () => {
     const before = await delivered();
     // Read as soon as the answer's head is parsed (node:http's 'response'), in this same process.
     const { status, deliveredWhenAnswered } = await new Promise<{ status: number | undefined; deliveredWhenAnswered: number }>((resolve, reject) => {
-      const request = httpRequest(gateway.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json' } }, (response) => {
+      const request = httpRequest(gateway.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION } }, (response) => {
         void delivered().then((count) => resolve({ status: response.statusCode, deliveredWhenAnswered: count - before }), reject);
         response.resume();
       });
