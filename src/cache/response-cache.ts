@@ -43,6 +43,8 @@ export interface CachedCall<T> {
   readonly labels: { readonly project: string; readonly kind: CacheKind };
   /** Loads the value; `refresh` is set for a background refresh of a stale entry (no request waits for it). */
   readonly load: (signal: AbortSignal, refresh: BackgroundRefresh | undefined) => Promise<T>;
+  /** Called when a stale value is served (for metrics). */
+  readonly onStale?: ((kind: CacheKind) => void) | undefined;
 }
 
 export interface ResponseCache {
@@ -63,6 +65,8 @@ export function analyticsKind(toDate: string, now: number): 'analyticsClosed' | 
 interface Entry {
   readonly value: unknown;
   readonly size: number;
+  /** When it was loaded (epoch ms). */
+  readonly storedAt: number;
   readonly freshUntil: number;
   readonly staleUntil: number;
   /** After a failed refresh, the next one waits until then. */
@@ -116,6 +120,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     const entry: Entry = {
       value,
       size: sizeOf(key, value),
+      storedAt: now,
       freshUntil: now + call.ttlMs,
       staleUntil: now + call.ttlMs + call.staleMs,
       nextRefreshAt: now + call.ttlMs,
@@ -195,7 +200,12 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         }
         if (entry && now < entry.staleUntil) {
           record(call, 'stale');
-          if (call.stats) call.stats.cacheHits++;
+          if (call.stats) {
+            call.stats.cacheHits++;
+            call.stats.staleAnswers = (call.stats.staleAnswers ?? 0) + 1;
+            call.stats.staleSeconds = Math.max(call.stats.staleSeconds ?? 0, Math.floor((now - entry.storedAt) / 1000));
+          }
+          call.onStale?.(call.labels.kind);
           noteMaxAge(call.stats, 0);
           refreshInBackground(key, entry, call, now);
           return Promise.resolve(entry.value as T);

@@ -13,6 +13,8 @@ import { MixpanelError, RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily } from '../mixpanel/types.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
 import {
+  BACKGROUND_PRIORITY,
+  DEFAULT_INTERACTIVE_RESERVE,
   DEFAULT_LEASE_MS,
   DEFAULT_MAX_RETRIES,
   DEFAULT_POLL_MS,
@@ -58,6 +60,12 @@ export interface BudgetOptions {
   readonly pollMs?: number;
   /** Source of jitter. Default Math.random. */
   readonly random?: () => number;
+  /**
+   * Part of each hourly window kept for interactive calls (0..1): background
+   * refreshes (priority >= BACKGROUND_PRIORITY) never spend it, so a busy
+   * cache cannot use up what users asking now need. Default 0.2.
+   */
+  readonly interactiveReserve?: number;
   readonly metrics?: Metrics;
 }
 
@@ -93,6 +101,12 @@ export function createBudget(options: BudgetOptions): Budget {
   const random = options.random ?? Math.random;
   const margins = { ...DEFAULT_SAFETY_MARGIN_MS, ...options.safetyMarginMs };
   const labels = (family: ApiFamily) => ({ project: options.projectLabel ?? scope, family });
+  const reserveFraction = Math.min(1, Math.max(0, options.interactiveReserve ?? DEFAULT_INTERACTIVE_RESERVE));
+  /** Calls of the family's hourly window only interactive calls may spend. */
+  const reserveOf = (family: ApiFamily): number => {
+    const perHour = familyLimits(family).perHour;
+    return perHour === undefined || perHour <= 1 ? 0 : Math.floor(perHour * reserveFraction);
+  };
 
   const queues = new Map<ApiFamily, FamilyQueue>();
   const running = new Set<AbortController>();
@@ -102,11 +116,15 @@ export function createBudget(options: BudgetOptions): Budget {
 
   const familyLimits = (family: ApiFamily): FamilyLimits => limits[family] ?? {};
 
-  /** The windows a call counts against, oldest-clearing last; calls free of the hourly limit skip the hour. */
-  const windowsFor = (family: ApiFamily, callClass: CallClass): WindowLimit[] => {
+  /**
+   * The windows a call counts against, oldest-clearing last; calls free of the hourly limit skip the hour.
+   * A background call sees the hour without the interactive reserve.
+   */
+  const windowsFor = (family: ApiFamily, callClass: CallClass, background = false): WindowLimit[] => {
     const own = familyLimits(family);
+    const hour = own.perHour === undefined ? undefined : own.perHour - (background ? reserveOf(family) : 0);
     const byWindow: Record<WindowName, number | undefined> = {
-      hour: callClass === 'hourly' ? own.perHour : undefined,
+      hour: callClass === 'hourly' ? hour : undefined,
       minute: own.perMinute,
       second: own.perSecond,
     };
@@ -202,19 +220,22 @@ export function createBudget(options: BudgetOptions): Budget {
     if (queue.wake !== undefined) clock.clearTimeout(queue.wake);
     queue.wake = undefined;
     const blocked: Record<CallClass, boolean> = { hourly: false, free: false };
+    let blockedBackground = false;
     let wakeAt = Number.POSITIVE_INFINITY;
     const concurrent = familyLimits(family).concurrent;
     for (;;) {
       if (closed) return;
       const now = clock.now();
       for (const waiter of [...queue.waiters]) if (waiter.deadline < now) waiter.finish(refusal(family, undefined));
-      const waiter = queue.waiters.find((candidate) => !blocked[candidate.callClass]);
+      const waiter = queue.waiters.find(
+        (candidate) => !blocked[candidate.callClass] && !(blockedBackground && candidate.priority >= BACKGROUND_PRIORITY && candidate.callClass === 'hourly'),
+      );
       if (!waiter) break;
       const result = await store.tryAcquire({
         scope,
         family,
         now,
-        windows: windowsFor(family, waiter.callClass),
+        windows: windowsFor(family, waiter.callClass, waiter.priority >= BACKGROUND_PRIORITY),
         concurrent,
         leaseId: waiter.leaseId,
         leaseUntil: now + leaseMs,
@@ -234,6 +255,13 @@ export function createBudget(options: BudgetOptions): Budget {
       }
       if (result.notBefore !== null) {
         const notBefore = result.notBefore;
+        // A background call blocked by the reserve blocks only background calls: interactive ones may still spend it.
+        if (waiter.priority >= BACKGROUND_PRIORITY && waiter.callClass === 'hourly' && reserveOf(family) > 0) {
+          blockedBackground = true;
+          wakeAt = Math.min(wakeAt, notBefore);
+          if (waiter.deadline < notBefore) waiter.finish(refusal(family, notBefore - now));
+          continue;
+        }
         // Hourly calls count against every window free calls do: what blocks a free call blocks them too.
         const affected: readonly CallClass[] = waiter.callClass === 'free' ? ['free', 'hourly'] : ['hourly'];
         for (const callClass of affected) blocked[callClass] = true;
@@ -389,6 +417,7 @@ export function createBudget(options: BudgetOptions): Budget {
         concurrentLimit: familyLimits(family).concurrent ?? null,
         queued: queues.get(family)?.waiters.length ?? 0,
         backoffUntil: usage.backoffUntil,
+        reserve: reserveOf(family),
       };
     },
 

@@ -46,3 +46,6 @@ export const DEFAULT_POLL_MS = 1_000;
 
 /** Priority of background cache refreshes: after every interactive call (priority 0). */
 export const BACKGROUND_PRIORITY = 10;
+
+/** Part of each hourly window kept for interactive calls: background refreshes never spend it. */
+export const DEFAULT_INTERACTIVE_RESERVE = 0.2;

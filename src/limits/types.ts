@@ -11,6 +11,12 @@ export interface RequestStats {
   cacheMisses: number;
   /** Shared in-flight calls this request joined instead of sending its own. */
   deduplicated: number;
+  /** Calls this request opened that other requests joined (merged batches). */
+  shared?: number;
+  /** Pieces of data served stale because a fresh read did not fit the budget (or failed). */
+  staleAnswers?: number;
+  /** Age in seconds of the oldest stale piece served. */
+  staleSeconds?: number;
   /** Smallest cache max-age (seconds) among the data this request used; undefined when nothing cached was used. */
   maxAgeSeconds?: number | undefined;
 }
@@ -42,6 +48,8 @@ export interface BudgetSnapshot {
   readonly queued: number;
   /** Until when the budget is tightened after an upstream 429 (epoch ms), or null. */
   readonly backoffUntil: number | null;
+  /** Calls of the hourly window kept for interactive requests: background refreshes never spend them. */
+  readonly reserve: number;
 }
 
 export interface Budget {

@@ -29,6 +29,7 @@ import { createResponseCache } from '../cache/response-cache.js';
 import { createLexiconTypes, type LexiconTypes } from '../lexicon-types/registry.js';
 import { useTypedSchema } from '../lexicon-types/use-typed-schema.js';
 import { createProjectRuntime } from '../runtime.js';
+import { createEntityCache } from '../cache/entity-cache.js';
 import type { ProjectRuntime } from '../runtime-types.js';
 import { schema } from '../schema/index.js';
 import { useCohortWebhooks } from '../webhooks/receiver.js';
@@ -93,6 +94,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   // One byte-bounded cache for every project: keys carry the project and credentials.
   const cache = createResponseCache({ maxBytes: config.cache.maxBytes, metrics, clock: { now } });
+  // Profiles, activity and cohort members per entity, for every project likewise.
+  const entities = createEntityCache({ maxBytes: config.economy.entityCacheMaxBytes, metrics, clock: { now } });
   const projects = new Map<string, ProjectRuntime>();
   const lexiconTypes = new Map<string, LexiconTypes>();
   for (const project of config.projects) {
@@ -109,7 +112,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       }),
       membership,
       cacheConfig: config.cache,
+      economy: config.economy,
       cache,
+      entities,
       budgetStore,
       metrics,
       clock: { now },
