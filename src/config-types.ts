@@ -55,10 +55,10 @@ export interface EconomyConfig {
   /**
    * How long a merged batch stays open after its latest id, in ms, when the
    * family's budget is untouched; it grows up to 4× as the window is spent,
-   * and is 0 for families without a per-hour or per-minute limit. Default 25.
+   * and is 0 for families without a per-hour or per-minute limit. Default 50.
    */
   readonly coalesceWindowMs: number;
-  /** The most a batch is held past its first id, in ms. Default 250. */
+  /** The most a batch is held past its first id, in ms. Default 500. */
   readonly coalesceMaxWaitMs: number;
   /** Upper bound of the entity cache (profiles, activity, cohort members), in bytes. Default 32 MiB. */
   readonly entityCacheMaxBytes: number;

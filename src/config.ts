@@ -492,8 +492,8 @@ function readEconomy(env: Env, problems: Problems): EconomyConfig {
   const integer = (name: string, fallback: number, min: number, max: number): number => parseInteger(name, readEnv(env, name), fallback, { min, max }, problems);
   return {
     coalesce: parseBoolean('COALESCE', readEnv(env, 'COALESCE'), true, problems),
-    coalesceWindowMs: integer('COALESCE_WINDOW_MS', 25, 0, 10 * SECOND),
-    coalesceMaxWaitMs: integer('COALESCE_MAX_WAIT_MS', 250, 0, 60 * SECOND),
+    coalesceWindowMs: integer('COALESCE_WINDOW_MS', 50, 0, 10 * SECOND),
+    coalesceMaxWaitMs: integer('COALESCE_MAX_WAIT_MS', 500, 0, 60 * SECOND),
     entityCacheMaxBytes: integer('CACHE_ENTITY_MAX_BYTES', 32 * MIB, 0, 64 * 1024 * MIB),
     absentTtlMs: integer('CACHE_TTL_ABSENT_MS', 10 * SECOND, 0, DAY),
     interactiveReservePercent: integer('BUDGET_INTERACTIVE_RESERVE_PERCENT', 20, 0, 90),

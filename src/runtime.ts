@@ -23,8 +23,8 @@ import { createActivitySource, createProfileSource, type Send, type SourceOption
 /** Economy defaults, as documented on EconomyConfig. */
 export const DEFAULT_ECONOMY: EconomyConfig = Object.freeze({
   coalesce: true,
-  coalesceWindowMs: 25,
-  coalesceMaxWaitMs: 250,
+  coalesceWindowMs: 50,
+  coalesceMaxWaitMs: 500,
   entityCacheMaxBytes: 32 * 1024 * 1024,
   absentTtlMs: 10_000,
   interactiveReservePercent: 20,

@@ -17,6 +17,8 @@ export interface RequestStats {
   staleAnswers?: number;
   /** Age in seconds of the oldest stale piece served. */
   staleSeconds?: number;
+  /** Upstream calls the cost estimator expected when nothing is cached, per family (set by admission control). */
+  estimatedCalls?: Readonly<Partial<Record<ApiFamily, number>>>;
   /** Smallest cache max-age (seconds) among the data this request used; undefined when nothing cached was used. */
   maxAgeSeconds?: number | undefined;
 }

@@ -39,6 +39,9 @@ const RateLimit = builder.objectRef<BudgetSnapshot>('RateLimit').implement({
     inFlight: t.exposeInt('inFlight', { description: 'Calls being sent now.' }),
     concurrentLimit: t.exposeInt('concurrentLimit', { nullable: true, description: 'Calls allowed at once (null: no such limit).' }),
     queued: t.exposeInt('queued', { description: 'Calls waiting for budget.' }),
+    reserve: t.exposeInt('reserve', {
+      description: 'Calls of the hourly window kept for interactive requests: background cache refreshes never spend them.',
+    }),
     backoffUntil: t.field({
       type: 'DateTime',
       nullable: true,

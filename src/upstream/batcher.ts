@@ -128,11 +128,11 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
     };
   };
 
+  /** No id joins a closed batch; one not yet dispatched still leaves on its timer (armed at once when full). */
   const close = (batch: Batch<Id, V>): void => {
     if (batch.closed) return;
     batch.closed = true;
     if (open.get(batch.mergeKey) === batch) open.delete(batch.mergeKey);
-    if (batch.timer !== undefined) clearTimeout(batch.timer);
   };
 
   const finish = (batch: Batch<Id, V>): void => {
@@ -181,7 +181,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
   const arm = (batch: Batch<Id, V>): void => {
     if (batch.started) return;
     const window = options.enabled ? options.windowMs() : 0;
-    const full = batch.ids.length >= options.merge.maxIds;
+    const full = batch.closed || batch.ids.length >= options.merge.maxIds;
     const due = full || window <= 0 ? 0 : Math.max(0, Math.min(window, batch.openedAt + options.maxWaitMs - now()));
     if (batch.timer !== undefined) clearTimeout(batch.timer);
     // A zero window still waits one macrotask: ids of the same tick (one request's loader) go together.
@@ -198,6 +198,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
     close(batch);
     if (!batch.started) {
       batch.started = true;
+      if (batch.timer !== undefined) clearTimeout(batch.timer);
       finish(batch);
       batch.reject(new DOMException('No request waits for this batch', 'AbortError'));
     } else batch.controller.abort(new DOMException('No request waits for this call', 'AbortError'));
@@ -259,7 +260,11 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
         // Without cross-request merging, this load's ids still share its own batch.
         let batch = options.enabled ? open.get(mergeKey) : own;
         if (!batch || !fits(batch, id)) {
-          if (batch && options.enabled) close(batch);
+          if (batch && options.enabled) {
+            // Full: it leaves now, and the next ids open a new batch.
+            close(batch);
+            arm(batch);
+          }
           batch = newBatch(mergeKey);
           if (options.enabled) open.set(mergeKey, batch);
           else own = batch;

@@ -79,6 +79,7 @@ export function useAdmissionControl(options: AdmissionControlOptions = {}): Plug
         countEngageFollowOnPages: config.countEngageFollowOnPages,
       });
       if (!cost) return;
+      context.stats.estimatedCalls = Object.fromEntries(Object.entries(cost).map(([family, familyCost]) => [family, familyCost.calls]));
       const refusal = admissionRefusal(cost, (family) => config.limits[family] ?? {}, context.upstream.deadline - now());
       if (!refusal) return;
       const snapshot = await budget.snapshot(refusal.family);
