@@ -20,11 +20,14 @@
  * servable without spending more than a whole window, which splitting it
  * into smaller operations fixes; retrying it unchanged never does.
  */
+import { createComplexityRule } from '@pothos/plugin-complexity';
+import { validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { FamilyLimits } from '../../config-types.js';
 import type { Context } from '../../context.js';
 import { WINDOW_MS, type WindowName } from '../../limits/defaults.js';
 import type { ApiFamily } from '../../mixpanel/types.js';
+import { DEFAULT_COMPLEXITY_LIMIT } from '../../schema/builder.js';
 import { estimateUpstreamCost, type FamilyCost, type OperationCost } from '../../schema/cost.js';
 
 /** `extensions.code` of an operation refused by admission control. */
@@ -69,10 +72,46 @@ export function admissionRefusal(
   return undefined;
 }
 
+/**
+ * The operation's complexity (depth, breadth and the fields' `complexity`
+ * weights, as the Pothos complexity plugin computes them: memoised per
+ * selection set, so linear in the document) checked once per operation:
+ * an operation over the limit gets one error, however many root fields it has.
+ */
+export function complexityError(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+  context: object,
+  limit: { readonly complexity: number; readonly depth: number; readonly breadth: number } = DEFAULT_COMPLEXITY_LIMIT,
+): GraphQLError | undefined {
+  let first: GraphQLError | undefined;
+  const rule = createComplexityRule({
+    variableValues: { ...variables },
+    operationName: operationName ?? undefined,
+    context,
+    maxComplexity: limit.complexity,
+    maxDepth: limit.depth,
+    maxBreadth: limit.breadth,
+  });
+  for (const error of validate(schema, document, [rule])) first ??= error;
+  return first;
+}
+
 export function useAdmissionControl(options: AdmissionControlOptions = {}): Plugin<Context> {
   const now = options.now ?? Date.now;
   return {
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const error = complexityError(args.schema, args.document, args.operationName, args.variableValues, args.contextValue as object);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
     async onExecute({ args, setResultAndStopExecution }) {
+      const complexity = complexityError(args.schema, args.document, args.operationName, args.variableValues, args.contextValue as object);
+      if (complexity) {
+        setResultAndStopExecution({ data: null, errors: [complexity] });
+        return;
+      }
       const context = args.contextValue as Context;
       const { config, budget } = context.project;
       const cost = estimateUpstreamCost(args.schema, args.document, args.operationName, args.variableValues, {
