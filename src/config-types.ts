@@ -64,6 +64,8 @@ export interface EconomyConfig {
   readonly entityCacheMaxBytes: number;
   /** How long an id Mixpanel does not know is remembered as absent, in ms. Default 10 s. */
   readonly absentTtlMs: number;
+  /** Whether hourly calls are paced: a burst, then the rest of the hour spread evenly (BUDGET_PACING). Default true. */
+  readonly pacing: boolean;
   /** Percent of each hourly window background refreshes never spend. Default 20. */
   readonly interactiveReservePercent: number;
   /** Percent of each hourly window a lone API-key client leaves for the next one. Default 25. */

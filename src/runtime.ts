@@ -27,6 +27,7 @@ export const DEFAULT_ECONOMY: EconomyConfig = Object.freeze({
   coalesceMaxWaitMs: 500,
   entityCacheMaxBytes: 32 * 1024 * 1024,
   absentTtlMs: 10_000,
+  pacing: true,
   interactiveReservePercent: 20,
   newcomerReservePercent: 25,
   profileCohortsMaxCalls: 4,
@@ -72,6 +73,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     clock,
     metrics,
     interactiveReserve: economy.interactiveReservePercent / 100,
+    pacing: economy.pacing,
   });
   const fairShare = createFairShare({
     limitsOf: (family) => config.limits[family] ?? {},

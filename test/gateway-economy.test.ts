@@ -12,7 +12,7 @@ import { ENGAGE_PAGE_SIZE } from '../src/upstream/endpoints.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
 /** A merge window wide enough for a loaded test machine to deliver every request of a burst inside it. */
-const BURST_ENV = { COALESCE_WINDOW_MS: '100', COALESCE_MAX_WAIT_MS: '2000' };
+const BURST_ENV = { COALESCE_WINDOW_MS: '500', COALESCE_MAX_WAIT_MS: '5000' };
 
 const engageCalls = (emulator: Emulator): CallLogEntry[] => emulator.callLog.filter((entry) => entry.path.endsWith('/engage'));
 const idsOf = (entry: CallLogEntry): string[] => JSON.parse(entry.params['distinct_ids'] ?? '[]') as string[];

@@ -1192,6 +1192,8 @@ export type RateLimit = {
   inFlight: Scalars['Int']['output'];
   /** Calls allowed per window (null: no such limit). */
   limit?: Maybe<Scalars['Int']['output']>;
+  /** Hourly calls the gateway’s pacing lets through at once now (it spreads the hour’s calls instead of spending them in the first minute); null without an hourly limit. */
+  pacedCalls?: Maybe<Scalars['Int']['output']>;
   /** Calls waiting for budget. */
   queued: Scalars['Int']['output'];
   /** Calls of the hourly window kept for interactive requests: background cache refreshes never spend them. */

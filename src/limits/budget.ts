@@ -22,8 +22,9 @@ import {
   WINDOW_MS,
   type WindowName,
 } from './defaults.js';
+import { createPacer, type Pacer } from './pacing.js';
 import { createMemoryBudgetStore, type BudgetStore, type WindowLimit } from './store.js';
-import type { Budget, BudgetSnapshot, ScheduleOptions } from './types.js';
+import type { Budget, BudgetSnapshot, PacingSnapshot, ScheduleOptions } from './types.js';
 
 /** Time and timers, injectable so tests run an hour of budget in milliseconds. */
 export interface Clock {
@@ -66,6 +67,12 @@ export interface BudgetOptions {
    * cache cannot use up what users asking now need. Default 0.2.
    */
   readonly interactiveReserve?: number;
+  /**
+   * Whether hourly calls are paced (src/limits/pacing.ts: a burst, then the
+   * rest of the hour's limit spread evenly) rather than sent as fast as the
+   * rolling window allows. Default false; the gateway turns it on (BUDGET_PACING).
+   */
+  readonly pacing?: boolean;
   readonly metrics?: Metrics;
 }
 
@@ -109,6 +116,14 @@ export function createBudget(options: BudgetOptions): Budget {
   };
 
   const queues = new Map<ApiFamily, FamilyQueue>();
+  const pacers = new Map<ApiFamily, Pacer | undefined>();
+  /** The family's pacer; none without pacing or an hourly limit worth spreading. */
+  const pacerOf = (family: ApiFamily): Pacer | undefined => {
+    const perHour = familyLimits(family).perHour;
+    if (!options.pacing || perHour === undefined || perHour <= 0) return undefined;
+    if (!pacers.has(family)) pacers.set(family, createPacer(perHour, clock.now()));
+    return pacers.get(family);
+  };
   const running = new Set<AbortController>();
   const sleeping = new Set<(error: unknown) => void>();
   let nextSeq = 0;
@@ -231,6 +246,15 @@ export function createBudget(options: BudgetOptions): Budget {
         (candidate) => !blocked[candidate.callClass] && !(blockedBackground && candidate.priority >= BACKGROUND_PRIORITY && candidate.callClass === 'hourly'),
       );
       if (!waiter) break;
+      const pacer = waiter.callClass === 'hourly' ? pacerOf(family) : undefined;
+      const pacedUntil = pacer?.nextAt(now) ?? now;
+      if (pacedUntil > now) {
+        // Paced: no hourly call of the family now; one that cannot wait that long fails fast, as for a full window.
+        blocked.hourly = true;
+        wakeAt = Math.min(wakeAt, pacedUntil);
+        for (const other of [...queue.waiters]) if (other.callClass === 'hourly' && other.deadline < pacedUntil) other.finish(refusal(family, pacedUntil - now));
+        continue;
+      }
       const result = await store.tryAcquire({
         scope,
         family,
@@ -241,6 +265,7 @@ export function createBudget(options: BudgetOptions): Budget {
         leaseUntil: now + leaseMs,
       });
       if (result.granted) {
+        pacer?.take(now);
         if (waiter.settled) await store.release(scope, family, waiter.leaseId);
         else {
           metrics?.budgetQueueWait.observe(labels(family), (clock.now() - waiter.enqueuedAt) / 1000);
@@ -417,8 +442,11 @@ export function createBudget(options: BudgetOptions): Budget {
         concurrentLimit: familyLimits(family).concurrent ?? null,
         queued: queues.get(family)?.waiters.length ?? 0,
         backoffUntil: usage.backoffUntil,
-        reserve: reserveOf(family),
       };
+    },
+
+    pacing(family): PacingSnapshot {
+      return { reserve: reserveOf(family), pacedCalls: pacerOf(family)?.available(clock.now()) ?? null };
     },
 
     async close() {

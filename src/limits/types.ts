@@ -50,8 +50,14 @@ export interface BudgetSnapshot {
   readonly queued: number;
   /** Until when the budget is tightened after an upstream 429 (epoch ms), or null. */
   readonly backoffUntil: number | null;
+}
+
+/** How the budget spreads a family's hourly window (src/limits/pacing.ts, the interactive reserve). */
+export interface PacingSnapshot {
   /** Calls of the hourly window kept for interactive requests: background refreshes never spend them. */
   readonly reserve: number;
+  /** Hourly calls the pacing lets through at once now; null without an hourly limit. */
+  readonly pacedCalls: number | null;
 }
 
 export interface Budget {
@@ -63,5 +69,7 @@ export interface Budget {
   /** How many calls could be sent now without waiting (per window and concurrency). */
   remaining(family: ApiFamily): Promise<number>;
   snapshot(family: ApiFamily): Promise<BudgetSnapshot>;
+  /** The reserve and pacing of a family now. */
+  pacing(family: ApiFamily): PacingSnapshot;
   close(): Promise<void>;
 }

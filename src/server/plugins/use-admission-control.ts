@@ -91,11 +91,14 @@ export function complexityError(
     variableValues: { ...variables },
     operationName: operationName ?? undefined,
     context,
-    maxComplexity: limit.complexity,
-    maxDepth: limit.depth,
-    maxBreadth: limit.breadth,
+    // Only the limits are ours to report: invalid variables and the like are execution's (a 400, as before).
+    validate(state) {
+      if (state.complexity > limit.complexity) first ??= createGraphQLError(`Query complexity of ${state.complexity} exceeds max complexity of ${limit.complexity}`, { extensions: { code: 'QUERY_COMPLEXITY', queryComplexity: { max: limit.complexity, actual: state.complexity } } });
+      else if (state.depth > limit.depth) first ??= createGraphQLError(`Query depth of ${state.depth} exceeds max depth of ${limit.depth}`, { extensions: { code: 'QUERY_DEPTH', queryDepth: { max: limit.depth, actual: state.depth } } });
+      else if (state.breadth > limit.breadth) first ??= createGraphQLError(`Query breadth of ${state.breadth} exceeds max breadth of ${limit.breadth}`, { extensions: { code: 'QUERY_BREADTH', queryBreadth: { max: limit.breadth, actual: state.breadth } } });
+    },
   });
-  for (const error of validate(schema, document, [rule])) first ??= error;
+  validate(schema, document, [rule]);
   return first;
 }
 

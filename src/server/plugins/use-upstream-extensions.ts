@@ -33,7 +33,7 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../../context.js';
-import type { BudgetSnapshot, RequestStats } from '../../limits/types.js';
+import type { BudgetSnapshot, PacingSnapshot, RequestStats } from '../../limits/types.js';
 import type { ApiFamily } from '../../mixpanel/types.js';
 
 const REPORTED_FAMILIES: readonly ApiFamily[] = ['query', 'export', 'lexicon'];
@@ -61,7 +61,7 @@ export interface UpstreamExtensionsOptions {
 }
 
 /** A snapshot as users read it: the window's remaining calls, and when a blocked family frees up. */
-export function budgetReport(snapshot: BudgetSnapshot, now: number): BudgetReport {
+export function budgetReport(snapshot: BudgetSnapshot & Partial<PacingSnapshot>, now: number): BudgetReport {
   const remaining = snapshot.limit === null ? null : Math.max(0, snapshot.limit - snapshot.used);
   const blockedUntil = Math.max(
     snapshot.backoffUntil ?? 0,
@@ -74,7 +74,7 @@ export function budgetReport(snapshot: BudgetSnapshot, now: number): BudgetRepor
     remaining,
     inFlight: snapshot.inFlight,
     concurrentLimit: snapshot.concurrentLimit,
-    reserve: snapshot.reserve,
+    reserve: snapshot.reserve ?? 0,
     ...(blockedUntil > now ? { retryAfterSeconds: Math.ceil((blockedUntil - now) / 1000) } : {}),
   };
 }
@@ -97,7 +97,9 @@ export function useUpstreamExtensions(options: UpstreamExtensionsOptions = {}): 
       return {
         async onExecuteDone({ result, setResult }) {
           if (isAsyncIterable(result)) return; // subscriptions and streams: per-event extensions would be noise
-          const snapshots = await Promise.all(REPORTED_FAMILIES.map((family) => context.project.budget.snapshot(family)));
+          const snapshots = await Promise.all(
+            REPORTED_FAMILIES.map(async (family) => ({ ...(await context.project.budget.snapshot(family)), ...context.project.budget.pacing(family) })),
+          );
           const at = now();
           const budget = Object.fromEntries(snapshots.map((snapshot) => [snapshot.family, budgetReport(snapshot, at)]));
           const { stats } = context;
