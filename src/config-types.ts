@@ -62,6 +62,11 @@ export interface EconomyConfig {
   readonly coalesceMaxWaitMs: number;
   /** Upper bound of the entity cache (profiles, activity, cohort members), in bytes. Default 32 MiB. */
   readonly entityCacheMaxBytes: number;
+  /**
+   * How long past CACHE_STALE_MS data is kept to stand in, marked stale, for
+   * a read the budget refuses (CACHE_LAST_RESORT_MS). Default 1 hour.
+   */
+  readonly lastResortMs: number;
   /** How long an id Mixpanel does not know is remembered as absent, in ms. Default 10 s. */
   readonly absentTtlMs: number;
   /** Whether hourly calls are paced: a burst, then the rest of the hour spread evenly (BUDGET_PACING). Default true. */

@@ -496,6 +496,7 @@ function readEconomy(env: Env, problems: Problems): EconomyConfig {
     coalesceMaxWaitMs: integer('COALESCE_MAX_WAIT_MS', 500, 0, 60 * SECOND),
     entityCacheMaxBytes: integer('CACHE_ENTITY_MAX_BYTES', 32 * MIB, 0, 64 * 1024 * MIB),
     absentTtlMs: integer('CACHE_TTL_ABSENT_MS', 10 * SECOND, 0, DAY),
+    lastResortMs: integer('CACHE_LAST_RESORT_MS', HOUR, 0, 7 * DAY),
     pacing: parseBoolean('BUDGET_PACING', readEnv(env, 'BUDGET_PACING'), true, problems),
     interactiveReservePercent: integer('BUDGET_INTERACTIVE_RESERVE_PERCENT', 20, 0, 90),
     newcomerReservePercent: integer('FAIR_SHARE_NEWCOMER_RESERVE_PERCENT', 25, 0, 90),

@@ -27,6 +27,7 @@ export const DEFAULT_ECONOMY: EconomyConfig = Object.freeze({
   coalesceMaxWaitMs: 500,
   entityCacheMaxBytes: 32 * 1024 * 1024,
   absentTtlMs: 10_000,
+  lastResortMs: 3_600_000,
   pacing: true,
   interactiveReservePercent: 20,
   newcomerReservePercent: 25,
@@ -176,6 +177,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     return cache.get(key, {
       ttlMs: request.kind === 'none' ? 0 : cacheConfig.ttlMs[request.kind],
       staleMs: cacheConfig.staleMs,
+      lastResortMs: economy.lastResortMs,
       signal: context.signal,
       stats: context.stats,
       labels: { project: config.key, kind: request.kind },
@@ -221,7 +223,8 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     windowMs,
     maxWaitMs: economy.coalesceMaxWaitMs,
     ttlMs,
-    staleMs: cacheConfig.staleMs,
+    // Entities stand in for a refused read as long as the response cache's last resort does.
+    staleMs: cacheConfig.staleMs + economy.lastResortMs,
     absentTtlMs: Math.min(economy.absentTtlMs, ttlMs),
     scarce,
     now: () => clock.now(),
@@ -258,7 +261,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
       page = await fetch('engage', { ...base, sessionId: page.session_id, page: page.page + 1 }, context);
     }
     const ids = [...members];
-    entities.store('cohortMembers', config.key, cohortId, ids, cacheConfig.ttlMs.cohorts, cacheConfig.staleMs);
+    entities.store('cohortMembers', config.key, cohortId, ids, cacheConfig.ttlMs.cohorts, cacheConfig.staleMs + economy.lastResortMs);
     return { members, fetchedAt: clock.now(), stale: false };
   };
 
