@@ -186,6 +186,18 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     });
   };
 
+  /**
+   * Every full-profile engage page read (a profiles list, a cohort's members)
+   * feeds the entity cache: a profile page of one of those users then costs nothing.
+   */
+  const primeProfiles = (params: EngageParams, page: EngagePage): void => {
+    if (params.outputProperties !== undefined || params.distinctIds !== undefined || params.distinctId !== undefined) return;
+    const mergeKey = JSON.stringify(params.dataGroupId === undefined ? {} : { groupKey: params.dataGroupId });
+    for (const profile of page.results) {
+      entities.store('profile', config.key, `${mergeKey}\u0000${String(profile.$distinct_id)}`, profile, cacheConfig.ttlMs.profiles, cacheConfig.staleMs + economy.lastResortMs);
+    }
+  };
+
   const fetch = <E extends EndpointName>(endpoint: E, params: ParamsOf<E>, context: CallContext): Promise<ResultOf<E>> => {
     const description = ENDPOINTS[endpoint] as unknown as EndpointDescription<ParamsOf<E>, ResultOf<E>>;
     const kind = typeof description.kind === 'function' ? description.kind(params, clock.now()) : description.kind;
@@ -198,7 +210,11 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
         // No params: two identical writes are two calls, never one shared call.
         params: description.shared ? params : undefined,
         ...(counts === false ? { countsAgainstHourly: false } : {}),
-        send: (signal) => description.send(client, params, signal),
+        send: async (signal) => {
+          const result = await description.send(client, params, signal);
+          if (endpoint === 'engage') primeProfiles(params as EngageParams, result as EngagePage);
+          return result;
+        },
       },
       context,
     );

@@ -30,6 +30,7 @@ import { createLexiconTypes, type LexiconTypes } from '../lexicon-types/registry
 import { useTypedSchema } from '../lexicon-types/use-typed-schema.js';
 import { createProjectRuntime } from '../runtime.js';
 import { createEntityCache } from '../cache/entity-cache.js';
+import type { Clock } from '../limits/budget.js';
 import type { ProjectRuntime } from '../runtime-types.js';
 import { schema } from '../schema/index.js';
 import { useCohortWebhooks } from '../webhooks/receiver.js';
@@ -49,6 +50,11 @@ export interface GatewayOptions {
   readonly membership?: MembershipStore;
   /** Clock for budgets, caches and webhooks; default Date.now. */
   readonly now?: () => number;
+  /**
+   * Timers of the budgets, on the same clock as `now` (a scaled clock runs them faster).
+   * Default: the system's setTimeout and clearTimeout.
+   */
+  readonly timers?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   /** Listen on this port instead of config.port (0 = any free port). */
   readonly port?: number;
 }
@@ -117,7 +123,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       entities,
       budgetStore,
       metrics,
-      clock: { now },
+      clock: { now, ...options.timers },
       // A Lexicon edit through the gateway drops the cached Lexicon: retype at once.
       onInvalidate: (kind) => {
         if (kind === 'lexicon') void lexiconTypes.get(project.key)?.refresh();

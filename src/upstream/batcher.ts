@@ -12,6 +12,7 @@
  * away leaves the batch; the call is cancelled only when nobody waits for it
  * any more. One id failing (absent) never fails the others.
  */
+import { performance } from 'node:perf_hooks';
 import type { RequestStats } from '../limits/types.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily } from '../mixpanel/types.js';
@@ -56,6 +57,7 @@ export interface BatcherOptions<Id, V> {
   readonly run: (batch: BatchRun<Id>) => Promise<ReadonlyMap<Id, V>>;
   /** Size and wait of each merged batch, for metrics. */
   readonly onBatch?: (size: number, waitMs: number, requests: number) => void;
+  /** The clock deadlines are on (epoch ms). Default Date.now. Merge windows are real time. */
   readonly now?: () => number;
 }
 
@@ -68,6 +70,7 @@ interface Batch<Id, V> {
   readonly idSet: Set<Id>;
   idBytes: number;
   readonly waiters: Set<BatchWaiter>;
+  /** performance.now() of the first id. */
   readonly openedAt: number;
   readonly controller: AbortController;
   closed: boolean;
@@ -114,7 +117,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
       idSet: new Set(),
       idBytes: 0,
       waiters: new Set(),
-      openedAt: now(),
+      openedAt: performance.now(),
       controller: new AbortController(),
       closed: false,
       taken: false,
@@ -161,7 +164,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
           close(batch);
           if (!batch.taken) {
             batch.taken = true;
-            options.onBatch?.(batch.ids.length, now() - firstAt, batch.waiters.size);
+            options.onBatch?.(batch.ids.length, performance.now() - firstAt, batch.waiters.size);
           }
           return [...batch.ids];
         },
@@ -182,7 +185,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
     if (batch.started) return;
     const window = options.enabled ? options.windowMs() : 0;
     const full = batch.closed || batch.ids.length >= options.merge.maxIds;
-    const due = full || window <= 0 ? 0 : Math.max(0, Math.min(window, batch.openedAt + options.maxWaitMs - now()));
+    const due = full || window <= 0 ? 0 : Math.max(0, Math.min(window, batch.openedAt + options.maxWaitMs - performance.now()));
     if (batch.timer !== undefined) clearTimeout(batch.timer);
     // A zero window still waits one macrotask: ids of the same tick (one request's loader) go together.
     batch.timer = setTimeout(() => dispatch(batch), due);
