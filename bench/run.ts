@@ -12,6 +12,7 @@ process.env.NODE_ENV ??= 'production';
 const BENCHES: Readonly<Record<string, () => Promise<unknown>>> = {
   dashboard: async () => (await import('./dashboard.js')).runDashboardBench(),
   webhooks: async () => (await import('./webhooks.js')).runWebhooksBench(),
+  team: async () => (await import('./team.js')).runTeamBench(),
 };
 
 async function main(): Promise<void> {

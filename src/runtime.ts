@@ -244,6 +244,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     absentTtlMs: Math.min(economy.absentTtlMs, ttlMs),
     scarce,
     now: () => clock.now(),
+    timers: { setTimeout: (callback, ms) => clock.setTimeout(callback, ms), clearTimeout: (handle) => clock.clearTimeout(handle) },
     onBatch: (endpoint, size, waitMs, requests) => {
       metrics?.mergedBatchSize.observe({ project: config.key, endpoint }, size);
       metrics?.mergedBatchRequests.observe({ project: config.key, endpoint }, requests);

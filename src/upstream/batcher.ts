@@ -12,7 +12,6 @@
  * away leaves the batch; the call is cancelled only when nobody waits for it
  * any more. One id failing (absent) never fails the others.
  */
-import { performance } from 'node:perf_hooks';
 import type { RequestStats } from '../limits/types.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily } from '../mixpanel/types.js';
@@ -57,8 +56,10 @@ export interface BatcherOptions<Id, V> {
   readonly run: (batch: BatchRun<Id>) => Promise<ReadonlyMap<Id, V>>;
   /** Size and wait of each merged batch, for metrics. */
   readonly onBatch?: (size: number, waitMs: number, requests: number) => void;
-  /** The clock deadlines are on (epoch ms). Default Date.now. Merge windows are real time. */
+  /** The clock deadlines and windows are on (epoch ms). Default Date.now. */
   readonly now?: () => number;
+  /** Timers on that clock. Default: the system's. */
+  readonly timers?: { setTimeout(callback: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
 }
 
 /** One id's outcome: its value, or absent (Mixpanel does not know it). */
@@ -70,14 +71,14 @@ interface Batch<Id, V> {
   readonly idSet: Set<Id>;
   idBytes: number;
   readonly waiters: Set<BatchWaiter>;
-  /** performance.now() of the first id. */
+  /** When the first id came (the batcher's clock). */
   readonly openedAt: number;
   readonly controller: AbortController;
   closed: boolean;
   /** Set once the call took its ids. */
   taken: boolean;
   started: boolean;
-  timer: NodeJS.Timeout | undefined;
+  timer: unknown;
   result: Promise<ReadonlyMap<Id, V>> | undefined;
   readonly settled: Promise<ReadonlyMap<Id, V>>;
   resolve(value: ReadonlyMap<Id, V>): void;
@@ -94,6 +95,7 @@ export interface Batcher<Id, V> {
 
 export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, V>): Batcher<Id, V> {
   const now = options.now ?? Date.now;
+  const timers = options.timers ?? { setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms), clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout) };
   /** The batch still accepting ids, per merge key. */
   const open = new Map<string, Batch<Id, V>>();
   /** Every batch not yet answered, per merge key and id: a second ask for an id joins it. */
@@ -117,7 +119,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
       idSet: new Set(),
       idBytes: 0,
       waiters: new Set(),
-      openedAt: performance.now(),
+      openedAt: now(),
       controller: new AbortController(),
       closed: false,
       taken: false,
@@ -164,7 +166,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
           close(batch);
           if (!batch.taken) {
             batch.taken = true;
-            options.onBatch?.(batch.ids.length, performance.now() - firstAt, batch.waiters.size);
+            options.onBatch?.(batch.ids.length, now() - firstAt, batch.waiters.size);
           }
           return [...batch.ids];
         },
@@ -185,10 +187,13 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
     if (batch.started) return;
     const window = options.enabled ? options.windowMs() : 0;
     const full = batch.closed || batch.ids.length >= options.merge.maxIds;
-    const due = full || window <= 0 ? 0 : Math.max(0, Math.min(window, batch.openedAt + options.maxWaitMs - performance.now()));
-    if (batch.timer !== undefined) clearTimeout(batch.timer);
+    const at = now();
+    // Never hold a batch past half the time its most urgent waiter has left to get a slot.
+    const urgent = Math.min(...[...batch.waiters].map((w) => w.deadline));
+    const due = full || window <= 0 ? 0 : Math.max(0, Math.min(window, batch.openedAt + options.maxWaitMs - at, (urgent - at) / 2));
+    if (batch.timer !== undefined) timers.clearTimeout(batch.timer);
     // A zero window still waits one macrotask: ids of the same tick (one request's loader) go together.
-    batch.timer = setTimeout(() => dispatch(batch), due);
+    batch.timer = due <= 0 ? setTimeout(() => dispatch(batch), 0) : timers.setTimeout(() => dispatch(batch), due);
   };
 
   const fits = (batch: Batch<Id, V>, id: Id): boolean =>
@@ -201,7 +206,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
     close(batch);
     if (!batch.started) {
       batch.started = true;
-      if (batch.timer !== undefined) clearTimeout(batch.timer);
+      if (batch.timer !== undefined) timers.clearTimeout(batch.timer);
       finish(batch);
       batch.reject(new DOMException('No request waits for this batch', 'AbortError'));
     } else batch.controller.abort(new DOMException('No request waits for this call', 'AbortError'));
@@ -211,12 +216,12 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
   const await_ = (batch: Batch<Id, V>, waiter: BatchWaiter): Promise<ReadonlyMap<Id, V>> =>
     new Promise<ReadonlyMap<Id, V>>((resolve, reject) => {
       let done = false;
-      let deadlineTimer: NodeJS.Timeout | undefined;
+      let deadlineTimer: unknown;
       const end = (): boolean => {
         if (done) return false;
         done = true;
         waiter.signal.removeEventListener('abort', onAbort);
-        if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+        if (deadlineTimer !== undefined) timers.clearTimeout(deadlineTimer);
         return true;
       };
       const onAbort = (): void => {
@@ -228,7 +233,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
       waiter.signal.addEventListener('abort', onAbort, { once: true });
       const untilDeadline = waiter.deadline - now();
       if (Number.isFinite(untilDeadline)) {
-        deadlineTimer = setTimeout(
+        deadlineTimer = timers.setTimeout(
           () => {
             // Past its deadline a waiter still gets a call that has started; one still waiting for budget fails alone.
             if (batch.taken || !end()) return;

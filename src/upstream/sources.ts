@@ -40,6 +40,8 @@ export interface SourceOptions {
   readonly onBatch?: (endpoint: EndpointName, size: number, waitMs: number, requests: number) => void;
   readonly onStale?: (kind: string) => void;
   readonly now?: () => number;
+  /** Timers on the same clock as `now`. Default: the system's. */
+  readonly timers?: { setTimeout(callback: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
 }
 
 /** One entity as read: its value, when Mixpanel answered it, and whether it is past its TTL. */
@@ -149,6 +151,7 @@ export function createProfileSource(options: SourceOptions): ProfileSource {
     windowMs: () => options.windowMs(ENDPOINTS.engage.family),
     maxWaitMs: options.maxWaitMs,
     now,
+    ...(options.timers ? { timers: options.timers } : {}),
     onBatch: (size, waitMs, requests) => options.onBatch?.('engage', size, waitMs, requests),
     async run(batch: BatchRun<string>) {
       const { groupKey } = JSON.parse(batch.mergeKey) as { groupKey?: string };
@@ -189,6 +192,7 @@ export function createActivitySource(options: SourceOptions): ActivitySource {
     windowMs: () => options.windowMs(ENDPOINTS.streamQuery.family),
     maxWaitMs: options.maxWaitMs,
     now,
+    ...(options.timers ? { timers: options.timers } : {}),
     onBatch: (size, waitMs, requests) => options.onBatch?.('streamQuery', size, waitMs, requests),
     async run(batch) {
       const { fromDate, toDate } = JSON.parse(batch.mergeKey) as { fromDate: string; toDate: string };
