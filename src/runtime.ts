@@ -133,7 +133,11 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
   ): Promise<T> => {
     const background = context.priority >= BACKGROUND_PRIORITY;
     // Background refreshes belong to no client; interactive calls spend their caller's share.
-    if (!background && context.countsAgainstHourly !== false) fairShare.check(family, context.clientId);
+    try {
+      if (!background && context.countsAgainstHourly !== false) fairShare.check(family, context.clientId);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     let recorded = false;
     return budget.schedule(
       family,
