@@ -155,12 +155,23 @@ function variablesOf(load: PageLoad, now: number): Record<string, unknown> {
   }
 }
 
-function hasErrorResult(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(hasErrorResult);
-  if (typeof value !== 'object' || value === null) return false;
+/** The code of the first error result anywhere in `data`, or undefined. */
+function errorResultCode(value: unknown): string | undefined {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const code = errorResultCode(item);
+      if (code !== undefined) return code;
+    }
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
   const record = value as Record<string, unknown>;
-  if (typeof record['__typename'] === 'string' && record['__typename'].endsWith('Error')) return true;
-  return Object.values(record).some(hasErrorResult);
+  if (typeof record['__typename'] === 'string' && record['__typename'].endsWith('Error')) return String(record['code'] ?? record['__typename']);
+  for (const child of Object.values(record)) {
+    const code = errorResultCode(child);
+    if (code !== undefined) return code;
+  }
+  return undefined;
 }
 
 type SideName = 'gateway' | 'gateway, merging off' | 'naive';
@@ -175,6 +186,8 @@ export interface SideRow {
   readonly queryCalls: number;
   readonly upstream429s: number;
   readonly latency: LatencySummary;
+  /** Why page loads were not answered with data: error code -> count. */
+  readonly failures: Record<string, number>;
   readonly byKind: Record<PageKind, { readonly loads: number; readonly answered: number; readonly latency: LatencySummary }>;
   readonly realSeconds: number;
 }
@@ -205,7 +218,7 @@ async function runSide(side: SideName): Promise<SideRow> {
     // The hour starts now (the gateway's start-up Lexicon read is not a page load, but its calls count).
     const start = clock.now();
     const startReal = performance.now();
-    const outcomes: { kind: PageKind; ok: boolean; stale: boolean; ms: number }[] = [];
+    const outcomes: { kind: PageKind; ok: boolean; code: string | undefined; stale: boolean; ms: number }[] = [];
     const pending: Promise<void>[] = [];
     for (const load of loads) {
       const wait = (start + load.at - clock.now()) / TIME_SCALE;
@@ -218,8 +231,17 @@ async function runSide(side: SideName): Promise<SideRow> {
             DOCUMENTS[load.kind],
             variablesOf(load, clock.now()),
           );
-          const ok = result.status === 200 && (result.errors?.length ?? 0) === 0 && result.data != null && !hasErrorResult(result.data);
-          outcomes.push({ kind: load.kind, ok, stale: result.extensions?.mixpanel?.stale !== undefined, ms: performance.now() - sent });
+          const code =
+            result.status === 0
+              ? `transport: ${String(result.errors?.[0]?.message ?? '').slice(0, 60)}`
+              : result.status !== 200
+                ? `HTTP ${result.status}`
+              : result.errors?.length
+                ? String(result.errors[0]?.extensions?.['code'] ?? 'GRAPHQL_ERROR')
+                : result.data == null
+                  ? 'NO_DATA'
+                  : errorResultCode(result.data);
+          outcomes.push({ kind: load.kind, ok: code === undefined, code, stale: result.extensions?.mixpanel?.stale !== undefined, ms: performance.now() - sent });
         })(),
       );
     }
@@ -232,8 +254,11 @@ async function runSide(side: SideName): Promise<SideRow> {
         return [kind, { loads: own.length, answered: own.filter((o) => o.ok).length, latency: summarizeLatencies(own.map((o) => o.ms)) }];
       }),
     ) as SideRow['byKind'];
+    const failures: Record<string, number> = {};
+    for (const outcome of outcomes) if (outcome.code !== undefined) failures[outcome.code] = (failures[outcome.code] ?? 0) + 1;
     return {
       side,
+      failures,
       pageLoads: outcomes.length,
       answeredWithData: answered,
       answeredPercent: Math.round((answered / Math.max(1, outcomes.length)) * 10_000) / 100,
@@ -253,7 +278,8 @@ async function runSide(side: SideName): Promise<SideRow> {
 
 export async function runTeamBench(): Promise<SideRow[]> {
   const rows: SideRow[] = [];
-  for (const side of ['gateway', 'gateway, merging off', 'naive'] as const) {
+  const sides = (process.env['TEAM_SIDES']?.split(',') ?? ['gateway', 'gateway, merging off', 'naive']) as SideName[];
+  for (const side of sides) {
     process.stdout.write(`team: ${PAGE_LOADS} page loads over a simulated hour (x${TIME_SCALE}) on ${side}...\n`);
     rows.push(await runSide(side));
   }
@@ -267,6 +293,7 @@ export async function runTeamBench(): Promise<SideRow[]> {
     ['side', ...MIX.map(([kind]) => kind)],
     rows.map((row) => [row.side, ...MIX.map(([kind]) => `${row.byKind[kind].answered}/${row.byKind[kind].loads} (p50 ${row.byKind[kind].latency.p50Ms} ms)`)]),
   );
+  for (const row of rows) process.stdout.write(`${row.side}: not answered with data by cause ${JSON.stringify(row.failures)}\n`);
   const path = await writeResult('team', {
     workload: { requestDeadlineMs: REQUEST_DEADLINE_MS, users: USERS, pageLoads: PAGE_LOADS, mix: Object.fromEntries(MIX), zipfS: ZIPF_S, timeScale: TIME_SCALE, latencyMs: LATENCY, data: 'demo', seed: SEED, limits: 'documented' },
     sides: rows,
