@@ -11,8 +11,11 @@ import type { CallLogEntry, Emulator } from '../src/emulator/server.js';
 import { ENGAGE_PAGE_SIZE } from '../src/upstream/endpoints.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
-/** A merge window wide enough for a loaded test machine to deliver every request of a burst inside it. */
-const BURST_ENV = { COALESCE_WINDOW_MS: '500', COALESCE_MAX_WAIT_MS: '5000' };
+/**
+ * A merge window wide enough for a loaded test machine to deliver every request of a burst inside
+ * it (a batch leaves 2 s after its latest id), and a deadline long enough to hold it that long.
+ */
+const BURST_ENV = { COALESCE_WINDOW_MS: '2000', COALESCE_MAX_WAIT_MS: '20000', REQUEST_DEADLINE_MS: '60000' };
 
 const engageCalls = (emulator: Emulator): CallLogEntry[] => emulator.callLog.filter((entry) => entry.path.endsWith('/engage'));
 const idsOf = (entry: CallLogEntry): string[] => JSON.parse(entry.params['distinct_ids'] ?? '[]') as string[];

@@ -247,6 +247,18 @@ export function createBudget(options: BudgetOptions): Budget {
       );
       if (!waiter) break;
       const pacer = waiter.callClass === 'hourly' ? pacerOf(family) : undefined;
+      const background = waiter.priority >= BACKGROUND_PRIORITY;
+      if (pacer && background) {
+        // Background refreshes leave the pacing's reserve to interactive calls, as they leave the window's.
+        const keep = Math.ceil(pacer.burst * reserveFraction);
+        const backgroundAt = pacer.nextAt(now, keep);
+        if (backgroundAt > now) {
+          blockedBackground = true;
+          wakeAt = Math.min(wakeAt, backgroundAt);
+          if (waiter.deadline < backgroundAt) waiter.finish(refusal(family, backgroundAt - now));
+          continue;
+        }
+      }
       const pacedUntil = pacer?.nextAt(now) ?? now;
       if (pacedUntil > now) {
         // Paced: no hourly call of the family now; one that cannot wait that long fails fast, as for a full window.

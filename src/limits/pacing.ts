@@ -15,8 +15,10 @@
 import { WINDOW_MS } from './defaults.js';
 
 export interface Pacer {
-  /** Epoch ms when the next call may be sent (now or earlier: at once). */
-  nextAt(now: number): number;
+  /** Epoch ms when the next call may be sent while leaving `keep` calls in the bucket (default 0): now when it may go at once. */
+  nextAt(now: number, keep?: number): number;
+  /** Calls a fresh bucket holds. */
+  readonly burst: number;
   /** Counts one call sent at `now`. */
   take(now: number): void;
   /** Calls that may be sent at once now. */
@@ -41,9 +43,11 @@ export function createPacer(perHour: number, start: number): Pacer | undefined {
     }
   };
   return {
-    nextAt(now) {
+    burst,
+    nextAt(now, keep = 0) {
       refill(now);
-      return tokens >= 1 ? now : now + Math.ceil((1 - tokens) / refillPerMs);
+      const needed = 1 + keep;
+      return tokens >= needed ? now : now + Math.ceil((needed - tokens) / refillPerMs);
     },
     take(now) {
       refill(now);
