@@ -1,6 +1,6 @@
 /**
  * Mixpanel's documented rate limits, used as each project's defaults
- * (docs/rate-limits.mdx, DIGEST.md §4). Mixpanel counts them per project.
+ * (https://developer.mixpanel.com/reference/rate-limits). Mixpanel counts them per project.
  */
 import type { ProjectLimits } from '../config-types.js';
 

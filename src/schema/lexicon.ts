@@ -11,7 +11,7 @@ import { builder } from './builder.js';
 import { lexiconEntries, uploadLexiconSchema } from './loaders.js';
 import { checkName } from './validation.js';
 
-/** Mixpanel's name of the user-profile schema (DIGEST.md §3c). */
+/** Mixpanel's name of the user-profile schema (https://developer.mixpanel.com/reference/lexicon-schemas-api). */
 export const USER_PROFILE_SCHEMA = '$user';
 
 export interface PropertyDefinitionShape {
