@@ -1,5 +1,5 @@
 /**
- * The typed Mixpanel client: one function per endpoint (https://developer.mixpanel.com/reference/overview), over
+ * The typed Mixpanel client: one function per endpoint (https://developer.mixpanel.com/reference), over
  * http.ts. It knows HTTP and Mixpanel, nothing of GraphQL, and never retries.
  * Answers are checked just enough that upstream garbage becomes a clear
  * UpstreamError here rather than a crash deep in a resolver.
