@@ -66,6 +66,8 @@ export interface ProjectRuntime {
   cohortMembers(cohortId: string, context: CallContext): Promise<CohortMembersRead>;
   /** Calls of the family's hourly window one expensive field may still start: half of what is left above the interactive reserve. */
   spareCalls(family: ApiFamily): number;
+  /** Whether a background read of a cohort's members is under way (a request should not wait behind it). */
+  isCohortReadInBackground(cohortId: string): boolean;
   /** Whether a cohort's member set is cached (fresh or stale): reading it costs no call. */
   isCohortCached(cohortId: string): boolean;
   /** Merging, entity cache, reserve and fair-share settings. */

@@ -259,8 +259,8 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
   const profiles = createProfileSource(sourceOptions(cacheConfig.ttlMs.profiles));
   const activity = createActivitySource(sourceOptions(cacheConfig.ttlMs.events));
 
-  /** In-flight whole-cohort reads, so concurrent requests share one. */
-  const memberReads = new Map<string, Promise<CohortMembersRead>>();
+  /** In-flight whole-cohort reads, so concurrent requests share one; `background` when no request waits for it. */
+  const memberReads = new Map<string, { readonly promise: Promise<CohortMembersRead>; readonly background: boolean }>();
 
   /**
    * Every member of a cohort: engage with `filter_by_cohort` alone, the way
@@ -304,16 +304,18 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
       const stale = staleRead();
       if (stale) return stale;
     }
-    let pending = memberReads.get(cohortId);
+    let pending = memberReads.get(cohortId)?.promise;
     if (pending) context.stats.deduplicated++;
     else {
       // Shared by every request that asks meanwhile: the first one going away must not cancel it.
-      pending = readMembers(cohortId, { ...context, signal: new AbortController().signal }).finally(() => memberReads.delete(cohortId));
-      pending.catch(() => undefined);
-      memberReads.set(cohortId, pending);
+      const read = readMembers(cohortId, { ...context, signal: new AbortController().signal }).finally(() => memberReads.delete(cohortId));
+      read.catch(() => undefined);
+      memberReads.set(cohortId, { promise: read, background: (context.priority ?? 0) >= BACKGROUND_PRIORITY });
+      pending = read;
     }
     try {
-      return await untilAborted(pending, context.signal);
+      // A read started in the background may queue behind interactive calls: a request waits for it only until its own deadline.
+      return await untilDeadline(untilAborted(pending, context.signal), context.deadline, clock);
     } catch (error) {
       const stale = !context.signal.aborted && (error instanceof RateLimitedError || (error instanceof MixpanelError && error.retryable)) ? staleRead() : undefined;
       if (stale) return stale;
@@ -336,6 +338,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
       const left = (1 - (spent.get(family) ?? 0)) * perHour;
       return Math.max(0, Math.floor((left - Math.floor((perHour * economy.interactiveReservePercent) / 100)) / 2));
     },
+    isCohortReadInBackground: (cohortId) => memberReads.get(cohortId)?.background === true,
     isCohortCached: (cohortId) => entities.has('cohortMembers', config.key, cohortId),
     economy,
     fairShare: (family) => fairShare.snapshot(family),
@@ -361,5 +364,18 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     const onAbort = (): void => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** `promise`, or RateLimitedError once `deadline` (epoch ms on `clock`) has passed without it settling. */
+function untilDeadline<T>(promise: Promise<T>, deadline: number, clock: Clock): Promise<T> {
+  const left = deadline - clock.now();
+  if (!Number.isFinite(left)) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = clock.setTimeout(
+      () => reject(new RateLimitedError('query', undefined, 'The members of this cohort are still being read within the Query budget; retry shortly')),
+      Math.max(0, left),
+    );
+    promise.then(resolve, reject).finally(() => clock.clearTimeout(timer));
   });
 }

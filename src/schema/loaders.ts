@@ -201,7 +201,10 @@ export async function loadCohortIdsOfProfiles(
   });
   if (reads.later.length > 0) {
     const background: CallContext = { ...ctx.upstream, signal: new AbortController().signal, priority: BACKGROUND_PRIORITY, deadline: Date.now() + BACKGROUND_COHORT_DEADLINE_MS };
-    for (const record of reads.later) void ctx.project.cohortMembers(String(record.id), { ...background, stats: { ...ctx.stats } }).catch(() => undefined);
+    for (const record of reads.later) {
+      if (ctx.project.isCohortReadInBackground(String(record.id))) continue;
+      void ctx.project.cohortMembers(String(record.id), { ...background, stats: { ...ctx.stats } }).catch(() => undefined);
+    }
     throw new RateLimitedError(
       'query',
       BACKGROUND_COHORT_RETRY_MS,
@@ -227,7 +230,12 @@ async function cohortReadPlan(
   // The cohorts list is one of the calls this field may cost.
   let calls = 1;
   for (const record of unsynced) {
-    const cost = ctx.project.isCohortCached(String(record.id)) ? 0 : Math.max(1, Math.ceil(record.count / ENGAGE_PAGE_SIZE));
+    const cohortId = String(record.id);
+    if (!ctx.project.isCohortCached(cohortId) && ctx.project.isCohortReadInBackground(cohortId)) {
+      later.push(record);
+      continue;
+    }
+    const cost = ctx.project.isCohortCached(cohortId) ? 0 : Math.max(1, Math.ceil(record.count / ENGAGE_PAGE_SIZE));
     if (cost === 0 || calls + cost <= maxCalls) {
       now.push(record);
       calls += cost;
