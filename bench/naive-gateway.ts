@@ -12,6 +12,9 @@
  * - `lexicon.events`: one Lexicon list call; `EventDefinition.description`:
  *   one Lexicon get call per event.
  * - `cohorts`: one cohorts/list call. `segmentation`: one segmentation call.
+ * - `profile(distinctId)`: one engage call with `distinct_id`.
+ * - `cohort(id)`: one cohorts/list call; `Cohort.members`: one engage
+ *   `filter_by_cohort` call. `lexicon.eventDefinition`: one Lexicon get call.
  * A failed call fails its field: the error goes to `errors` with the client
  * error's `code` in `extensions.code` (e.g. MIXPANEL_RATE_LIMITED).
  */
@@ -40,17 +43,22 @@ const typeDefs = /* GraphQL */ `
   scalar Date
   interface Error { code: String! message: String! }
   type RateLimitedError implements Error { code: String! message: String! }
-  type Cohort { id: ID! name: String! description: String count: Int }
+  type NotFoundError implements Error { code: String! message: String! }
+  type Cohort { id: ID! name: String! description: String count: Int members(first: Int): CohortMembersResult }
+  union CohortMembersResult = ProfileConnection | RateLimitedError
+  union QueryCohortResult = Cohort | NotFoundError | RateLimitedError
+  union QueryProfileResult = Profile | NotFoundError | RateLimitedError
   type ProfileCohortsSuccess { data: [Cohort!]! }
   union ProfileCohortsResult = ProfileCohortsSuccess | RateLimitedError
-  type Profile { distinctId: ID! email: String name: String cohorts: ProfileCohortsResult }
+  type Profile { distinctId: ID! email: String name: String city: String cohorts: ProfileCohortsResult }
   type ProfileEdge { cursor: String! node: Profile! }
   type ProfileConnection { edges: [ProfileEdge!]! totalCount: Int }
   union QueryProfilesResult = ProfileConnection | RateLimitedError
   type EventDefinition { name: String! description: String }
   type LexiconEventsSuccess { data: [EventDefinition!]! }
   union LexiconEventsResult = LexiconEventsSuccess | RateLimitedError
-  type Lexicon { events: LexiconEventsResult }
+  union LexiconEventDefinitionResult = EventDefinition | NotFoundError | RateLimitedError
+  type Lexicon { events: LexiconEventsResult eventDefinition(name: String!): LexiconEventDefinitionResult }
   type QueryCohortsSuccess { data: [Cohort!]! }
   union QueryCohortsResult = QueryCohortsSuccess | RateLimitedError
   type Point { date: String! value: Float! }
@@ -59,6 +67,8 @@ const typeDefs = /* GraphQL */ `
   union QuerySegmentationResult = SegmentationResult | RateLimitedError
   type Query {
     profiles(first: Int): QueryProfilesResult
+    profile(distinctId: ID!): QueryProfileResult
+    cohort(id: ID!): QueryCohortResult
     cohorts: QueryCohortsResult
     lexicon: Lexicon!
     segmentation(event: String!, from: Date!, to: Date!): QuerySegmentationResult
@@ -86,6 +96,15 @@ function createResolvers(client: MixpanelClient) {
         const page = await rest(() => client.engage({ pageSize: args.first ?? 50 }));
         return { __typename: 'ProfileConnection', totalCount: page.total ?? null, edges: page.results.map((node) => ({ cursor: node.$distinct_id, node })) };
       },
+      profile: async (_: unknown, args: { distinctId: string }) => {
+        const page = await rest(() => client.engage({ distinctId: args.distinctId }));
+        const found = page.results[0];
+        return found ? { __typename: 'Profile', ...found } : { __typename: 'NotFoundError', code: 'NOT_FOUND', message: `Profile ${args.distinctId} was not found` };
+      },
+      cohort: async (_: unknown, args: { id: string }) => {
+        const found = (await rest(() => client.cohortsList())).find((cohort) => String(cohort.id) === args.id);
+        return found ? { __typename: 'Cohort', ...found } : { __typename: 'NotFoundError', code: 'NOT_FOUND', message: `Cohort ${args.id} was not found` };
+      },
       cohorts: async () => ({ __typename: 'QueryCohortsSuccess', data: await rest(() => client.cohortsList()) }),
       lexicon: () => ({}),
       segmentation: async (_: unknown, args: { event: string; from: string; to: string }) => {
@@ -98,10 +117,18 @@ function createResolvers(client: MixpanelClient) {
         return { __typename: 'SegmentationResult', series, segments };
       },
     },
+    Cohort: {
+      members: async (cohort: { id: number }, args: { first?: number | null }) => {
+        const page = await rest(() => client.engage({ filterByCohort: cohort.id }));
+        const edges = page.results.slice(0, args.first ?? 50).map((node) => ({ cursor: node.$distinct_id, node }));
+        return { __typename: 'ProfileConnection', totalCount: page.total ?? null, edges };
+      },
+    },
     Profile: {
       distinctId: (profile: EngageProfile) => profile.$distinct_id,
       email: (profile: EngageProfile) => property(profile, '$email'),
       name: (profile: EngageProfile) => property(profile, '$name'),
+      city: (profile: EngageProfile) => property(profile, '$city'),
       cohorts: async (profile: EngageProfile) => {
         const cohorts = await rest(() => client.cohortsList());
         const pages = await Promise.all(
@@ -112,9 +139,14 @@ function createResolvers(client: MixpanelClient) {
     },
     Lexicon: {
       events: async () => ({ __typename: 'LexiconEventsSuccess', data: await rest(() => client.lexiconList('event')) }),
+      eventDefinition: async (_: unknown, args: { name: string }) => {
+        const schema = await rest(() => client.lexiconGet('event', args.name));
+        return { __typename: 'EventDefinition', name: args.name, description: schema.description ?? null };
+      },
     },
     EventDefinition: {
-      description: async (entry: { name: string }) => (await rest(() => client.lexiconGet('event', entry.name))).description ?? null,
+      description: async (entry: { name: string; description?: string | null }) =>
+        'description' in entry ? (entry.description ?? null) : ((await rest(() => client.lexiconGet('event', entry.name))).description ?? null),
     },
   };
 }

@@ -16,6 +16,7 @@ const BENCHES: Readonly<Record<string, () => Promise<unknown>>> = {
   events: async () => (await import('./events.js')).runEventsBench(),
   writes: async () => (await import('./writes.js')).runWritesBench(),
   security: async () => (await import('./security.js')).runSecurityBench(),
+  team: async () => (await import('./team.js')).runTeamBench(),
 };
 
 async function main(): Promise<void> {

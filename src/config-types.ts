@@ -53,6 +53,37 @@ export interface CacheConfig {
   readonly staleMs: number;
 }
 
+/** How the gateway spends Mixpanel calls across requests (README, "Rate limits"). */
+export interface EconomyConfig {
+  /** Whether reads of different requests merge into one call (COALESCE). Default true. */
+  readonly coalesce: boolean;
+  /**
+   * How long a merged batch stays open after its latest id, in ms, when the
+   * family's budget is untouched; it grows up to 4× as the window is spent,
+   * and is 0 for families without a per-hour or per-minute limit. Default 50.
+   */
+  readonly coalesceWindowMs: number;
+  /** The most a batch is held past its first id, in ms. Default 500. */
+  readonly coalesceMaxWaitMs: number;
+  /** Upper bound of the entity cache (profiles, activity, cohort members), in bytes. Default 32 MiB. */
+  readonly entityCacheMaxBytes: number;
+  /**
+   * How long past CACHE_STALE_MS data is kept to stand in, marked stale, for
+   * a read the budget refuses (CACHE_LAST_RESORT_MS). Default 1 hour.
+   */
+  readonly lastResortMs: number;
+  /** How long an id Mixpanel does not know is remembered as absent, in ms. Default 10 s. */
+  readonly absentTtlMs: number;
+  /** Whether hourly calls are paced: a burst, then the rest of the hour spread evenly (BUDGET_PACING). Default true. */
+  readonly pacing: boolean;
+  /** Percent of each hourly window background refreshes never spend. Default 20. */
+  readonly interactiveReservePercent: number;
+  /** Percent of each hourly window a lone API-key client leaves for the next one. Default 25. */
+  readonly newcomerReservePercent: number;
+  /** Most cohort reads one operation's `Profile.cohorts` may start; the rest load in the background. Default 4. */
+  readonly profileCohortsMaxCalls: number;
+}
+
 export interface WebhookConfig {
   readonly path: string;
   readonly username?: string | undefined;
@@ -109,6 +140,7 @@ export interface Config {
   readonly store: { readonly kind: StoreKind; readonly sqlitePath: string };
   readonly webhook: WebhookConfig;
   readonly cache: CacheConfig;
+  readonly economy: EconomyConfig;
   /** How often each project's typed schema re-reads Lexicon (through the cache); an edit through the gateway refreshes at once. */
   readonly lexiconRefreshMs: number;
   readonly writes: WritesConfig;

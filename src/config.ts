@@ -5,7 +5,7 @@
  * default, in .env.example.
  */
 import { readFileSync } from 'node:fs';
-import type { ApiKeyConfig, CacheConfig, Config, FamilyLimits, ProjectConfig, ProjectLimits, SecurityConfig, StoreKind } from './config-types.js';
+import type { ApiKeyConfig, CacheConfig, Config, EconomyConfig, FamilyLimits, ProjectConfig, ProjectLimits, SecurityConfig, StoreKind } from './config-types.js';
 import { ConfigError } from './errors.js';
 import { DOCUMENTED_LIMITS } from './limits/defaults.js';
 import { HOST_FAMILIES, isRegion, REGIONS, resolveBaseUrls } from './mixpanel/hosts.js';
@@ -519,6 +519,22 @@ function readCache(env: Env, problems: Problems): CacheConfig {
   };
 }
 
+function readEconomy(env: Env, problems: Problems): EconomyConfig {
+  const integer = (name: string, fallback: number, min: number, max: number): number => parseInteger(name, readEnv(env, name), fallback, { min, max }, problems);
+  return {
+    coalesce: parseBoolean('COALESCE', readEnv(env, 'COALESCE'), true, problems),
+    coalesceWindowMs: integer('COALESCE_WINDOW_MS', 50, 0, 10 * SECOND),
+    coalesceMaxWaitMs: integer('COALESCE_MAX_WAIT_MS', 500, 0, 60 * SECOND),
+    entityCacheMaxBytes: integer('CACHE_ENTITY_MAX_BYTES', 32 * MIB, 0, 64 * 1024 * MIB),
+    absentTtlMs: integer('CACHE_TTL_ABSENT_MS', 10 * SECOND, 0, DAY),
+    lastResortMs: integer('CACHE_LAST_RESORT_MS', HOUR, 0, 7 * DAY),
+    pacing: parseBoolean('BUDGET_PACING', readEnv(env, 'BUDGET_PACING'), true, problems),
+    interactiveReservePercent: integer('BUDGET_INTERACTIVE_RESERVE_PERCENT', 20, 0, 90),
+    newcomerReservePercent: integer('FAIR_SHARE_NEWCOMER_RESERVE_PERCENT', 25, 0, 90),
+    profileCohortsMaxCalls: integer('PROFILE_COHORTS_MAX_CALLS', 4, 1, 1000),
+  };
+}
+
 function readStore(env: Env, redisUrl: Secret | undefined, problems: Problems): Config['store'] {
   const kind = parseEnum('MEMBERSHIP_STORE', readEnv(env, 'MEMBERSHIP_STORE'), STORE_KINDS, redisUrl ? 'redis' : 'sqlite', problems);
   if (kind === 'redis' && redisUrl === undefined) problems.push('MEMBERSHIP_STORE=redis needs REDIS_URL');
@@ -716,6 +732,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     store: readStore(env, redisUrl, problems),
     webhook,
     cache: readCache(env, problems),
+    economy: readEconomy(env, problems),
     lexiconRefreshMs: parseInteger('LEXICON_REFRESH_MS', readEnv(env, 'LEXICON_REFRESH_MS'), 10 * MINUTE, { min: SECOND, max: 24 * HOUR }, problems),
     writes: {
       batchWindowMs: parseInteger('WRITE_BATCH_WINDOW_MS', readEnv(env, 'WRITE_BATCH_WINDOW_MS'), 20, { min: 0, max: 10 * SECOND }, problems),

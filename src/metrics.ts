@@ -24,6 +24,16 @@ export interface Metrics {
   readonly budgetQueued: Gauge<'project' | 'family'>;
   /** Cache lookups: hit (fresh), stale (served while refreshing or failing), miss, shared (joined an in-flight call). */
   readonly cacheLookups: Counter<'project' | 'kind' | 'result'>;
+  /** Entity cache lookups (profiles, activity, cohort members): hit, stale or missing. */
+  readonly entityCacheLookups: Counter<'project' | 'kind' | 'result'>;
+  /** Ids per merged upstream call. */
+  readonly mergedBatchSize: Histogram<'project' | 'endpoint'>;
+  /** Requests served by one merged upstream call. */
+  readonly mergedBatchRequests: Histogram<'project' | 'endpoint'>;
+  /** Time from a merged batch's first id to the call taking its ids. */
+  readonly mergedBatchWait: Histogram<'project' | 'endpoint'>;
+  /** Data served stale because a fresh read did not fit the budget or failed. */
+  readonly staleAnswers: Counter<'project' | 'kind'>;
 }
 
 export type UpstreamOutcome = 'ok' | 'rate_limited' | 'timeout' | 'client_error' | 'server_error' | 'aborted' | 'error';
@@ -86,6 +96,39 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'gateway_cache_lookups_total',
       help: 'Response cache lookups by result (hit, stale, miss, shared)',
       labelNames: ['project', 'kind', 'result'],
+      registers,
+    }),
+    entityCacheLookups: new Counter({
+      name: 'gateway_entity_cache_lookups_total',
+      help: 'Entity cache lookups (profile, activity, cohortMembers) by result (hit, stale, missing)',
+      labelNames: ['project', 'kind', 'result'],
+      registers,
+    }),
+    mergedBatchSize: new Histogram({
+      name: 'gateway_merged_batch_ids',
+      help: 'Ids per merged upstream call',
+      labelNames: ['project', 'endpoint'],
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers,
+    }),
+    mergedBatchRequests: new Histogram({
+      name: 'gateway_merged_batch_requests',
+      help: 'Requests served by one merged upstream call',
+      labelNames: ['project', 'endpoint'],
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+      registers,
+    }),
+    mergedBatchWait: new Histogram({
+      name: 'gateway_merged_batch_wait_seconds',
+      help: "Time from a merged batch's first id to its call being sent",
+      labelNames: ['project', 'endpoint'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+      registers,
+    }),
+    staleAnswers: new Counter({
+      name: 'gateway_stale_answers_total',
+      help: 'Data served past its TTL because a fresh read did not fit the budget or failed',
+      labelNames: ['project', 'kind'],
       registers,
     }),
   };

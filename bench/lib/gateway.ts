@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { DEMO_PROJECT } from '../../src/emulator/server.js';
 import { createLogger } from '../../src/logger.js';
 import type { MembershipStore } from '../../src/membership/types.js';
-import { createGateway, type Gateway } from '../../src/server/gateway.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/gateway.js';
 import { Secret } from '../../src/secret.js';
 
 /** The webhook's Basic credentials on a bench gateway. */
@@ -21,6 +21,8 @@ export interface BenchGatewayOptions {
   readonly membership?: MembershipStore;
   /** Extra environment variables for loadConfig. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Clock and timers of the gateway (a scaled clock to run a simulated hour). Default: the system's. */
+  readonly clock?: Pick<GatewayOptions, 'now' | 'timers'>;
 }
 
 export async function startBenchGateway(options: BenchGatewayOptions): Promise<Gateway> {
@@ -39,7 +41,12 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<G
     WEBHOOK_PASSWORD: BENCH_WEBHOOK_AUTH.password.reveal(),
     ...options.env,
   });
-  return createGateway(config, { logger: createLogger('silent'), port: 0, ...(options.membership ? { membership: options.membership } : {}) });
+  return createGateway(config, {
+    logger: createLogger('silent'),
+    port: 0,
+    ...options.clock,
+    ...(options.membership ? { membership: options.membership } : {}),
+  });
 }
 
 export interface GraphQLResult {

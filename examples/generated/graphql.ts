@@ -915,7 +915,7 @@ export type Profile = {
   activity?: Maybe<ProfileActivityResult>;
   /** City, from geolocation or as set (`$city`). */
   city?: Maybe<Scalars['String']['output']>;
-  /** Cohorts the user belongs to. Webhook-synced cohorts cost nothing; each other non-empty cohort costs one engage call shared by every profile of the operation (or reads the whole cohort once when that is cheaper). */
+  /** Cohorts the user belongs to. Webhook-synced cohorts cost nothing; each other non-empty cohort is read whole once (one engage call per 1000 members) and shared by every profile and request for the cohorts cache TTL. One operation starts at most a few such reads; while more are read in the background the field answers RateLimitedError (retry shortly, or pass `among`). */
   cohorts?: Maybe<ProfileCohortsResult>;
   /** ISO 3166 country code (`$country_code`). */
   country?: Maybe<Scalars['String']['output']>;
@@ -925,6 +925,8 @@ export type Profile = {
   distinctId: Scalars['ID']['output'];
   /** Email address (`$email`). */
   email?: Maybe<Scalars['String']['output']>;
+  /** When the gateway read this profile from Mixpanel (null when it came from a list page or a webhook copy). Profiles are shared between requests for the profile cache TTL. */
+  fetchedAt?: Maybe<Scalars['DateTime']['output']>;
   /** First name (`$first_name`). */
   firstName?: Maybe<Scalars['String']['output']>;
   /** The group key of a group profile; null for user profiles. */
@@ -945,6 +947,8 @@ export type Profile = {
   propertyValues: Array<PropertyValue>;
   /** Region or state (`$region`). */
   region?: Maybe<Scalars['String']['output']>;
+  /** True when served past its cache TTL because the project’s Query budget could not fit a fresh read: `fetchedAt` says how old it is. */
+  stale: Scalars['Boolean']['output'];
   /** IANA timezone (`$timezone`). */
   timezone?: Maybe<Scalars['String']['output']>;
 };
@@ -1524,8 +1528,12 @@ export type RateLimit = {
   inFlight: Scalars['Int']['output'];
   /** Calls allowed per window (null: no such limit). */
   limit?: Maybe<Scalars['Int']['output']>;
+  /** Hourly calls the gateway’s pacing lets through at once now (it spreads the hour’s calls instead of spending them in the first minute); null without an hourly limit. */
+  pacedCalls?: Maybe<Scalars['Int']['output']>;
   /** Calls waiting for budget. */
   queued: Scalars['Int']['output'];
+  /** Calls of the hourly window kept for interactive requests: background cache refreshes never spend them. */
+  reserve: Scalars['Int']['output'];
   /** Calls counted in the current window. */
   used: Scalars['Int']['output'];
   /** The window `used` and `limit` count over. */

@@ -7,6 +7,9 @@
  *   one background refresh runs (stale-while-revalidate); when that refresh
  *   fails or the budget refuses it, the stale value keeps being served until
  *   `staleMs` runs out (stale-if-error), with one refresh attempt per TTL.
+ * - Past `staleMs`, an entry is kept for `lastResortMs` more: a request loads
+ *   afresh, and only when the budget refuses that load (RateLimitedError) is
+ *   the old value served, counted as stale, instead of the refusal.
  * - Identical calls in flight share one load; a waiter that aborts leaves
  *   without cancelling the load for the others.
  *
@@ -17,6 +20,7 @@
 import { LRUCache } from 'lru-cache';
 import type { RequestStats } from '../limits/types.js';
 import type { Metrics } from '../metrics.js';
+import { RateLimitedError } from '../mixpanel/errors.js';
 import type { CacheKind } from '../runtime-types.js';
 
 export interface ResponseCacheOptions {
@@ -37,17 +41,23 @@ export interface CachedCall<T> {
   readonly ttlMs: number;
   /** How long past its TTL a value may still be served while it refreshes or while refreshing fails. */
   readonly staleMs: number;
+  /** How long past `staleMs` a value is kept to stand in for a load the budget refuses. Default 0. */
+  readonly lastResortMs?: number | undefined;
   /** The waiting request's signal: aborting it abandons only this waiter. */
   readonly signal: AbortSignal;
   readonly stats?: RequestStats | undefined;
   readonly labels: { readonly project: string; readonly kind: CacheKind };
   /** Loads the value; `refresh` is set for a background refresh of a stale entry (no request waits for it). */
   readonly load: (signal: AbortSignal, refresh: BackgroundRefresh | undefined) => Promise<T>;
+  /** Called when a stale value is served (for metrics). */
+  readonly onStale?: ((kind: CacheKind) => void) | undefined;
 }
 
 export interface ResponseCache {
   /** Serves the call from the cache, from a load already in flight, or by loading it. */
   get<T>(key: string, call: CachedCall<T>): Promise<T>;
+  /** Joins a load in flight or starts one, past the cache. */
+  load<T>(key: string, call: CachedCall<T>): Promise<T>;
   /** Drops every entry whose key starts with `prefix`; loads in flight for them are not stored. Returns how many entries. */
   invalidate(prefix: string): number;
   /** Bytes currently held. */
@@ -67,6 +77,8 @@ export function analyticsKind(toDate: string, now: number, timeZone = 'UTC'): 'a
 interface Entry {
   readonly value: unknown;
   readonly size: number;
+  /** When it was loaded (epoch ms). */
+  readonly storedAt: number;
   readonly freshUntil: number;
   readonly staleUntil: number;
   /** After a failed refresh, the next one waits until then. */
@@ -120,11 +132,12 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     const entry: Entry = {
       value,
       size: sizeOf(key, value),
+      storedAt: now,
       freshUntil: now + call.ttlMs,
       staleUntil: now + call.ttlMs + call.staleMs,
       nextRefreshAt: now + call.ttlMs,
     };
-    entries.set(key, entry, { ttl: call.ttlMs + call.staleMs });
+    entries.set(key, entry, { ttl: call.ttlMs + call.staleMs + (call.lastResortMs ?? 0) });
   };
 
   const start = <T>(key: string, call: CachedCall<T>, refresh: BackgroundRefresh | undefined): Flight => {
@@ -178,6 +191,18 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       );
     });
 
+  /** A load the budget refused: the kept value stands in, said to be stale; any other failure stays a failure. */
+  const serveLastResort = <T>(entry: Entry, call: CachedCall<T>, error: unknown, now: number): T => {
+    if (!(error instanceof RateLimitedError) || call.signal.aborted) throw error;
+    if (call.stats) {
+      call.stats.staleAnswers = (call.stats.staleAnswers ?? 0) + 1;
+      call.stats.staleSeconds = Math.max(call.stats.staleSeconds ?? 0, Math.floor((now - entry.storedAt) / 1000));
+    }
+    call.onStale?.(call.labels.kind);
+    noteMaxAge(call.stats, 0);
+    return entry.value as T;
+  };
+
   const refreshInBackground = (key: string, entry: Entry, call: CachedCall<unknown>, now: number): void => {
     if (flights.has(key) || now < entry.nextRefreshAt) return;
     start(key, call, { staleUntil: entry.staleUntil }).promise.catch(() => {
@@ -199,14 +224,24 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         }
         if (entry && now < entry.staleUntil) {
           record(call, 'stale');
-          if (call.stats) call.stats.cacheHits++;
+          if (call.stats) {
+            call.stats.cacheHits++;
+            call.stats.staleAnswers = (call.stats.staleAnswers ?? 0) + 1;
+            call.stats.staleSeconds = Math.max(call.stats.staleSeconds ?? 0, Math.floor((now - entry.storedAt) / 1000));
+          }
+          call.onStale?.(call.labels.kind);
           noteMaxAge(call.stats, 0);
           refreshInBackground(key, entry, call, now);
           return Promise.resolve(entry.value as T);
         }
         record(call, 'miss');
         if (call.stats) call.stats.cacheMisses++;
+        if (entry) return this.load(key, call).catch((error: unknown) => serveLastResort(entry, call, error, now));
       }
+      return this.load(key, call);
+    },
+
+    load<T>(key: string, call: CachedCall<T>): Promise<T> {
       const pending = flights.get(key);
       // A request must not wait behind a low-priority refresh: it starts a load of its own.
       if (pending && !pending.background) {

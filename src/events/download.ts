@@ -75,16 +75,14 @@ export async function serveEventDownload(req: IncomingMessage, res: ServerRespon
   res.once('close', () => controller.abort(new Error('the client went away')));
   let started = false;
   try {
-    await options.project.call(
+    await options.project.fetch(
+      'exportStream',
       {
-        family: 'export',
-        kind: 'none',
-        endpoint: 'exportEvents',
-        // No params: a download is never shared or cached (each client reads its own stream).
-        params: undefined,
-        send: async (signal) => {
+        // Never shared or cached: each client reads its own stream.
+        params,
+        consume: async (events, signal) => {
           try {
-            for await (const record of options.project.client.exportEvents(params, { signal })) {
+            for await (const record of events) {
               if (!started) {
                 started = true;
                 res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });

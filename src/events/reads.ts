@@ -118,21 +118,19 @@ export function createEventReads(project: ProjectRuntime, options: EventReadsOpt
       return untilAborted(known.promise, context.signal);
     }
     const exportParams: ExportParams = { ...params, timeInMs: true };
-    const promise = project.call(
+    const promise = project.fetch(
+      'exportStream',
       {
-        family: 'export',
-        kind: 'none',
-        endpoint: 'exportEvents',
         params: exportParams,
-        send: async (signal) => {
+        consume: async (events, signal) => {
           started += 1;
           // A fresh directory per attempt: a retried read never sees a failed attempt's runs.
           const target = join(await spillDir(), `read-${++sequence}`);
-          return spillEvents(project.client.exportEvents(exportParams, { signal }), { dir: target, maxBytes: maxDiskBytes, signal });
+          return spillEvents(events, { dir: target, maxBytes: maxDiskBytes, signal });
         },
       },
       { ...context, signal: lifetime.signal },
-    );
+    ) as Promise<Awaited<ReturnType<typeof spillEvents>>>;
     const entry: Entry = { promise, expiresAt: Number.POSITIVE_INFINITY, usedAt: now() };
     entries.set(key, entry);
     promise.then(

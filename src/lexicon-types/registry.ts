@@ -14,7 +14,7 @@ import type { Logger } from '../logger.js';
 import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
 import type { LexiconSchemaEntry } from '../mixpanel/types.js';
 import type { ProjectRuntime } from '../runtime-types.js';
-import { lexiconListRequest } from '../schema/loaders.js';
+import { readLexiconList } from '../schema/loaders.js';
 import { newRequestStats } from '../server/context.js';
 import { buildTypedSchema, type TypedLayer } from './typed-schema.js';
 
@@ -63,7 +63,7 @@ export interface LexiconTypes {
 
 /** The request the schema's Lexicon fields send (one cache entry serves both), at background priority. */
 function readLexicon(project: ProjectRuntime, deadline: number, signal: AbortSignal): Promise<LexiconSchemaEntry[]> {
-  return project.call(lexiconListRequest(project), { deadline, signal, stats: newRequestStats(), priority: BACKGROUND_PRIORITY });
+  return readLexiconList(project, { deadline, signal, stats: newRequestStats(), priority: BACKGROUND_PRIORITY });
 }
 
 /** Entries in a canonical order, serialised: equal text, equal typed layer. */

@@ -1,5 +1,5 @@
 /**
- * Retry delays. Mixpanel's policy (import-events / track-event docs, DIGEST.md §4):
+ * Retry delays. Mixpanel's policy (https://developer.mixpanel.com/reference/import-events, https://developer.mixpanel.com/reference/rate-limits):
  * exponential backoff starting at 2 s, doubling up to 60 s, plus 1-5 s of jitter;
  * a Retry-After header, when present, wins.
  */

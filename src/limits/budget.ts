@@ -13,6 +13,8 @@ import { MixpanelError, RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily } from '../mixpanel/types.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
 import {
+  BACKGROUND_PRIORITY,
+  DEFAULT_INTERACTIVE_RESERVE,
   DEFAULT_LEASE_MS,
   DEFAULT_MAX_RETRIES,
   DEFAULT_POLL_MS,
@@ -20,8 +22,9 @@ import {
   WINDOW_MS,
   type WindowName,
 } from './defaults.js';
+import { createPacer, type Pacer } from './pacing.js';
 import { createMemoryBudgetStore, type BudgetStore, type WindowLimit } from './store.js';
-import type { Budget, BudgetSnapshot, ScheduleOptions } from './types.js';
+import type { Budget, BudgetSnapshot, PacingSnapshot, ScheduleOptions } from './types.js';
 
 /** Time and timers, injectable so tests run an hour of budget in milliseconds. */
 export interface Clock {
@@ -58,6 +61,18 @@ export interface BudgetOptions {
   readonly pollMs?: number;
   /** Source of jitter. Default Math.random. */
   readonly random?: () => number;
+  /**
+   * Part of each hourly window kept for interactive calls (0..1): background
+   * refreshes (priority >= BACKGROUND_PRIORITY) never spend it, so a busy
+   * cache cannot use up what users asking now need. Default 0.2.
+   */
+  readonly interactiveReserve?: number;
+  /**
+   * Whether hourly calls are paced (src/limits/pacing.ts: a burst, then the
+   * rest of the hour's limit spread evenly) rather than sent as fast as the
+   * rolling window allows. Default false; the gateway turns it on (BUDGET_PACING).
+   */
+  readonly pacing?: boolean;
   readonly metrics?: Metrics;
 }
 
@@ -93,8 +108,22 @@ export function createBudget(options: BudgetOptions): Budget {
   const random = options.random ?? Math.random;
   const margins = { ...DEFAULT_SAFETY_MARGIN_MS, ...options.safetyMarginMs };
   const labels = (family: ApiFamily) => ({ project: options.projectLabel ?? scope, family });
+  const reserveFraction = Math.min(1, Math.max(0, options.interactiveReserve ?? DEFAULT_INTERACTIVE_RESERVE));
+  /** Calls of the family's hourly window only interactive calls may spend. */
+  const reserveOf = (family: ApiFamily): number => {
+    const perHour = familyLimits(family).perHour;
+    return perHour === undefined || perHour <= 1 ? 0 : Math.floor(perHour * reserveFraction);
+  };
 
   const queues = new Map<ApiFamily, FamilyQueue>();
+  const pacers = new Map<ApiFamily, Pacer | undefined>();
+  /** The family's pacer; none without pacing or an hourly limit worth spreading. */
+  const pacerOf = (family: ApiFamily): Pacer | undefined => {
+    const perHour = familyLimits(family).perHour;
+    if (!options.pacing || perHour === undefined || perHour <= 0) return undefined;
+    if (!pacers.has(family)) pacers.set(family, createPacer(perHour, clock.now()));
+    return pacers.get(family);
+  };
   const running = new Set<AbortController>();
   const sleeping = new Set<(error: unknown) => void>();
   let nextSeq = 0;
@@ -102,11 +131,15 @@ export function createBudget(options: BudgetOptions): Budget {
 
   const familyLimits = (family: ApiFamily): FamilyLimits => limits[family] ?? {};
 
-  /** The windows a call counts against, oldest-clearing last; calls free of the hourly limit skip the hour. */
-  const windowsFor = (family: ApiFamily, callClass: CallClass): WindowLimit[] => {
+  /**
+   * The windows a call counts against, oldest-clearing last; calls free of the hourly limit skip the hour.
+   * A background call sees the hour without the interactive reserve.
+   */
+  const windowsFor = (family: ApiFamily, callClass: CallClass, background = false): WindowLimit[] => {
     const own = familyLimits(family);
+    const hour = own.perHour === undefined ? undefined : own.perHour - (background ? reserveOf(family) : 0);
     const byWindow: Record<WindowName, number | undefined> = {
-      hour: callClass === 'hourly' ? own.perHour : undefined,
+      hour: callClass === 'hourly' ? hour : undefined,
       minute: own.perMinute,
       second: own.perSecond,
     };
@@ -202,24 +235,49 @@ export function createBudget(options: BudgetOptions): Budget {
     if (queue.wake !== undefined) clock.clearTimeout(queue.wake);
     queue.wake = undefined;
     const blocked: Record<CallClass, boolean> = { hourly: false, free: false };
+    let blockedBackground = false;
     let wakeAt = Number.POSITIVE_INFINITY;
     const concurrent = familyLimits(family).concurrent;
     for (;;) {
       if (closed) return;
       const now = clock.now();
       for (const waiter of [...queue.waiters]) if (waiter.deadline < now) waiter.finish(refusal(family, undefined));
-      const waiter = queue.waiters.find((candidate) => !blocked[candidate.callClass]);
+      const waiter = queue.waiters.find(
+        (candidate) => !blocked[candidate.callClass] && !(blockedBackground && candidate.priority >= BACKGROUND_PRIORITY && candidate.callClass === 'hourly'),
+      );
       if (!waiter) break;
+      const pacer = waiter.callClass === 'hourly' ? pacerOf(family) : undefined;
+      const background = waiter.priority >= BACKGROUND_PRIORITY;
+      if (pacer && background) {
+        // Background refreshes leave the pacing's reserve to interactive calls, as they leave the window's.
+        const keep = Math.ceil(pacer.burst * reserveFraction);
+        const backgroundAt = pacer.nextAt(now, keep);
+        if (backgroundAt > now) {
+          blockedBackground = true;
+          wakeAt = Math.min(wakeAt, backgroundAt);
+          if (waiter.deadline < backgroundAt) waiter.finish(refusal(family, backgroundAt - now));
+          continue;
+        }
+      }
+      const pacedUntil = pacer?.nextAt(now) ?? now;
+      if (pacedUntil > now) {
+        // Paced: no hourly call of the family now; one that cannot wait that long fails fast, as for a full window.
+        blocked.hourly = true;
+        wakeAt = Math.min(wakeAt, pacedUntil);
+        for (const other of [...queue.waiters]) if (other.callClass === 'hourly' && other.deadline < pacedUntil) other.finish(refusal(family, pacedUntil - now));
+        continue;
+      }
       const result = await store.tryAcquire({
         scope,
         family,
         now,
-        windows: windowsFor(family, waiter.callClass),
+        windows: windowsFor(family, waiter.callClass, waiter.priority >= BACKGROUND_PRIORITY),
         concurrent,
         leaseId: waiter.leaseId,
         leaseUntil: now + leaseMs,
       });
       if (result.granted) {
+        pacer?.take(now);
         if (waiter.settled) await store.release(scope, family, waiter.leaseId);
         else {
           metrics?.budgetQueueWait.observe(labels(family), (clock.now() - waiter.enqueuedAt) / 1000);
@@ -234,6 +292,13 @@ export function createBudget(options: BudgetOptions): Budget {
       }
       if (result.notBefore !== null) {
         const notBefore = result.notBefore;
+        // A background call blocked by the reserve blocks only background calls: interactive ones may still spend it.
+        if (waiter.priority >= BACKGROUND_PRIORITY && waiter.callClass === 'hourly' && reserveOf(family) > 0) {
+          blockedBackground = true;
+          wakeAt = Math.min(wakeAt, notBefore);
+          if (waiter.deadline < notBefore) waiter.finish(refusal(family, notBefore - now));
+          continue;
+        }
         // Hourly calls count against every window free calls do: what blocks a free call blocks them too.
         const affected: readonly CallClass[] = waiter.callClass === 'free' ? ['free', 'hourly'] : ['hourly'];
         for (const callClass of affected) blocked[callClass] = true;
@@ -390,6 +455,10 @@ export function createBudget(options: BudgetOptions): Budget {
         queued: queues.get(family)?.waiters.length ?? 0,
         backoffUntil: usage.backoffUntil,
       };
+    },
+
+    pacing(family): PacingSnapshot {
+      return { reserve: reserveOf(family), pacedCalls: pacerOf(family)?.available(clock.now()) ?? null };
     },
 
     async close() {

@@ -1,6 +1,6 @@
 /**
  * Mixpanel's documented rate limits, used as each project's defaults
- * (docs/rate-limits.mdx, DIGEST.md §4). Mixpanel counts them per project.
+ * (https://developer.mixpanel.com/reference/rate-limits). Mixpanel counts them per project.
  */
 import type { ProjectLimits } from '../config-types.js';
 
@@ -46,3 +46,6 @@ export const DEFAULT_POLL_MS = 1_000;
 
 /** Priority of background cache refreshes: after every interactive call (priority 0). */
 export const BACKGROUND_PRIORITY = 10;
+
+/** Part of each hourly window kept for interactive calls: background refreshes never spend it. */
+export const DEFAULT_INTERACTIVE_RESERVE = 0.2;

@@ -11,6 +11,14 @@ export interface RequestStats {
   cacheMisses: number;
   /** Shared in-flight calls this request joined instead of sending its own. */
   deduplicated: number;
+  /** Calls this request opened that other requests joined (merged batches). */
+  shared?: number;
+  /** Pieces of data served stale because a fresh read did not fit the budget (or failed). */
+  staleAnswers?: number;
+  /** Age in seconds of the oldest stale piece served. */
+  staleSeconds?: number;
+  /** Upstream calls the cost estimator expected when nothing is cached, per family (set by admission control). */
+  estimatedCalls?: Readonly<Partial<Record<ApiFamily, number>>>;
   /** Smallest cache max-age (seconds) among the data this request used; undefined when nothing cached was used. */
   maxAgeSeconds?: number | undefined;
 }
@@ -44,6 +52,14 @@ export interface BudgetSnapshot {
   readonly backoffUntil: number | null;
 }
 
+/** How the budget spreads a family's hourly window (src/limits/pacing.ts, the interactive reserve). */
+export interface PacingSnapshot {
+  /** Calls of the hourly window kept for interactive requests: background refreshes never spend them. */
+  readonly reserve: number;
+  /** Hourly calls the pacing lets through at once now; null without an hourly limit. */
+  readonly pacedCalls: number | null;
+}
+
 export interface Budget {
   /**
    * Runs `task` when the family's budget allows, counting it as one call sent.
@@ -53,5 +69,7 @@ export interface Budget {
   /** How many calls could be sent now without waiting (per window and concurrency). */
   remaining(family: ApiFamily): Promise<number>;
   snapshot(family: ApiFamily): Promise<BudgetSnapshot>;
+  /** The reserve and pacing of a family now. */
+  pacing(family: ApiFamily): PacingSnapshot;
   close(): Promise<void>;
 }

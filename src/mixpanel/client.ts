@@ -1,5 +1,5 @@
 /**
- * The typed Mixpanel client: one function per endpoint (DIGEST.md §3), over
+ * The typed Mixpanel client: one function per endpoint (https://developer.mixpanel.com/reference), over
  * http.ts. It knows HTTP and Mixpanel, nothing of GraphQL, and never retries.
  * Answers are checked just enough that upstream garbage becomes a clear
  * UpstreamError here rather than a crash deep in a resolver.
@@ -183,7 +183,7 @@ export function createMixpanelClient(options: MixpanelClientOptions): MixpanelCl
 
   /**
    * /track, /engage and /groups answer `1`/`0`, or `{"status":1|0,"error"}`
-   * with verbose=1 (DIGEST §3e).
+   * with verbose=1 (https://developer.mixpanel.com/reference/track-event).
    */
   async function ingest(path: string, json: unknown, requestOptions: RequestOptions | undefined): Promise<void> {
     const { status, body } = await http.json({

@@ -1,6 +1,6 @@
 /**
  * Shapes of Mixpanel's REST requests and responses, as documented in the
- * official OpenAPI specs (../shared/mixpanel/openapi) and DIGEST.md.
+ * official OpenAPI specs (https://developer.mixpanel.com/reference).
  * The client knows HTTP and Mixpanel; it knows nothing of GraphQL.
  */
 

@@ -382,7 +382,7 @@ builder.queryFields((t) => {
       errors: { directResult: true },
       resolve: async (_root, args, ctx) => {
         const params = numericParams(ctx, { ...args, unit: args.unit ?? null });
-        const response = await analytics(ctx, endpoint, params, (signal) => ctx.project.client[endpoint](params, { signal }));
+        const response = await analytics(ctx, endpoint, params);
         return { points: toPoints(response.results), computedAt: response.computed_at ?? null };
       },
     });
@@ -397,7 +397,7 @@ builder.queryFields((t) => {
       errors: { directResult: true },
       resolve: async (_root, args, ctx) => {
         const params = segmentationParams(ctx, args);
-        return toSeries(await analytics(ctx, 'segmentation', params, (signal) => ctx.project.client.segmentation(params, { signal })));
+        return toSeries(await analytics(ctx, 'segmentation', params));
       },
     }),
     segmentationNumeric: t.field({
@@ -409,7 +409,7 @@ builder.queryFields((t) => {
       errors: { directResult: true },
       resolve: async (_root, args, ctx) => {
         const params = numericParams(ctx, args);
-        return toSeries(await analytics(ctx, 'segmentationNumeric', params, (signal) => ctx.project.client.segmentationNumeric(params, { signal })));
+        return toSeries(await analytics(ctx, 'segmentationNumeric', params));
       },
     }),
     segmentationSum: scalar('segmentationSum', 'Sum of a numeric property of one event, per bucket.'),
@@ -430,7 +430,7 @@ builder.queryFields((t) => {
         const { from, to } = range(args, ctx);
         const events = checkNames(args.events, 'events', MAX_EVENTS_PER_QUERY) ?? [];
         const params = { events, type: args.type ?? 'general', unit: args.unit ?? 'day', fromDate: from, toDate: to };
-        return toSeries(await analytics(ctx, 'events', params, (signal) => ctx.project.client.events(params, { signal })));
+        return toSeries(await analytics(ctx, 'events', params));
       },
     }),
     eventPropertyCounts: t.field({
@@ -460,7 +460,7 @@ builder.queryFields((t) => {
           values: checkNames(args.values, 'values', MAX_LIST_LIMIT),
           limit: checkLimit(args.limit, MAX_LIST_LIMIT),
         });
-        return toSeries(await analytics(ctx, 'eventProperties', params, (signal) => ctx.project.client.eventProperties(params, { signal })));
+        return toSeries(await analytics(ctx, 'eventProperties', params));
       },
     }),
     eventNames: t.field({
@@ -475,7 +475,7 @@ builder.queryFields((t) => {
       errors: { dataField: { description: 'Event names, alphabetical.' } },
       resolve: async (_root, args, ctx) => {
         const params = defined({ type: args.type ?? 'general', limit: checkLimit(args.limit, MAX_LIST_LIMIT) });
-        const names = await analytics(ctx, 'eventsNames', params, (signal) => ctx.project.client.eventsNames(params, { signal }));
+        const names = await analytics(ctx, 'eventsNames', params);
         return [...names].sort();
       },
     }),
@@ -491,7 +491,7 @@ builder.queryFields((t) => {
       errors: { dataField: { description: 'Top events, most common first.' } },
       resolve: async (_root, args, ctx) => {
         const params = defined({ type: args.type ?? 'general', limit: checkLimit(args.limit, MAX_LIST_LIMIT) });
-        return (await analytics(ctx, 'eventsTop', params, (signal) => ctx.project.client.eventsTop(params, { signal }))).events;
+        return (await analytics(ctx, 'eventsTop', params)).events;
       },
     }),
     topPropertyNames: t.field({
@@ -503,7 +503,7 @@ builder.queryFields((t) => {
       errors: { dataField: { description: 'Property names with their counts, most common first.' } },
       resolve: async (_root, args, ctx) => {
         const params = defined({ event: checkName(args.event, 'event'), limit: checkLimit(args.limit, MAX_LIST_LIMIT) });
-        const response = await analytics(ctx, 'eventPropertiesTop', params, (signal) => ctx.project.client.eventPropertiesTop(params, { signal }));
+        const response = await analytics(ctx, 'eventPropertiesTop', params);
         return Object.entries(response)
           .map(([name, { count }]) => ({ name, count }))
           .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
@@ -522,7 +522,7 @@ builder.queryFields((t) => {
       errors: { dataField: { description: 'Property values, most common first.' } },
       resolve: (_root, args, ctx) => {
         const params = defined({ event: checkName(args.event, 'event'), name: checkName(args.name, 'name'), limit: checkLimit(args.limit, MAX_LIST_LIMIT) });
-        return analytics(ctx, 'eventPropertyValues', params, (signal) => ctx.project.client.eventPropertyValues(params, { signal }));
+        return analytics(ctx, 'eventPropertyValues', params);
       },
     }),
     funnels: t.field({
@@ -532,7 +532,7 @@ builder.queryFields((t) => {
       deprecationReason: FUNNELS_DEPRECATION,
       description: 'Saved funnels.',
       errors: { dataField: { description: 'Saved funnels.' } },
-      resolve: (_root, _args, ctx) => analytics(ctx, 'funnelsList', {}, (signal) => ctx.project.client.funnelsList({ signal })),
+      resolve: (_root, _args, ctx) => analytics(ctx, 'funnelsList', {}),
     }),
     funnel: t.field({
       type: FunnelResult,
@@ -568,7 +568,7 @@ builder.queryFields((t) => {
           where: checkExpression(args.where, 'where'),
           limit: checkLimit(args.limit, MAX_SEGMENT_LIMIT),
         });
-        const response = await analytics(ctx, 'funnels', params, (signal) => ctx.project.client.funnels(params, { signal }));
+        const response = await analytics(ctx, 'funnels', params);
         const dates = [...response.meta.dates];
         return {
           dates,
@@ -619,7 +619,7 @@ builder.queryFields((t) => {
           on: checkExpression(args.on, 'on'),
           limit: checkLimit(args.limit, MAX_SEGMENT_LIMIT),
         });
-        const response = await analytics(ctx, 'retention', params, (signal) => ctx.project.client.retention(params, { signal }));
+        const response = await analytics(ctx, 'retention', params);
         return Object.keys(response)
           .sort()
           .map((date) => ({ date, first: response[date]!.first, counts: response[date]!.counts }));
@@ -652,7 +652,7 @@ builder.queryFields((t) => {
           on: checkExpression(args.on, 'on'),
           limit: checkLimit(args.limit, MAX_SEGMENT_LIMIT),
         });
-        const response = await analytics(ctx, 'retentionAddiction', params, (signal) => ctx.project.client.retentionAddiction(params, { signal }));
+        const response = await analytics(ctx, 'retentionAddiction', params);
         return Object.keys(response.data)
           .sort()
           .map((date) => ({ date, counts: response.data[date] ?? [] }));
@@ -667,7 +667,7 @@ builder.queryFields((t) => {
       errors: { directResult: true },
       resolve: async (_root, args, ctx: Context) => {
         const params = { bookmarkId: checkNumericId(String(args.bookmarkId), 'bookmarkId') };
-        const response = await analytics(ctx, 'insights', params, (signal) => ctx.project.client.insights(params, { signal }));
+        const response = await analytics(ctx, 'insights', params);
         return {
           computedAt: response.computed_at,
           fromDate: response.date_range.from_date,

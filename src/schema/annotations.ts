@@ -6,7 +6,7 @@ import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import { BadRequestError, UpstreamNotFoundError } from '../mixpanel/errors.js';
 import type { Annotation as AnnotationRecord, AnnotationTag as AnnotationTagRecord } from '../mixpanel/types.js';
 import { builder } from './builder.js';
-import { annotationGet, annotationsList } from './loaders.js';
+import { annotationGet, annotationsList, read } from './loaders.js';
 import { checkDateRange, checkName, checkNumericId } from './validation.js';
 import { IDEMPOTENCY_KEY_DESCRIPTION, WRITE_ERRORS, onceFor } from './writes.js';
 
@@ -86,11 +86,6 @@ builder.queryFields((t) => ({
   }),
 }));
 
-/** The request of one annotation write: never cached, and sent at most once (a retry could write twice). */
-function annotationWrite<T>(ctx: Context, endpoint: string, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  return ctx.project.call({ family: 'app', kind: 'none', endpoint, params: undefined, maxRetries: 0, send }, ctx.upstream);
-}
-
 /**
  * Whether a refused write named an annotation that does not exist. The Annotations API documents no
  * status for an unknown id (https://developer.mixpanel.com/reference/annotations), so a 404 says so
@@ -103,14 +98,11 @@ async function isUnknownAnnotation(ctx: Context, id: number, error: unknown): Pr
 }
 
 function annotationTagList(ctx: Context): Promise<AnnotationTagRecord[]> {
-  return ctx.project.call(
-    { family: 'app', kind: 'annotations', endpoint: 'annotationTags', params: {}, send: (signal) => ctx.project.client.annotationTags({ signal }) },
-    ctx.upstream,
-  );
+  return read(ctx, 'annotationTags', {});
 }
 
 function checkDescription(value: string): string {
-  const description = checkName(value, 'description');
+  const description = checkName(value, 'description', MAX_DESCRIPTION_LENGTH);
   if (description.length > MAX_DESCRIPTION_LENGTH) throw new InvalidArgumentError(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters`, 'description');
   return description;
 }
@@ -119,7 +111,7 @@ function checkTagNames(names: readonly string[] | null | undefined): string[] | 
   if (names === null || names === undefined) return undefined;
   if (names.length > MAX_TAGS) throw new InvalidArgumentError(`tags takes at most ${MAX_TAGS} names`, 'tags');
   for (const name of names) {
-    checkName(name, 'tags');
+    checkName(name, 'tags', MAX_TAG_LENGTH);
     if (name.length > MAX_TAG_LENGTH) throw new InvalidArgumentError(`tag names must be at most ${MAX_TAG_LENGTH} characters`, 'tags');
   }
   return [...new Set(names)];
@@ -132,7 +124,7 @@ async function resolveTags(ctx: Context, tagIds: readonly (string | number)[] | 
   const known = new Map((await annotationTagList(ctx)).map((tag) => [tag.name, tag.id]));
   const created: number[] = [];
   for (const name of names.filter((n) => !known.has(n))) {
-    const tag = await annotationWrite(ctx, 'annotationTagCreate', (signal) => ctx.project.client.annotationTagCreate(name, { signal }));
+    const tag = await read(ctx, 'annotationTagCreate', { name });
     known.set(name, tag.id);
     created.push(tag.id);
   }
@@ -204,7 +196,7 @@ builder.mutationFields((t) => ({
       return onceFor(ctx, 'createAnnotation', { idempotencyKey, input, replaySafe: false }, async () => {
         const tags = await resolveTags(ctx, input.tagIds, names);
         const params = { date: toMixpanelDate(input.date), description, ...(tags ? { tags } : {}) };
-        const created = await annotationWrite(ctx, 'annotationCreate', (signal) => ctx.project.client.annotationCreate(params, { signal }));
+        const created = await read(ctx, 'annotationCreate', params);
         ctx.project.invalidate('annotations');
         return created;
       });
@@ -230,9 +222,8 @@ builder.mutationFields((t) => ({
       return onceFor(ctx, 'updateAnnotation', { idempotencyKey, input: { id: annotationId, input }, replaySafe: true }, async () => {
         const tags = await resolveTags(ctx, input.tagIds, names);
         try {
-          const updated = await annotationWrite(ctx, 'annotationUpdate', (signal) =>
-            ctx.project.client.annotationUpdate(annotationId, { ...(description === undefined ? {} : { description }), ...(tags ? { tags } : {}) }, { signal }),
-          );
+          const patch = { ...(description === undefined ? {} : { description }), ...(tags ? { tags } : {}) };
+          const updated = await read(ctx, 'annotationUpdate', { id: annotationId, patch });
           ctx.project.invalidate('annotations');
           return updated;
         } catch (error) {
@@ -256,7 +247,7 @@ builder.mutationFields((t) => ({
       const annotationId = checkNumericId(String(id), 'id');
       return onceFor(ctx, 'deleteAnnotation', { idempotencyKey, input: { id: annotationId }, replaySafe: true }, async () => {
         try {
-          await annotationWrite(ctx, 'annotationDelete', (signal) => ctx.project.client.annotationDelete(annotationId, { signal }));
+          await read(ctx, 'annotationDelete', { id: annotationId });
         } catch (error) {
           ctx.project.invalidate('annotations');
           if (await isUnknownAnnotation(ctx, annotationId, error)) throw new NotFoundError('Annotation', String(annotationId));
@@ -276,7 +267,7 @@ builder.mutationFields((t) => ({
     errors: { types: ANNOTATION_ERRORS, directResult: true },
     resolve: async (_root, { name }, ctx) => {
       const [checked] = checkTagNames([name])!;
-      const tag = await annotationWrite(ctx, 'annotationTagCreate', (signal) => ctx.project.client.annotationTagCreate(checked!, { signal }));
+      const tag = await read(ctx, 'annotationTagCreate', { name: checked! });
       ctx.project.invalidate('annotations');
       return tag;
     },

@@ -88,6 +88,8 @@ export const builder = new SchemaBuilder<{
     defaultComplexity: 1,
     defaultListMultiplier: 10,
     limit: DEFAULT_COMPLEXITY_LIMIT,
+    // Checked once per operation by admission control (one error for the whole document), not once per root field.
+    disabled: true,
   },
 });
 

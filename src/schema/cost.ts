@@ -40,6 +40,7 @@ import {
 } from 'graphql';
 import { canonicalJson } from '../cache/keys.js';
 import type { ApiFamily } from '../mixpanel/types.js';
+import { familyOf, type EndpointName } from '../upstream/endpoints.js';
 
 /** One upstream call an operation certainly makes when nothing is cached. */
 export interface UpstreamCall {
@@ -74,60 +75,61 @@ const without = (args: Args, ...names: string[]): Args => Object.fromEntries(Obj
 
 const call = (family: ApiFamily, key: string, countsAgainstHourly = true): UpstreamCall => ({ family, key, countsAgainstHourly });
 
-/** A field that sends one Query call per distinct set of arguments. */
-const report = (endpoint: string): FieldCost => (args) => [call('query', `${endpoint}:${argsKey(args)}`)];
+/** A report field: one call of `endpoint` per distinct set of arguments. */
+const report = (field: string, endpoint: EndpointName): FieldCost => (args) => [call(familyOf(endpoint), `${field}:${argsKey(args)}`)];
 
-/** A field served by one shared call, whatever its arguments. */
-const shared = (family: ApiFamily, endpoint: string): FieldCost => () => [call(family, endpoint)];
+/** A field served by one shared call of `endpoint`, whatever its arguments. */
+const shared = (endpoint: EndpointName, key: string = endpoint): FieldCost => () => [call(familyOf(endpoint), key)];
 
-const REPORT_FIELDS = [
-  'segmentation',
-  'segmentationNumeric',
-  'segmentationSum',
-  'segmentationAverage',
-  'eventCounts',
-  'eventPropertyCounts',
-  'eventNames',
-  'topEvents',
-  'topPropertyNames',
-  'topPropertyValues',
-  'funnel',
-  'retention',
-  'retentionFrequency',
-  'insights',
-] as const;
+/** Report fields and the endpoint each one calls (src/upstream/endpoints.ts). */
+const REPORT_FIELDS: Readonly<Record<string, EndpointName>> = {
+  segmentation: 'segmentation',
+  segmentationNumeric: 'segmentationNumeric',
+  segmentationSum: 'segmentationSum',
+  segmentationAverage: 'segmentationAverage',
+  eventCounts: 'events',
+  eventPropertyCounts: 'eventProperties',
+  eventNames: 'eventsNames',
+  topEvents: 'eventsTop',
+  topPropertyNames: 'eventPropertiesTop',
+  topPropertyValues: 'eventPropertyValues',
+  funnel: 'funnels',
+  retention: 'retention',
+  retentionFrequency: 'retentionAddiction',
+  insights: 'insights',
+};
 
 export const FIELD_COSTS: Readonly<Record<string, FieldCost>> = {
-  ...Object.fromEntries(REPORT_FIELDS.map((name) => [`Query.${name}`, report(name)])),
-  'Query.funnels': shared('query', 'funnelsList'),
-  'Query.cohort': shared('query', 'cohortsList'),
-  'Query.cohorts': shared('query', 'cohortsList'),
-  // Every `profile` of an operation goes through one loader: one engage call per 1000 ids.
-  'Query.profile': shared('query', 'engage:byDistinctId'),
-  'Query.groupProfile': (args) => [call('query', `engage:group:${argsKey(args)}`)],
+  ...Object.fromEntries(Object.entries(REPORT_FIELDS).map(([name, endpoint]) => [`Query.${name}`, report(name, endpoint)])),
+  'Query.funnels': shared('funnelsList'),
+  'Query.cohort': shared('cohortsList'),
+  'Query.cohorts': shared('cohortsList'),
+  // Every `profile` of an operation (of every request, even) merges into engage calls of up to 1000 ids.
+  'Query.profile': shared('engage', 'engage:byDistinctId'),
+  'Query.groupProfile': (args) => [call(familyOf('engage'), `engage:group:${argsKey(args)}`)],
   // Pages of one filter may come from the same engage page: `first` and `after` do not make a call distinct.
   'Query.profiles': (args, options) => [
-    call('query', `engage:${argsKey(without(args, 'first', 'after'))}`, args['after'] == null || options.countEngageFollowOnPages),
+    call(familyOf('engage'), `engage:${argsKey(without(args, 'first', 'after'))}`, args['after'] == null || options.countEngageFollowOnPages),
   ],
   // Export reads whole blocks, shared by nearby pages of one query.
-  'Query.events': (args) => [call('export', `export:${argsKey(without(args, 'first', 'after'))}`)],
-  'Query.annotations': (args) => [call('app', `annotationsList:${argsKey(args)}`)],
-  'Query.annotation': (args) => [call('app', `annotationGet:${argsKey(args)}`)],
-  'Lexicon.events': shared('lexicon', 'lexiconList'),
-  'Lexicon.eventDefinition': shared('lexicon', 'lexiconList'),
-  'Lexicon.profileProperties': shared('lexicon', 'lexiconList'),
-  'Lexicon.profileProperty': shared('lexicon', 'lexiconList'),
+  'Query.events': (args) => [call(familyOf('exportEvents'), `export:${argsKey(without(args, 'first', 'after'))}`)],
+  'Query.annotations': (args) => [call(familyOf('annotationsList'), `annotationsList:${argsKey(args)}`)],
+  'Query.annotation': (args) => [call(familyOf('annotationGet'), `annotationGet:${argsKey(args)}`)],
+  'Lexicon.events': shared('lexiconList'),
+  'Lexicon.eventDefinition': shared('lexiconList'),
+  'Lexicon.profileProperties': shared('lexiconList'),
+  'Lexicon.profileProperty': shared('lexiconList'),
   // Annotation writes are never shared: each occurrence is its own call.
   'Mutation.createAnnotation': (_args, _options, occurrence) => [call('app', `annotationCreate#${occurrence}`)],
   'Mutation.updateAnnotation': (_args, _options, occurrence) => [call('app', `annotationUpdate#${occurrence}`)],
   'Mutation.deleteAnnotation': (args) => [call('app', `annotationDelete:${argsKey(args)}`)],
   'Mutation.createAnnotationTag': (_args, _options, occurrence) => [call('app', `annotationTagCreate#${occurrence}`)],
-  'Query.annotationTags': shared('app', 'annotationTags'),
+  'Query.annotationTags': () => [call('app', 'annotationTags')],
   // Ingestion writes of an operation (and of every other client) are merged into shared batches (src/writes).
-  'Mutation.importEvents': shared('ingestion', 'import'),
-  'Mutation.mergeProfiles': shared('ingestion', 'import'),
-  'Mutation.updateProfiles': shared('ingestion', 'engage'),
-  'Mutation.updateGroupProfiles': shared('ingestion', 'groups'),
+  'Mutation.importEvents': () => [call('ingestion', 'import')],
+  'Mutation.mergeProfiles': () => [call('ingestion', 'import')],
+  'Mutation.updateProfiles': () => [call('ingestion', 'engage')],
+  'Mutation.updateGroupProfiles': () => [call('ingestion', 'groups')],
   // Lexicon edits are merged into one upload (the schemas they start from may be known already: no read is
   // certain); a schema deleted costs its own DELETE.
   ...Object.fromEntries(
@@ -146,7 +148,10 @@ interface Walk {
   readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
   readonly variables: Record<string, unknown>;
   readonly options: CostOptions;
-  readonly calls: Map<string, UpstreamCall>;
+  /** The calls of each fragment per parent type, collected once: a spread reuses them instead of walking the fragment again. */
+  readonly memo: Map<string, ReadonlyMap<string, UpstreamCall>>;
+  /** Fragments being collected (a cycle is invalid; execution reports it). */
+  readonly active: Set<string>;
   occurrences: number;
 }
 
@@ -154,6 +159,9 @@ interface Walk {
  * The lower bound of an operation's uncached upstream calls, per family.
  * Undefined when the operation or its variables are invalid (execution
  * reports that itself) and for subscriptions (they cost per event, later).
+ *
+ * Linear in the document: each fragment is walked once per parent type it
+ * is spread on, however often (and however deeply nested) it is spread.
  */
 export function estimateUpstreamCost(
   schema: GraphQLSchema,
@@ -172,15 +180,16 @@ export function estimateUpstreamCost(
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const walk: Walk = { schema, fragments, variables: coerced.coerced, options, calls: new Map(), occurrences: 0 };
+  const walk: Walk = { schema, fragments, variables: coerced.coerced, options, memo: new Map(), active: new Set(), occurrences: 0 };
+  const calls = new Map<string, UpstreamCall>();
   try {
-    collect(walk, operation.selectionSet, rootType, new Set());
+    collect(walk, operation.selectionSet, rootType, calls);
   } catch {
     // Arguments that do not coerce: execution reports them.
     return undefined;
   }
   const cost: { [F in ApiFamily]?: { calls: number; hourlyCalls: number } } = {};
-  for (const { family, countsAgainstHourly } of walk.calls.values()) {
+  for (const { family, countsAgainstHourly } of calls.values()) {
     const familyCost = (cost[family] ??= { calls: 0, hourlyCalls: 0 });
     familyCost.calls += 1;
     if (countsAgainstHourly) familyCost.hourlyCalls += 1;
@@ -188,36 +197,48 @@ export function estimateUpstreamCost(
   return cost;
 }
 
-function collect(walk: Walk, selectionSet: SelectionSetNode, parentType: GraphQLObjectType, spread: ReadonlySet<string>): void {
+/** Adds a call; shared calls count once, and the cheaper reading wins so the estimate stays a lower bound. */
+function add(calls: Map<string, UpstreamCall>, upstream: UpstreamCall): void {
+  const known = calls.get(upstream.key);
+  calls.set(upstream.key, known && !known.countsAgainstHourly ? known : upstream);
+}
+
+function collect(walk: Walk, selectionSet: SelectionSetNode, parentType: GraphQLObjectType, calls: Map<string, UpstreamCall>): void {
   for (const selection of selectionSet.selections) {
     if (!isIncluded(selection, walk.variables)) continue;
-    if (selection.kind === Kind.FIELD) collectField(walk, selection, parentType, spread);
+    if (selection.kind === Kind.FIELD) collectField(walk, selection, parentType, calls);
     else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      if (appliesTo(walk.schema, selection.typeCondition?.name.value, parentType)) collect(walk, selection.selectionSet, parentType, spread);
+      if (appliesTo(walk.schema, selection.typeCondition?.name.value, parentType)) collect(walk, selection.selectionSet, parentType, calls);
     } else {
       const fragment = walk.fragments.get(selection.name.value);
-      if (!fragment || spread.has(fragment.name.value) || !appliesTo(walk.schema, fragment.typeCondition.name.value, parentType)) continue;
-      collect(walk, fragment.selectionSet, parentType, new Set([...spread, fragment.name.value]));
+      if (!fragment || walk.active.has(fragment.name.value) || !appliesTo(walk.schema, fragment.typeCondition.name.value, parentType)) continue;
+      const memoKey = `${fragment.name.value}\u0000${parentType.name}`;
+      let own = walk.memo.get(memoKey);
+      if (!own) {
+        const collected = new Map<string, UpstreamCall>();
+        walk.active.add(fragment.name.value);
+        collect(walk, fragment.selectionSet, parentType, collected);
+        walk.active.delete(fragment.name.value);
+        walk.memo.set(memoKey, collected);
+        own = collected;
+      }
+      for (const upstream of own.values()) add(calls, upstream);
     }
   }
 }
 
-function collectField(walk: Walk, node: FieldNode, parentType: GraphQLObjectType, spread: ReadonlySet<string>): void {
+function collectField(walk: Walk, node: FieldNode, parentType: GraphQLObjectType, calls: Map<string, UpstreamCall>): void {
   const field = parentType.getFields()[node.name.value];
   if (!field) return;
   const cost = FIELD_COSTS[`${parentType.name}.${field.name}`];
   if (cost) {
     const args = getArgumentValues(field, node, walk.variables);
-    for (const upstream of cost(args, walk.options, walk.occurrences++)) {
-      const known = walk.calls.get(upstream.key);
-      // Shared calls: the cheaper reading wins, so the estimate stays a lower bound.
-      walk.calls.set(upstream.key, known && !known.countsAgainstHourly ? known : upstream);
-    }
+    for (const upstream of cost(args, walk.options, walk.occurrences++)) add(calls, upstream);
     return;
   }
   // A non-null object always resolves: its costed fields are as certain as the root's.
   if (node.selectionSet && isNonNullType(field.type) && isObjectType(field.type.ofType)) {
-    collect(walk, node.selectionSet, field.type.ofType, spread);
+    collect(walk, node.selectionSet, field.type.ofType, calls);
   }
 }
 

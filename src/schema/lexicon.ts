@@ -12,7 +12,7 @@ import { lexiconEntries } from './loaders.js';
 import { checkName } from './validation.js';
 import { IDEMPOTENCY_KEY_DESCRIPTION, WRITE_ERRORS, onceFor, writesOf } from './writes.js';
 
-/** Mixpanel's name of the user-profile schema (DIGEST.md §3c). */
+/** Mixpanel's name of the user-profile schema (https://developer.mixpanel.com/reference/lexicon-schemas-api). */
 export const USER_PROFILE_SCHEMA = '$user';
 
 export interface PropertyDefinitionShape {

@@ -1,32 +1,21 @@
 /**
- * The schema's upstream calls. Each builds an UpstreamRequest whose
- * `endpoint` is the client function's name and whose `params` are exactly
- * what the client receives, and sends it through `project.call` (cache ->
- * in-flight sharing -> budget -> client). The batch functions here back the
- * per-request loaders the domain files declare.
+ * The schema's upstream reads. Each asks the project runtime for data by
+ * endpoint name (src/upstream/endpoints.ts describes every endpoint once)
+ * or by entity (profiles, activity, cohort members, shared by every request
+ * of the project); none reaches the raw client. The batch functions here
+ * back the per-request loaders the domain files declare.
  */
-import { analyticsKind } from '../cache/response-cache.js';
 import type { Context } from '../context.js';
-import type {
-  ApiFamily,
-  CohortRecord,
-  EngagePage,
-  EngageParams,
-  EngageProfile,
-  ExportParams,
-  ExportedEvent,
-  Annotation,
-  LexiconSchemaEntry,
-} from '../mixpanel/types.js';
-import type { CacheKind, ProjectRuntime, UpstreamRequest } from '../runtime-types.js';
+import { NotFoundError } from '../errors.js';
+import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
+import { RateLimitedError } from '../mixpanel/errors.js';
+import type { CohortRecord, EngagePage, EngageParams, EngageProfile, ExportParams, Annotation, LexiconSchemaEntry } from '../mixpanel/types.js';
+import type { CallContext, ProjectRuntime } from '../runtime-types.js';
+import { ENGAGE_PAGE_SIZE as PAGE_SIZE, type EndpointName, type ParamsOf, type ResultOf } from '../upstream/endpoints.js';
 
-/**
- * Profiles per engage page. Mixpanel's default, and the most a page returns
- * for a `distinct_ids` batch (DIGEST.md §3a: `page_size` is undocumented in
- * the spec; 1000 is what Mixpanel answers by default).
- */
-export const ENGAGE_PAGE_SIZE = 1000;
-/** Mixpanel refuses an export `limit` above this (DIGEST.md §3b). */
+/** Profiles per engage page (https://developer.mixpanel.com/reference/engage-query). */
+export const ENGAGE_PAGE_SIZE = PAGE_SIZE;
+/** Mixpanel refuses an export `limit` above this (https://developer.mixpanel.com/reference/raw-event-export). */
 export const EXPORT_MAX_LIMIT = 100_000;
 /**
  * Export reads are rounded up to whole blocks so that the next few pages of
@@ -42,6 +31,10 @@ export interface ProfileShape {
   readonly complete: boolean;
   /** Set on group profiles: the group key they were loaded under. */
   readonly groupKey?: string;
+  /** When the gateway read it from Mixpanel (epoch ms); undefined when not known (a webhook member, a page of a list). */
+  readonly fetchedAt?: number;
+  /** True when served past its cache TTL because a fresh read did not fit the budget. */
+  readonly stale?: boolean;
 }
 
 export interface EventShape {
@@ -64,38 +57,20 @@ export interface CohortShape {
   readonly projectId: string;
 }
 
-function send<T>(
-  ctx: Context,
-  family: ApiFamily,
-  kind: CacheKind,
-  endpoint: string,
-  params: unknown,
-  run: (signal: AbortSignal) => Promise<T>,
-  countsAgainstHourly?: boolean,
-): Promise<T> {
-  return ctx.project.call({ family, kind, endpoint, params, send: run, ...(countsAgainstHourly === false ? { countsAgainstHourly } : {}) }, ctx.upstream);
+/** One call of a described endpoint, within this request's deadline and signal. */
+export function read<E extends EndpointName>(ctx: Context, endpoint: E, params: ParamsOf<E>): Promise<ResultOf<E>> {
+  return ctx.project.fetch(endpoint, params, ctx.upstream);
 }
 
-/** One analytics call of the Query family. */
-export function analytics<T>(ctx: Context, endpoint: string, params: object, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const toDate = (params as { readonly toDate?: unknown }).toDate;
-  const kind: CacheKind = typeof toDate === 'string' ? analyticsKind(toDate, ctx.now(), ctx.project.config.timezone) : 'analyticsToday';
-  return send(ctx, 'query', kind, endpoint, params, run);
+/** One analytics call of the Query family; the endpoint's description picks the TTL from the range. */
+export function analytics<E extends EndpointName>(ctx: Context, endpoint: E, params: ParamsOf<E>): Promise<ResultOf<E>> {
+  return read(ctx, endpoint, params);
 }
 
 // ---------- profiles (engage) ----------
 
 export function engagePage(ctx: Context, params: EngageParams): Promise<EngagePage> {
-  const followOn = (params.page ?? 0) > 0;
-  return send(
-    ctx,
-    'query',
-    'profiles',
-    'engage',
-    params,
-    (signal) => ctx.project.client.engage(params, { signal }),
-    followOn ? ctx.project.config.countEngageFollowOnPages : true,
-  );
+  return read(ctx, 'engage', params);
 }
 
 /** Every page of one engage query (a session), in order. */
@@ -119,30 +94,34 @@ export function toProfile(profile: EngageProfile, groupKey?: string): ProfileSha
   };
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+/**
+ * Profiles by distinct id, in the order asked: each the profile, null when
+ * Mixpanel does not know the id (the field says NotFoundError for it alone),
+ * or the error that kept it from being read. The runtime merges these reads
+ * with those of every other request and sends only ids nobody fetched recently.
+ */
+export async function loadProfiles(ctx: Context, distinctIds: readonly string[], groupKey?: string): Promise<(ProfileShape | null | Error)[]> {
+  const found = await ctx.project.profiles(distinctIds, groupKey, ctx.upstream);
+  return distinctIds.map((id) => {
+    const result = found.get(id);
+    if (result === undefined) return null;
+    if (result instanceof Error) return result;
+    return { ...toProfile(result.value, groupKey), fetchedAt: result.fetchedAt, ...(result.stale ? { stale: true } : {}) };
+  });
 }
 
-/**
- * Profiles by distinct id: one engage call per 1000 ids. The ids are sorted
- * so the same set of profiles hits the same cache entry whatever the order.
- */
-export async function loadProfiles(ctx: Context, distinctIds: readonly string[], groupKey?: string): Promise<ProfileShape[]> {
-  const ids = [...new Set(distinctIds)].sort();
-  const pages = await Promise.all(
-    chunks(ids, ENGAGE_PAGE_SIZE).map((batch) =>
-      engageAll(ctx, { distinctIds: batch, ...(groupKey === undefined ? {} : { dataGroupId: groupKey }) }),
-    ),
-  );
-  return pages.flat().map((profile) => toProfile(profile, groupKey));
+/** One group profile, or NotFoundError. */
+export async function loadGroupProfile(ctx: Context, groupKey: string, groupId: string): Promise<ProfileShape> {
+  const [profile] = await loadProfiles(ctx, [groupId], groupKey);
+  if (profile instanceof Error) throw profile;
+  if (!profile) throw new NotFoundError('GroupProfile', `${groupKey}/${groupId}`);
+  return profile;
 }
 
 // ---------- cohorts ----------
 
 export function cohortList(ctx: Context): Promise<CohortRecord[]> {
-  return send(ctx, 'query', 'cohorts', 'cohortsList', {}, (signal) => ctx.project.client.cohortsList({ signal }));
+  return read(ctx, 'cohortsList', {});
 }
 
 export function toCohort(record: CohortRecord): CohortShape {
@@ -176,30 +155,28 @@ export async function loadCohorts(ctx: Context, ids: readonly string[]): Promise
 }
 
 /**
- * Which of `distinctIds` belong to `cohort`, in the fewest engage calls:
- * reading the whole cohort costs ceil(count/1000) calls and is cached for
- * every later request whatever profiles it asks about; asking with
- * `distinct_ids` costs ceil(profiles/1000) calls per cohort. The cheaper wins.
+ * Cohort ids each profile belongs to, using only documented reads:
+ * webhook-synced cohorts come from the membership store (no REST call,
+ * https://docs.mixpanel.com/docs/cohort-sync/webhooks); every other
+ * non-empty cohort is read whole with engage's `filter_by_cohort` alone (the
+ * way https://developer.mixpanel.com/reference/cohorts-list documents for
+ * listing a cohort's users), and that member set is cached for the project:
+ * every later request, whatever profiles it asks about, reads it for free.
+ *
+ * An operation starts at most max(`economy.profileCohortsMaxCalls`, half of
+ * the hour's Query calls left above the interactive reserve) cohort reads,
+ * the cohorts list included: plenty while the budget is fresh, a few when it
+ * is scarce, never the whole window. When more cohorts are unread, they are
+ * read in the background at low priority (never spending the interactive
+ * reserve) and the field fails with RateLimitedError saying when to retry,
+ * rather than spending the hour's budget on one field.
  */
-async function membersAmong(ctx: Context, cohort: CohortRecord, distinctIds: readonly string[]): Promise<Set<string>> {
-  // One small property keeps the pages light: only the distinct ids matter here.
-  const base: EngageParams = { filterByCohort: cohort.id, outputProperties: ['$email'] };
-  const wholeCohortCalls = Math.ceil(cohort.count / ENGAGE_PAGE_SIZE);
-  const batchedCalls = Math.ceil(distinctIds.length / ENGAGE_PAGE_SIZE);
-  const pages =
-    wholeCohortCalls <= batchedCalls
-      ? [await engageAll(ctx, base)]
-      : await Promise.all(chunks([...distinctIds].sort(), ENGAGE_PAGE_SIZE).map((batch) => engageAll(ctx, { ...base, distinctIds: batch })));
-  return new Set(pages.flat().map((profile) => String(profile.$distinct_id)));
-}
-
-/**
- * Cohort ids each profile belongs to. Webhook-synced cohorts come from the
- * membership store (no REST call); every other non-empty cohort costs the
- * calls `membersAmong` chooses, shared by all profiles of the batch:
- * 1 (cohorts list) + sum over unsynced cohorts of min(ceil(count/1000), ceil(N/1000)).
- */
-export async function loadCohortIdsOfProfiles(ctx: Context, distinctIds: readonly string[], among?: readonly string[]): Promise<string[][]> {
+export async function loadCohortIdsOfProfiles(
+  ctx: Context,
+  distinctIds: readonly string[],
+  among: readonly string[] | undefined,
+): Promise<string[][]> {
+  const maxCalls = Math.max(ctx.project.economy.profileCohortsMaxCalls, ctx.project.spareCalls('query'));
   const projectId = ctx.project.config.projectId;
   const wanted = among ? new Set(among) : undefined;
   const [records, synced] = await Promise.all([cohortList(ctx), ctx.project.membership.syncedCohorts(projectId)]);
@@ -216,12 +193,55 @@ export async function loadCohortIdsOfProfiles(ctx: Context, distinctIds: readonl
   const unsynced = records.filter(
     (record) => record.count > 0 && !syncedIds.has(String(record.id)) && (!wanted || wanted.has(String(record.id))),
   );
-  await Promise.all(
-    unsynced.map(async (record) => {
-      for (const distinctId of await membersAmong(ctx, record, distinctIds)) add(distinctId, String(record.id));
-    }),
-  );
+  const reads = await cohortReadPlan(ctx, unsynced, maxCalls);
+  const results = await Promise.all(reads.now.map((record) => ctx.project.cohortMembers(String(record.id), ctx.upstream)));
+  results.forEach((result, index) => {
+    const cohortId = String(reads.now[index]!.id);
+    for (const distinctId of distinctIds) if (result.members.has(distinctId)) add(distinctId, cohortId);
+  });
+  if (reads.later.length > 0) {
+    const background: CallContext = { ...ctx.upstream, signal: new AbortController().signal, priority: BACKGROUND_PRIORITY, deadline: Date.now() + BACKGROUND_COHORT_DEADLINE_MS };
+    for (const record of reads.later) {
+      if (ctx.project.isCohortReadInBackground(String(record.id))) continue;
+      void ctx.project.cohortMembers(String(record.id), { ...background, stats: { ...ctx.stats } }).catch(() => undefined);
+    }
+    throw new RateLimitedError(
+      'query',
+      BACKGROUND_COHORT_RETRY_MS,
+      `Membership of ${reads.later.length} more cohorts is being read in the background (each cohort costs a Mixpanel Query call); retry shortly, or pass \`among\` to check fewer cohorts`,
+    );
+  }
   return distinctIds.map((id) => [...(memberships.get(id) ?? [])]);
+}
+
+/** Deadline of a background cohort read: long enough to queue behind interactive calls. */
+const BACKGROUND_COHORT_DEADLINE_MS = 10 * 60_000;
+/** What the field suggests as the retry delay while background reads run. */
+const BACKGROUND_COHORT_RETRY_MS = 5_000;
+
+/** Which cohort reads this operation may start now (cached ones are free); the rest are read later. */
+async function cohortReadPlan(
+  ctx: Context,
+  unsynced: readonly CohortRecord[],
+  maxCalls: number,
+): Promise<{ now: CohortRecord[]; later: CohortRecord[] }> {
+  const now: CohortRecord[] = [];
+  const later: CohortRecord[] = [];
+  // The cohorts list is one of the calls this field may cost.
+  let calls = 1;
+  for (const record of unsynced) {
+    const cohortId = String(record.id);
+    if (!ctx.project.isCohortCached(cohortId) && ctx.project.isCohortReadInBackground(cohortId)) {
+      later.push(record);
+      continue;
+    }
+    const cost = ctx.project.isCohortCached(cohortId) ? 0 : Math.max(1, Math.ceil(record.count / ENGAGE_PAGE_SIZE));
+    if (cost === 0 || calls + cost <= maxCalls) {
+      now.push(record);
+      calls += cost;
+    } else later.push(record);
+  }
+  return { now, later };
 }
 
 // ---------- events ----------
@@ -252,64 +272,43 @@ export function toEvent(event: { readonly event: string; readonly properties: Re
  * The export stream, read only up to `params.limit` events: the body is
  * never read further, so memory and transfer stay bounded.
  */
-export function exportEvents(ctx: Context, params: ExportParams & { readonly limit: number }): Promise<EventShape[]> {
-  return send(ctx, 'export', 'events', 'exportEvents', params, async (signal) => {
-    const events: EventShape[] = [];
-    for await (const event of ctx.project.client.exportEvents(params, { signal }) as AsyncIterable<ExportedEvent>) {
-      events.push(toEvent(event));
-      if (events.length >= params.limit) break;
-    }
-    return events;
-  });
+export async function exportEvents(ctx: Context, params: ExportParams & { readonly limit: number }): Promise<EventShape[]> {
+  return (await read(ctx, 'exportEvents', params)).map(toEvent);
 }
 
-/** Activity of many profiles in one /stream/query call, grouped by distinct id. */
+/** Activity of many profiles over a range, merged with other requests' into /stream/query calls, grouped by distinct id. */
 export async function loadActivity(ctx: Context, distinctIds: readonly string[], fromDate: string, toDate: string): Promise<EventShape[][]> {
-  const params = { distinctIds: [...new Set(distinctIds)].sort(), fromDate, toDate };
-  const events = await send(ctx, 'query', 'events', 'streamQuery', params, (signal) => ctx.project.client.streamQuery(params, { signal }));
-  const byId = new Map<string, EventShape[]>();
-  for (const event of events.map(toEvent)) {
-    if (event.distinctId === null) continue;
-    const list = byId.get(event.distinctId) ?? [];
-    list.push(event);
-    byId.set(event.distinctId, list);
-  }
-  return distinctIds.map((id) => (byId.get(id) ?? []).sort((a, b) => a.time - b.time));
+  const byId = await ctx.project.activity(distinctIds, fromDate, toDate, ctx.upstream);
+  return distinctIds.map((id) => (byId.get(id) ?? []).map(toEvent).sort((a, b) => a.time - b.time));
 }
 
 // ---------- lexicon ----------
 
-/**
- * The one request that reads the Lexicon list, for the schema's fields and
- * the typed-schema registry alike: they share its cache entry and in-flight call.
- */
-export function lexiconListRequest(project: Pick<ProjectRuntime, 'client'>): UpstreamRequest<LexiconSchemaEntry[]> {
-  return { family: 'lexicon', kind: 'lexicon', endpoint: 'lexiconList', params: {}, send: (signal) => project.client.lexiconList(undefined, { signal }) };
+/** The Lexicon list as the typed-schema registry reads it: the same cache entry and in-flight call as the schema's fields. */
+export function readLexiconList(project: Pick<ProjectRuntime, 'fetch'>, context: CallContext): Promise<LexiconSchemaEntry[]> {
+  return project.fetch('lexiconList', {}, context);
 }
 
 /** Every Lexicon schema of the project: one cached call serves all definitions of a request. */
 export function lexiconEntries(ctx: Context): Promise<LexiconSchemaEntry[]> {
-  return ctx.project.call(lexiconListRequest(ctx.project), ctx.upstream);
+  return read(ctx, 'lexiconList', {});
 }
 
 /** A Lexicon write: budgeted like every call, never cached. */
 export function uploadLexiconSchema(ctx: Context, entry: LexiconSchemaEntry): Promise<void> {
-  return send(ctx, 'lexicon', 'none', 'lexiconUploadOne', entry, (signal) =>
-    ctx.project.client.lexiconUploadOne(entry.entityType, entry.name, entry.schemaJson, { signal }),
-  );
+  return read(ctx, 'lexiconUploadOne', entry);
 }
 
 // ---------- annotations ----------
 
 export function annotationsList(ctx: Context, params: { readonly fromDate?: string; readonly toDate?: string }): Promise<Annotation[]> {
-  return send(ctx, 'app', 'annotations', 'annotationsList', params, (signal) => ctx.project.client.annotationsList(params, { signal }));
+  return read(ctx, 'annotationsList', params);
 }
 
 export function annotationGet(ctx: Context, id: number): Promise<Annotation> {
-  return send(ctx, 'app', 'annotations', 'annotationGet', { id }, (signal) => ctx.project.client.annotationGet(id, { signal }));
+  return read(ctx, 'annotationGet', { id });
 }
 
 export function annotationCreate(ctx: Context, params: { readonly date: string; readonly description: string; readonly tags?: readonly number[] }): Promise<Annotation> {
-  // No params: two identical creates are two annotations, never one shared call.
-  return send(ctx, 'app', 'none', 'annotationCreate', undefined, (signal) => ctx.project.client.annotationCreate(params, { signal }));
+  return read(ctx, 'annotationCreate', params);
 }

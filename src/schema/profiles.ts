@@ -9,16 +9,20 @@ import { NotFoundError } from '../errors.js';
 import type { EngageParams } from '../mixpanel/types.js';
 import { builder } from './builder.js';
 import { PropertyValue, propertyValues } from './lexicon.js';
-import { ENGAGE_PAGE_SIZE, engagePage, loadProfiles, toProfile, type ProfileShape } from './loaders.js';
+import { ENGAGE_PAGE_SIZE, engagePage, loadGroupProfile, loadProfiles, toProfile, type ProfileShape } from './loaders.js';
 import { checkExpression, checkFirst, checkName, checkNumericId, decodeCursor, encodeCursor } from './validation.js';
 
 /** Most profiles one connection page returns: one engage page. */
 export const MAX_PROFILES_PER_PAGE = ENGAGE_PAGE_SIZE;
 const DEFAULT_PROFILES_PER_PAGE = 50;
 
+/**
+ * Profiles by distinct id, in key order: a profile, null when Mixpanel does
+ * not know the id (NotFoundError for that field alone), or the error of that
+ * id alone. Reads are shared with every request of the project.
+ */
 export const Profile = builder.loadableObjectRef('Profile', {
-  load: (distinctIds: string[], ctx: Context) => loadProfiles(ctx, distinctIds),
-  sort: (profile) => profile.distinctId,
+  load: (distinctIds: string[], ctx: Context) => loadProfiles(ctx, distinctIds) as Promise<ProfileShape[]>,
 });
 
 /**
@@ -80,6 +84,18 @@ Profile.implement({
         description: 'One property by name (null when the profile does not have it).',
         args: { name: t.arg.string({ required: true, description: 'Property name, e.g. `plan` or `$city`.' }) },
         resolve: (p, args, ctx) => propertyOf(p, args.name, ctx),
+      }),
+      fetchedAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description:
+          'When the gateway read this profile from Mixpanel (null when it came from a list page or a webhook copy). Profiles are shared between requests for the profile cache TTL.',
+        resolve: (p) => (p.fetchedAt === undefined ? null : new Date(p.fetchedAt)),
+      }),
+      stale: t.boolean({
+        description:
+          'True when served past its cache TTL because the project’s Query budget could not fit a fresh read: `fetchedAt` says how old it is.',
+        resolve: (p) => p.stale === true,
       }),
       propertyValues: t.field({
         type: [PropertyValue],
@@ -252,9 +268,7 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const groupKey = checkName(args.groupKey, 'groupKey');
       const groupId = checkName(String(args.groupId), 'groupId');
-      const [profile] = await loadProfiles(ctx, [groupId], groupKey);
-      if (!profile) throw new NotFoundError('GroupProfile', `${groupKey}/${groupId}`);
-      return profile;
+      return loadGroupProfile(ctx, groupKey, groupId);
     },
   }),
 }));

@@ -1,7 +1,7 @@
 /**
  * The project this endpoint serves, and what is left of its Mixpanel budget.
  */
-import type { BudgetSnapshot } from '../limits/types.js';
+import type { BudgetSnapshot, PacingSnapshot } from '../limits/types.js';
 import type { ApiFamily, Region } from '../mixpanel/types.js';
 import { builder } from './builder.js';
 import { ApiFamilyEnum } from './errors.js';
@@ -28,7 +28,7 @@ const WindowEnum = builder.enumType('RateLimitWindow', {
 
 const instant = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
-const RateLimit = builder.objectRef<BudgetSnapshot>('RateLimit').implement({
+const RateLimit = builder.objectRef<BudgetSnapshot & PacingSnapshot>('RateLimit').implement({
   description: "One family's budget right now, as this gateway enforces it (shared by every instance when Redis is configured).",
   fields: (t) => ({
     family: t.field({ type: ApiFamilyEnum, description: 'The rate-limit family.', resolve: (s) => s.family }),
@@ -39,6 +39,13 @@ const RateLimit = builder.objectRef<BudgetSnapshot>('RateLimit').implement({
     inFlight: t.exposeInt('inFlight', { description: 'Calls being sent now.' }),
     concurrentLimit: t.exposeInt('concurrentLimit', { nullable: true, description: 'Calls allowed at once (null: no such limit).' }),
     queued: t.exposeInt('queued', { description: 'Calls waiting for budget.' }),
+    pacedCalls: t.exposeInt('pacedCalls', {
+      nullable: true,
+      description: 'Hourly calls the gateway’s pacing lets through at once now (it spreads the hour’s calls instead of spending them in the first minute); null without an hourly limit.',
+    }),
+    reserve: t.exposeInt('reserve', {
+      description: 'Calls of the hourly window kept for interactive requests: background cache refreshes never spend them.',
+    }),
     backoffUntil: t.field({
       type: 'DateTime',
       nullable: true,
@@ -57,7 +64,8 @@ const Project = builder.objectRef<Record<string, never>>('Project').implement({
     rateLimits: t.field({
       type: [RateLimit],
       description: 'Budget left per rate-limit family. Reading it costs no Mixpanel call.',
-      resolve: (_p, _a, ctx) => Promise.all(FAMILIES.map((family) => ctx.project.budget.snapshot(family))),
+      resolve: (_p, _a, ctx) =>
+        Promise.all(FAMILIES.map(async (family) => ({ ...(await ctx.project.budget.snapshot(family)), ...ctx.project.budget.pacing(family) }))),
     }),
   }),
 });

@@ -41,6 +41,8 @@ import { closeEventReads, registerEventReads } from '../events/reads.js';
 import { createLexiconTypes, type LexiconTypes } from '../lexicon-types/registry.js';
 import { useTypedSchema } from '../lexicon-types/use-typed-schema.js';
 import { createProjectRuntime } from '../runtime.js';
+import { createEntityCache } from '../cache/entity-cache.js';
+import type { Clock } from '../limits/budget.js';
 import type { ProjectRuntime } from '../runtime-types.js';
 import { schema } from '../schema/index.js';
 import { useCohortWebhooks } from '../webhooks/receiver.js';
@@ -75,6 +77,11 @@ export interface GatewayOptions {
   readonly membership?: MembershipStore;
   /** Clock for budgets, caches and webhooks; default Date.now. */
   readonly now?: () => number;
+  /**
+   * Timers of the budgets, on the same clock as `now` (a scaled clock runs them faster).
+   * Default: the system's setTimeout and clearTimeout.
+   */
+  readonly timers?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   /** Listen on this port instead of config.port (0 = any free port). */
   readonly port?: number;
 }
@@ -139,6 +146,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   // One byte-bounded cache for every project: keys carry the project and credentials.
   const cache = createResponseCache({ maxBytes: config.cache.maxBytes, metrics, clock: { now } });
+  // Profiles, activity and cohort members per entity, for every project likewise.
+  const entities = createEntityCache({ maxBytes: config.economy.entityCacheMaxBytes, metrics, clock: { now } });
   const projects = new Map<string, ProjectRuntime>();
   const lexiconTypes = new Map<string, LexiconTypes>();
   for (const project of config.projects) {
@@ -155,10 +164,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       }),
       membership,
       cacheConfig: config.cache,
+      economy: config.economy,
       cache,
+      entities,
       budgetStore,
       metrics,
-      clock: { now },
+      clock: { now, ...options.timers },
       // A Lexicon edit through the gateway drops the cached Lexicon: retype at once.
       onInvalidate: (kind) => {
         if (kind === 'lexicon') void lexiconTypes.get(project.key)?.refresh();

@@ -15,8 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { GraphiQLOptions } from 'graphql-yoga';
 import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
-import type { CohortRecord, EngagePage, FunnelListEntry } from '../mixpanel/types.js';
-import type { ProjectRuntime, UpstreamRequest } from '../runtime-types.js';
+import type { CallContext, ProjectRuntime } from '../runtime-types.js';
 import { newRequestStats } from './context.js';
 import { graphiqlAssetUrl } from './graphiql-assets.js';
 
@@ -192,27 +191,19 @@ export function createExampleValues(project: ProjectRuntime, now: () => number =
   let cached: { values: ExampleValues; until: number } | undefined;
   let reading: Promise<ExampleValues> | undefined;
 
-  const call = <T>(request: UpstreamRequest<T>): Promise<T> =>
-    project.call(request, {
-      deadline: now() + EXAMPLE_VALUES_WAIT_MS,
-      signal: AbortSignal.timeout(60_000),
-      stats: newRequestStats(),
-      priority: BACKGROUND_PRIORITY,
-    });
+  const context = (): CallContext => ({
+    deadline: now() + EXAMPLE_VALUES_WAIT_MS,
+    signal: AbortSignal.timeout(60_000),
+    stats: newRequestStats(),
+    priority: BACKGROUND_PRIORITY,
+  });
 
   const read = async (): Promise<ExampleValues> => {
-    const { client } = project;
     const [cohorts, profiles, funnels] = await Promise.allSettled([
-      call<CohortRecord[]>({ family: 'query', kind: 'cohorts', endpoint: 'cohortsList', params: {}, send: (signal) => client.cohortsList({ signal }) }),
-      call<EngagePage>({
-        family: 'query',
-        kind: 'profiles',
-        endpoint: 'engage',
-        params: { where: EXAMPLE_PROFILE_WHERE, pageSize: 1 },
-        send: (signal) => client.engage({ where: EXAMPLE_PROFILE_WHERE, pageSize: 1 }, { signal }),
-      }),
-      // As the `funnels` field sends it (analytics over no range is cached as of today).
-      call<FunnelListEntry[]>({ family: 'query', kind: 'analyticsToday', endpoint: 'funnelsList', params: {}, send: (signal) => client.funnelsList({ signal }) }),
+      // The same requests as the `cohorts` and `funnels` fields: one cache entry serves both.
+      project.fetch('cohortsList', {}, context()),
+      project.fetch('engage', { where: EXAMPLE_PROFILE_WHERE, pageSize: 1 }, context()),
+      project.fetch('funnelsList', {}, context()),
     ]);
     const cohort = cohorts.status === 'fulfilled' ? (cohorts.value.find((c) => (c.count ?? 0) > 0) ?? cohorts.value[0]) : undefined;
     const profile = profiles.status === 'fulfilled' ? profiles.value.results[0] : undefined;

@@ -16,7 +16,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import type { LexiconEntityType, LexiconSchema, LexiconSchemaEntry } from '../mixpanel/types.js';
 import type { CallContext, ProjectRuntime } from '../runtime-types.js';
-import { lexiconListRequest } from '../schema/loaders.js';
+import { readLexiconList } from '../schema/loaders.js';
 import { LEXICON_UPDATES_PER_MINUTE } from './limits.js';
 import { batchCallContext, creditCalls } from './shared-call.js';
 
@@ -94,7 +94,7 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
   async function currentSchemas(contexts: readonly CallContext[]): Promise<Map<string, LexiconSchemaEntry>> {
     if (snapshot && now() - snapshot.at < SNAPSHOT_MS) return new Map(snapshot.entries);
     const shared = batchCallContext(contexts, closed.signal);
-    const entries = await project.call(lexiconListRequest(project), shared);
+    const entries = await readLexiconList(project, shared);
     creditCalls(contexts, shared);
     snapshot = { entries: new Map(entries.map((entry) => [keyOf(entry.entityType, entry.name), entry])), at: now() };
     return new Map(snapshot.entries);
@@ -162,10 +162,7 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
         const [entityType, ...rest] = key.split(':') as [LexiconEntityType, ...string[]];
         const name = rest.join(':');
         const call = batchCallContext(takenContexts, closed.signal);
-        await project.call(
-          { family: 'lexicon', kind: 'none', endpoint: 'lexiconDelete', params: undefined, send: (signal) => project.client.lexiconDelete({ entityType, name }, { signal }) },
-          call,
-        );
+        await project.fetch('lexiconDelete', { entityType, name }, call);
         creditCalls(takenContexts, call);
         sentAny = true;
       }
@@ -173,7 +170,7 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
       if (upload.length > 0) {
         const call = batchCallContext(takenContexts, closed.signal);
         // An upload sets the schemas it carries: sending it twice leaves the same state, so the budget may retry it.
-        await project.call({ family: 'lexicon', kind: 'none', endpoint: 'lexiconUpload', params: undefined, send: (signal) => project.client.lexiconUpload(upload, false, { signal }) }, call);
+        await project.fetch('lexiconUpload', { entries: upload }, call);
         creditCalls(takenContexts, call);
         uploads += 1;
         sentUpdates.push({ at: now(), count: upload.reduce((sum, entry) => sum + updatesOf(entry.schemaJson), 0) });

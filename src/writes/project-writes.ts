@@ -14,6 +14,7 @@
  */
 import { GatewayError, InvalidArgumentError } from '../errors.js';
 import { MixpanelError } from '../mixpanel/errors.js';
+import { DEFAULT_MAX_RETRIES } from '../limits/defaults.js';
 import type { GroupUpdate, ImportResult, IngestEvent, ProfileUpdate } from '../mixpanel/types.js';
 import type { CallContext, ProjectRuntime } from '../runtime-types.js';
 import { createBatcher, type Batcher, type Outcome } from './batcher.js';
@@ -131,10 +132,7 @@ export function createProjectWrites(options: ProjectWritesOptions): ProjectWrite
     const call = batchCallContext(contexts, closed.signal);
     let result: ImportResult;
     try {
-      result = await project.call(
-        { family: 'ingestion', kind: 'none', endpoint: 'importEvents', params: undefined, send: (signal) => project.client.importEvents(items.map((item) => item.value), { signal }) },
-        call,
-      );
+      result = await project.fetch('importEvents', { events: items.map((item) => item.value) }, call);
     } catch (error) {
       if (error instanceof MixpanelError && error.status === 413 && items.length > 1) {
         const half = Math.ceil(items.length / 2);
@@ -163,20 +161,10 @@ export function createProjectWrites(options: ProjectWritesOptions): ProjectWrite
         const call = batchCallContext(contexts, closed.signal);
         const updates = items.map((item) => item.value);
         try {
-          await project.call(
-            {
-              family: 'ingestion',
-              kind: 'none',
-              endpoint,
-              params: undefined,
-              ...(replaySafe ? {} : { maxRetries: 0 }),
-              send: (signal) =>
-                endpoint === 'engageUpdate'
-                  ? project.client.engageUpdate(updates as readonly ProfileUpdate[], { signal })
-                  : project.client.groupsUpdate(updates as readonly GroupUpdate[], { signal }),
-            },
-            call,
-          );
+          // Only a batch whose operations are idempotent may be retried by the budget (the endpoints default to no retry).
+          const options = { maxRetries: replaySafe ? DEFAULT_MAX_RETRIES : 0 };
+          if (endpoint === 'engageUpdate') await project.fetch('engageUpdate', { updates: updates as readonly ProfileUpdate[] }, call, options);
+          else await project.fetch('groupsUpdate', { updates: updates as readonly GroupUpdate[] }, call, options);
         } finally {
           creditCalls(contexts, call);
         }

@@ -20,11 +20,14 @@
  * servable without spending more than a whole window, which splitting it
  * into smaller operations fixes; retrying it unchanged never does.
  */
+import { createComplexityRule } from '@pothos/plugin-complexity';
+import { validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { FamilyLimits } from '../../config-types.js';
 import type { Context } from '../../context.js';
 import { WINDOW_MS, type WindowName } from '../../limits/defaults.js';
 import type { ApiFamily } from '../../mixpanel/types.js';
+import { DEFAULT_COMPLEXITY_LIMIT } from '../../schema/builder.js';
 import { estimateUpstreamCost, type FamilyCost, type OperationCost } from '../../schema/cost.js';
 
 /** `extensions.code` of an operation refused by admission control. */
@@ -69,16 +72,56 @@ export function admissionRefusal(
   return undefined;
 }
 
+/**
+ * The operation's complexity (depth, breadth and the fields' `complexity`
+ * weights, as the Pothos complexity plugin computes them: memoised per
+ * selection set, so linear in the document) checked once per operation:
+ * an operation over the limit gets one error, however many root fields it has.
+ */
+export function complexityError(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+  context: object,
+  limit: { readonly complexity: number; readonly depth: number; readonly breadth: number } = DEFAULT_COMPLEXITY_LIMIT,
+): GraphQLError | undefined {
+  let first: GraphQLError | undefined;
+  const rule = createComplexityRule({
+    variableValues: { ...variables },
+    operationName: operationName ?? undefined,
+    context,
+    // Only the limits are ours to report: invalid variables and the like are execution's (a 400, as before).
+    validate(state) {
+      if (state.complexity > limit.complexity) first ??= createGraphQLError(`Query complexity of ${state.complexity} exceeds max complexity of ${limit.complexity}`, { extensions: { code: 'QUERY_COMPLEXITY', queryComplexity: { max: limit.complexity, actual: state.complexity } } });
+      else if (state.depth > limit.depth) first ??= createGraphQLError(`Query depth of ${state.depth} exceeds max depth of ${limit.depth}`, { extensions: { code: 'QUERY_DEPTH', queryDepth: { max: limit.depth, actual: state.depth } } });
+      else if (state.breadth > limit.breadth) first ??= createGraphQLError(`Query breadth of ${state.breadth} exceeds max breadth of ${limit.breadth}`, { extensions: { code: 'QUERY_BREADTH', queryBreadth: { max: limit.breadth, actual: state.breadth } } });
+    },
+  });
+  validate(schema, document, [rule]);
+  return first;
+}
+
 export function useAdmissionControl(options: AdmissionControlOptions = {}): Plugin<Context> {
   const now = options.now ?? Date.now;
   return {
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const error = complexityError(args.schema, args.document, args.operationName, args.variableValues, args.contextValue as object);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
     async onExecute({ args, setResultAndStopExecution }) {
+      const complexity = complexityError(args.schema, args.document, args.operationName, args.variableValues, args.contextValue as object);
+      if (complexity) {
+        setResultAndStopExecution({ data: null, errors: [complexity] });
+        return;
+      }
       const context = args.contextValue as Context;
       const { config, budget } = context.project;
       const cost = estimateUpstreamCost(args.schema, args.document, args.operationName, args.variableValues, {
         countEngageFollowOnPages: config.countEngageFollowOnPages,
       });
       if (!cost) return;
+      context.stats.estimatedCalls = Object.fromEntries(Object.entries(cost).map(([family, familyCost]) => [family, familyCost.calls]));
       const refusal = admissionRefusal(cost, (family) => config.limits[family] ?? {}, context.upstream.deadline - now());
       if (!refusal) return;
       const snapshot = await budget.snapshot(refusal.family);

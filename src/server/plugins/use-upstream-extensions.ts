@@ -7,6 +7,10 @@
  *   "cacheHits": 2,       // data served from the response cache (fresh or stale)
  *   "cacheMisses": 1,     // data not in the cache (loaded, shared, or refused by the budget)
  *   "deduplicated": 0,    // calls of other requests in flight this one joined
+ *   "joined": 0,          // the same: calls other requests opened (or merged batches) this one rode on
+ *   "shared": 0,          // calls this request opened that other requests joined
+ *   "stale": { "answers": 1, "maxAgeSeconds": 412 },  // only when data past its TTL was served
+ *   "cost": { "estimated": { "query": 2 }, "actual": 1 }, // uncached lower bound per family vs calls sent
  *   "budgetRemaining": {  // the project's budget per family, after this request
  *     "query": { "window": "hour", "limit": 60, "used": 3, "remaining": 57, "inFlight": 0, "concurrentLimit": 5 },
  *     "export": { "window": "hour", … }, "lexicon": { "window": "minute", … }
@@ -29,7 +33,7 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../../context.js';
-import type { BudgetSnapshot, RequestStats } from '../../limits/types.js';
+import type { BudgetSnapshot, PacingSnapshot, RequestStats } from '../../limits/types.js';
 import type { ApiFamily } from '../../mixpanel/types.js';
 
 const REPORTED_FAMILIES: readonly ApiFamily[] = ['query', 'export', 'lexicon'];
@@ -45,6 +49,8 @@ export interface BudgetReport {
   readonly remaining: number | null;
   readonly inFlight: number;
   readonly concurrentLimit: number | null;
+  /** Calls of the hourly window kept for interactive requests (background refreshes never spend them). */
+  readonly reserve: number;
   /** Seconds until a call may be sent again, present only when none may be sent now. */
   readonly retryAfterSeconds?: number;
 }
@@ -55,7 +61,7 @@ export interface UpstreamExtensionsOptions {
 }
 
 /** A snapshot as users read it: the window's remaining calls, and when a blocked family frees up. */
-export function budgetReport(snapshot: BudgetSnapshot, now: number): BudgetReport {
+export function budgetReport(snapshot: BudgetSnapshot & Partial<PacingSnapshot>, now: number): BudgetReport {
   const remaining = snapshot.limit === null ? null : Math.max(0, snapshot.limit - snapshot.used);
   const blockedUntil = Math.max(
     snapshot.backoffUntil ?? 0,
@@ -68,6 +74,7 @@ export function budgetReport(snapshot: BudgetSnapshot, now: number): BudgetRepor
     remaining,
     inFlight: snapshot.inFlight,
     concurrentLimit: snapshot.concurrentLimit,
+    reserve: snapshot.reserve ?? 0,
     ...(blockedUntil > now ? { retryAfterSeconds: Math.ceil((blockedUntil - now) / 1000) } : {}),
   };
 }
@@ -90,7 +97,9 @@ export function useUpstreamExtensions(options: UpstreamExtensionsOptions = {}): 
       return {
         async onExecuteDone({ result, setResult }) {
           if (isAsyncIterable(result)) return; // subscriptions and streams: per-event extensions would be noise
-          const snapshots = await Promise.all(REPORTED_FAMILIES.map((family) => context.project.budget.snapshot(family)));
+          const snapshots = await Promise.all(
+            REPORTED_FAMILIES.map(async (family) => ({ ...(await context.project.budget.snapshot(family)), ...context.project.budget.pacing(family) })),
+          );
           const at = now();
           const budget = Object.fromEntries(snapshots.map((snapshot) => [snapshot.family, budgetReport(snapshot, at)]));
           const { stats } = context;
@@ -105,6 +114,10 @@ export function useUpstreamExtensions(options: UpstreamExtensionsOptions = {}): 
                 cacheHits: stats.cacheHits,
                 cacheMisses: stats.cacheMisses,
                 deduplicated: stats.deduplicated,
+                joined: stats.deduplicated,
+                shared: stats.shared ?? 0,
+                ...(stats.staleAnswers ? { stale: { answers: stats.staleAnswers, maxAgeSeconds: stats.staleSeconds ?? 0 } } : {}),
+                cost: { estimated: stats.estimatedCalls ?? {}, actual: stats.upstreamCalls },
                 budgetRemaining: budget,
               },
               ...(stats.maxAgeSeconds === undefined ? {} : { cacheControl: { maxAge: stats.maxAgeSeconds } }),
