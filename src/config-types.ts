@@ -135,6 +135,18 @@ export interface Config {
    * unreachable (default 20): the other instances, unseen during the outage, are assumed to use at most the rest.
    */
   readonly redisOutageBudgetPercent: number;
+  /**
+   * With a Redis URL: whether instances share what they read (entities and responses in Redis beside the
+   * in-process caches, and one read per entity between them). Default true; false keeps each instance's caches its own.
+   */
+  readonly redisSharedCache: boolean;
+  /** Longest an instance waits for another instance's read of the same data before sending its own (default 2000 ms). */
+  readonly sharedReadWaitMs: number;
+  /**
+   * Lifetime of a budget concurrency slot unless renewed (default 60000 ms): a crashed instance holds a slot of
+   * the shared budget no longer than this. Slots are renewed every third of it while their call runs.
+   */
+  readonly budgetLeaseMs: number;
   /** Longest a graceful shutdown waits for requests in flight before cutting connections (default 10000 ms). */
   readonly shutdownTimeoutMs: number;
   readonly store: { readonly kind: StoreKind; readonly sqlitePath: string };

@@ -6,6 +6,7 @@
  */
 import { createEntityCache, type EntityCache } from './cache/entity-cache.js';
 import { cacheKey, cacheKeyPrefix, credentialsIdentity } from './cache/keys.js';
+import type { SharedReads } from './cache/shared-reads.js';
 import { createResponseCache, type BackgroundRefresh, type ResponseCache } from './cache/response-cache.js';
 import type { CacheConfig, EconomyConfig, ProjectConfig } from './config-types.js';
 import { createBudget, systemClock, type BudgetOptions, type Clock } from './limits/budget.js';
@@ -57,6 +58,8 @@ export interface ProjectRuntimeOptions {
   readonly metrics?: Metrics;
   /** Retry, backoff, margin and lease settings of the budget; defaults as documented on BudgetOptions. */
   readonly budget?: Pick<BudgetOptions, 'maxRetries' | 'backoff' | 'safetyMarginMs' | 'leaseMs' | 'pollMs' | 'random'>;
+  /** Entity reads shared with other instances on the same Redis (src/cache/shared-reads.ts). Default: none. */
+  readonly sharedReads?: SharedReads;
   /** Called after `invalidate(kind)`, e.g. to rebuild what was derived from the dropped data. Default: nothing. */
   readonly onInvalidate?: (kind: CacheKind) => void;
 }
@@ -267,6 +270,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
       metrics?.mergedBatchWait.observe({ project: config.key, endpoint }, waitMs / 1000);
     },
     onStale: (kind) => metrics?.staleAnswers.inc({ project: config.key, kind }),
+    shared: options.sharedReads,
   });
   const profiles = createProfileSource(sourceOptions(cacheConfig.ttlMs.profiles));
   const activity = createActivitySource(sourceOptions(cacheConfig.ttlMs.events));
@@ -299,6 +303,8 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
   };
 
   const cohortMembers = async (cohortId: string, context: CallContext): Promise<CohortMembersRead> => {
+    // Another instance may have read them (with a shared entity level).
+    await entities.fill('cohortMembers', config.key, [cohortId]);
     const found = entities.lookup<string[]>('cohortMembers', config.key, cohortId);
     if (found.state === 'fresh') {
       context.stats.cacheHits++;

@@ -38,6 +38,11 @@ export interface EntityStorage {
   /** Drops every key starting with `prefix`. */
   deletePrefix(prefix: string): void;
   readonly bytes: number;
+  /**
+   * A second level shared with other instances (src/cache/redis-entity-storage.ts): brings the entries of
+   * `keys` it holds into this storage, so `get` finds them. Never throws; an unreachable level adds nothing.
+   */
+  fill?(keys: readonly string[]): Promise<void>;
 }
 
 export interface EntityCacheOptions {
@@ -65,6 +70,8 @@ export interface EntityCache {
   storeAbsent(kind: EntityKind, project: string, key: string, ttlMs: number): void;
   /** Drops one kind of one project. */
   invalidate(kind: EntityKind, project: string): void;
+  /** Brings entries other instances stored for these keys (when the storage has a shared level) into reach of `lookup`. */
+  fill(kind: EntityKind, project: string, keys: readonly string[]): Promise<void>;
   readonly bytes: number;
 }
 
@@ -90,7 +97,8 @@ export function createMemoryEntityStorage(maxBytes: number): EntityStorage {
   };
 }
 
-const keyOf = (kind: EntityKind, project: string, key: string): string => `${JSON.stringify([project, kind]).slice(0, -1)},${JSON.stringify(key)}]`;
+/** The storage key of one entity: what a shared level names its entries by. */
+export const entityKey = (kind: EntityKind, project: string, key: string): string => `${JSON.stringify([project, kind]).slice(0, -1)},${JSON.stringify(key)}]`;
 const prefixOf = (kind: EntityKind, project: string): string => `${JSON.stringify([project, kind]).slice(0, -1)},`;
 
 function sizeOf(key: string, value: unknown): number {
@@ -109,28 +117,31 @@ export function createEntityCache(options: EntityCacheOptions): EntityCache {
   const { metrics } = options;
   return {
     lookup<T>(kind: EntityKind, project: string, key: string): EntityLookup<T> {
-      const entry = storage.get(keyOf(kind, project, key)) as EntityEntry<T> | undefined;
+      const entry = storage.get(entityKey(kind, project, key)) as EntityEntry<T> | undefined;
       const now = clock.now();
       const state = !entry || now >= entry.staleUntil ? 'missing' : now < entry.freshUntil ? 'fresh' : 'stale';
       metrics?.entityCacheLookups.inc({ project, kind, result: state === 'fresh' ? 'hit' : state });
       return state === 'missing' || !entry ? { state: 'missing' } : { state, entry };
     },
     has(kind, project, key) {
-      const entry = storage.get(keyOf(kind, project, key));
+      const entry = storage.get(entityKey(kind, project, key));
       return entry !== undefined && clock.now() < entry.staleUntil;
     },
     store(kind, project, key, value, ttlMs, staleMs) {
       const now = clock.now();
-      const full = keyOf(kind, project, key);
+      const full = entityKey(kind, project, key);
       storage.set(full, { value, absent: false, fetchedAt: now, freshUntil: now + ttlMs, staleUntil: now + ttlMs + staleMs }, sizeOf(full, value), ttlMs + staleMs);
     },
     storeAbsent(kind, project, key, ttlMs) {
       const now = clock.now();
-      const full = keyOf(kind, project, key);
+      const full = entityKey(kind, project, key);
       storage.set(full, { value: undefined, absent: true, fetchedAt: now, freshUntil: now + ttlMs, staleUntil: now + ttlMs }, sizeOf(full, null), ttlMs);
     },
     invalidate(kind, project) {
       storage.deletePrefix(prefixOf(kind, project));
+    },
+    async fill(kind, project, keys) {
+      if (storage.fill && keys.length > 0) await storage.fill(keys.map((key) => entityKey(kind, project, key)));
     },
     get bytes() {
       return storage.bytes;

@@ -41,7 +41,9 @@ import { closeEventReads, registerEventReads } from '../events/reads.js';
 import { createLexiconTypes, type LexiconTypes } from '../lexicon-types/registry.js';
 import { useTypedSchema } from '../lexicon-types/use-typed-schema.js';
 import { createProjectRuntime } from '../runtime.js';
-import { createEntityCache } from '../cache/entity-cache.js';
+import { createEntityCache, createMemoryEntityStorage, type EntityStorage } from '../cache/entity-cache.js';
+import { createRedisEntityStorage } from '../cache/redis-entity-storage.js';
+import { createSharedReads, type SharedReads } from '../cache/shared-reads.js';
 import type { Clock } from '../limits/budget.js';
 import type { ProjectRuntime } from '../runtime-types.js';
 import { schema } from '../schema/index.js';
@@ -64,7 +66,7 @@ import { useDegradedNotice } from './plugins/use-degraded-notice.js';
 import { useGracefulShutdown } from './plugins/use-graceful-shutdown.js';
 import { LIVENESS_PATHS, livenessBody, READINESS_PATH, useReadiness } from './plugins/use-health.js';
 import { createReadiness } from './readiness.js';
-import { createRedisConnections, createThrottledWarning } from './redis-connections.js';
+import { createRedisConnections, createThrottledWarning, type RedisConnections } from './redis-connections.js';
 import { attachGraphqlWs } from './websocket.js';
 import { createIdempotency } from '../writes/idempotency.js';
 import { createIdempotencyStore } from '../writes/idempotency-store.js';
@@ -147,7 +149,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   // One byte-bounded cache for every project: keys carry the project and credentials.
   const cache = createResponseCache({ maxBytes: config.cache.maxBytes, metrics, clock: { now } });
   // Profiles, activity and cohort members per entity, for every project likewise.
-  const entities = createEntityCache({ maxBytes: config.economy.entityCacheMaxBytes, metrics, clock: { now } });
+  // With Redis, a second level shared by every instance beside it, and one read per entity between instances.
+  const shared = redis && config.redisSharedCache ? createSharedLevel(redis, config, logger, now) : undefined;
+  const entities = createEntityCache({ maxBytes: config.economy.entityCacheMaxBytes, metrics, clock: { now }, ...(shared ? { storage: shared.storage } : {}) });
   const projects = new Map<string, ProjectRuntime>();
   const lexiconTypes = new Map<string, LexiconTypes>();
   for (const project of config.projects) {
@@ -168,6 +172,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       cache,
       entities,
       budgetStore,
+      ...(shared ? { sharedReads: shared.reads } : {}),
+      budget: { leaseMs: config.budgetLeaseMs },
       metrics,
       clock: { now, ...options.timers },
       // A Lexicon edit through the gateway drops the cached Lexicon: retype at once.
@@ -507,6 +513,33 @@ type GatewayPluginList = NonNullable<Parameters<typeof createYoga<Record<string,
 
 /** WebSocket close code 1001: the server is going away (RFC 6455 §7.4.1); graphql-ws clients reconnect. */
 const CLOSE_GOING_AWAY = 1001;
+
+/** The entity cache's storage with a Redis level, and the cross-instance single flight on top of it. */
+function createSharedLevel(redis: RedisConnections, config: Config, logger: Logger, now: () => number): { storage: EntityStorage; reads: SharedReads } {
+  const available = () => redis.health().available;
+  const onError = createThrottledWarning(logger, 'shared cache: a Redis command failed; this instance reads alone meanwhile');
+  const entityKeyPrefix = `${config.redisKeyPrefix}entities:`;
+  const storage = createRedisEntityStorage({
+    redis: redis.commands,
+    keyPrefix: entityKeyPrefix,
+    local: createMemoryEntityStorage(config.economy.entityCacheMaxBytes),
+    available,
+    onError,
+    now,
+  });
+  const reads = createSharedReads({
+    redis: redis.commands,
+    keyPrefix: `${config.redisKeyPrefix}reads:`,
+    storage,
+    entityKeyPrefix,
+    available,
+    windowMs: () => config.economy.coalesceWindowMs,
+    waitMs: config.sharedReadWaitMs,
+    onError,
+    now,
+  });
+  return { storage, reads };
+}
 
 /** Longest wait at start-up for a first Redis connection. */
 const STARTUP_REDIS_WAIT_MS = 2_000;

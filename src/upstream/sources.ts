@@ -6,6 +6,7 @@
  * serves stale entries, saying so, when a fresh read does not fit the budget.
  */
 import type { EntityCache, EntityEntry, EntityKind } from '../cache/entity-cache.js';
+import type { SharedReads } from '../cache/shared-reads.js';
 import type { RequestStats } from '../limits/types.js';
 import { MixpanelError, RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily, EngagePage, EngageProfile, StreamEvent } from '../mixpanel/types.js';
@@ -39,6 +40,8 @@ export interface SourceOptions {
   readonly scarce: (family: ApiFamily) => boolean;
   readonly onBatch?: (endpoint: EndpointName, size: number, waitMs: number, requests: number) => void;
   readonly onStale?: (kind: string) => void;
+  /** Reads shared with other instances (with REDIS_URL): asked before this instance reads ids itself. Default: none. */
+  readonly shared?: SharedReads | undefined;
   readonly now?: () => number;
   /** Timers on the same clock as `now`. Default: the system's. */
   readonly timers?: { setTimeout(callback: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
@@ -99,6 +102,29 @@ function createEntitySource<T>(
       missing.push(id);
     }
     if (missing.length === 0) return results;
+    if (options.shared) {
+      // Another instance may have read these ids, or be reading them: their answers land in the entity cache.
+      const left = new Set(
+        await options.shared.settle({
+          kind,
+          project: options.project,
+          mergeKey,
+          ids: missing,
+          deadline: context.deadline,
+          signal: context.signal,
+          // This instance leads the batch: its ids are read on behalf of every instance waiting for them.
+          load: (ids) => batcher.load(mergeKey, ids, { ...waiterOf(context), signal: new AbortController().signal }),
+        }),
+      );
+      for (const id of missing.splice(0)) {
+        const found = left.has(id) ? undefined : options.entities.lookup<T>(kind, options.project, `${mergeKey}\u0000${id}`);
+        if (found?.state === 'fresh') {
+          stale.delete(id);
+          results.set(id, found.entry.absent ? undefined : { value: found.entry.value as T, fetchedAt: found.entry.fetchedAt, stale: false });
+        } else missing.push(id);
+      }
+      if (missing.length === 0) return results;
+    }
     const serveStale = (id: string, error: unknown): void => {
       const entry = stale.get(id);
       if (!entry) {
