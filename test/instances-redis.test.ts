@@ -128,6 +128,32 @@ describe.skipIf(skip)('three gateway processes on one Redis', () => {
     expect(asked.length).toBe(new Set(asked).size);
   }, 240_000);
 
+  it('loads a chart and a list once between three processes, each asked by 30 clients at once', async () => {
+    const { emulator, gateways } = await startCluster(3);
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const chart = {
+      query: `query($from: Date!, $to: Date!) { segmentation(event: "Log In", from: $from, to: $to) { __typename ... on SegmentationResult { series } ... on Error { code } } }`,
+      variables: { from: day(Date.now() - 6 * 86_400_000), to: day(Date.now() - 86_400_000) },
+    };
+    const list = { query: `{ cohorts { __typename ... on QueryCohortsSuccess { data { id } } ... on Error { code } } }` };
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, async (_, c) => {
+        const response = await fetch(gateways[c % 3]!.graphqlUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(c % 2 === 0 ? chart : list),
+        });
+        const body = (await response.json()) as { data?: Record<string, { __typename: string }> };
+        return Object.values(body.data ?? {})[0]?.__typename;
+      }),
+    );
+    expect(answers.filter((t) => t === 'SegmentationResult')).toHaveLength(30);
+    expect(answers.filter((t) => t === 'QueryCohortsSuccess')).toHaveLength(30);
+    expect(emulator.callLog.filter((entry) => entry.path.endsWith('/segmentation'))).toHaveLength(1);
+    expect(emulator.callLog.filter((entry) => entry.path.endsWith('/cohorts/list'))).toHaveLength(1);
+    expect(emulator.callLog.filter((entry) => entry.status === 429)).toEqual([]);
+  }, 240_000);
+
   it('holds no budget slot of a process killed mid-burst past its lease, and the others answer every client', async () => {
     const LEASE_MS = 3000;
     const { emulator, gateways, dashboards } = await startCluster(3, { BUDGET_LEASE_MS: String(LEASE_MS) });

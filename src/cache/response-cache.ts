@@ -22,6 +22,7 @@ import type { RequestStats } from '../limits/types.js';
 import type { Metrics } from '../metrics.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import type { CacheKind } from '../runtime-types.js';
+import type { SharedResponseLevel } from './redis-response-level.js';
 
 export interface ResponseCacheOptions {
   /** Upper bound, in bytes of serialised JSON (keys included). Entries larger than this are not stored; 0 stores nothing. */
@@ -29,6 +30,11 @@ export interface ResponseCacheOptions {
   /** Time source (epoch ms). Default Date.now. */
   readonly clock?: { now(): number };
   readonly metrics?: Metrics;
+  /**
+   * A level shared with other instances (src/cache/redis-response-level.ts): a load first looks there and waits
+   * for another instance loading the same key. Background refreshes skip it. Default: none.
+   */
+  readonly shared?: SharedResponseLevel | undefined;
 }
 
 /** When a refresh of a stale entry runs, the time until which the stale value stays servable. */
@@ -127,8 +133,8 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     metrics?.cacheLookups.inc({ project: call.labels.project, kind: call.labels.kind, result });
   };
 
-  const store = (key: string, value: unknown, call: CachedCall<unknown>): void => {
-    const now = clock.now();
+  const store = (key: string, value: unknown, call: CachedCall<unknown>, loadedAt = clock.now()): void => {
+    const now = Math.min(loadedAt, clock.now());
     const entry: Entry = {
       value,
       size: sizeOf(key, value),
@@ -142,8 +148,14 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
 
   const start = <T>(key: string, call: CachedCall<T>, refresh: BackgroundRefresh | undefined): Flight => {
     const controller = new AbortController();
-    const promise = call.load(controller.signal, refresh).then((value) => {
-      if (call.ttlMs > 0 && !flight.invalidated) store(key, value, call);
+    const { shared } = options;
+    // Another instance's entry keeps the time it was loaded: it is fresh no longer than it would be there.
+    const loaded =
+      shared && call.ttlMs > 0 && refresh === undefined
+        ? shared.through(key, call.ttlMs, call.ttlMs + call.staleMs, controller.signal, () => call.load(controller.signal, refresh))
+        : call.load(controller.signal, refresh).then((value) => ({ value, storedAt: clock.now() }));
+    const promise = loaded.then(({ value, storedAt }) => {
+      if (call.ttlMs > 0 && !flight.invalidated) store(key, value, call, storedAt);
       return value;
     });
     const flight: Flight = { promise, controller, background: refresh !== undefined, waiters: 0, invalidated: false };

@@ -43,6 +43,7 @@ import { useTypedSchema } from '../lexicon-types/use-typed-schema.js';
 import { createProjectRuntime } from '../runtime.js';
 import { createEntityCache, createMemoryEntityStorage, type EntityStorage } from '../cache/entity-cache.js';
 import { createRedisEntityStorage } from '../cache/redis-entity-storage.js';
+import { createRedisResponseLevel } from '../cache/redis-response-level.js';
 import { createSharedReads, type SharedReads } from '../cache/shared-reads.js';
 import type { Clock } from '../limits/budget.js';
 import type { ProjectRuntime } from '../runtime-types.js';
@@ -147,7 +148,19 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   );
 
   // One byte-bounded cache for every project: keys carry the project and credentials.
-  const cache = createResponseCache({ maxBytes: config.cache.maxBytes, metrics, clock: { now } });
+  // With Redis, charts, lists and pages one instance loaded serve the others too.
+  const sharedResponses =
+    redis && config.redisSharedCache
+      ? createRedisResponseLevel({
+          redis: redis.commands,
+          keyPrefix: `${config.redisKeyPrefix}responses:`,
+          available: () => redis.health().available,
+          waitMs: config.sharedReadWaitMs,
+          onError: createThrottledWarning(logger, 'shared cache: a Redis command failed; this instance loads alone meanwhile'),
+          now,
+        })
+      : undefined;
+  const cache = createResponseCache({ maxBytes: config.cache.maxBytes, metrics, clock: { now }, shared: sharedResponses });
   // Profiles, activity and cohort members per entity, for every project likewise.
   // With Redis, a second level shared by every instance beside it, and one read per entity between instances.
   const shared = redis && config.redisSharedCache ? createSharedLevel(redis, config, logger, now) : undefined;
