@@ -96,6 +96,7 @@ export function createRedisResponseLevel(options: RedisResponseLevelOptions): Sh
       if (!available()) return loadHere(key, keepMs, load, false);
       const found = await read(key, freshMs);
       if (found) return found;
+      if (!available()) return loadHere(key, keepMs, load, false);
       let leased: boolean;
       try {
         leased = (await redis.set(`${keyPrefix}${key}:lease`, token, 'PX', leaseMs, 'NX')) === 'OK';

@@ -149,21 +149,22 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   // One byte-bounded cache for every project: keys carry the project and credentials.
   // With Redis, charts, lists and pages one instance loaded serve the others too.
+  const sharedHealth = redis && config.redisSharedCache ? createSharedHealth(redis, logger) : undefined;
   const sharedResponses =
-    redis && config.redisSharedCache
+    redis && sharedHealth
       ? createRedisResponseLevel({
           redis: redis.commands,
           keyPrefix: `${config.redisKeyPrefix}responses:`,
-          available: () => redis.health().available,
+          available: sharedHealth.available,
           waitMs: config.sharedReadWaitMs,
-          onError: createThrottledWarning(logger, 'shared cache: a Redis command failed; this instance loads alone meanwhile'),
+          onError: sharedHealth.onError,
           now,
         })
       : undefined;
   const cache = createResponseCache({ maxBytes: config.cache.maxBytes, metrics, clock: { now }, shared: sharedResponses });
   // Profiles, activity and cohort members per entity, for every project likewise.
   // With Redis, a second level shared by every instance beside it, and one read per entity between instances.
-  const shared = redis && config.redisSharedCache ? createSharedLevel(redis, config, logger, now) : undefined;
+  const shared = redis && sharedHealth ? createSharedLevel(redis, config, sharedHealth, now) : undefined;
   const entities = createEntityCache({ maxBytes: config.economy.entityCacheMaxBytes, metrics, clock: { now }, ...(shared ? { storage: shared.storage } : {}) });
   const projects = new Map<string, ProjectRuntime>();
   const lexiconTypes = new Map<string, LexiconTypes>();
@@ -527,10 +528,30 @@ type GatewayPluginList = NonNullable<Parameters<typeof createYoga<Record<string,
 /** WebSocket close code 1001: the server is going away (RFC 6455 §7.4.1); graphql-ws clients reconnect. */
 const CLOSE_GOING_AWAY = 1001;
 
+interface SharedHealth {
+  readonly available: () => boolean;
+  readonly onError: (error: unknown) => void;
+}
+
+/** How long the shared level is left alone after a failed command: a hung Redis costs one command timeout, not one per step. */
+const SHARED_PAUSE_MS = 5000;
+
+/** Whether the shared cache level may use Redis now: connected, and no command failed in the last SHARED_PAUSE_MS. */
+function createSharedHealth(redis: RedisConnections, logger: Logger): SharedHealth {
+  let pausedUntil = 0;
+  const warn = createThrottledWarning(logger, 'shared cache: a Redis command failed; this instance reads alone meanwhile');
+  return {
+    available: () => redis.health().available && Date.now() >= pausedUntil,
+    onError(error) {
+      pausedUntil = Date.now() + SHARED_PAUSE_MS;
+      warn(error);
+    },
+  };
+}
+
 /** The entity cache's storage with a Redis level, and the cross-instance single flight on top of it. */
-function createSharedLevel(redis: RedisConnections, config: Config, logger: Logger, now: () => number): { storage: EntityStorage; reads: SharedReads } {
-  const available = () => redis.health().available;
-  const onError = createThrottledWarning(logger, 'shared cache: a Redis command failed; this instance reads alone meanwhile');
+function createSharedLevel(redis: RedisConnections, config: Config, health: SharedHealth, now: () => number): { storage: EntityStorage; reads: SharedReads } {
+  const { available, onError } = health;
   const entityKeyPrefix = `${config.redisKeyPrefix}entities:`;
   const storage = createRedisEntityStorage({
     redis: redis.commands,
