@@ -17,6 +17,7 @@ const BENCHES: Readonly<Record<string, () => Promise<unknown>>> = {
   writes: async () => (await import('./writes.js')).runWritesBench(),
   security: async () => (await import('./security.js')).runSecurityBench(),
   team: async () => (await import('./team.js')).runTeamBench(),
+  instances: async () => (await import('./instances.js')).runInstancesBench(),
 };
 
 async function main(): Promise<void> {

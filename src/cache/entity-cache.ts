@@ -40,9 +40,10 @@ export interface EntityStorage {
   readonly bytes: number;
   /**
    * A second level shared with other instances (src/cache/redis-entity-storage.ts): brings the entries of
-   * `keys` it holds into this storage, so `get` finds them. Never throws; an unreachable level adds nothing.
+   * `keys` it holds into this storage, so `get` finds them. Never throws; resolves false when the shared level
+   * could not be read (unreachable, failed, timed out), true otherwise.
    */
-  fill?(keys: readonly string[]): Promise<void>;
+  fill?(keys: readonly string[]): Promise<boolean>;
 }
 
 export interface EntityCacheOptions {
@@ -71,7 +72,7 @@ export interface EntityCache {
   /** Drops one kind of one project. */
   invalidate(kind: EntityKind, project: string): void;
   /** Brings entries other instances stored for these keys (when the storage has a shared level) into reach of `lookup`. */
-  fill(kind: EntityKind, project: string, keys: readonly string[]): Promise<void>;
+  fill(kind: EntityKind, project: string, keys: readonly string[]): Promise<boolean>;
   readonly bytes: number;
 }
 
@@ -141,7 +142,7 @@ export function createEntityCache(options: EntityCacheOptions): EntityCache {
       storage.deletePrefix(prefixOf(kind, project));
     },
     async fill(kind, project, keys) {
-      if (storage.fill && keys.length > 0) await storage.fill(keys.map((key) => entityKey(kind, project, key)));
+      return storage.fill && keys.length > 0 ? storage.fill(keys.map((key) => entityKey(kind, project, key))) : true;
     },
     get bytes() {
       return storage.bytes;

@@ -15,11 +15,14 @@
  * Redis).
  */
 import type { Redis } from 'ioredis';
+import { withinMs } from '../server/redis-connections.js';
 import type { EntityEntry, EntityStorage } from './entity-cache.js';
 
 export interface RedisEntityStorageOptions {
-  /** The fail-fast command connection (src/server/redis-connections.ts). */
+  /** The shared level's connection (src/server/redis-connections.ts): fails at once while Redis is unreachable. */
   readonly redis: Redis;
+  /** Longest wait for a read, in ms (a busy event loop gets one more round of I/O). Default 1000. */
+  readonly timeoutMs?: number;
   /** Prefix of every key written, e.g. `${REDIS_KEY_PREFIX}entities:`. */
   readonly keyPrefix: string;
   /** The in-process level every read is answered from. */
@@ -46,6 +49,7 @@ export function createRedisEntityStorage(options: RedisEntityStorageOptions): En
   const maxValueBytes = options.maxValueBytes ?? DEFAULT_SHARED_VALUE_BYTES;
   const now = options.now ?? Date.now;
   const onError = options.onError ?? (() => undefined);
+  const timeoutMs = options.timeoutMs ?? 1000;
 
   return {
     get: (key) => local.get(key),
@@ -85,13 +89,14 @@ export function createRedisEntityStorage(options: RedisEntityStorageOptions): En
         const entry = local.get(key);
         return entry === undefined || at >= entry.freshUntil;
       });
-      if (wanted.length === 0 || !available()) return;
+      if (wanted.length === 0) return true;
+      if (!available()) return false;
       let values: (string | null)[];
       try {
-        values = await redis.mget(...wanted.map((key) => keyPrefix + key));
+        values = await withinMs(redis.mget(...wanted.map((key) => keyPrefix + key)), timeoutMs);
       } catch (error) {
         onError(error);
-        return;
+        return false;
       }
       values.forEach((json, i) => {
         const key = wanted[i];
@@ -108,6 +113,7 @@ export function createRedisEntityStorage(options: RedisEntityStorageOptions): En
         // The local copy lives as long as the entry has left, not a full TTL again.
         local.set(key, entry, Buffer.byteLength(key) + Buffer.byteLength(json), entry.staleUntil - at);
       });
+      return true;
     },
   };
 }

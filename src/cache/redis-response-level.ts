@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { withinMs } from '../server/redis-connections.js';
 
 /** A value some instance loaded, and when (epoch ms). */
 export interface SharedResponse {
@@ -30,8 +31,10 @@ export interface SharedResponseLevel {
 }
 
 export interface RedisResponseLevelOptions {
-  /** The fail-fast command connection (src/server/redis-connections.ts). */
+  /** The shared level's connection (src/server/redis-connections.ts): fails at once while Redis is unreachable. */
   readonly redis: Redis;
+  /** Longest wait for one command, in ms (a busy event loop gets one more round of I/O). Default 1000. */
+  readonly timeoutMs?: number;
   /** Prefix of every key written, e.g. `${REDIS_KEY_PREFIX}responses:`. */
   readonly keyPrefix: string;
   /** Whether Redis is reachable now; while false every load runs here. Default: always true. */
@@ -58,16 +61,17 @@ export function createRedisResponseLevel(options: RedisResponseLevelOptions): Sh
   const onError = options.onError ?? (() => undefined);
   const now = options.now ?? Date.now;
   const token = randomUUID();
+  const timeoutMs = options.timeoutMs ?? 1000;
 
-  /** The stored entry, if any and still servable; undefined on any failure. */
-  const read = async (key: string, freshMs: number): Promise<SharedResponse | undefined> => {
+  /** The stored entry if any and still fresh, undefined if none, or 'failed' when Redis did not answer. */
+  const read = async (key: string, freshMs: number): Promise<SharedResponse | undefined | 'failed'> => {
     try {
-      const json = await redis.get(keyPrefix + key);
+      const json = await withinMs(redis.get(keyPrefix + key), timeoutMs);
       const entry = json === null ? undefined : (JSON.parse(json) as SharedResponse);
       return entry && typeof entry.storedAt === 'number' && now() < entry.storedAt + freshMs ? entry : undefined;
     } catch (error) {
       onError(error);
-      return undefined;
+      return 'failed';
     }
   };
 
@@ -95,11 +99,12 @@ export function createRedisResponseLevel(options: RedisResponseLevelOptions): Sh
     async through(key, freshMs, keepMs, signal, load) {
       if (!available()) return loadHere(key, keepMs, load, false);
       const found = await read(key, freshMs);
+      // One failed command and this load runs alone: a hung Redis costs it one command timeout, not several.
+      if (found === 'failed' || !available()) return loadHere(key, keepMs, load, false);
       if (found) return found;
-      if (!available()) return loadHere(key, keepMs, load, false);
       let leased: boolean;
       try {
-        leased = (await redis.set(`${keyPrefix}${key}:lease`, token, 'PX', leaseMs, 'NX')) === 'OK';
+        leased = (await withinMs(redis.set(`${keyPrefix}${key}:lease`, token, 'PX', leaseMs, 'NX'), timeoutMs)) === 'OK';
       } catch (error) {
         onError(error);
         return loadHere(key, keepMs, load, false);
@@ -109,10 +114,14 @@ export function createRedisResponseLevel(options: RedisResponseLevelOptions): Sh
       while (now() < until && !signal.aborted && available()) {
         await new Promise((resolve) => setTimeout(resolve, pollMs));
         const entry = await read(key, freshMs);
+        if (entry === 'failed') break;
         if (entry) return entry;
         // The holder finished without an entry (it failed, or its value is too large to share): load here.
-        const holder = await redis.get(`${keyPrefix}${key}:lease`).catch(() => null);
-        if (holder === null) return (await read(key, freshMs)) ?? loadHere(key, keepMs, load, false);
+        const holder = await withinMs(redis.get(`${keyPrefix}${key}:lease`), timeoutMs).catch(() => null);
+        if (holder === null) {
+          const last = await read(key, freshMs);
+          return last && last !== 'failed' ? last : loadHere(key, keepMs, load, false);
+        }
       }
       return loadHere(key, keepMs, load, false);
     },

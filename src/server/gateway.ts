@@ -45,6 +45,7 @@ import { createEntityCache, createMemoryEntityStorage, type EntityStorage } from
 import { createRedisEntityStorage } from '../cache/redis-entity-storage.js';
 import { createRedisResponseLevel } from '../cache/redis-response-level.js';
 import { createSharedReads, type SharedReads } from '../cache/shared-reads.js';
+import { ENGAGE_PAGE_SIZE } from '../upstream/endpoints.js';
 import type { Clock } from '../limits/budget.js';
 import type { ProjectRuntime } from '../runtime-types.js';
 import { schema } from '../schema/index.js';
@@ -153,7 +154,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const sharedResponses =
     redis && sharedHealth
       ? createRedisResponseLevel({
-          redis: redis.commands,
+          redis: redis.shared,
           keyPrefix: `${config.redisKeyPrefix}responses:`,
           available: sharedHealth.available,
           waitMs: config.sharedReadWaitMs,
@@ -533,19 +534,15 @@ interface SharedHealth {
   readonly onError: (error: unknown) => void;
 }
 
-/** How long the shared level is left alone after a failed command: a hung Redis costs one command timeout, not one per step. */
-const SHARED_PAUSE_MS = 5000;
-
-/** Whether the shared cache level may use Redis now: connected, and no command failed in the last SHARED_PAUSE_MS. */
+/**
+ * Whether the shared cache level may use Redis now (its connection is ready). A failed command is not a reason to stop
+ * using it: under a burst a busy event loop reads replies late and commands time out while Redis is fine;
+ * each request gives up the shared level at its first failure instead, so a hung Redis costs it one command timeout.
+ */
 function createSharedHealth(redis: RedisConnections, logger: Logger): SharedHealth {
-  let pausedUntil = 0;
-  const warn = createThrottledWarning(logger, 'shared cache: a Redis command failed; this instance reads alone meanwhile');
   return {
-    available: () => redis.health().available && Date.now() >= pausedUntil,
-    onError(error) {
-      pausedUntil = Date.now() + SHARED_PAUSE_MS;
-      warn(error);
-    },
+    available: () => redis.shared.status === 'ready',
+    onError: createThrottledWarning(logger, 'shared cache: a Redis command failed; the request read alone'),
   };
 }
 
@@ -554,7 +551,7 @@ function createSharedLevel(redis: RedisConnections, config: Config, health: Shar
   const { available, onError } = health;
   const entityKeyPrefix = `${config.redisKeyPrefix}entities:`;
   const storage = createRedisEntityStorage({
-    redis: redis.commands,
+    redis: redis.shared,
     keyPrefix: entityKeyPrefix,
     local: createMemoryEntityStorage(config.economy.entityCacheMaxBytes),
     available,
@@ -562,12 +559,14 @@ function createSharedLevel(redis: RedisConnections, config: Config, health: Shar
     now,
   });
   const reads = createSharedReads({
-    redis: redis.commands,
+    redis: redis.shared,
     keyPrefix: `${config.redisKeyPrefix}reads:`,
     storage,
     entityKeyPrefix,
     available,
     windowMs: () => config.economy.coalesceWindowMs,
+    maxWaitMs: config.economy.coalesceMaxWaitMs,
+    maxIds: ENGAGE_PAGE_SIZE,
     waitMs: config.sharedReadWaitMs,
     onError,
     now,

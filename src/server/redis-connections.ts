@@ -37,6 +37,12 @@ export interface RedisHealth {
 
 export interface RedisConnections {
   readonly commands: Redis;
+  /**
+   * The shared cache level's connection: fails at once while Redis is unreachable (no offline queue) but has
+   * no command timeout of ioredis's, whose timer fires ahead of a reply a busy event loop has not read yet;
+   * its callers bound each command with `withinMs`.
+   */
+  readonly shared: Redis;
   readonly publish: Redis;
   readonly subscribe: Redis;
   health(): RedisHealth;
@@ -45,7 +51,7 @@ export interface RedisConnections {
   close(): Promise<void>;
 }
 
-type Role = 'commands' | 'publish' | 'subscribe';
+type Role = 'commands' | 'shared' | 'publish' | 'subscribe';
 
 export function createRedisConnections(url: string, logger: Logger, options: RedisConnectionsOptions = {}): RedisConnections {
   const commandTimeout = options.commandTimeoutMs ?? 1000;
@@ -76,7 +82,7 @@ export function createRedisConnections(url: string, logger: Logger, options: Red
       // Only the subscriber queues: its SUBSCRIBE must survive an outage; everything else fails fast and falls back.
       enableOfflineQueue: role === 'subscribe',
       maxRetriesPerRequest: role === 'subscribe' ? null : 1,
-      ...(role === 'subscribe' ? {} : { commandTimeout }),
+      ...(role === 'subscribe' || role === 'shared' ? {} : { commandTimeout }),
       connectTimeout: 2000,
       retryStrategy: (attempt) => (closing ? null : Math.min(50 * 2 ** Math.min(attempt, 10), maxDelay)),
     });
@@ -98,12 +104,14 @@ export function createRedisConnections(url: string, logger: Logger, options: Red
   };
 
   const commands = open('commands');
+  const shared = open('shared');
   const publish = open('publish');
   const subscribe = open('subscribe');
-  const all = [commands, publish, subscribe];
+  const all = [commands, shared, publish, subscribe];
 
   return {
     commands,
+    shared,
     publish,
     subscribe,
     health: () => ({ available: commands.status === 'ready', downSince: commands.status === 'ready' ? null : (downSince ?? Date.now()) }),
@@ -147,4 +155,35 @@ export function createThrottledWarning(logger: Logger, message: string, interval
     held = 0;
     logger.warn(`${message}: ${error instanceof Error ? error.message : 'unknown error'}${more}`);
   };
+}
+
+/**
+ * `promise`, or a rejection once `ms` have passed without it settling. When the timer fires late (the event
+ * loop was busy) one more round of I/O runs first: a reply already received but not yet read still counts.
+ */
+export function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      setImmediate(() => {
+        if (settled) return;
+        settled = true;
+        reject(new Error(`Redis did not answer within ${ms} ms`));
+      });
+    }, ms);
+    promise.then(
+      (value) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
