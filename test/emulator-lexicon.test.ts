@@ -22,7 +22,7 @@ async function call(method: string, path: string, body?: unknown, target: Emulat
   return { status: response.status, body: (await response.json()) as any };
 }
 
-// The docs' example schema (docs/lexicon-schemas-api.mdx, upload-schemas-for-project).
+// The docs' example schema (https://developer.mixpanel.com/reference/upload-schemas-for-project).
 const addedToCart = {
   $schema: 'http://json-schema.org/draft-07/schema',
   description: 'Tracked when a user adds an item to their cart.',

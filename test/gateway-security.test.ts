@@ -186,21 +186,21 @@ describe('clients', () => {
     const gw = await startGateway({ env: { GATEWAY_API_KEYS: SCOPED_KEYS } });
     const runtime = gw.gateway.projects.get('default')!;
     const seen: (string | undefined)[] = [];
-    const call = runtime.call.bind(runtime);
-    // Observes the one path to Mixpanel; the call itself is the real one.
-    (runtime as { call: typeof runtime.call }).call = (request, context) => {
+    const fetch = runtime.fetch.bind(runtime);
+    // Observes the schema's one way to Mixpanel (the endpoint table); the call itself is the real one.
+    (runtime as { fetch: typeof runtime.fetch }).fetch = (endpoint, params, context, options) => {
       seen.push(context.clientId);
-      return call(request, context);
+      return fetch(endpoint, params, context, options);
     };
     await gw.query('{ cohorts { __typename } }', undefined, { authorization: `Bearer ${READER_KEY}` });
     await gw.query('{ profiles(first: 1) { __typename } }', undefined, { authorization: `Bearer ${WRITER_KEY}` });
     expect(seen).toEqual(['reader', 'writer']);
     const open = await startGateway();
     const openRuntime = open.gateway.projects.get('default')!;
-    const openCall = openRuntime.call.bind(openRuntime);
-    (openRuntime as { call: typeof openRuntime.call }).call = (request, context) => {
+    const openFetch = openRuntime.fetch.bind(openRuntime);
+    (openRuntime as { fetch: typeof openRuntime.fetch }).fetch = (endpoint, params, context, options) => {
       seen.push(context.clientId ?? 'anonymous');
-      return openCall(request, context);
+      return openFetch(endpoint, params, context, options);
     };
     await open.query('{ cohorts { __typename } }');
     expect(seen).toEqual(['reader', 'writer', 'anonymous']);

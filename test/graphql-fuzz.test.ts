@@ -11,21 +11,10 @@
 import { describe, expect, it } from 'vitest';
 import { startGateway } from './helpers/gateway.js';
 import { aliasFlood, fragmentBomb } from './helpers/hostile-documents.js';
+import { mulberry32 } from '../src/emulator/seed.js';
 
 const CASES = Number(process.env['FUZZ_CASES'] ?? 10_200);
 const IN_FLIGHT = Number(process.env['FUZZ_IN_FLIGHT'] ?? 8);
-
-/** mulberry32: small, fast, seeded. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface FuzzCase {
   readonly body: string;
@@ -36,7 +25,7 @@ const CREATE = 'mutation ($input: CreateAnnotationInput!) { createAnnotation(inp
 const UPDATE = 'mutation ($input: UpdateEventDefinitionInput!) { updateLexiconEventDefinition(input: $input) { __typename } }';
 
 function generator(seed: number) {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
   const text = (length: number) => Array.from({ length }, () => String.fromCharCode(pick([0x20 + int(95), 0x80 + int(0x700), 0xd800 + int(0x400), 0]))).join('');

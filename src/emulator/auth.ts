@@ -1,6 +1,7 @@
 /**
- * The authentication matrix of DIGEST §2, applied by the server before a
- * route runs (the route's `auth` mode says which rules apply).
+ * The authentication matrix (https://developer.mixpanel.com/reference/authentication
+ * and each API family's page, e.g. https://developer.mixpanel.com/reference/query-api-authentication),
+ * applied by the server before a route runs (the route's `auth` mode says which rules apply).
  */
 import type { AuthMode, EmulatorProjectData } from './types.js';
 
@@ -62,14 +63,14 @@ export interface AuthInput {
   readonly json: unknown;
 }
 
-/** Where the docs give no wording, these are chosen and kept stable (DIGEST §4: "exact 401/403 bodies are unknown"). */
+/** Where the docs give no wording, these are chosen and kept stable (Mixpanel documents no exact 401/403 bodies). */
 export const AuthMessage = {
-  /** The message clients match on (DIGEST §4). */
+  /** The message clients match on (airbytehq/airbyte: airbyte-integrations/connectors/source-mixpanel/source_mixpanel/errors_handlers/base_errors_handler.py). */
   unauthenticated: 'Unable to authenticate request',
   projectIdRequired: 'project_id is required when authenticating with a service account',
   forbidden: (projectId: string) => `Permission denied: the credentials have no access to project ${projectId}`,
   importInvalid: 'Invalid credentials',
-  /** Seen when /import gets SA credentials without project_id [W15]. */
+  /** Seen when /import gets SA credentials without project_id (https://github.com/mixpanel/mixpanel-python/issues/110). */
   importNoProject: 'Unauthorized, invalid project secret. See docs for more details: https://developer.mixpanel.com/reference/authentication',
 } as const;
 
@@ -124,7 +125,7 @@ export interface ProjectRegistry {
   knowsServiceAccount(username: string, secret: string): boolean;
   /**
    * Receives ingestion sent with an unknown token: /track answers `1` even for a
-   * bogus token [W16], so such writes succeed and land nowhere visible.
+   * bogus token (https://github.com/mixpanel/mixpanel-node/issues/59), so such writes succeed and land nowhere visible.
    * Its projectId is the empty string.
    */
   readonly sink: RegisteredProject;

@@ -178,7 +178,7 @@ export function createCohortSyncSender(options: CohortSyncSenderOptions): Cohort
   }
 
   const cohorts = new Map<string, CohortState>();
-  // Syncs on one connection run sequentially (DIGEST §5).
+  // Syncs on one connection run sequentially (https://docs.mixpanel.com/docs/cohort-sync, "Delay in Sync").
   let queue: Promise<unknown> = Promise.resolve();
   const serialize = <T>(task: () => Promise<T>): Promise<T> => {
     const run = queue.then(task, task);
@@ -402,7 +402,7 @@ function parseBody(text: string): unknown {
   }
 }
 
-/** Maps a receiver answer to Mixpanel's reaction (docs/cohort-webhooks.mdx, "Failed Syncs"). */
+/** Maps a receiver answer to Mixpanel's reaction (https://docs.mixpanel.com/docs/cohort-sync/webhooks#failed-syncs). */
 function classify(status: number, body: unknown, action: SyncAction): Outcome {
   if (status >= 200 && status < 300) {
     const failure = reportedFailure(body);

@@ -1,7 +1,8 @@
 /**
  * Mixpanel's error bodies differ per host family; routes throw
  * EmulatorHttpError and the server shapes the body for the family that
- * served the request (DIGEST §4 "Other errors").
+ * served the request (the error responses of each endpoint in
+ * https://developer.mixpanel.com/reference/overview).
  */
 import { STATUS_CODES } from 'node:http';
 import type { EmulatorResponse } from './types.js';

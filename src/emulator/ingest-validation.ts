@@ -1,7 +1,8 @@
 /**
- * Event validation shared by /import and /track (docs/import-events.mdx
- * "Validation", docs/track-event.mdx "Limits"), and the body formats the
- * ingestion endpoints accept.
+ * Event validation shared by /import and /track
+ * (https://developer.mixpanel.com/reference/import-events#validation,
+ * https://developer.mixpanel.com/reference/track-event#limits), and the body
+ * formats the ingestion endpoints accept.
  */
 import { randomUUID } from 'node:crypto';
 import { readIngestionPayload } from './auth.js';
@@ -15,7 +16,7 @@ export const MAX_RECORDS_PER_REQUEST = 2000;
  * The docs are the more recent and explicit source, so 10 MB applies.
  */
 export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
-/** Per event (docs) and per profile update (docs/user-profile-limits.mdx). */
+/** Per event (docs) and per profile update (https://developer.mixpanel.com/reference/user-profile-limits). */
 const MAX_RECORD_BYTES = 1024 * 1024;
 const MAX_KEYS = 255; // "fewer than 255" properties, object keys and array elements
 const MAX_DEPTH = 3;
@@ -27,7 +28,7 @@ const TRACK_WINDOW_MS = 5 * 24 * 60 * 60 * 1000;
 const MILLISECONDS_THRESHOLD = 1e11;
 const INSERT_ID_PATTERN = /^[A-Za-z0-9-]{1,36}$/;
 
-/** distinct_id values /import refuses; the same list applies to $insert_id (docs/import-events.mdx). */
+/** distinct_id values /import refuses; the same list applies to $insert_id (https://developer.mixpanel.com/reference/import-events). */
 const BANNED_IDS = new Set([
   '00000000-0000-0000-0000-000000000000',
   'anon',
@@ -50,7 +51,7 @@ const BANNED_IDS = new Set([
 
 export interface FailedRecord {
   readonly index: number;
-  /** The docs' spelling; the spec example says `insert_id` (DIGEST §6). */
+  /** The docs' spelling; the spec example on the same page says `insert_id` (https://developer.mixpanel.com/reference/import-events). */
   readonly $insert_id?: string;
   readonly field: string;
   readonly message: string;

@@ -1,5 +1,5 @@
 /**
- * Mixpanel's documented limits (docs/rate-limits.mdx), per project and per
+ * Mixpanel's documented limits (https://developer.mixpanel.com/reference/rate-limits), per project and per
  * family, on the emulated clock. A refused request consumes nothing.
  */
 import type { ApiFamily } from '../mixpanel/types.js';
@@ -95,7 +95,7 @@ export interface RateLimiter {
 }
 
 const QUERY_DOCS = 'https://help.mixpanel.com/hc/en-us/articles/115004602563-Rate-Limits-for-Export-API-Endpoints';
-/** [S:in] 429 body text; also used for every ingestion endpoint. */
+/** The 429 body text of the ingestion spec (https://developer.mixpanel.com/reference/import-events); also used for every ingestion endpoint. */
 export const INGESTION_RATE_LIMIT_MESSAGE = 'Project exceeded rate limits. Please retry the request with exponential backoff.';
 
 export function createRateLimiter(limits: RateLimits, clock: Clock): RateLimiter {
@@ -110,7 +110,7 @@ export function createRateLimiter(limits: RateLimits, clock: Clock): RateLimiter
     return state;
   };
 
-  // The observed Query 429 text (DIGEST §4 [W2]); its counters include the refused call.
+  // The observed Query 429 text (https://github.com/airbytehq/airbyte/issues/9410); its counters include the refused call.
   const queryMessage = (projectId: string, running: number, hourly: number): string =>
     `Query rate limit exceeded for project_id: ${projectId}. ${running}/${limits.query.concurrent} queries running concurrently and ${hourly}/${limits.query.perHour} queries running in the last hour. For more information, please consult our documentation at ${QUERY_DOCS}`;
   // Export's 429 is a plain string whose wording is undocumented; this mirrors the Query text.
@@ -161,7 +161,7 @@ export function createRateLimiter(limits: RateLimits, clock: Clock): RateLimiter
           const counts = options.countsAgainstHourly !== false;
           const hourly = state.hour.total(now);
           if (state.inFlight >= limits.query.concurrent || (counts && hourly >= limits.query.perHour)) {
-            // Whether Query 429s carry Retry-After is unknown (DIGEST §4): none is sent.
+            // Whether Query 429s carry Retry-After is unknown (https://developer.mixpanel.com/reference/rate-limits is silent): none is sent.
             return { ok: false, message: queryMessage(projectId, state.inFlight + 1, hourly + (counts ? 1 : 0)), retryAfterSeconds: undefined };
           }
           return admitted(state, () => counts && state.hour.add(now, 1));
@@ -185,7 +185,7 @@ export function createRateLimiter(limits: RateLimits, clock: Clock): RateLimiter
           });
         }
         case 'lexicon': {
-          // The reference page scopes this per organization [W10]; rate-limits.mdx says per project, which is modelled.
+          // The reference page scopes this per organization (https://developer.mixpanel.com/reference/limits); https://developer.mixpanel.com/reference/rate-limits says per project, which is modelled.
           const minute = state.minute.total(now);
           if (minute >= limits.lexicon.perMinute) return { ok: false, message: lexiconMessage(minute + 1), retryAfterSeconds: undefined };
           return admitted(state, () => state.minute.add(now, 1));
@@ -197,7 +197,7 @@ export function createRateLimiter(limits: RateLimits, clock: Clock): RateLimiter
           return admitted(state, () => state.minute.add(now, weight));
         }
         case 'app':
-          // Annotations and other App endpoints: limits undocumented (DIGEST §4).
+          // Annotations and other App endpoints: limits undocumented (https://developer.mixpanel.com/reference/rate-limits names none).
           return admitted(state, () => undefined);
       }
     },

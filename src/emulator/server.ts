@@ -228,7 +228,8 @@ function* faultedLines(lines: Iterable<string>, fault: Fault | undefined): Gener
     }
     index++;
   }
-  // The literal line Mixpanel ends a cut stream with [W3][W7].
+  // The literal line Mixpanel ends a cut stream with, as clients expect it
+  // (airbytehq/airbyte: airbyte-integrations/connectors/source-mixpanel/source_mixpanel/components.py, iter_dicts).
   if (fault?.kind === 'truncate') yield 'terminated early\n';
 }
 
@@ -446,7 +447,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
         countsAgainstHourly: countFollowOnPages || !isEngageFollowOnPage(path, params),
       });
       if (!admission.ok) {
-        // PostHog reports Retry-After on export 429s [W4]; elsewhere it is unknown, so none is sent.
+        // PostHog reports Retry-After on export 429s (https://github.com/PostHog/posthog/pull/63421); elsewhere it is unknown, so none is sent.
         const headers = admission.retryAfterSeconds !== undefined && style === 'export' ? { 'retry-after': String(admission.retryAfterSeconds) } : undefined;
         return fail(429, admission.message, headers);
       }

@@ -24,7 +24,7 @@ export interface ValueType {
 
 /**
  * JSON Schema keywords Lexicon property schemas may carry beyond the ones the
- * Lexicon spec lists (openapi/lexicon-schemas.openapi.yaml is silent on
+ * Lexicon spec lists (mixpanel/docs: openapi/lexicon-schemas.openapi.yaml is silent on
  * them; the docs' own example carries `examples`, so schemas are not closed).
  */
 interface PropertySchemaKeywords extends LexiconPropertySchema {

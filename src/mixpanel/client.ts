@@ -55,7 +55,7 @@ export interface MixpanelClientOptions {
   readonly baseUrls: BaseUrls;
   /**
    * Sent as `X-Mixpanel-Integration-ID` on every call and as `$source` on every
-   * event sent (docs/build-an-integration.mdx).
+   * event sent (https://docs.mixpanel.com/docs/cohort-sync/build-an-integration).
    */
   readonly integrationId: string;
   /**

@@ -1,5 +1,7 @@
 /**
- * Typed errors parsed from Mixpanel's real error bodies (DIGEST.md §4).
+ * Typed errors parsed from Mixpanel's real error bodies (the error responses of
+ * each endpoint in https://developer.mixpanel.com/reference/overview; the Query 429 text as quoted in
+ * https://github.com/airbytehq/airbyte/issues/9410).
  * Modelled on undici's error hierarchy (lib/core/errors.js): one class per
  * outcome, a stable `code`, the upstream status when there was one.
  */

@@ -1,17 +1,20 @@
 /**
- * Incremental parser of the raw-export body (DIGEST.md §3b): JSONL, one event
+ * Incremental parser of the raw-export body
+ * (https://developer.mixpanel.com/reference/raw-event-export): JSONL, one event
  * per line. Memory holds one chunk and one partial line at a time, however
  * large the export. Mixpanel may end a stream with a `terminated early` line or
- * leave a record split or truncated (§4, §6): the events before it are
- * yielded, then an UpstreamError says the export was cut short, so a caller
- * never mistakes a partial export for a complete one.
+ * leave a record split or truncated (airbytehq/airbyte:
+ * airbyte-integrations/connectors/source-mixpanel/source_mixpanel/components.py,
+ * iter_dicts): the events before it are yielded, then an UpstreamError says
+ * the export was cut short, so a caller never mistakes a partial export for a
+ * complete one.
  */
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { UpstreamError } from './errors.js';
 import type { ExportedEvent } from './types.js';
 
-/** Events are under 1 MB (docs/import-events.mdx); a longer line is not a record. */
+/** Events are under 1 MB (https://developer.mixpanel.com/reference/import-events); a longer line is not a record. */
 export const MAX_EXPORT_LINE_CHARS = 8 * 1024 * 1024;
 
 const TERMINATED_EARLY = new Set(['terminated early', '[terminated early]']);

@@ -1,5 +1,6 @@
 /**
- * Mixpanel's hosts per API family and data-residency region (DIGEST.md §1).
+ * Mixpanel's hosts per API family and data-residency region
+ * (https://docs.mixpanel.com/docs/privacy/eu-residency, https://docs.mixpanel.com/docs/privacy/in-residency).
  * A project's region is fixed: every family must use that region's hosts.
  */
 import type { BaseUrls, HostFamily, Region } from './types.js';

@@ -1,7 +1,8 @@
 /**
  * HTTP to Mixpanel over undici: one connection pool per origin, keep-alive,
  * gzip, timeouts, and Mixpanel's error bodies turned into typed errors
- * (DIGEST.md §4). Deliberately no retry interceptor: undici's retry handler
+ * (the error responses of each endpoint in https://developer.mixpanel.com/reference/overview).
+ * Deliberately no retry interceptor: undici's retry handler
  * retries 429 five times by default, burning the hourly budget; retries
  * belong to src/limits, which knows the budget.
  */
@@ -45,7 +46,7 @@ export interface HttpRequest {
 
 export interface HttpOptions {
   readonly baseUrls: BaseUrls;
-  /** Sent as `X-Mixpanel-Integration-ID` on every call (docs/build-an-integration.mdx). */
+  /** Sent as `X-Mixpanel-Integration-ID` on every call (https://docs.mixpanel.com/docs/cohort-sync/build-an-integration). */
   readonly integrationId: string;
   readonly userAgent: string;
   /** Default per-call timeout in ms: the whole answer for JSON calls, first byte and idle gaps for streams. */

@@ -23,9 +23,9 @@ import { checkDateRange, checkExpression, checkLimit, checkName, checkNames, che
 
 /** Longest range of any report. Mixpanel documents none for most endpoints; a year keeps answers bounded. */
 const MAX_REPORT_DAYS = 366;
-/** Mixpanel's cap on segmentation, funnel and retention `limit` (DIGEST.md §3a). */
+/** Mixpanel's cap on segmentation, funnel and retention `limit` (https://developer.mixpanel.com/reference/segmentation-query, https://developer.mixpanel.com/reference/funnels-query). */
 const MAX_SEGMENT_LIMIT = 10_000;
-/** Funnel `length` and retention `interval` are capped at 90 days (DIGEST.md §3a). */
+/** Funnel `length` and retention `interval` are capped at 90 days (https://developer.mixpanel.com/reference/funnels-query, https://developer.mixpanel.com/reference/retention-query). */
 const MAX_WINDOW_DAYS = 90;
 /** Caps for list endpoints whose maximum Mixpanel does not document. */
 const MAX_LIST_LIMIT = 10_000;

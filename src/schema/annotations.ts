@@ -88,7 +88,7 @@ builder.queryFields((t) => ({
 
 /**
  * Whether a refused write named an annotation that does not exist. The Annotations API documents no
- * status for an unknown id (https://developer.mixpanel.com/reference/annotations), so a 404 says so
+ * status for an unknown id (https://developer.mixpanel.com/reference/get-annotation-1), so a 404 says so
  * and a 400 is checked against the project's annotation list (cached, and dropped by every write).
  */
 async function isUnknownAnnotation(ctx: Context, id: number, error: unknown): Promise<boolean> {

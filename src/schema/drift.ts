@@ -21,7 +21,7 @@ const MAX_SAMPLE = 10_000;
 
 /**
  * Properties Mixpanel or its SDKs add to every event: nobody documents them,
- * so reporting them would bury real drift (docs/import-events.mdx names
+ * so reporting them would bury real drift (https://developer.mixpanel.com/reference/import-events names
  * time, distinct_id and $insert_id; the rest are set at ingestion).
  */
 const INGESTION_PROPERTIES: ReadonlySet<string> = new Set([

@@ -15,7 +15,7 @@ const MAX_EVENTS_PER_PAGE = 1_000;
 const DEFAULT_EVENTS_PER_PAGE = 100;
 /** Longest `events` range: one read holds it (on disk, see src/events/spill.ts). */
 const MAX_EXPORT_DAYS = 366;
-/** Longest `activity` range. Mixpanel's stream also refuses dates more than 365 days back (DIGEST.md §4). */
+/** Longest `activity` range. Mixpanel's stream also refuses dates more than 365 days back (https://github.com/ploner/RMixpanel/issues/7). */
 const MAX_ACTIVITY_DAYS = 90;
 const MAX_ACTIVITY_DAYS_BACK = 365;
 /** /stream/query takes the distinct ids in the URL: batches stay well under URL length limits. */

@@ -1,5 +1,5 @@
 /**
- * Annotations API (openapi/annotations.openapi.yaml, DIGEST.md §3d): CRUD on
+ * Annotations API (https://developer.mixpanel.com/reference/list-all-annotations-for-project; mixpanel/docs: openapi/annotations.openapi.yaml): CRUD on
  * a project's annotations and their tags. The spec documents no rate limit.
  */
 import type { Annotation, AnnotationTag } from '../../mixpanel/types.js';
@@ -62,7 +62,7 @@ const route = (method: EmulatorRoute['method'], pattern: string, handle: (reques
   method,
   pattern,
   host: 'app',
-  // Annotation limits are undocumented (DIGEST §4): the emulator does not rate-limit them.
+  // Annotation limits are undocumented (https://developer.mixpanel.com/reference/rate-limits names none): the emulator does not rate-limit them.
   family: undefined,
   auth: 'service-account-path',
   handle,

@@ -33,7 +33,7 @@ function parseLimit(raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const limit = Number(raw);
   if (!Number.isInteger(limit) || limit < 1) throw new EmulatorHttpError(400, 'limit must be a positive integer');
-  // Mixpanel answers 400 above the cap [W17]; the wording is chosen.
+  // Mixpanel answers 400 above the cap (https://developer.mixpanel.com/reference/raw-event-export: "cannot be over 100000"); the wording is chosen.
   if (limit > EXPORT_MAX_LIMIT) throw new EmulatorHttpError(400, `limit cannot be over ${EXPORT_MAX_LIMIT}`);
   return limit;
 }

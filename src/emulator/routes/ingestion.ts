@@ -83,7 +83,7 @@ function handleTrack(request: EmulatorRequest): EmulatorResponse {
       return;
     }
     valid += 1;
-    // /track does not validate the token (DIGEST §6): a foreign token still counts as valid data,
+    // /track does not validate the token (https://github.com/mixpanel/mixpanel-node/issues/59): a foreign token still counts as valid data,
     // but the event lands in that token's project, not this one.
     if (result.token === request.project.token) ingest(request.project, result.event, request.now);
   });

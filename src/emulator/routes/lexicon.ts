@@ -1,5 +1,5 @@
 /**
- * Lexicon Schemas API (openapi/lexicon-schemas.openapi.yaml, DIGEST.md §3c):
+ * Lexicon Schemas API (https://developer.mixpanel.com/reference/lexicon-schemas-api; mixpanel/docs: openapi/lexicon-schemas.openapi.yaml):
  * list, get, upload (with Mixpanel's metadata merge) and delete schemas of
  * one project. Auth and the 5/min limit are the server's job.
  */
@@ -19,9 +19,9 @@ type JsonObject = Record<string, unknown>;
 
 const invalid = (message: string) => new EmulatorHttpError(400, message);
 
-/** docs/rate-limits.mdx: "under 4000 events and properties updated in each minute". */
+/** https://developer.mixpanel.com/reference/rate-limits: "under 4000 events and properties updated in each minute". */
 export const LEXICON_UPDATES_PER_MINUTE = 4000;
-/** docs/rate-limits.mdx: "less than 3000 total truncations/deletions per request". */
+/** https://developer.mixpanel.com/reference/rate-limits: "less than 3000 total truncations/deletions per request". */
 export const LEXICON_DELETIONS_PER_REQUEST = 3000;
 const MINUTE_MS = 60_000;
 

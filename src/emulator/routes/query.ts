@@ -1,5 +1,5 @@
 /**
- * The Query API (DIGEST §3a), answered from the project's data so a test can
+ * The Query API (https://developer.mixpanel.com/reference/query-api), answered from the project's data so a test can
  * compare the gateway's answer with the emulator's. Every route accepts GET
  * and POST, parameters in the query string or a form body.
  */
@@ -603,7 +603,7 @@ function streamQuery(request: EmulatorRequest): EmulatorResponse {
   const z = datesIn(request.zone);
   const ids = new Set(jsonArray(params, 'distinct_ids', true));
   const range = z.dateRange(params, now);
-  // The message Mixpanel gives for windows older than a year [W6].
+  // The message Mixpanel gives for windows older than a year (https://github.com/ploner/RMixpanel/issues/7).
   if (range.startMs < z.startOfDay(now) - 365 * DAY_MS) throw new EmulatorHttpError(400, 'Date range exceeds 365 days into the past');
   const events: { event: string; properties: Record<string, unknown> }[] = [];
   for (const e of eventsBetween(data, range.startMs, range.endMs)) {
@@ -618,7 +618,7 @@ function streamQuery(request: EmulatorRequest): EmulatorResponse {
 // ---------- engage ----------
 
 const DEFAULT_PAGE_SIZE = 1_000;
-/** The largest page_size clients are seen to use [W20]; larger values are clamped. */
+/** The largest page_size clients are seen to use (https://github.com/airbytehq/airbyte/pull/41976); larger values are clamped. */
 const MAX_PAGE_SIZE = 40_000;
 /** The message the spec quotes for pages of a query no longer cached. */
 export const UNCACHED_PAGE_MESSAGE = 'request for page in uncached query for params';
@@ -719,7 +719,7 @@ function createEngage(clock: Clock, sessionTtlMs: number) {
       return [{ $distinct_id: distinctId, $properties: properties }];
     });
     const body: Record<string, unknown> = { page, page_size: pageSize, session_id: id, status: 'ok' };
-    // `total` only on page 0, as Mixpanel does [W3].
+    // `total` only on page 0, as Mixpanel does (airbytehq/airbyte: airbyte-integrations/connectors/source-mixpanel/source_mixpanel/components.py, EngagePaginationStrategy).
     if (page === 0) body.total = session.ids.length;
     body.results = results;
     return { status: 200, json: body };
