@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { createEmulator } from '../src/emulator/server.js';
 import { startGatewayProcess, type GatewayProcess } from '../test/helpers/gateway-process.js';
+import { redisReachable } from '../test/helpers/redis.js';
 import { isolatedProject } from '../test/helpers/subscribers.js';
 import { printTable, writeResult } from './lib/report.js';
 import { ratio, summarizeLatencies, type LatencySummary } from './lib/stats.js';
@@ -104,6 +105,10 @@ async function runPhase(phase: string, instances: number, env: Record<string, st
 }
 
 export async function runInstancesBench(): Promise<Record<string, unknown>> {
+  if (!(await redisReachable())) {
+    process.stdout.write('Redis is unreachable at 127.0.0.1:6379: the instances bench needs it, skipped.\n');
+    return { skipped: 'Redis unreachable at 127.0.0.1:6379' };
+  }
   const phases = [
     await runPhase('one instance (baseline)', 1, {}),
     await runPhase('three instances, shared reads', 3, {}),
