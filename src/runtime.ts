@@ -18,6 +18,7 @@ import { MixpanelError, RateLimitedError } from './mixpanel/errors.js';
 import type { ApiFamily, EngagePage, EngageParams, MixpanelClient } from './mixpanel/types.js';
 import type { CacheKind, CallContext, CohortMembersRead, FetchOptions, ProjectRuntime, UpstreamRequest } from './runtime-types.js';
 import { ENDPOINTS, type EndpointDescription, type EndpointName, type ParamsOf, type ResultOf } from './upstream/endpoints.js';
+import { createProfileReadAhead } from './upstream/profile-read-ahead.js';
 import { createActivitySource, createProfileSource, type Send, type SourceOptions } from './upstream/sources.js';
 
 /** Economy defaults, as documented on EconomyConfig. */
@@ -32,6 +33,7 @@ export const DEFAULT_ECONOMY: EconomyConfig = Object.freeze({
   interactiveReservePercent: 20,
   newcomerReservePercent: 25,
   profileCohortsMaxCalls: 4,
+  profileReadAheadMaxPages: 20,
 });
 
 /** How much the merge window grows when the family's window is nearly spent. */
@@ -268,7 +270,26 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     },
     onStale: (kind) => metrics?.staleAnswers.inc({ project: config.key, kind }),
   });
-  const profiles = createProfileSource(sourceOptions(cacheConfig.ttlMs.profiles));
+  const spareCalls = (family: ApiFamily): number => {
+    const perHour = config.limits[family]?.perHour;
+    if (perHour === undefined) return Number.POSITIVE_INFINITY;
+    const left = (1 - (spent.get(family) ?? 0)) * perHour;
+    return Math.max(0, Math.floor((left - Math.floor((perHour * economy.interactiveReservePercent) / 100)) / 2));
+  };
+  const readAhead = createProfileReadAhead({
+    maxPages: economy.profileReadAheadMaxPages,
+    // Page 0 unfiltered with every property: fetch() feeds each page's profiles to the entity cache.
+    readPage: (page, context) => fetch('engage', page.sessionId === undefined ? {} : { sessionId: page.sessionId, page: page.page ?? 0 }, context),
+    spareCalls: () => spareCalls(ENDPOINTS.engage.family),
+    followOnPagesCount: config.countEngageFollowOnPages,
+    // Its profiles stay servable (fresh, then stale) for the last-resort window; listing them again sooner would spend the hour twice.
+    everyMs: Math.max(economy.lastResortMs, cacheConfig.ttlMs.profiles),
+    now: () => clock.now(),
+    timers: { setTimeout: (callback, ms) => clock.setTimeout(callback, ms), clearTimeout: (handle) => clock.clearTimeout(handle) },
+    onDone: (pages, complete) => metrics?.profileReadAheadPages.inc({ project: config.key, outcome: complete ? 'complete' : 'partial' }, pages),
+  });
+  // Read-ahead is cross-request sharing too: off with merging.
+  const profiles = createProfileSource(sourceOptions(cacheConfig.ttlMs.profiles), economy.coalesce ? readAhead : undefined);
   const activity = createActivitySource(sourceOptions(cacheConfig.ttlMs.events));
 
   /** In-flight whole-cohort reads, so concurrent requests share one; `background` when no request waits for it. */
@@ -344,12 +365,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     profiles: (distinctIds, groupKey, context) => profiles.byIds(distinctIds, groupKey, context),
     activity: (distinctIds, fromDate, toDate, context) => activity.byIds(distinctIds, fromDate, toDate, context),
     cohortMembers,
-    spareCalls(family) {
-      const perHour = config.limits[family]?.perHour;
-      if (perHour === undefined) return Number.POSITIVE_INFINITY;
-      const left = (1 - (spent.get(family) ?? 0)) * perHour;
-      return Math.max(0, Math.floor((left - Math.floor((perHour * economy.interactiveReservePercent) / 100)) / 2));
-    },
+    spareCalls,
     isCohortReadInBackground: (cohortId) => memberReads.get(cohortId)?.background === true,
     isCohortCached: (cohortId) => entities.has('cohortMembers', config.key, cohortId),
     economy,
