@@ -65,7 +65,7 @@ describe('profile read-ahead', () => {
   });
 
   it('is off with cross-request merging, and with PROFILE_READ_AHEAD_MAX_PAGES=0', async () => {
-    for (const env of [{ COALESCE: 'off' }, { PROFILE_READ_AHEAD_MAX_PAGES: '0' }]) {
+    for (const env of [{ COALESCE: 'off' }, { PROFILE_READ_AHEAD_MAX_PAGES: '0' }] as Record<string, string>[]) {
       const gw = await startGateway({ emulatorOptions: { size: SIZE }, env });
       const ids = [...gw.emulator.data().profiles.keys()].map(String);
       const result = await gw.query(profilesQuery([ids[7]!]));
