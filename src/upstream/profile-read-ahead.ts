@@ -55,21 +55,31 @@ export interface ProfileReadAhead {
    * the ids to the read by id.
    */
   cover(context: CallContext): Promise<void>;
-  /** Whether a read-ahead read the whole listing within the last `withinMs`: an id it did not bring is then unknown to Mixpanel. */
-  listedWithin(withinMs: number): boolean;
+  /**
+   * Whether a read-ahead that read the whole listing within the last `withinMs` brought `distinctId`;
+   * undefined when none did. False means Mixpanel does not know the id.
+   */
+  listed(distinctId: string, withinMs: number): boolean | undefined;
 }
 
 export function createProfileReadAhead(options: ProfileReadAheadOptions): ProfileReadAhead {
   let running: Promise<void> | undefined;
   /** When the last read-ahead ended, and whether it read every page. */
   let ended: { readonly at: number; readonly complete: boolean } | undefined;
+  /** The distinct ids the last read-ahead listed (at most `maxPages` × 1,000). */
+  let listedIds = new Set<string>();
 
   const run = async (context: CallContext): Promise<void> => {
     let pages = 0;
     let complete = false;
+    const seen = new Set<string>();
+    const note = (page: EngagePage): void => {
+      for (const profile of page.results) seen.add(String(profile.$distinct_id));
+    };
     try {
       let page = await options.readPage({}, context);
       pages = 1;
+      note(page);
       const total = page.total;
       const pageCount = total === undefined || page.page_size <= 0 ? undefined : Math.ceil(total / page.page_size);
       const wanted = pageCount !== undefined && pageCount <= options.maxPages && (!options.followOnPagesCount || pageCount - 1 <= options.spareCalls());
@@ -77,10 +87,12 @@ export function createProfileReadAhead(options: ProfileReadAheadOptions): Profil
       while (wanted && !complete) {
         page = await options.readPage({ sessionId: page.session_id, page: page.page + 1 }, { ...context, deadline: options.now() + FOLLOW_ON_PAGE_DEADLINE_MS, priority: FOLLOW_ON_PAGE_PRIORITY });
         pages++;
+        note(page);
         complete = page.results.length < page.page_size || page.results.length === 0 || pages >= (pageCount ?? 0);
       }
     } finally {
       ended = { at: options.now(), complete };
+      listedIds = complete ? seen : new Set();
       options.onDone?.(pages, complete);
     }
   };
@@ -101,8 +113,9 @@ export function createProfileReadAhead(options: ProfileReadAheadOptions): Profil
       if (!running) return Promise.resolve();
       return untilDeadlineOrAbort(running, context, options);
     },
-    listedWithin(withinMs) {
-      return ended?.complete === true && options.now() - ended.at < withinMs;
+    listed(distinctId, withinMs) {
+      if (ended?.complete !== true || options.now() - ended.at >= withinMs) return undefined;
+      return listedIds.has(distinctId);
     },
   };
 }

@@ -84,9 +84,10 @@ function createEntitySource<T>(
   batcher: Batcher<string, T>,
   /**
    * Called before a merged read of ids that are neither fresh nor stale: a wider read (read-ahead) may
-   * bring them. Resolves true when that read listed every entity just now: what it did not bring is absent.
+   * bring them. Resolves to a test of "a listing of every entity just now did not have this id"
+   * (Mixpanel does not know it), or undefined when there is no such listing.
    */
-  beforeRead?: (mergeKey: string, context: CallContext) => Promise<boolean> | undefined,
+  beforeRead?: (mergeKey: string, context: CallContext) => Promise<((id: string) => boolean) | undefined> | undefined,
 ): (mergeKey: string, ids: readonly string[], context: CallContext) => Promise<Map<string, ReadResult<T>>> {
   const now = options.now ?? Date.now;
   return async (mergeKey, ids, context) => {
@@ -114,16 +115,15 @@ function createEntitySource<T>(
     if (missing.length === 0) return results;
     const wider = missing.length > stale.size ? beforeRead?.(mergeKey, context) : undefined;
     if (wider) {
-      const listedAll = await wider;
-      missing = missing.filter((id) => !lookup(id));
-      if (listedAll) {
+      const unlisted = await wider;
+      missing = missing.filter((id) => {
+        if (lookup(id)) return false;
+        if (!unlisted?.(id)) return true;
         // Not in a listing of every entity read a moment ago: Mixpanel does not know it, no call needed.
-        for (const id of missing) {
-          options.entities.storeAbsent(kind, options.project, `${mergeKey}\u0000${id}`, options.absentTtlMs);
-          results.set(id, undefined);
-        }
-        return results;
-      }
+        options.entities.storeAbsent(kind, options.project, `${mergeKey}\u0000${id}`, options.absentTtlMs);
+        results.set(id, undefined);
+        return false;
+      });
       if (missing.length === 0) return results;
     }
     const serveStale = (id: string, error: unknown): void => {
@@ -204,7 +204,9 @@ export function createProfileSource(options: SourceOptions, readAhead?: ProfileR
   });
   // User profiles only: group profiles are listed per group key and seldom many.
   const read = createEntitySource(options, 'profile', ENDPOINTS.engage.family, batcher, (mergeKey, context) =>
-    mergeKey === USER_PROFILES && readAhead ? readAhead.cover(context).then(() => readAhead.listedWithin(options.absentTtlMs)) : undefined,
+    mergeKey === USER_PROFILES && readAhead
+      ? readAhead.cover(context).then(() => (id: string) => readAhead.listed(id, options.absentTtlMs) === false)
+      : undefined,
   );
   return {
     byIds: (distinctIds, groupKey, context) => read(groupKey === undefined ? USER_PROFILES : JSON.stringify({ groupKey }), distinctIds, context),
