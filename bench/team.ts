@@ -177,6 +177,7 @@ function errorResultCode(value: unknown): string | undefined {
 /** What an engage call asked for: by ids, a cohort, a follow-on page, or a whole listing. */
 function engageRead(params: Readonly<Record<string, string>>): string {
   if (params['distinct_ids'] !== undefined) return ' by distinct_ids';
+  if (params['distinct_id'] !== undefined) return ' by distinct_id';
   const page = params['page'] !== undefined && params['page'] !== '0' ? ', next page' : '';
   if (params['filter_by_cohort'] !== undefined) return ` by cohort${page}`;
   if (params['session_id'] === undefined && params['page'] === undefined && params['where'] === undefined) return ' listing';
