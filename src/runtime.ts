@@ -219,7 +219,8 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     const kind = typeof description.kind === 'function' ? description.kind(params, clock.now(), config.timezone) : description.kind;
     const maxRetries = options.maxRetries ?? description.maxRetries;
     const counts = description.countsAgainstHourly?.(params, config);
-    return call<ResultOf<E>>(
+    // Through the runtime's own `call`, the one path to Mixpanel an observer of the runtime sees.
+    return runtime.call<ResultOf<E>>(
       {
         family: description.family,
         kind,
@@ -356,7 +357,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     }
   };
 
-  return {
+  const runtime: ProjectRuntime = {
     config,
     budget,
     membership,
@@ -373,7 +374,10 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
 
     invalidate(kind) {
       cache.invalidate(cacheKeyPrefix(config.key, kind));
-      if (kind === 'profiles') entities.invalidate('profile', config.key);
+      if (kind === 'profiles') {
+        entities.invalidate('profile', config.key);
+        readAhead.forgetListing();
+      }
       if (kind === 'cohorts') entities.invalidate('cohortMembers', config.key);
       options.onInvalidate?.(kind);
     },
@@ -383,6 +387,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
       await client.close();
     },
   };
+  return runtime;
 }
 
 /** `promise`, or the signal's reason as soon as it aborts (the promise itself runs on for others). */

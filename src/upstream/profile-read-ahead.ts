@@ -60,6 +60,11 @@ export interface ProfileReadAhead {
    * undefined when none did. False means Mixpanel does not know the id.
    */
   listed(distinctId: string, withinMs: number): boolean | undefined;
+  /**
+   * Forgets which ids the last listing had (after a profile write, say): ids it lacked are read by id
+   * again. It does not start a new listing sooner.
+   */
+  forgetListing(): void;
 }
 
 export function createProfileReadAhead(options: ProfileReadAheadOptions): ProfileReadAhead {
@@ -91,9 +96,12 @@ export function createProfileReadAhead(options: ProfileReadAheadOptions): Profil
         complete = page.results.length < page.page_size || page.results.length === 0 || pages >= (pageCount ?? 0);
       }
     } finally {
-      ended = { at: options.now(), complete };
-      listedIds = complete ? seen : new Set();
-      options.onDone?.(pages, complete);
+      // A page 0 the budget refused spent nothing: the next miss tries again.
+      if (pages > 0) {
+        ended = { at: options.now(), complete };
+        listedIds = complete ? seen : new Set();
+        options.onDone?.(pages, complete);
+      }
     }
   };
 
@@ -112,6 +120,10 @@ export function createProfileReadAhead(options: ProfileReadAheadOptions): Profil
       }
       if (!running) return Promise.resolve();
       return untilDeadlineOrAbort(running, context, options);
+    },
+    forgetListing() {
+      if (ended) ended = { at: ended.at, complete: false };
+      listedIds = new Set();
     },
     listed(distinctId, withinMs) {
       if (ended?.complete !== true || options.now() - ended.at >= withinMs) return undefined;
