@@ -174,6 +174,16 @@ function errorResultCode(value: unknown): string | undefined {
   return undefined;
 }
 
+/** What an engage call asked for: by ids, a cohort, a follow-on page, or a whole listing. */
+function engageRead(params: Readonly<Record<string, string>>): string {
+  if (params['distinct_ids'] !== undefined) return ' by distinct_ids';
+  if (params['distinct_id'] !== undefined) return ' by distinct_id';
+  const page = params['page'] !== undefined && params['page'] !== '0' ? ', next page' : '';
+  if (params['filter_by_cohort'] !== undefined) return ` by cohort${page}`;
+  if (params['session_id'] === undefined && params['page'] === undefined && params['where'] === undefined) return ' listing';
+  return ` listing${page}`;
+}
+
 type SideName = 'gateway' | 'gateway, merging off' | 'naive';
 
 export interface SideRow {
@@ -186,6 +196,8 @@ export interface SideRow {
   readonly queryCalls: number;
   readonly upstream429s: number;
   readonly latency: LatencySummary;
+  /** The Query calls by kind of read (endpoint, and for engage what it asked): where the hour's 60 went. */
+  readonly queryCallsByRead: Record<string, number>;
   /** Why page loads were not answered with data: error code -> count. */
   readonly failures: Record<string, number>;
   readonly byKind: Record<PageKind, { readonly loads: number; readonly answered: number; readonly latency: LatencySummary }>;
@@ -256,8 +268,16 @@ async function runSide(side: SideName): Promise<SideRow> {
     ) as SideRow['byKind'];
     const failures: Record<string, number> = {};
     for (const outcome of outcomes) if (outcome.code !== undefined) failures[outcome.code] = (failures[outcome.code] ?? 0) + 1;
+    const queryCallsByRead: Record<string, number> = {};
+    for (const entry of emulator.callLog) {
+      if (!entry.path.startsWith('/api/query')) continue;
+      const endpoint = entry.path.slice('/api/query/'.length);
+      const read = endpoint === 'engage' ? `engage${engageRead(entry.params)}` : endpoint;
+      queryCallsByRead[read] = (queryCallsByRead[read] ?? 0) + 1;
+    }
     return {
       side,
+      queryCallsByRead,
       failures,
       pageLoads: outcomes.length,
       answeredWithData: answered,
@@ -294,6 +314,7 @@ export async function runTeamBench(): Promise<SideRow[]> {
     rows.map((row) => [row.side, ...MIX.map(([kind]) => `${row.byKind[kind].answered}/${row.byKind[kind].loads} (p50 ${row.byKind[kind].latency.p50Ms} ms)`)]),
   );
   for (const row of rows) process.stdout.write(`${row.side}: not answered with data by cause ${JSON.stringify(row.failures)}\n`);
+  for (const row of rows) process.stdout.write(`${row.side}: Query calls by read ${JSON.stringify(row.queryCallsByRead)}\n`);
   const path = await writeResult('team', {
     workload: { requestDeadlineMs: REQUEST_DEADLINE_MS, users: USERS, pageLoads: PAGE_LOADS, mix: Object.fromEntries(MIX), zipfS: ZIPF_S, timeScale: TIME_SCALE, latencyMs: LATENCY, data: 'demo', seed: SEED, limits: 'documented' },
     sides: rows,

@@ -82,6 +82,12 @@ export interface EconomyConfig {
   readonly newcomerReservePercent: number;
   /** Most cohort reads one operation's `Profile.cohorts` may start; the rest load in the background. Default 4. */
   readonly profileCohortsMaxCalls: number;
+  /**
+   * Most engage pages (1,000 profiles each) a read-ahead of the whole user-profile listing may send,
+   * page 0 included: the first profile missing from the entity cache lists them all when page 0's
+   * `total` says they fit this and what the Query budget can spare. 0 turns read-ahead off. Default 20.
+   */
+  readonly profileReadAheadMaxPages: number;
 }
 
 export interface WebhookConfig {

@@ -532,6 +532,7 @@ function readEconomy(env: Env, problems: Problems): EconomyConfig {
     interactiveReservePercent: integer('BUDGET_INTERACTIVE_RESERVE_PERCENT', 20, 0, 90),
     newcomerReservePercent: integer('FAIR_SHARE_NEWCOMER_RESERVE_PERCENT', 25, 0, 90),
     profileCohortsMaxCalls: integer('PROFILE_COHORTS_MAX_CALLS', 4, 1, 1000),
+    profileReadAheadMaxPages: integer('PROFILE_READ_AHEAD_MAX_PAGES', 20, 0, 1000),
   };
 }
 

@@ -45,6 +45,8 @@ async function main(): Promise<void> {
       basicAuth: username && password ? { username, password } : undefined,
       logger,
     });
+    // The first query of a newcomer should find the cohorts synced: membership then costs no Query call.
+    await demoActivity.ready;
   }
   process.stdout.write(startupBanner({ config, url: gateway.url, genericGraphqlPath: new URL(gateway.genericGraphqlUrl).pathname, emulatorUrl: emulator?.url }));
 

@@ -34,6 +34,8 @@ export interface Metrics {
   readonly mergedBatchWait: Histogram<'project' | 'endpoint'>;
   /** Data served stale because a fresh read did not fit the budget or failed. */
   readonly staleAnswers: Counter<'project' | 'kind'>;
+  /** Engage pages read ahead of requests (the whole user-profile listing), by whether the listing was read whole. */
+  readonly profileReadAheadPages: Counter<'project' | 'outcome'>;
 }
 
 export type UpstreamOutcome = 'ok' | 'rate_limited' | 'timeout' | 'client_error' | 'server_error' | 'aborted' | 'error';
@@ -129,6 +131,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'gateway_stale_answers_total',
       help: 'Data served past its TTL because a fresh read did not fit the budget or failed',
       labelNames: ['project', 'kind'],
+      registers,
+    }),
+    profileReadAheadPages: new Counter({
+      name: 'gateway_profile_read_ahead_pages_total',
+      help: 'Engage pages of the whole user-profile listing read ahead of requests, by whether the listing was read whole (complete) or stopped after page 0 or an error (partial)',
+      labelNames: ['project', 'outcome'],
       registers,
     }),
   };

@@ -19,6 +19,7 @@ import { MixpanelError, RateLimitedError } from './mixpanel/errors.js';
 import type { ApiFamily, EngagePage, EngageParams, MixpanelClient } from './mixpanel/types.js';
 import type { CacheKind, CallContext, CohortMembersRead, FetchOptions, ProjectRuntime, UpstreamRequest } from './runtime-types.js';
 import { ENDPOINTS, type EndpointDescription, type EndpointName, type ParamsOf, type ResultOf } from './upstream/endpoints.js';
+import { createProfileReadAhead } from './upstream/profile-read-ahead.js';
 import { createActivitySource, createProfileSource, type Send, type SourceOptions } from './upstream/sources.js';
 
 /** Economy defaults, as documented on EconomyConfig. */
@@ -33,6 +34,7 @@ export const DEFAULT_ECONOMY: EconomyConfig = Object.freeze({
   interactiveReservePercent: 20,
   newcomerReservePercent: 25,
   profileCohortsMaxCalls: 4,
+  profileReadAheadMaxPages: 20,
 });
 
 /** How much the merge window grows when the family's window is nearly spent. */
@@ -220,7 +222,8 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     const kind = typeof description.kind === 'function' ? description.kind(params, clock.now(), config.timezone) : description.kind;
     const maxRetries = options.maxRetries ?? description.maxRetries;
     const counts = description.countsAgainstHourly?.(params, config);
-    return call<ResultOf<E>>(
+    // Through the runtime's own `call`, the one path to Mixpanel an observer of the runtime sees.
+    return runtime.call<ResultOf<E>>(
       {
         family: description.family,
         kind,
@@ -272,7 +275,26 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     onStale: (kind) => metrics?.staleAnswers.inc({ project: config.key, kind }),
     shared: options.sharedReads,
   });
-  const profiles = createProfileSource(sourceOptions(cacheConfig.ttlMs.profiles));
+  const spareCalls = (family: ApiFamily): number => {
+    const perHour = config.limits[family]?.perHour;
+    if (perHour === undefined) return Number.POSITIVE_INFINITY;
+    const left = (1 - (spent.get(family) ?? 0)) * perHour;
+    return Math.max(0, Math.floor((left - Math.floor((perHour * economy.interactiveReservePercent) / 100)) / 2));
+  };
+  const readAhead = createProfileReadAhead({
+    maxPages: economy.profileReadAheadMaxPages,
+    // Page 0 unfiltered with every property: fetch() feeds each page's profiles to the entity cache.
+    readPage: (page, context) => fetch('engage', page.sessionId === undefined ? {} : { sessionId: page.sessionId, page: page.page ?? 0 }, context),
+    spareCalls: () => spareCalls(ENDPOINTS.engage.family),
+    followOnPagesCount: config.countEngageFollowOnPages,
+    // Its profiles stay servable (fresh, then stale) for the last-resort window; listing them again sooner would spend the hour twice.
+    everyMs: Math.max(economy.lastResortMs, cacheConfig.ttlMs.profiles),
+    now: () => clock.now(),
+    timers: { setTimeout: (callback, ms) => clock.setTimeout(callback, ms), clearTimeout: (handle) => clock.clearTimeout(handle) },
+    onDone: (pages, complete) => metrics?.profileReadAheadPages.inc({ project: config.key, outcome: complete ? 'complete' : 'partial' }, pages),
+  });
+  // Read-ahead is cross-request sharing too: off with merging.
+  const profiles = createProfileSource(sourceOptions(cacheConfig.ttlMs.profiles), economy.coalesce ? readAhead : undefined);
   const activity = createActivitySource(sourceOptions(cacheConfig.ttlMs.events));
 
   /** In-flight whole-cohort reads, so concurrent requests share one; `background` when no request waits for it. */
@@ -341,7 +363,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     }
   };
 
-  return {
+  const runtime: ProjectRuntime = {
     config,
     budget,
     membership,
@@ -350,12 +372,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     profiles: (distinctIds, groupKey, context) => profiles.byIds(distinctIds, groupKey, context),
     activity: (distinctIds, fromDate, toDate, context) => activity.byIds(distinctIds, fromDate, toDate, context),
     cohortMembers,
-    spareCalls(family) {
-      const perHour = config.limits[family]?.perHour;
-      if (perHour === undefined) return Number.POSITIVE_INFINITY;
-      const left = (1 - (spent.get(family) ?? 0)) * perHour;
-      return Math.max(0, Math.floor((left - Math.floor((perHour * economy.interactiveReservePercent) / 100)) / 2));
-    },
+    spareCalls,
     isCohortReadInBackground: (cohortId) => memberReads.get(cohortId)?.background === true,
     isCohortCached: (cohortId) => entities.has('cohortMembers', config.key, cohortId),
     economy,
@@ -363,7 +380,10 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
 
     invalidate(kind) {
       cache.invalidate(cacheKeyPrefix(config.key, kind));
-      if (kind === 'profiles') entities.invalidate('profile', config.key);
+      if (kind === 'profiles') {
+        entities.invalidate('profile', config.key);
+        readAhead.forgetListing();
+      }
       if (kind === 'cohorts') entities.invalidate('cohortMembers', config.key);
       options.onInvalidate?.(kind);
     },
@@ -373,6 +393,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
       await client.close();
     },
   };
+  return runtime;
 }
 
 /** `promise`, or the signal's reason as soon as it aborts (the promise itself runs on for others). */

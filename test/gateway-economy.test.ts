@@ -15,7 +15,12 @@ import { startGateway, type TestGateway } from './helpers/gateway.js';
  * A merge window wide enough for a loaded test machine to deliver every request of a burst inside
  * it (a batch leaves 2 s after its latest id), and a deadline long enough to hold it that long.
  */
-const BURST_ENV = { COALESCE_WINDOW_MS: '2000', COALESCE_MAX_WAIT_MS: '20000', REQUEST_DEADLINE_MS: '60000' };
+const BURST_ENV = { COALESCE_WINDOW_MS: '2000', COALESCE_MAX_WAIT_MS: '20000', REQUEST_DEADLINE_MS: '60000', PROFILE_READ_AHEAD_MAX_PAGES: '0' };
+/**
+ * These tests read profiles by `distinct_ids`, as the gateway does for a project too large to list
+ * ahead: read-ahead of the whole listing (test/profile-read-ahead.test.ts) is off.
+ */
+const BY_ID_ENV = { PROFILE_READ_AHEAD_MAX_PAGES: '0' };
 
 const engageCalls = (emulator: Emulator): CallLogEntry[] => emulator.callLog.filter((entry) => entry.path.endsWith('/engage'));
 const idsOf = (entry: CallLogEntry): string[] => JSON.parse(entry.params['distinct_ids'] ?? '[]') as string[];
@@ -72,7 +77,7 @@ describe('cross-request economy', () => {
   });
 
   it('fetches only the new ids for a request overlapping an earlier one', async () => {
-    const gw = await startGateway();
+    const gw = await startGateway({ env: BY_ID_ENV });
     const ids = profileIds(gw);
     await gw.query(profilesQuery(ids.slice(0, 10)));
     const overlapping = await gw.query(profilesQuery(ids.slice(5, 15)));
@@ -108,7 +113,7 @@ describe('cross-request economy', () => {
   });
 
   it('reports a missing id as NotFoundError for that field alone, in the same engage call as the others', async () => {
-    const gw = await startGateway();
+    const gw = await startGateway({ env: BY_ID_ENV });
     const [known] = profileIds(gw);
     const answer = await gw.query(
       `{ known: profile(distinctId: ${JSON.stringify(known)}) { __typename ... on Profile { distinctId } }

@@ -7,9 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { buildSchema, parse, validate, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { DEMO_PROJECT } from '../src/emulator/server.js';
+import { startDemoActivity } from '../src/emulator/demo-activity.js';
+import { createLogger } from '../src/logger.js';
+import { DEMO_PROJECT, DEMO_PROJECT_OPTIONS, DEMO_TIMEZONE } from '../src/emulator/server.js';
 import { createExampleValues, exampleVariables } from '../src/server/graphiql.js';
-import { startGateway } from './helpers/gateway.js';
+import { startGateway, WEBHOOK_BASIC_AUTH } from './helpers/gateway.js';
 import { isProbeOf, publishCohortProbe, subscribe } from './helpers/subscribers.js';
 
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
@@ -27,8 +29,20 @@ describe('README', () => {
     expect(validate(typedSchema, parse(block)).map((error) => error.message)).toEqual([]);
   });
 
-  it('runs every example against the demo gateway: data, no error, no empty selection', async () => {
-    const gw = await startGateway();
+  it('runs every example against the demo gateway as `npm start` runs it: data, no error, no empty selection', async () => {
+    // The demo's data and its simulated cohort sync, as src/main.ts starts them.
+    const gw = await startGateway({
+      emulatorOptions: { size: 'demo', projects: [{ ...DEMO_PROJECT_OPTIONS, timezone: DEMO_TIMEZONE }] },
+      env: { MIXPANEL_TIMEZONE: DEMO_TIMEZONE },
+    });
+    const demo = startDemoActivity({
+      data: gw.emulator.data(DEMO_PROJECT.projectId),
+      webhookUrl: `${gw.url}/webhooks/mixpanel/cohorts`,
+      basicAuth: WEBHOOK_BASIC_AUTH,
+      logger: createLogger('silent'),
+    });
+    await demo.ready;
+    try {
     const values = await createExampleValues(gw.gateway.projects.get('default')!)();
     for (const [index, block] of blocks.entries()) {
       const operation = parse(block).definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')!;
@@ -50,6 +64,11 @@ describe('README', () => {
       const json = JSON.stringify(result.data);
       // A typed error in the data, or an object with nothing selected (a union member the query left out), is a silent failure.
       expect({ index, typedError: /"code":"[A-Z_]+"/.exec(json)?.[0], empty: json.includes('{}') }).toEqual({ index, typedError: undefined, empty: false });
+    }
+    // Every demo cohort is synced by webhook: no cohort was read through engage's filter_by_cohort.
+    expect(gw.emulator.callLog.filter((entry) => entry.path === '/api/query/engage' && entry.params['filter_by_cohort'] !== undefined)).toEqual([]);
+    } finally {
+      await demo.stop();
     }
   }, 60_000);
 

@@ -87,6 +87,21 @@ describe('runtime economy', () => {
     expect(emulator.calls('/api/query/segmentation')).toBe(10);
   });
 
+  it('leaves half the pacing burst to first views: background refreshes stop there, interactive calls do not', async () => {
+    const { emulator, runtime } = await start(DOCUMENTED_LIMITS);
+    expect(runtime.budget.pacing('query')).toEqual({ reserve: 12, pacedCalls: 30 });
+    const outcome = (promise: Promise<unknown>) => promise.then(() => 'sent', (e: unknown) => (e instanceof RateLimitedError ? 'refused' : 'failed'));
+    const background = await Promise.all(
+      Array.from({ length: 30 }, (_, k) => outcome(runtime.fetch('segmentation', segmentation(`bg-${k}`), context({ priority: 10, deadline: Date.now() + 300 })))),
+    );
+    expect(background.filter((o) => o === 'sent')).toHaveLength(15);
+    expect(background.filter((o) => o === 'refused')).toHaveLength(15);
+    // The other half of the burst is there for users asking now.
+    const interactive = await Promise.all(Array.from({ length: 15 }, (_, k) => outcome(runtime.fetch('segmentation', segmentation(`now-${k}`), context()))));
+    expect(interactive).toEqual(Array.from({ length: 15 }, () => 'sent'));
+    expect(emulator.calls('/api/query/segmentation')).toBe(30);
+  });
+
   it('serves data past its stale window, marked stale, when the budget refuses a fresh read', async () => {
     let now = Date.now();
     const { emulator, runtime } = await start({ ...DOCUMENTED_LIMITS, query: { perHour: 1, concurrent: 5 } }, { now: () => now });

@@ -33,7 +33,7 @@ describe('cost estimate', () => {
   });
 
   it('answers an operation over the complexity limit with one error, whatever the number of root fields, before any upstream call', async () => {
-    // The document limits would refuse this document first: raised here so the complexity check is what answers.
+    // The document limits (tokens, aliases) would refuse this operation first: raised here so the complexity check is the one that answers.
     const gw = await startGateway({ env: { MAX_TOKENS: '100000', MAX_ALIASES: '1000', MAX_SELECTIONS: '100000' } });
     const before = gw.emulator.calls('/api/query');
     const fields = Array.from({ length: 300 }, (_, i) => `p${i}: profiles(first: 1000) { ... on ProfileConnection { edges { node { email } } } }`);

@@ -1,10 +1,13 @@
 /**
  * Demo mode's stand-in for Mixpanel's scheduled cohort sync: a full
- * `members` export of a few cohorts at start, then, every interval, a little
+ * `members` export of every cohort at start, then, every interval, a little
  * simulated user activity (some profiles change plan) followed by the
  * `add_members` / `remove_members` diffs Mixpanel would send. Subscriptions
  * in GraphiQL therefore show live changes without a Mixpanel account.
  * Mixpanel itself syncs about every 30 minutes; the demo compresses that.
+ * Syncing every cohort is how Mixpanel documents getting membership
+ * (https://docs.mixpanel.com/docs/cohort-sync/webhooks): `Profile.cohorts`
+ * and `Cohort.members` then cost no Query call in the demo.
  */
 import type { Logger } from '../logger.js';
 import type { Secret } from '../secret.js';
@@ -19,7 +22,7 @@ export interface DemoActivityOptions {
   readonly webhookUrl: string;
   /** The webhook's Basic credentials, when the gateway requires them. */
   readonly basicAuth?: { readonly username: string; readonly password: Secret } | undefined;
-  /** Cohorts to sync. Default: the first three plan cohorts of the seed (1000, 1001, 1002). */
+  /** Cohorts to sync. Default: every cohort of the project. */
   readonly cohortIds?: readonly number[];
   /** Time between syncs. Default 30 s. */
   readonly intervalMs?: number;
@@ -29,6 +32,8 @@ export interface DemoActivityOptions {
 }
 
 export interface DemoActivity {
+  /** Settles when the first sync of every cohort has been delivered (or has failed, which is logged). */
+  readonly ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,7 +41,7 @@ const PLANS = ['Free', 'Pro', 'Enterprise'] as const;
 
 export function startDemoActivity(options: DemoActivityOptions): DemoActivity {
   const { data, logger } = options;
-  const cohortIds = options.cohortIds ?? [1000, 1001, 1002];
+  const cohortIds = options.cohortIds ?? data.cohorts.map((cohort) => cohort.id);
   const changes = options.changesPerInterval ?? 5;
   const random = mulberry32(42);
   const sender = createCohortSyncSender({ url: options.webhookUrl, basicAuth: options.basicAuth });
@@ -64,7 +69,8 @@ export function startDemoActivity(options: DemoActivityOptions): DemoActivity {
     }
   };
 
-  let running: Promise<void> = syncAll().catch((error: unknown) => logger.warn('demo cohort sync failed', error));
+  const ready: Promise<void> = syncAll().catch((error: unknown) => logger.warn('demo cohort sync failed', error));
+  let running = ready;
   const timer = setInterval(() => {
     running = running.then(async () => {
       simulateActivity();
@@ -74,6 +80,7 @@ export function startDemoActivity(options: DemoActivityOptions): DemoActivity {
   timer.unref();
 
   return {
+    ready,
     async stop() {
       clearInterval(timer);
       await running;

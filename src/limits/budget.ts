@@ -249,8 +249,9 @@ export function createBudget(options: BudgetOptions): Budget {
       const pacer = waiter.callClass === 'hourly' ? pacerOf(family) : undefined;
       const background = waiter.priority >= BACKGROUND_PRIORITY;
       if (pacer && background) {
-        // Background refreshes leave the pacing's reserve to interactive calls, as they leave the window's.
-        const keep = Math.ceil(pacer.burst * reserveFraction);
+        // Background refreshes leave the pacing's reserve to interactive calls, as they leave the window's,
+        // and at least half the burst: a refresh has stale data standing in for it, a first view has nothing.
+        const keep = Math.max(Math.ceil(pacer.burst * reserveFraction), Math.ceil(pacer.burst / 2));
         const backgroundAt = pacer.nextAt(now, keep);
         if (backgroundAt > now) {
           blockedBackground = true;

@@ -12,6 +12,7 @@ import { MixpanelError, RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily, EngagePage, EngageProfile, StreamEvent } from '../mixpanel/types.js';
 import type { CallContext } from '../runtime-types.js';
 import { createBatcher, type BatchRun, type BatchWaiter, type Batcher } from './batcher.js';
+import type { ProfileReadAhead } from './profile-read-ahead.js';
 import { ENDPOINTS, ENGAGE_MERGE, STREAM_MERGE, type EndpointName, type ParamsOf, type ResultOf } from './endpoints.js';
 
 /** How a source sends one call: through the budget, counted against `opener`. */
@@ -84,12 +85,25 @@ function createEntitySource<T>(
   kind: EntityKind,
   family: ApiFamily,
   batcher: Batcher<string, T>,
+  /**
+   * Called before a merged read of ids that are neither fresh nor stale: a wider read (read-ahead) may
+   * bring them. Resolves to a test of "a listing of every entity just now did not have this id"
+   * (Mixpanel does not know it), or undefined when there is no such listing.
+   */
+  beforeRead?: (mergeKey: string, context: CallContext) => Promise<((id: string) => boolean) | undefined> | undefined,
 ): (mergeKey: string, ids: readonly string[], context: CallContext) => Promise<Map<string, ReadResult<T>>> {
   const now = options.now ?? Date.now;
   return async (mergeKey, ids, context) => {
     const results = new Map<string, ReadResult<T>>();
     const stale = new Map<string, EntityEntry<T>>();
-    const missing: string[] = [];
+    let missing: string[] = [];
+    const lookup = (id: string): boolean => {
+      const found = options.entities.lookup<T>(kind, options.project, `${mergeKey}\u0000${id}`);
+      if (found.state !== 'fresh') return false;
+      context.stats.cacheHits++;
+      results.set(id, found.entry.absent ? undefined : { value: found.entry.value as T, fetchedAt: found.entry.fetchedAt, stale: false });
+      return true;
+    };
     for (const id of new Set(ids)) {
       const found = options.entities.lookup<T>(kind, options.project, `${mergeKey}\u0000${id}`);
       if (found.state === 'fresh') {
@@ -102,6 +116,19 @@ function createEntitySource<T>(
       missing.push(id);
     }
     if (missing.length === 0) return results;
+    const wider = missing.length > stale.size ? beforeRead?.(mergeKey, context) : undefined;
+    if (wider) {
+      const unlisted = await wider;
+      missing = missing.filter((id) => {
+        if (lookup(id)) return false;
+        if (!unlisted?.(id)) return true;
+        // Not in a listing of every entity read a moment ago: Mixpanel does not know it, no call needed.
+        options.entities.storeAbsent(kind, options.project, `${mergeKey}\u0000${id}`, options.absentTtlMs);
+        results.set(id, undefined);
+        return false;
+      });
+      if (missing.length === 0) return results;
+    }
     if (options.shared) {
       // Another instance may have read these ids, or be reading them: their answers land in the entity cache.
       const left = new Set(
@@ -168,7 +195,10 @@ export interface ProfileSource {
   byIds(distinctIds: readonly string[], groupKey: string | undefined, context: CallContext): Promise<Map<string, ReadResult<EngageProfile>>>;
 }
 
-export function createProfileSource(options: SourceOptions): ProfileSource {
+/** The merge key of user profiles (no group key). */
+export const USER_PROFILES = JSON.stringify({});
+
+export function createProfileSource(options: SourceOptions, readAhead?: ProfileReadAhead): ProfileSource {
   const now = options.now ?? Date.now;
   const batcher = createBatcher<string, EngageProfile>({
     family: ENDPOINTS.engage.family,
@@ -198,9 +228,14 @@ export function createProfileSource(options: SourceOptions): ProfileSource {
       return found;
     },
   });
-  const read = createEntitySource(options, 'profile', ENDPOINTS.engage.family, batcher);
+  // User profiles only: group profiles are listed per group key and seldom many.
+  const read = createEntitySource(options, 'profile', ENDPOINTS.engage.family, batcher, (mergeKey, context) =>
+    mergeKey === USER_PROFILES && readAhead
+      ? readAhead.cover(context).then(() => (id: string) => readAhead.listed(id, options.absentTtlMs) === false)
+      : undefined,
+  );
   return {
-    byIds: (distinctIds, groupKey, context) => read(JSON.stringify(groupKey === undefined ? {} : { groupKey }), distinctIds, context),
+    byIds: (distinctIds, groupKey, context) => read(groupKey === undefined ? USER_PROFILES : JSON.stringify({ groupKey }), distinctIds, context),
   };
 }
 
