@@ -91,6 +91,8 @@ describe.skipIf(skip)('three gateway processes on one Redis', () => {
           WEBHOOK_PASSWORD: WEBHOOK_CREDENTIALS.password,
           // A burst waits for budget slots: longer than the default 5 s request deadline on a loaded machine.
           REQUEST_DEADLINE_MS: '30000',
+          // These tests count profiles read by distinct_ids between processes, not the listing read-ahead.
+          PROFILE_READ_AHEAD_MAX_PAGES: '0',
           ...env,
         }),
       ),
