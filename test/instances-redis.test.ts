@@ -157,8 +157,11 @@ describe.skipIf(skip)('three gateway processes on one Redis', () => {
     );
     expect(answers.filter((t) => t === 'SegmentationResult')).toHaveLength(30);
     expect(answers.filter((t) => t === 'QueryCohortsSuccess')).toHaveLength(30);
-    expect(emulator.callLog.filter((entry) => entry.path.endsWith('/segmentation'))).toHaveLength(1);
-    expect(emulator.callLog.filter((entry) => entry.path.endsWith('/cohorts/list'))).toHaveLength(1);
+    // Unshared, each process sends its own: 3 of each. Shared, one process loads and the others wait; a Redis
+    // command slower than its 1 s timeout on a loaded machine lets one process load alone (the designed
+    // degradation), so at most one more.
+    expect(emulator.callLog.filter((entry) => entry.path.endsWith('/segmentation')).length).toBeLessThanOrEqual(2);
+    expect(emulator.callLog.filter((entry) => entry.path.endsWith('/cohorts/list')).length).toBeLessThanOrEqual(2);
     expect(emulator.callLog.filter((entry) => entry.status === 429)).toEqual([]);
   }, 240_000);
 
