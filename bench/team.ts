@@ -22,6 +22,7 @@
  * emulated seconds (see REQUEST_DEADLINE_MS below).
  */
 import { performance } from 'node:perf_hooks';
+import { mulberry32 } from '../src/emulator/seed.js';
 import { createEmulator, DEMO_PROJECT, type Emulator } from '../src/emulator/server.js';
 import { postGraphQL, startBenchGateway, type GraphQLResult } from './lib/gateway.js';
 import { printTable, writeResult } from './lib/report.js';
@@ -71,18 +72,6 @@ const DOCUMENTS: Readonly<Record<PageKind, string>> = {
   }`,
 };
 
-/** mulberry32: a small seeded PRNG, so every side sees the same page loads. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Zipf(s) over `items` in the given order of popularity. */
 function zipf<T>(items: readonly T[], random: () => number): () => T {
   const weights = items.map((_, k) => 1 / (k + 1) ** ZIPF_S);
@@ -122,7 +111,7 @@ interface PageLoad {
 
 /** The hour's page loads, the same for every side (the data are the same: same seed). */
 function plan(emulator: Emulator): PageLoad[] {
-  const random = prng(SEED);
+  const random = mulberry32(SEED);
   const data = emulator.data();
   const profiles = zipf(shuffled([...data.profiles.keys()].map(String), random), random);
   const cohorts = zipf(shuffled(data.cohorts.map((c) => String(c.id)), random), random);

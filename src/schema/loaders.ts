@@ -15,14 +15,6 @@ import { ENGAGE_PAGE_SIZE as PAGE_SIZE, type EndpointName, type ParamsOf, type R
 
 /** Profiles per engage page (https://developer.mixpanel.com/reference/engage-query). */
 export const ENGAGE_PAGE_SIZE = PAGE_SIZE;
-/** Mixpanel refuses an export `limit` above this (https://developer.mixpanel.com/reference/raw-event-export). */
-export const EXPORT_MAX_LIMIT = 100_000;
-/**
- * Export reads are rounded up to whole blocks so that the next few pages of
- * an `events` connection hit the cache instead of spending the 60/hour
- * export budget again; the body is streamed and reading stops at the limit.
- */
-export const EXPORT_BLOCK = 1_000;
 
 export interface ProfileShape {
   readonly distinctId: string;
@@ -294,11 +286,6 @@ export function lexiconEntries(ctx: Context): Promise<LexiconSchemaEntry[]> {
   return read(ctx, 'lexiconList', {});
 }
 
-/** A Lexicon write: budgeted like every call, never cached. */
-export function uploadLexiconSchema(ctx: Context, entry: LexiconSchemaEntry): Promise<void> {
-  return read(ctx, 'lexiconUploadOne', entry);
-}
-
 // ---------- annotations ----------
 
 export function annotationsList(ctx: Context, params: { readonly fromDate?: string; readonly toDate?: string }): Promise<Annotation[]> {
@@ -307,8 +294,4 @@ export function annotationsList(ctx: Context, params: { readonly fromDate?: stri
 
 export function annotationGet(ctx: Context, id: number): Promise<Annotation> {
   return read(ctx, 'annotationGet', { id });
-}
-
-export function annotationCreate(ctx: Context, params: { readonly date: string; readonly description: string; readonly tags?: readonly number[] }): Promise<Annotation> {
-  return read(ctx, 'annotationCreate', params);
 }

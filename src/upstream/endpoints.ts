@@ -34,7 +34,6 @@ import type {
   FunnelResponse,
   InsightsResponse,
   LexiconEntityType,
-  LexiconSchema,
   LexiconSchemaEntry,
   MixpanelClient,
   RetentionParams,
@@ -127,12 +126,6 @@ export interface StreamQueryParams {
   readonly distinctIds: readonly string[];
   readonly fromDate: DateString;
   readonly toDate: DateString;
-}
-
-export interface LexiconUploadParams {
-  readonly entityType: LexiconEntityType;
-  readonly name: string;
-  readonly schemaJson: LexiconSchema;
 }
 
 export const ENDPOINTS = {
@@ -235,12 +228,6 @@ export const ENDPOINTS = {
     kind: 'lexicon',
     shared: true,
     send: (client, _params, signal) => client.lexiconList(undefined, { signal }),
-  }),
-  lexiconUploadOne: describe<LexiconUploadParams, void>({
-    family: 'lexicon',
-    kind: 'none',
-    shared: true,
-    send: (client, params, signal) => client.lexiconUploadOne(params.entityType, params.name, params.schemaJson, { signal }),
   }),
 
   /** An upload sets the schemas it names: sent twice, it leaves the same state. */
