@@ -22,6 +22,8 @@ export interface EventPageShape {
     readonly startCursor: string | null;
     readonly endCursor: string | null;
   };
+  /** Events in the whole range and filter, every page together. */
+  readonly totalCount: number;
 }
 
 /** The range holds more events than the gateway keeps for paging. */
@@ -73,6 +75,7 @@ export async function eventPage(ctx: Context, read: ReadParams, after: EventPosi
     throw error;
   }
   let events;
+  const totalCount = leased.read.count;
   try {
     events = await leased.read.page(after, first + 1);
   } finally {
@@ -91,5 +94,6 @@ export async function eventPage(ctx: Context, read: ReadParams, after: EventPosi
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
+    totalCount,
   };
 }

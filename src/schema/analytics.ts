@@ -17,7 +17,11 @@ import type {
   FunnelStep as MixpanelFunnelStep,
   AddictionParams,
 } from '../mixpanel/types.js';
-import { builder } from './builder.js';
+import type { InputFieldMap, InputShapeFromFields, ObjectRef } from '@pothos/core';
+import type { EndpointName, ParamsOf, ResultOf } from '../upstream/endpoints.js';
+import { builder, type BuilderTypes } from './builder.js';
+import { failures } from './errors.js';
+import { listConnection, listOf } from './lists.js';
 import { analytics } from './loaders.js';
 import { checkDateRange, checkExpression, checkLimit, checkName, checkNames, checkNumericId, type DateRange } from './validation.js';
 
@@ -132,7 +136,7 @@ const Segment = builder.objectRef<SegmentShape>('Segment').implement({
   }),
 });
 
-const SegmentationResult = builder.objectRef<SeriesShape>('SegmentationResult').implement({
+const Series = builder.objectRef<SeriesShape>('Series').implement({
   description: 'A time series per segment.',
   fields: (t) => ({
     series: t.stringList({ description: 'The buckets, in order.', resolve: (r) => [...r.series] }),
@@ -202,11 +206,10 @@ function checkPositive(value: number | null | undefined, argument: string, max?:
   return value;
 }
 
-const dateArgs = (t: PothosArgs) => ({
-  from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive, in the project’s timezone.' }),
-  to: t.arg({ type: 'Date', required: true, description: 'Last day, inclusive; not later than today in the project’s timezone.' }),
-});
-type PothosArgs = Parameters<Parameters<typeof builder.queryFields>[0]>[0];
+const dateArgs = builder.args((t) => ({
+  from: t.field({ type: 'Date', required: true, description: 'First day, inclusive, in the project’s timezone.' }),
+  to: t.field({ type: 'Date', required: true, description: 'Last day, inclusive; not later than today in the project’s timezone.' }),
+}));
 
 function segmentationParams(ctx: Context, args: {
   event: string;
@@ -277,7 +280,7 @@ const FunnelDay = builder.objectRef<FunnelDayShape>('FunnelDay').implement({
   }),
 });
 
-const FunnelResult = builder.objectRef<{ readonly dates: readonly string[]; readonly days: readonly FunnelDayShape[] }>('FunnelResult').implement({
+const FunnelReport = builder.objectRef<{ readonly dates: readonly string[]; readonly days: readonly FunnelDayShape[] }>('FunnelReport').implement({
   description: 'A saved funnel’s conversion per period.',
   fields: (t) => ({
     dates: t.stringList({ description: 'The periods, in order.', resolve: (r) => [...r.dates] }),
@@ -318,7 +321,7 @@ interface InsightsShape {
   readonly segments: readonly SegmentShape[];
 }
 
-const InsightsResult = builder.objectRef<InsightsShape>('InsightsResult').implement({
+const InsightsReport = builder.objectRef<InsightsShape>('InsightsReport').implement({
   description: 'A saved Insights report, as its series.',
   fields: (t) => ({
     computedAt: t.field({ type: 'DateTime', nullable: true, description: 'When Mixpanel computed it.', resolve: (r) => (r.computedAt ? new Date(r.computedAt) : null) }),
@@ -345,337 +348,354 @@ function flattenInsights(series: Readonly<Record<string, unknown>>, path: readon
   return segments;
 }
 
-// ---------- query fields ----------
+// ---------- list results ----------
+
+const EventNameConnection = listConnection<string>('EventNameConnection', 'String', 'Event names.', 'Event names, alphabetical.');
+const TopEventConnection = listConnection('TopEventConnection', TopEvent, 'Today’s most common events.', 'Top events, most common first.');
+const PropertyCountConnection = listConnection('PropertyCountConnection', PropertyCount, 'Property names with their counts.', 'Property names with their counts, most common first.');
+const TopPropertyValueConnection = listConnection<string>('TopPropertyValueConnection', 'String', 'The most common values of a property.', 'Property values, most common first.');
+const FunnelSummaryConnection = listConnection('FunnelSummaryConnection', FunnelSummary, 'Saved funnels.', 'Saved funnels.');
+const RetentionRowConnection = listConnection('RetentionRowConnection', RetentionRow, 'A retention report.', 'One row per starting period, oldest first.');
+const FrequencyRowConnection = listConnection('FrequencyRowConnection', FrequencyRow, 'A frequency (addiction) report.', 'One row per period, oldest first.');
+
+// ---------- the reports ----------
 
 const FUNNELS_DEPRECATION = "Mixpanel's Funnels Query API is in maintenance mode; prefer `insights` with a saved funnel report.";
 
-builder.queryFields((t) => {
-  const eventArg = t.arg.string({ required: true, description: 'Event name.' });
-  const segmentationArgs = {
-    event: eventArg,
-    ...dateArgs(t),
-    on: t.arg.string({ description: 'Property expression to segment by, e.g. `properties["$browser"]`.' }),
-    unit: t.arg({ type: SegmentationUnitEnum, description: 'Bucket size (default DAY).' }),
-    interval: t.arg.int({ description: 'Days per bucket, counted from `from`, in lieu of `unit` (Mixpanel’s `interval`).' }),
-    where: t.arg.string({ description: 'Filter expression (Mixpanel segmentation-expression syntax).' }),
-    type: t.arg({ type: CountTypeEnum, description: 'What to count (default GENERAL).' }),
-    limit: t.arg.int({ description: `Most segments returned, 1..${MAX_SEGMENT_LIMIT} (default 60); needs \`on\`.` }),
-  };
-  const numericArgs = {
-    ...segmentationArgs,
-    on: t.arg.string({ required: true, description: 'Numeric property expression, e.g. `properties["amount"]`.' }),
-  };
-  const scalarArgs = {
-    event: eventArg,
-    ...dateArgs(t),
-    on: t.arg.string({ required: true, description: 'Numeric property expression, e.g. `properties["amount"]`.' }),
-    unit: t.arg({ type: FrequencyUnitEnum, description: 'Bucket size (default DAY).' }),
-    where: t.arg.string({ description: 'Filter expression (Mixpanel segmentation-expression syntax).' }),
-  };
-  const scalar = (endpoint: 'segmentationSum' | 'segmentationAverage', description: string) =>
-    t.field({
-      type: ScalarSeries,
-      nullable: true,
-      complexity: REPORT_COST,
-      description,
-      args: scalarArgs,
-      errors: { directResult: true },
-      resolve: async (_root, args, ctx) => {
-        const params = numericParams(ctx, { ...args, unit: args.unit ?? null });
-        const response = await analytics(ctx, endpoint, params);
-        return { points: toPoints(response.results), computedAt: response.computed_at ?? null };
-      },
-    });
+/**
+ * One report field: one Query call to `endpoint` with the parameters `params`
+ * makes of the (validated) arguments, and the answer reshaped by `result`.
+ */
+interface Report<Args extends InputFieldMap, E extends EndpointName, Shape> {
+  readonly description: string;
+  readonly type: ObjectRef<BuilderTypes, Shape>;
+  readonly args: Args;
+  readonly endpoint: E;
+  /** Validates the arguments (throwing InvalidArgumentError) into Mixpanel's parameters. */
+  readonly params: (ctx: Context, args: InputShapeFromFields<Args>) => ParamsOf<E>;
+  readonly result: (response: ResultOf<E>) => Shape;
+  readonly deprecationReason?: string;
+}
 
-  return {
-    segmentation: t.field({
-      type: SegmentationResult,
-      nullable: true,
-      complexity: REPORT_COST,
-      description: 'Counts of one event over time, optionally segmented by a property.',
-      args: segmentationArgs,
-      errors: { directResult: true },
-      resolve: async (_root, args, ctx) => {
-        const params = segmentationParams(ctx, args);
-        return toSeries(await analytics(ctx, 'segmentation', params));
-      },
-    }),
-    segmentationNumeric: t.field({
-      type: SegmentationResult,
-      nullable: true,
-      complexity: REPORT_COST,
-      description: 'Counts of one event over time, segmented into numeric buckets of a property (segment names are ranges such as `2,000 - 2,100`).',
-      args: numericArgs,
-      errors: { directResult: true },
-      resolve: async (_root, args, ctx) => {
-        const params = numericParams(ctx, args);
-        return toSeries(await analytics(ctx, 'segmentationNumeric', params));
-      },
-    }),
-    segmentationSum: scalar('segmentationSum', 'Sum of a numeric property of one event, per bucket.'),
-    segmentationAverage: scalar('segmentationAverage', 'Average of a numeric property of one event, per bucket.'),
-    eventCounts: t.field({
-      type: SegmentationResult,
-      nullable: true,
-      complexity: REPORT_COST,
-      description: 'Counts of several events over time, one segment per event.',
-      args: {
-        events: t.arg.stringList({ required: true, description: `Event names (1..${MAX_EVENTS_PER_QUERY}).` }),
-        ...dateArgs(t),
-        type: t.arg({ type: CountTypeEnum, defaultValue: 'general', description: 'What to count.' }),
-        unit: t.arg({ type: TimeUnitEnum, defaultValue: 'day', description: 'Bucket size.' }),
-      },
-      errors: { directResult: true },
-      resolve: async (_root, args, ctx) => {
-        const { from, to } = range(args, ctx);
-        const events = checkNames(args.events, 'events', MAX_EVENTS_PER_QUERY) ?? [];
-        const params = { events, type: args.type ?? 'general', unit: args.unit ?? 'day', fromDate: from, toDate: to };
-        return toSeries(await analytics(ctx, 'events', params));
-      },
-    }),
-    eventPropertyCounts: t.field({
-      type: SegmentationResult,
-      nullable: true,
-      complexity: REPORT_COST,
-      description: 'Counts of one event over time, one segment per value of a property.',
-      args: {
-        event: eventArg,
-        name: t.arg.string({ required: true, description: 'Property name.' }),
-        ...dateArgs(t),
-        type: t.arg({ type: CountTypeEnum, defaultValue: 'general', description: 'What to count.' }),
-        unit: t.arg({ type: TimeUnitEnum, defaultValue: 'day', description: 'Bucket size.' }),
-        values: t.arg.stringList({ description: 'Only these property values.' }),
-        limit: t.arg.int({ description: `Most values returned, 1..${MAX_LIST_LIMIT} (default 255).` }),
-      },
-      errors: { directResult: true },
-      resolve: async (_root, args, ctx) => {
-        const { from, to } = range(args, ctx);
-        const params = defined({
-          event: checkName(args.event, 'event'),
-          name: checkName(args.name, 'name'),
-          type: args.type ?? 'general',
-          unit: args.unit ?? 'day',
-          fromDate: from,
-          toDate: to,
-          values: checkNames(args.values, 'values', MAX_LIST_LIMIT),
-          limit: checkLimit(args.limit, MAX_LIST_LIMIT),
-        });
-        return toSeries(await analytics(ctx, 'eventProperties', params));
-      },
-    }),
-    eventNames: t.field({
-      type: ['String'],
-      nullable: true,
-      complexity: REPORT_COST,
-      description: 'Names of the events most common over the last 31 days, in alphabetical order (Mixpanel promises none).',
-      args: {
-        type: t.arg({ type: CountTypeEnum, defaultValue: 'general', description: 'How events are ranked.' }),
-        limit: t.arg.int({ description: `Most names returned, 1..${MAX_LIST_LIMIT} (default 255).` }),
-      },
-      errors: { dataField: { description: 'Event names, alphabetical.' } },
-      resolve: async (_root, args, ctx) => {
-        const params = defined({ type: args.type ?? 'general', limit: checkLimit(args.limit, MAX_LIST_LIMIT) });
-        const names = await analytics(ctx, 'eventsNames', params);
-        return [...names].sort();
-      },
-    }),
-    topEvents: t.field({
-      type: [TopEvent],
-      nullable: true,
-      complexity: REPORT_COST,
-      description: 'Today’s most common events, with their change against yesterday.',
-      args: {
-        type: t.arg({ type: CountTypeEnum, defaultValue: 'general', description: 'What to count.' }),
-        limit: t.arg.int({ description: `Most events returned, 1..${MAX_LIST_LIMIT} (default 100).` }),
-      },
-      errors: { dataField: { description: 'Top events, most common first.' } },
-      resolve: async (_root, args, ctx) => {
-        const params = defined({ type: args.type ?? 'general', limit: checkLimit(args.limit, MAX_LIST_LIMIT) });
-        return (await analytics(ctx, 'eventsTop', params)).events;
-      },
-    }),
-    topPropertyNames: t.field({
-      type: [PropertyCount],
-      nullable: true,
-      complexity: REPORT_COST,
-      description: 'The property names most often sent with an event, most common first.',
-      args: { event: eventArg, limit: t.arg.int({ description: `Most names returned, 1..${MAX_LIST_LIMIT} (default 10).` }) },
-      errors: { dataField: { description: 'Property names with their counts, most common first.' } },
-      resolve: async (_root, args, ctx) => {
-        const params = defined({ event: checkName(args.event, 'event'), limit: checkLimit(args.limit, MAX_LIST_LIMIT) });
-        const response = await analytics(ctx, 'eventPropertiesTop', params);
-        return Object.entries(response)
+type AnyReport = Report<InputFieldMap, EndpointName, unknown>;
+
+/** Checks one report's types against its endpoint; the table then holds them alike. */
+const report = <Args extends InputFieldMap, E extends EndpointName, Shape>(spec: Report<Args, E, Shape>): AnyReport => spec as unknown as AnyReport;
+
+const eventArg = builder.args((t) => ({ event: t.string({ required: true, description: 'Event name.' }) }));
+
+const segmentationArgs = builder.args((t) => ({
+  ...eventArg,
+  ...dateArgs,
+  on: t.string({ description: 'Property expression to segment by, e.g. `properties["$browser"]`.' }),
+  unit: t.field({ type: SegmentationUnitEnum, description: 'Bucket size (default DAY).' }),
+  interval: t.int({ description: 'Days per bucket, counted from `from`, in lieu of `unit` (Mixpanel’s `interval`).' }),
+  where: t.string({ description: 'Filter expression (Mixpanel segmentation-expression syntax).' }),
+  type: t.field({ type: CountTypeEnum, description: 'What to count (default GENERAL).' }),
+  limit: t.int({ description: `Most segments returned, 1..${MAX_SEGMENT_LIMIT} (default 60); needs \`on\`.` }),
+}));
+
+const numericArgs = builder.args((t) => ({
+  ...segmentationArgs,
+  on: t.string({ required: true, description: 'Numeric property expression, e.g. `properties["amount"]`.' }),
+}));
+
+const scalarArgs = builder.args((t) => ({
+  ...eventArg,
+  ...dateArgs,
+  on: t.string({ required: true, description: 'Numeric property expression, e.g. `properties["amount"]`.' }),
+  unit: t.field({ type: FrequencyUnitEnum, description: 'Bucket size (default DAY).' }),
+  where: t.string({ description: 'Filter expression (Mixpanel segmentation-expression syntax).' }),
+}));
+
+const scalarReport = (endpoint: 'segmentationSum' | 'segmentationAverage', description: string) =>
+  report({
+    description,
+    type: ScalarSeries,
+    args: scalarArgs,
+    endpoint,
+    params: (ctx, args) => numericParams(ctx, { ...args, unit: args.unit ?? null }),
+    result: (response) => ({ points: toPoints(response.results), computedAt: response.computed_at ?? null }),
+  });
+
+const countArgs = builder.args((t) => ({
+  type: t.field({ type: CountTypeEnum, defaultValue: 'general', description: 'What to count.' }),
+  unit: t.field({ type: TimeUnitEnum, defaultValue: 'day', description: 'Bucket size.' }),
+}));
+
+/** Every report, by field name. */
+const REPORTS: Readonly<Record<string, AnyReport>> = {
+  segmentation: report({
+    description: 'Counts of one event over time, optionally segmented by a property.',
+    type: Series,
+    args: segmentationArgs,
+    endpoint: 'segmentation',
+    params: segmentationParams,
+    result: toSeries,
+  }),
+  segmentationNumeric: report({
+    description: 'Counts of one event over time, segmented into numeric buckets of a property (segment names are ranges such as `2,000 - 2,100`).',
+    type: Series,
+    args: numericArgs,
+    endpoint: 'segmentationNumeric',
+    params: numericParams,
+    result: toSeries,
+  }),
+  segmentationSum: scalarReport('segmentationSum', 'Sum of a numeric property of one event, per bucket.'),
+  segmentationAverage: scalarReport('segmentationAverage', 'Average of a numeric property of one event, per bucket.'),
+  eventCounts: report({
+    description: 'Counts of several events over time, one segment per event.',
+    type: Series,
+    args: builder.args((t) => ({
+      events: t.stringList({ required: true, description: `Event names (1..${MAX_EVENTS_PER_QUERY}).` }),
+      ...dateArgs,
+      ...countArgs,
+    })),
+    endpoint: 'events',
+    params: (ctx, args) => {
+      const { from, to } = range(args, ctx);
+      const events = checkNames(args.events, 'events', MAX_EVENTS_PER_QUERY) ?? [];
+      return { events, type: args.type ?? 'general', unit: args.unit ?? 'day', fromDate: from, toDate: to };
+    },
+    result: toSeries,
+  }),
+  eventPropertyCounts: report({
+    description: 'Counts of one event over time, one segment per value of a property.',
+    type: Series,
+    args: builder.args((t) => ({
+      ...eventArg,
+      name: t.string({ required: true, description: 'Property name.' }),
+      ...dateArgs,
+      ...countArgs,
+      values: t.stringList({ description: 'Only these property values.' }),
+      limit: t.int({ description: `Most values returned, 1..${MAX_LIST_LIMIT} (default 255).` }),
+    })),
+    endpoint: 'eventProperties',
+    params: (ctx, args) => {
+      const { from, to } = range(args, ctx);
+      return defined({
+        event: checkName(args.event, 'event'),
+        name: checkName(args.name, 'name'),
+        type: args.type ?? 'general',
+        unit: args.unit ?? 'day',
+        fromDate: from,
+        toDate: to,
+        values: checkNames(args.values, 'values', MAX_LIST_LIMIT),
+        limit: checkLimit(args.limit, MAX_LIST_LIMIT),
+      });
+    },
+    result: toSeries,
+  }),
+  eventNames: report({
+    description: 'Names of the events most common over the last 31 days, in alphabetical order (Mixpanel promises none).',
+    type: EventNameConnection,
+    args: builder.args((t) => ({
+      type: t.field({ type: CountTypeEnum, defaultValue: 'general', description: 'How events are ranked.' }),
+      limit: t.int({ description: `Most names returned, 1..${MAX_LIST_LIMIT} (default 255).` }),
+    })),
+    endpoint: 'eventsNames',
+    params: (_ctx, args) => defined({ type: args.type ?? 'general', limit: checkLimit(args.limit, MAX_LIST_LIMIT) }),
+    result: (names) => listOf([...names].sort()),
+  }),
+  topEvents: report({
+    description: 'Today’s most common events, with their change against yesterday.',
+    type: TopEventConnection,
+    args: builder.args((t) => ({
+      type: t.field({ type: CountTypeEnum, defaultValue: 'general', description: 'What to count.' }),
+      limit: t.int({ description: `Most events returned, 1..${MAX_LIST_LIMIT} (default 100).` }),
+    })),
+    endpoint: 'eventsTop',
+    params: (_ctx, args) => defined({ type: args.type ?? 'general', limit: checkLimit(args.limit, MAX_LIST_LIMIT) }),
+    result: (response) => listOf(response.events),
+  }),
+  topPropertyNames: report({
+    description: 'The property names most often sent with an event, most common first.',
+    type: PropertyCountConnection,
+    args: builder.args((t) => ({ ...eventArg, limit: t.int({ description: `Most names returned, 1..${MAX_LIST_LIMIT} (default 10).` }) })),
+    endpoint: 'eventPropertiesTop',
+    params: (_ctx, args) => defined({ event: checkName(args.event, 'event'), limit: checkLimit(args.limit, MAX_LIST_LIMIT) }),
+    result: (response) =>
+      listOf(
+        Object.entries(response)
           .map(([name, { count }]) => ({ name, count }))
-          .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
-      },
-    }),
-    topPropertyValues: t.field({
-      type: ['String'],
-      nullable: true,
-      complexity: REPORT_COST,
-      description: 'The most common values of an event property.',
-      args: {
-        event: eventArg,
-        name: t.arg.string({ required: true, description: 'Property name.' }),
-        limit: t.arg.int({ description: `Most values returned, 1..${MAX_LIST_LIMIT} (default 255).` }),
-      },
-      errors: { dataField: { description: 'Property values, most common first.' } },
-      resolve: (_root, args, ctx) => {
-        const params = defined({ event: checkName(args.event, 'event'), name: checkName(args.name, 'name'), limit: checkLimit(args.limit, MAX_LIST_LIMIT) });
-        return analytics(ctx, 'eventPropertyValues', params);
-      },
-    }),
-    funnels: t.field({
-      type: [FunnelSummary],
-      nullable: true,
-      complexity: REPORT_COST,
-      deprecationReason: FUNNELS_DEPRECATION,
-      description: 'Saved funnels.',
-      errors: { dataField: { description: 'Saved funnels.' } },
-      resolve: (_root, _args, ctx) => analytics(ctx, 'funnelsList', {}),
-    }),
-    funnel: t.field({
-      type: FunnelResult,
-      nullable: true,
-      complexity: REPORT_COST,
-      deprecationReason: FUNNELS_DEPRECATION,
-      description: 'Conversion through a saved funnel, per period.',
-      args: {
-        id: t.arg.id({ required: true, description: 'Funnel id (see `funnels`).' }),
-        ...dateArgs(t),
-        length: t.arg.int({ description: 'Time users have to complete it, in `lengthUnit`s (at most 90 days).' }),
-        lengthUnit: t.arg({ type: LengthUnitEnum, description: 'Unit of `length` (default DAY).' }),
-        interval: t.arg.int({ description: 'Days per period.' }),
-        unit: t.arg({ type: PeriodUnitEnum, description: 'Period (alternative to `interval`).' }),
-        on: t.arg.string({ description: 'Property expression to segment by.' }),
-        where: t.arg.string({ description: 'Filter expression.' }),
-        limit: t.arg.int({ description: `Most segments, 1..${MAX_SEGMENT_LIMIT}.` }),
-      },
-      errors: { directResult: true },
-      resolve: async (_root, args, ctx) => {
-        const { from, to } = range(args, ctx);
-        const lengthUnit = args.lengthUnit ?? undefined;
-        const maxLength = { day: 1, hour: 24, minute: 1_440, second: 86_400 }[lengthUnit ?? 'day'] * MAX_WINDOW_DAYS;
-        const params: FunnelParams = defined({
-          funnelId: checkNumericId(String(args.id), 'id'),
-          fromDate: from,
-          toDate: to,
-          length: checkPositive(args.length, 'length', maxLength),
-          lengthUnit,
-          interval: checkPositive(args.interval, 'interval'),
-          unit: args.unit ?? undefined,
-          on: checkExpression(args.on, 'on'),
-          where: checkExpression(args.where, 'where'),
-          limit: checkLimit(args.limit, MAX_SEGMENT_LIMIT),
-        });
-        const response = await analytics(ctx, 'funnels', params);
-        const dates = [...response.meta.dates];
-        return {
-          dates,
-          days: dates.flatMap((date) => {
-            const day = response.data[date];
-            return day ? [{ date, steps: day.steps, analysis: day.analysis }] : [];
-          }),
-        };
-      },
-    }),
-    retention: t.field({
-      type: [RetentionRow],
-      nullable: true,
-      complexity: REPORT_COST,
-      description: 'Retention: for users who started in each period, how many came back in each later interval.',
-      args: {
-        ...dateArgs(t),
-        retentionType: t.arg({ type: RetentionTypeEnum, defaultValue: 'birth', description: 'First-time (BIRTH) or recurring (COMPOUNDED).' }),
-        bornEvent: t.arg.string({ description: 'The event that starts a user’s clock (required for BIRTH).' }),
-        event: t.arg.string({ description: 'The event that counts as coming back (default: any event).' }),
-        bornWhere: t.arg.string({ description: 'Filter on `bornEvent`.' }),
-        where: t.arg.string({ description: 'Filter on `event`.' }),
-        interval: t.arg.int({ description: `Days per interval (1..${MAX_WINDOW_DAYS}); alternative to \`unit\`.` }),
-        intervalCount: t.arg.int({ description: 'Number of intervals (default 1).' }),
-        unit: t.arg({ type: PeriodUnitEnum, description: 'Interval (alternative to `interval`).' }),
-        unbounded: t.arg.boolean({ description: 'Count a user as retained in every interval up to their last return.' }),
-        on: t.arg.string({ description: 'Property expression to segment by.' }),
-        limit: t.arg.int({ description: `Most segments, 1..${MAX_SEGMENT_LIMIT}.` }),
-      },
-      errors: { dataField: { description: 'One row per starting period, oldest first.' } },
-      resolve: async (_root, args, ctx) => {
-        const { from, to } = range(args, ctx);
-        const retentionType = args.retentionType ?? 'birth';
-        const bornEvent = args.bornEvent === null || args.bornEvent === undefined ? undefined : checkName(args.bornEvent, 'bornEvent');
-        if (retentionType === 'birth' && bornEvent === undefined) throw new InvalidArgumentError('bornEvent is required for BIRTH retention', 'bornEvent');
-        const params: RetentionParams = defined({
-          fromDate: from,
-          toDate: to,
-          retentionType,
-          bornEvent,
-          event: args.event === null || args.event === undefined ? undefined : checkName(args.event, 'event'),
-          bornWhere: checkExpression(args.bornWhere, 'bornWhere'),
-          where: checkExpression(args.where, 'where'),
-          interval: checkPositive(args.interval, 'interval', MAX_WINDOW_DAYS),
-          intervalCount: checkPositive(args.intervalCount, 'intervalCount'),
-          unit: args.unit ?? undefined,
-          unboundedRetention: args.unbounded ?? undefined,
-          on: checkExpression(args.on, 'on'),
-          limit: checkLimit(args.limit, MAX_SEGMENT_LIMIT),
-        });
-        const response = await analytics(ctx, 'retention', params);
-        return Object.keys(response)
+          .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name)),
+      ),
+  }),
+  topPropertyValues: report({
+    description: 'The most common values of an event property.',
+    type: TopPropertyValueConnection,
+    args: builder.args((t) => ({
+      ...eventArg,
+      name: t.string({ required: true, description: 'Property name.' }),
+      limit: t.int({ description: `Most values returned, 1..${MAX_LIST_LIMIT} (default 255).` }),
+    })),
+    endpoint: 'eventPropertyValues',
+    params: (_ctx, args) => defined({ event: checkName(args.event, 'event'), name: checkName(args.name, 'name'), limit: checkLimit(args.limit, MAX_LIST_LIMIT) }),
+    result: (values) => listOf(values),
+  }),
+  funnels: report({
+    description: 'Saved funnels.',
+    deprecationReason: FUNNELS_DEPRECATION,
+    type: FunnelSummaryConnection,
+    args: {},
+    endpoint: 'funnelsList',
+    params: () => ({}),
+    result: (funnels) => listOf(funnels),
+  }),
+  funnel: report({
+    description: 'Conversion through a saved funnel, per period.',
+    deprecationReason: FUNNELS_DEPRECATION,
+    type: FunnelReport,
+    args: builder.args((t) => ({
+      id: t.id({ required: true, description: 'Funnel id (see `funnels`).' }),
+      ...dateArgs,
+      length: t.int({ description: 'Time users have to complete it, in `lengthUnit`s (at most 90 days).' }),
+      lengthUnit: t.field({ type: LengthUnitEnum, description: 'Unit of `length` (default DAY).' }),
+      interval: t.int({ description: 'Days per period.' }),
+      unit: t.field({ type: PeriodUnitEnum, description: 'Period (alternative to `interval`).' }),
+      on: t.string({ description: 'Property expression to segment by.' }),
+      where: t.string({ description: 'Filter expression.' }),
+      limit: t.int({ description: `Most segments, 1..${MAX_SEGMENT_LIMIT}.` }),
+    })),
+    endpoint: 'funnels',
+    params: (ctx, args): FunnelParams => {
+      const { from, to } = range(args, ctx);
+      const lengthUnit = args.lengthUnit ?? undefined;
+      const maxLength = { day: 1, hour: 24, minute: 1_440, second: 86_400 }[lengthUnit ?? 'day'] * MAX_WINDOW_DAYS;
+      return defined({
+        funnelId: checkNumericId(String(args.id), 'id'),
+        fromDate: from,
+        toDate: to,
+        length: checkPositive(args.length, 'length', maxLength),
+        lengthUnit,
+        interval: checkPositive(args.interval, 'interval'),
+        unit: args.unit ?? undefined,
+        on: checkExpression(args.on, 'on'),
+        where: checkExpression(args.where, 'where'),
+        limit: checkLimit(args.limit, MAX_SEGMENT_LIMIT),
+      });
+    },
+    result: (response) => {
+      const dates = [...response.meta.dates];
+      return {
+        dates,
+        days: dates.flatMap((date) => {
+          const day = response.data[date];
+          return day ? [{ date, steps: day.steps, analysis: day.analysis }] : [];
+        }),
+      };
+    },
+  }),
+  retention: report({
+    description: 'Retention: for users who started in each period, how many came back in each later interval.',
+    type: RetentionRowConnection,
+    args: builder.args((t) => ({
+      ...dateArgs,
+      retentionType: t.field({ type: RetentionTypeEnum, defaultValue: 'birth', description: 'First-time (BIRTH) or recurring (COMPOUNDED).' }),
+      bornEvent: t.string({ description: 'The event that starts a user’s clock (required for BIRTH).' }),
+      event: t.string({ description: 'The event that counts as coming back (default: any event).' }),
+      bornWhere: t.string({ description: 'Filter on `bornEvent`.' }),
+      where: t.string({ description: 'Filter on `event`.' }),
+      interval: t.int({ description: `Days per interval (1..${MAX_WINDOW_DAYS}); alternative to \`unit\`.` }),
+      intervalCount: t.int({ description: 'Number of intervals (default 1).' }),
+      unit: t.field({ type: PeriodUnitEnum, description: 'Interval (alternative to `interval`).' }),
+      unbounded: t.boolean({ description: 'Count a user as retained in every interval up to their last return.' }),
+      on: t.string({ description: 'Property expression to segment by.' }),
+      limit: t.int({ description: `Most segments, 1..${MAX_SEGMENT_LIMIT}.` }),
+    })),
+    endpoint: 'retention',
+    params: (ctx, args): RetentionParams => {
+      const { from, to } = range(args, ctx);
+      const retentionType = args.retentionType ?? 'birth';
+      const bornEvent = args.bornEvent === null || args.bornEvent === undefined ? undefined : checkName(args.bornEvent, 'bornEvent');
+      if (retentionType === 'birth' && bornEvent === undefined) throw new InvalidArgumentError('bornEvent is required for BIRTH retention', 'bornEvent');
+      return defined({
+        fromDate: from,
+        toDate: to,
+        retentionType,
+        bornEvent,
+        event: args.event === null || args.event === undefined ? undefined : checkName(args.event, 'event'),
+        bornWhere: checkExpression(args.bornWhere, 'bornWhere'),
+        where: checkExpression(args.where, 'where'),
+        interval: checkPositive(args.interval, 'interval', MAX_WINDOW_DAYS),
+        intervalCount: checkPositive(args.intervalCount, 'intervalCount'),
+        unit: args.unit ?? undefined,
+        unboundedRetention: args.unbounded ?? undefined,
+        on: checkExpression(args.on, 'on'),
+        limit: checkLimit(args.limit, MAX_SEGMENT_LIMIT),
+      });
+    },
+    result: (response) =>
+      listOf(
+        Object.keys(response)
           .sort()
-          .map((date) => ({ date, first: response[date]!.first, counts: response[date]!.counts }));
-      },
-    }),
-    retentionFrequency: t.field({
-      type: [FrequencyRow],
-      nullable: true,
-      complexity: REPORT_COST,
-      description: 'Frequency (addiction): per period, how many users did the event in at least 1, 2, … hours or days of it.',
-      args: {
-        ...dateArgs(t),
-        unit: t.arg({ type: PeriodUnitEnum, required: true, description: 'The period.' }),
-        frequencyUnit: t.arg({ type: FrequencyUnitEnum, required: true, description: 'What counts as one active unit within the period.' }),
-        event: t.arg.string({ description: 'The event (default: any event).' }),
-        where: t.arg.string({ description: 'Filter expression.' }),
-        on: t.arg.string({ description: 'Property expression to segment by.' }),
-        limit: t.arg.int({ description: `Most segments, 1..${MAX_SEGMENT_LIMIT}.` }),
-      },
-      errors: { dataField: { description: 'One row per period, oldest first.' } },
-      resolve: async (_root, args, ctx) => {
-        const { from, to } = range(args, ctx);
-        const params: AddictionParams = defined({
-          fromDate: from,
-          toDate: to,
-          unit: args.unit,
-          addictionUnit: args.frequencyUnit,
-          event: args.event === null || args.event === undefined ? undefined : checkName(args.event, 'event'),
-          where: checkExpression(args.where, 'where'),
-          on: checkExpression(args.on, 'on'),
-          limit: checkLimit(args.limit, MAX_SEGMENT_LIMIT),
-        });
-        const response = await analytics(ctx, 'retentionAddiction', params);
-        return Object.keys(response.data)
+          .map((date) => ({ date, first: response[date]!.first, counts: response[date]!.counts })),
+      ),
+  }),
+  retentionFrequency: report({
+    description: 'Frequency (addiction): per period, how many users did the event in at least 1, 2, … hours or days of it.',
+    type: FrequencyRowConnection,
+    args: builder.args((t) => ({
+      ...dateArgs,
+      unit: t.field({ type: PeriodUnitEnum, required: true, description: 'The period.' }),
+      frequencyUnit: t.field({ type: FrequencyUnitEnum, required: true, description: 'What counts as one active unit within the period.' }),
+      event: t.string({ description: 'The event (default: any event).' }),
+      where: t.string({ description: 'Filter expression.' }),
+      on: t.string({ description: 'Property expression to segment by.' }),
+      limit: t.int({ description: `Most segments, 1..${MAX_SEGMENT_LIMIT}.` }),
+    })),
+    endpoint: 'retentionAddiction',
+    params: (ctx, args): AddictionParams => {
+      const { from, to } = range(args, ctx);
+      return defined({
+        fromDate: from,
+        toDate: to,
+        unit: args.unit,
+        addictionUnit: args.frequencyUnit,
+        event: args.event === null || args.event === undefined ? undefined : checkName(args.event, 'event'),
+        where: checkExpression(args.where, 'where'),
+        on: checkExpression(args.on, 'on'),
+        limit: checkLimit(args.limit, MAX_SEGMENT_LIMIT),
+      });
+    },
+    result: (response) =>
+      listOf(
+        Object.keys(response.data)
           .sort()
-          .map((date) => ({ date, counts: response.data[date] ?? [] }));
-      },
+          .map((date) => ({ date, counts: response.data[date] ?? [] })),
+      ),
+  }),
+  insights: report({
+    description: 'A saved Insights report by bookmark id (the number in the report’s URL).',
+    type: InsightsReport,
+    args: builder.args((t) => ({ bookmarkId: t.id({ required: true, description: 'Bookmark id of the saved report.' }) })),
+    endpoint: 'insights',
+    params: (_ctx, args) => ({ bookmarkId: checkNumericId(String(args.bookmarkId), 'bookmarkId') }),
+    result: (response) => ({
+      computedAt: response.computed_at,
+      fromDate: response.date_range.from_date,
+      toDate: response.date_range.to_date,
+      headers: response.headers,
+      segments: flattenInsights(response.series),
     }),
-    insights: t.field({
-      type: InsightsResult,
-      nullable: true,
-      complexity: REPORT_COST,
-      description: 'A saved Insights report by bookmark id (the number in the report’s URL).',
-      args: { bookmarkId: t.arg.id({ required: true, description: 'Bookmark id of the saved report.' }) },
-      errors: { directResult: true },
-      resolve: async (_root, args, ctx: Context) => {
-        const params = { bookmarkId: checkNumericId(String(args.bookmarkId), 'bookmarkId') };
-        const response = await analytics(ctx, 'insights', params);
-        return {
-          computedAt: response.computed_at,
-          fromDate: response.date_range.from_date,
-          toDate: response.date_range.to_date,
-          headers: response.headers,
-          segments: flattenInsights(response.series),
-        };
-      },
-    }),
-  };
-});
+  }),
+};
+
+// Each report is one field: nullable, one Query call, and its failures are a refused argument or a spent budget.
+builder.queryFields((t) =>
+  Object.fromEntries(
+    Object.entries(REPORTS).map(([name, spec]) => [
+      name,
+      t.field({
+        type: spec.type,
+        nullable: true,
+        complexity: REPORT_COST,
+        description: spec.description,
+        ...(spec.deprecationReason === undefined ? {} : { deprecationReason: spec.deprecationReason }),
+        args: spec.args,
+        errors: { types: failures(Object.keys(spec.args).length === 0 ? 'upstream' : 'arguments') },
+        resolve: async (_root, args, ctx) => spec.result(await analytics(ctx, spec.endpoint, spec.params(ctx, args))),
+      }),
+    ]),
+  ),
+);

@@ -6,6 +6,8 @@ import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import { BadRequestError, UpstreamNotFoundError } from '../mixpanel/errors.js';
 import type { Annotation as AnnotationRecord, AnnotationTag as AnnotationTagRecord } from '../mixpanel/types.js';
 import { builder } from './builder.js';
+import { failures } from './errors.js';
+import { listConnection, listOf } from './lists.js';
 import { annotationGet, annotationsList, read } from './loaders.js';
 import { checkDateRange, checkName, checkNumericId } from './validation.js';
 import { IDEMPOTENCY_KEY_DESCRIPTION, WRITE_ERRORS, onceFor } from './writes.js';
@@ -57,9 +59,11 @@ async function findAnnotation(ctx: Context, id: number): Promise<AnnotationRecor
   return found;
 }
 
+const AnnotationConnection = listConnection('AnnotationConnection', Annotation, 'Annotations.', 'Annotations, as Mixpanel orders them.');
+
 builder.queryFields((t) => ({
   annotations: t.field({
-    type: [Annotation],
+    type: AnnotationConnection,
     nullable: true,
     complexity: 5,
     description: 'Annotations, optionally only those between two days.',
@@ -67,12 +71,12 @@ builder.queryFields((t) => ({
       from: t.arg({ type: 'Date', description: 'First day, inclusive (needs `to`).' }),
       to: t.arg({ type: 'Date', description: 'Last day, inclusive (needs `from`).' }),
     },
-    errors: { dataField: { description: 'Annotations, as Mixpanel orders them.' } },
-    resolve: (_root, args, ctx) => {
+    errors: { types: failures('arguments') },
+    resolve: async (_root, args, ctx) => {
       if ((args.from == null) !== (args.to == null)) throw new InvalidArgumentError('Give both from and to, or neither', args.from == null ? 'from' : 'to');
-      if (args.from == null || args.to == null) return annotationsList(ctx, {});
+      if (args.from == null || args.to == null) return listOf(await annotationsList(ctx, {}));
       const range = checkDateRange({ from: args.from, to: args.to }, { maxDays: MAX_ANNOTATION_DAYS, now: ctx.now(), timeZone: ctx.project.config.timezone });
-      return annotationsList(ctx, { fromDate: range.from, toDate: range.to });
+      return listOf(await annotationsList(ctx, { fromDate: range.from, toDate: range.to }));
     },
   }),
   annotation: t.field({
@@ -81,7 +85,7 @@ builder.queryFields((t) => ({
     complexity: 5,
     description: 'One annotation by id.',
     args: { id: t.arg.id({ required: true, description: 'Annotation id.' }) },
-    errors: { directResult: true },
+    errors: { types: failures('lookup') },
     resolve: (_root, args, ctx) => findAnnotation(ctx, checkNumericId(String(args.id), 'id')),
   }),
 }));
@@ -165,14 +169,16 @@ const DeletedAnnotation = builder.objectRef<{ readonly id: number }>('DeletedAnn
   fields: (t) => ({ id: t.id({ description: 'Its id.', resolve: (a) => String(a.id) }) }),
 });
 
+const AnnotationTagConnection = listConnection('AnnotationTagConnection', AnnotationTagDetail, 'Annotation tags.', 'Tags, as Mixpanel orders them.');
+
 builder.queryField('annotationTags', (t) =>
   t.field({
-    type: [AnnotationTagDetail],
+    type: AnnotationTagConnection,
     nullable: true,
     complexity: 5,
     description: "The project's annotation tags.",
-    errors: { dataField: { description: 'Tags, as Mixpanel orders them.' } },
-    resolve: (_root, _args, ctx) => annotationTagList(ctx),
+    errors: { types: failures('upstream') },
+    resolve: async (_root, _args, ctx) => listOf(await annotationTagList(ctx)),
   }),
 );
 
@@ -189,7 +195,7 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: CreateAnnotationInput, required: true, description: 'The annotation.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    errors: { types: ANNOTATION_ERRORS, directResult: true },
+    errors: { types: ANNOTATION_ERRORS },
     resolve: (_root, { input, idempotencyKey }, ctx) => {
       const description = checkDescription(input.description);
       const names = checkTagNames(input.tags);
@@ -212,7 +218,7 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: UpdateAnnotationInput, required: true, description: 'The changes.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    errors: { types: [...ANNOTATION_ERRORS, NotFoundError], directResult: true },
+    errors: { types: [...ANNOTATION_ERRORS, NotFoundError] },
     resolve: (_root, { id, input, idempotencyKey }, ctx) => {
       const annotationId = checkNumericId(String(id), 'id');
       const description = input.description === null || input.description === undefined ? undefined : checkDescription(input.description);
@@ -242,7 +248,7 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true, description: 'Annotation id.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    errors: { types: [...ANNOTATION_ERRORS, NotFoundError], directResult: true },
+    errors: { types: [...ANNOTATION_ERRORS, NotFoundError] },
     resolve: (_root, { id, idempotencyKey }, ctx) => {
       const annotationId = checkNumericId(String(id), 'id');
       return onceFor(ctx, 'deleteAnnotation', { idempotencyKey, input: { id: annotationId }, replaySafe: true }, async () => {
@@ -264,7 +270,7 @@ builder.mutationFields((t) => ({
     complexity: 20,
     description: 'Creates an annotation tag (Mixpanel answers the existing tag for a name already taken).',
     args: { name: t.arg.string({ required: true, description: `Tag name (1..${MAX_TAG_LENGTH} characters).` }) },
-    errors: { types: ANNOTATION_ERRORS, directResult: true },
+    errors: { types: failures('arguments') },
     resolve: async (_root, { name }, ctx) => {
       const [checked] = checkTagNames([name])!;
       const tag = await read(ctx, 'annotationTagCreate', { name: checked! });

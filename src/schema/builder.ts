@@ -8,43 +8,26 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import type { Context } from '../context.js';
-import { GatewayError, InvalidArgumentError, NotFoundError } from '../errors.js';
-import {
-  BadRequestError,
-  ForbiddenError,
-  RateLimitedError,
-  UnauthorizedError,
-  UpstreamError,
-  UpstreamNotFoundError,
-  UpstreamTimeoutError,
-} from '../mixpanel/errors.js';
+
+/** Root types: their fields' unions are named for the field alone. */
+const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
+const pascal = (name: string): string => name.charAt(0).toUpperCase() + name.slice(1);
 
 /**
- * Failures a client can act on: every field with `errors` returns them as
- * union members (src/schema/errors.ts gives each its object type). The
- * plugin picks the most specific class; GatewayError catches any other
- * subclass, whose message is safe to show by contract.
+ * The one naming rule for result unions: `<Field>Result` for a root field
+ * (`cohort` → `CohortResult`), `<Type><Field>Result` for any other field
+ * (`Profile.cohorts` → `ProfileCohortsResult`). See README "Naming".
  */
-const EXPECTED_ERRORS = [
-  InvalidArgumentError,
-  NotFoundError,
-  RateLimitedError,
-  UnauthorizedError,
-  ForbiddenError,
-  BadRequestError,
-  UpstreamNotFoundError,
-  UpstreamError,
-  UpstreamTimeoutError,
-  GatewayError as unknown as typeof InvalidArgumentError,
-];
+export function resultUnionName({ parentTypeName, fieldName }: { parentTypeName: string; fieldName: string }): string {
+  return ROOT_TYPES.has(parentTypeName) ? `${pascal(fieldName)}Result` : `${parentTypeName}${pascal(fieldName)}Result`;
+}
 
 /**
  * Default limits of an operation's estimated cost. A field that sends its
  * own REST call costs 10-20; a field served by a batching loader costs a few
  * points per parent item; a plain field 1. Connections multiply their items
  * by `first`, other lists by 10, so a page of 100 profiles with their cohorts
- * and activity stays well inside while thirty 1000-profile pages do not. The
- * server may pass its own limits to `buildSchema` (src/schema/index.ts).
+ * and activity stays well inside while thirty 1000-profile pages do not.
  */
 export const DEFAULT_COMPLEXITY_LIMIT = { complexity: 20_000, depth: 12, breadth: 400 } as const;
 
@@ -63,10 +46,17 @@ export const builder = new SchemaBuilder<{
   // Errors before dataloader, so a field's `errors` also catch failed loads.
   plugins: [ErrorsPlugin, DataloaderPlugin, RelayPlugin, ComplexityPlugin],
   defaultFieldNullability: false,
+  /**
+   * Each field lists in `errors.types` only the failures a client can act on
+   * for that field (src/schema/errors.ts). Anything else a resolver throws,
+   * transport and upstream failures included, goes to the response's
+   * `errors` with its stable `extensions.code` (src/server/mask-error.ts).
+   */
   errors: {
-    defaultTypes: EXPECTED_ERRORS,
-    defaultUnionOptions: { description: 'The value, or a failure the client can act on (every failure implements `Error`).' },
-    defaultResultOptions: { description: 'The value of a list field that succeeded, in `data`.' },
+    defaultTypes: [],
+    directResult: true,
+    defaultUnionOptions: { name: resultUnionName, description: 'The value, or a failure the client can act on for this field (each implements `Error`).' },
+    // No list field declares errors: it returns a connection object (src/schema/lists.ts), so no `...Success { data }` wrapper exists.
   },
   relay: {
     // Nothing here is a globally refetchable Node: ids are Mixpanel's own.
@@ -83,6 +73,8 @@ export const builder = new SchemaBuilder<{
     pageInfoFieldOptions: { description: 'Paging information.' },
     cursorFieldOptions: { description: 'Opaque position of this item: pass it as `after` to continue after it.' },
     nodeFieldOptions: { description: 'The item.' },
+    // Every connection also lists its items directly, for clients that need no cursors.
+    nodesOnConnection: { description: 'The items of the page, without cursors.', complexity: { field: 1, multiplier: 1 } },
   },
   complexity: {
     defaultComplexity: 1,
@@ -97,3 +89,6 @@ export const builder = new SchemaBuilder<{
 builder.queryType({ description: 'Read a Mixpanel project: profiles, cohorts, events, Lexicon, reports and annotations.' });
 builder.mutationType({ description: 'The few writes the gateway offers; each is budgeted like a read.' });
 builder.subscriptionType({ description: "Live cohort membership, fed by Mixpanel's cohort-sync webhooks." });
+
+/** The builder's schema types, for helpers that take type refs. */
+export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;

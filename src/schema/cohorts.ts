@@ -8,6 +8,8 @@ import type { Context } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import type { CohortMember, CohortSyncState } from '../membership/types.js';
 import { builder } from './builder.js';
+import { failures } from './errors.js';
+import { listConnection, listOf, type ListShape } from './lists.js';
 import { cohortList, loadCohortIdsOfProfiles, loadCohorts, toCohort, type CohortShape, type ProfileShape } from './loaders.js';
 import { Profile, ProfileConnection, connectionOf, engageConnection, MAX_PROFILES_PER_PAGE, type ProfileConnectionShape } from './profiles.js';
 import { checkFirst, checkNumericId, checkNumericIds, decodeCursor, encodeCursor } from './validation.js';
@@ -19,6 +21,8 @@ export const Cohort = builder.loadableObjectRef('Cohort', {
   load: (ids: string[], ctx: Context) => loadCohorts(ctx, ids),
   sort: (cohort) => cohort.id,
 });
+
+const CohortConnection = listConnection('CohortConnection', Cohort, 'Cohorts.', 'The cohorts, in cohort-list order.');
 
 /** A webhook member as a Profile: its exported properties now, the rest through the profile loader. */
 export function memberToProfile(member: CohortMember): ProfileShape {
@@ -114,7 +118,7 @@ Cohort.implement({
         first: t.arg.int({ description: `Members per page, 1..${MAX_PROFILES_PER_PAGE} (default ${DEFAULT_MEMBERS_PER_PAGE}).` }),
         after: t.arg.string({ description: 'The `endCursor` of the previous page.' }),
       },
-      errors: { directResult: true },
+      errors: { types: failures('arguments') },
       resolve: async (cohort, args, ctx) => {
         const state = await ctx.project.membership.syncState(ctx.project.config.projectId, cohort.id);
         if (state) return membersFromStore(ctx, state, args.first, args.after);
@@ -125,16 +129,16 @@ Cohort.implement({
 });
 
 builder.objectField(Profile, 'cohorts', (t) =>
-  t.loadableList({
-    type: Cohort,
+  t.loadable({
+    type: CohortConnection,
     nullable: true,
     byPath: true,
     complexity: 5,
     description:
       'Cohorts the user belongs to. Webhook-synced cohorts cost nothing; each other non-empty cohort is read whole once (one engage call per 1000 members) and shared by every profile and request for the cohorts cache TTL. One operation starts at most a few such reads; while more are read in the background the field answers RateLimitedError (retry shortly, or pass `among`).',
     args: { among: t.arg.idList({ description: 'Only check these cohorts (saves Query budget).' }) },
-    errors: { dataField: { description: 'Cohorts the user belongs to, in cohort-list order.' } },
-    load: async (distinctIds: string[], ctx: Context, args): Promise<CohortShape[][]> => {
+    errors: { types: failures('arguments') },
+    load: async (distinctIds: string[], ctx: Context, args): Promise<ListShape<CohortShape>[]> => {
       const among = checkNumericIds(args.among, 'among', MAX_COHORT_FILTER);
       const idsPerProfile = await loadCohortIdsOfProfiles(ctx, distinctIds, among);
       const loaded = await Cohort.getDataloader(ctx).loadMany([...new Set(idsPerProfile.flat())]);
@@ -143,7 +147,7 @@ builder.objectField(Profile, 'cohorts', (t) =>
         if (cohort instanceof Error) throw cohort;
         if (cohort) cohorts.set(cohort.id, cohort);
       }
-      return idsPerProfile.map((ids) => ids.flatMap((id) => cohorts.get(id) ?? []));
+      return idsPerProfile.map((ids) => listOf(ids.flatMap((id) => cohorts.get(id) ?? [])));
     },
     resolve: (profile, args) => {
       checkNumericIds(args.among, 'among', MAX_COHORT_FILTER);
@@ -159,7 +163,7 @@ builder.queryFields((t) => ({
     complexity: 10,
     description: 'One cohort by id.',
     args: { id: t.arg.id({ required: true, description: 'Mixpanel cohort id.' }) },
-    errors: { directResult: true },
+    errors: { types: failures('lookup') },
     resolve: async (_root, args, ctx) => {
       const id = String(checkNumericId(String(args.id), 'id'));
       const cohort = await Cohort.getDataloader(ctx).load(id);
@@ -168,11 +172,11 @@ builder.queryFields((t) => ({
     },
   }),
   cohorts: t.field({
-    type: [Cohort],
+    type: CohortConnection,
     nullable: true,
     complexity: 10,
     description: 'Every saved cohort of the project (one cached call), plus cohorts known only from webhook syncs.',
-    errors: { dataField: { description: 'Every cohort.' } },
+    errors: { types: failures('upstream') },
     resolve: async (_root, _args, ctx) => {
       const records = (await cohortList(ctx)).map(toCohort);
       const known = new Set(records.map((c) => c.id));
@@ -180,7 +184,7 @@ builder.queryFields((t) => ({
       const extra = syncedOnly.length > 0 ? await loadCohorts(ctx, syncedOnly.map((s) => s.cohortId)) : [];
       const loader = Cohort.getDataloader(ctx);
       for (const cohort of records) loader.prime(cohort.id, cohort);
-      return [...records, ...extra];
+      return listOf([...records, ...extra]);
     },
   }),
 }));

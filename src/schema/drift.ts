@@ -10,6 +10,7 @@ import type { Context } from '../context.js';
 import { coerce, jsonTypeOf, matchesDocumented, valueTypeOf } from '../lexicon-types/coercion.js';
 import type { JsonSchemaType, LexiconPropertySchema, LexiconSchemaEntry } from '../mixpanel/types.js';
 import { builder } from './builder.js';
+import { failures } from './errors.js';
 import { JsonTypeEnum, Lexicon } from './lexicon.js';
 import { exportEvents, lexiconEntries, type EventShape } from './loaders.js';
 import { addDays, checkLimit, today } from './validation.js';
@@ -181,7 +182,7 @@ builder.objectField(Lexicon, 'drift', (t) =>
       days: t.arg.int({ description: `Days sampled, ending today (UTC), 1..${MAX_DAYS} (default ${DEFAULT_DAYS}).` }),
       sample: t.arg.int({ description: `Most events compared, 1..${MAX_SAMPLE} (default ${DEFAULT_SAMPLE}).` }),
     },
-    errors: { directResult: true },
+    errors: { types: failures('arguments') },
     resolve: async (_root, args, ctx: Context) => {
       const days = checkLimit(args.days, MAX_DAYS, 'days') ?? DEFAULT_DAYS;
       const sample = checkLimit(args.sample, MAX_SAMPLE, 'sample') ?? DEFAULT_SAMPLE;

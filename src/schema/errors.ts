@@ -1,25 +1,25 @@
 /**
- * Expected failures as GraphQL types. Each GatewayError class the builder
- * lists in `errors.defaultTypes` gets an object type implementing the
- * `Error` interface, so clients can always select `... on Error { message code }`
- * and pick out the cases they act on.
+ * Failures a client can act on, as GraphQL types, and the sets fields pick
+ * from. A field's result union holds only what that field can answer:
+ * `NotFoundError` where it looks something up by id or name,
+ * `InvalidArgumentError` where an argument can be refused,
+ * `RateLimitedError` where it spends Mixpanel calls, and a domain error where
+ * it has one (`IdempotencyConflictError`, `EventRangeTooLargeError`).
+ *
+ * Everything else (timeouts, Mixpanel 5xx, refused credentials, a request
+ * Mixpanel refused, any other GatewayError) is not in any union: it goes to the
+ * response's `errors` with its stable `extensions.code` (MIXPANEL_TIMEOUT,
+ * MIXPANEL_UNAVAILABLE, MIXPANEL_UNAUTHORIZED, MIXPANEL_FORBIDDEN,
+ * MIXPANEL_BAD_REQUEST, MIXPANEL_NOT_FOUND…), and the field is null.
  */
-import { GatewayError, InvalidArgumentError, NotFoundError } from '../errors.js';
-import {
-  BadRequestError,
-  ForbiddenError,
-  MixpanelError,
-  RateLimitedError,
-  UnauthorizedError,
-  UpstreamError,
-  UpstreamNotFoundError,
-  UpstreamTimeoutError,
-} from '../mixpanel/errors.js';
+import { InvalidArgumentError, NotFoundError, type GatewayError } from '../errors.js';
+import { EventRangeTooLargeError } from '../events/pages.js';
+import { RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily } from '../mixpanel/types.js';
 import { builder } from './builder.js';
 
 export const ErrorInterface = builder.interfaceRef<GatewayError>('Error').implement({
-  description: 'A failure the client can act on. Unexpected failures are not typed: they appear masked in `errors`.',
+  description: 'A failure the client can act on. Other failures are not typed: they appear in `errors`, with `extensions.code`.',
   fields: (t) => ({
     message: t.exposeString('message', { description: 'What went wrong, for people. Never carries a secret.' }),
     code: t.exposeString('code', { description: 'Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`.' }),
@@ -36,26 +36,6 @@ export const ApiFamilyEnum = builder.enumType('ApiFamily', {
     INGESTION: { value: 'ingestion', description: 'Ingestion: track, import, profile and group updates.' },
   } as const satisfies Record<string, { value: ApiFamily; description: string }>,
 });
-
-function mixpanelErrorType<T extends MixpanelError>(errorClass: new (...args: never[]) => T, name: string, description: string) {
-  builder.objectType(errorClass as unknown as new (...args: unknown[]) => T, {
-    name,
-    description,
-    interfaces: [ErrorInterface as never],
-    fields: (t) => ({
-      family: t.field({
-        type: ApiFamilyEnum,
-        description: 'The rate-limit family of the failing call.',
-        resolve: (error) => error.family,
-      }),
-      upstreamStatus: t.int({
-        nullable: true,
-        description: "Mixpanel's HTTP status, when a response arrived.",
-        resolve: (error) => error.status ?? null,
-      }),
-    }),
-  });
-}
 
 builder.objectType(InvalidArgumentError, {
   name: 'InvalidArgumentError',
@@ -95,15 +75,23 @@ builder.objectType(RateLimitedError, {
   }),
 });
 
-mixpanelErrorType(UnauthorizedError, 'UnauthorizedError', "Mixpanel refused the gateway's service-account credentials (401).");
-mixpanelErrorType(ForbiddenError, 'ForbiddenError', 'The service account lacks a permission this call needs, or the plan has no API access (402/403).');
-mixpanelErrorType(BadRequestError, 'UpstreamBadRequestError', "Mixpanel refused the request (400), e.g. a malformed `where` expression; `message` carries Mixpanel's reason.");
-mixpanelErrorType(UpstreamNotFoundError, 'UpstreamNotFoundError', 'Mixpanel answered 404 for this call.');
-mixpanelErrorType(UpstreamError, 'UpstreamUnavailableError', 'Mixpanel failed (5xx, a connection failure or an unexpected body). Retrying later may succeed.');
-mixpanelErrorType(UpstreamTimeoutError, 'UpstreamTimeoutError', 'Mixpanel did not answer in time. Retrying later may succeed.');
-
-builder.objectType(GatewayError as unknown as new () => GatewayError, {
-  name: 'GatewayError',
-  description: 'Any other failure the gateway reports to clients; see `code`.',
+builder.objectType(EventRangeTooLargeError, {
+  name: 'EventRangeTooLargeError',
+  description: 'The range holds more events than the gateway keeps for paging. Narrow the range or the filter, or download it as NDJSON.',
   interfaces: [ErrorInterface],
 });
+
+type ErrorClass = new (...args: never[]) => Error;
+
+/** The failure sets fields declare in `errors.types`. */
+export const FAILURES = {
+  /** A field without arguments that spends Mixpanel calls. */
+  upstream: [RateLimitedError],
+  /** A field whose arguments can be refused, and that spends Mixpanel calls. */
+  arguments: [InvalidArgumentError, RateLimitedError],
+  /** A field that looks something up by id or name. */
+  lookup: [NotFoundError, InvalidArgumentError, RateLimitedError],
+} as const satisfies Record<string, readonly ErrorClass[]>;
+
+/** A mutable copy, as the errors plugin takes it. */
+export const failures = (set: keyof typeof FAILURES, ...more: ErrorClass[]): (new (...args: never[]) => Error)[] => [...FAILURES[set], ...more];

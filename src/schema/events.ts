@@ -4,8 +4,10 @@
  * types (one per Lexicon event) can implement it beside `GenericEvent`.
  */
 import type { Context } from '../context.js';
-import { decodeEventCursor, eventPage } from '../events/pages.js';
+import { decodeEventCursor, eventPage, EventRangeTooLargeError } from '../events/pages.js';
 import { builder } from './builder.js';
+import { failures } from './errors.js';
+import { listConnection, listOf } from './lists.js';
 import { EventDefinition, PropertyValue, propertyValues } from './lexicon.js';
 import { loadActivity, type EventShape } from './loaders.js';
 import { Profile } from './profiles.js';
@@ -67,7 +69,18 @@ builder.objectRef<EventShape>('GenericEvent').implement({
 });
 
 const EventConnection = builder.connectionObject(
-  { type: Event, name: 'EventConnection', description: 'A page of exported events, oldest first (ties in time broken by `$insert_id`).' },
+  {
+    type: Event,
+    name: 'EventConnection',
+    description: 'A page of exported events, oldest first (ties in time broken by `$insert_id`).',
+    fields: (t) => ({
+      totalCount: t.int({
+        nullable: true,
+        description: 'Events in the whole range and filter, every page together.',
+        resolve: (connection) => connection.totalCount ?? null,
+      }),
+    }),
+  },
   { name: 'EventEdge', description: 'An event and its cursor.' },
 );
 
@@ -85,7 +98,7 @@ builder.queryField('events', (t) =>
       first: t.arg.int({ description: `Events per page, 1..${MAX_EVENTS_PER_PAGE} (default ${DEFAULT_EVENTS_PER_PAGE}).` }),
       after: t.arg.string({ description: 'The `endCursor` of the previous page.' }),
     },
-    errors: { directResult: true },
+    errors: { types: failures('arguments', EventRangeTooLargeError) },
     resolve: async (_root, args, ctx) => {
       // Export dates are UTC for projects created after 2023-01-01 (https://developer.mixpanel.com/reference/raw-event-export).
       const range = checkDateRange({ from: args.from, to: args.to }, { maxDays: MAX_EXPORT_DAYS, now: ctx.now() });
@@ -99,9 +112,11 @@ builder.queryField('events', (t) =>
   }),
 );
 
+const ActivityConnection = listConnection('ActivityConnection', Event, "A user's events.", 'The events, oldest first.');
+
 builder.objectField(Profile, 'activity', (t) =>
-  t.loadableList({
-    type: Event,
+  t.loadable({
+    type: ActivityConnection,
     nullable: true,
     byPath: true,
     complexity: 5,
@@ -111,8 +126,8 @@ builder.objectField(Profile, 'activity', (t) =>
       from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive, in the project’s timezone.' }),
       to: t.arg({ type: 'Date', required: true, description: 'Last day, inclusive; not later than today in the project’s timezone.' }),
     },
-    errors: { dataField: { description: 'The events, oldest first.' } },
-    load: (distinctIds: string[], ctx: Context, args) => loadActivity(ctx, distinctIds, args.from, args.to),
+    errors: { types: failures('arguments') },
+    load: async (distinctIds: string[], ctx: Context, args) => (await loadActivity(ctx, distinctIds, args.from, args.to)).map(listOf),
     resolve: (profile, args, ctx) => {
       checkDateRange(
         { from: args.from, to: args.to },

@@ -8,6 +8,8 @@ import type { Context } from '../context.js';
 import { NotFoundError, InvalidArgumentError } from '../errors.js';
 import type { JsonSchemaType, LexiconPropertySchema, LexiconSchema, LexiconSchemaEntry, MixpanelMetadata } from '../mixpanel/types.js';
 import { builder } from './builder.js';
+import { failures } from './errors.js';
+import { listConnection, listOf } from './lists.js';
 import { lexiconEntries } from './loaders.js';
 import { checkName } from './validation.js';
 import { IDEMPOTENCY_KEY_DESCRIPTION, WRITE_ERRORS, onceFor, writesOf } from './writes.js';
@@ -116,16 +118,19 @@ EventDefinition.implement({
   }),
 });
 
+const EventDefinitionConnection = listConnection('EventDefinitionConnection', EventDefinition, 'Event definitions.', 'Event definitions, by name.');
+const PropertyDefinitionConnection = listConnection('PropertyDefinitionConnection', PropertyDefinition, 'Property definitions.', 'Property definitions, by name.');
+
 export const Lexicon = builder.objectRef<Record<string, never>>('Lexicon').implement({
   description: "The project's data dictionary (Lexicon). Only entities that have a schema appear.",
   fields: (t) => ({
     events: t.field({
-      type: [EventDefinition],
+      type: EventDefinitionConnection,
       nullable: true,
       complexity: 10,
       description: 'Every documented event, by name.',
-      errors: { dataField: { description: 'Event definitions, by name.' } },
-      resolve: (_root, _args, ctx) => eventEntries(ctx),
+      errors: { types: failures('upstream') },
+      resolve: async (_root, _args, ctx) => listOf(await eventEntries(ctx)),
     }),
     eventDefinition: t.field({
       type: EventDefinition,
@@ -133,7 +138,7 @@ export const Lexicon = builder.objectRef<Record<string, never>>('Lexicon').imple
       complexity: 10,
       description: 'One event definition by event name.',
       args: { name: t.arg.string({ required: true, description: 'Event name, e.g. `Sign Up`.' }) },
-      errors: { directResult: true },
+      errors: { types: failures('lookup') },
       resolve: async (_root, args, ctx) => {
         const definition = await EventDefinition.getDataloader(ctx).load(checkName(args.name, 'name'));
         if (!definition) throw new NotFoundError('EventDefinition', args.name);
@@ -141,12 +146,12 @@ export const Lexicon = builder.objectRef<Record<string, never>>('Lexicon').imple
       },
     }),
     profileProperties: t.field({
-      type: [PropertyDefinition],
+      type: PropertyDefinitionConnection,
       nullable: true,
       complexity: 10,
       description: 'Every documented user-profile property, by name.',
-      errors: { dataField: { description: 'Profile property definitions, by name.' } },
-      resolve: (_root, _args, ctx) => profileProperties(ctx),
+      errors: { types: failures('upstream') },
+      resolve: async (_root, _args, ctx) => listOf(await profileProperties(ctx)),
     }),
     profileProperty: t.field({
       type: PropertyDefinition,
@@ -154,7 +159,7 @@ export const Lexicon = builder.objectRef<Record<string, never>>('Lexicon').imple
       complexity: 10,
       description: 'One user-profile property definition by name.',
       args: { name: t.arg.string({ required: true, description: 'Property name, e.g. `$email`.' }) },
-      errors: { directResult: true },
+      errors: { types: failures('lookup') },
       resolve: async (_root, args, ctx) => {
         const definition = await PropertyDefinition.getDataloader(ctx).load(checkName(args.name, 'name'));
         if (!definition) throw new NotFoundError('PropertyDefinition', args.name);
@@ -267,46 +272,54 @@ function withoutKey<T extends object>(value: T, key: keyof T): T {
   return rest as T;
 }
 
-const UpdateEventDefinitionInput = builder.inputType('UpdateEventDefinitionInput', {
-  description: 'Changes to an event definition. Fields left out keep their current value.',
-  fields: (t) => ({
-    name: t.string({ required: true, description: 'The event name the definition documents.' }),
-    description: t.string({ description: 'What the event records (null removes it).' }),
-    displayName: t.string({ description: 'Name shown in Mixpanel reports (null removes it).' }),
-    tags: t.stringList({ description: 'Lexicon tags (replaces the current list).' }),
-    hidden: t.boolean({ description: 'Hide the event from Mixpanel menus.' }),
-    dropped: t.boolean({ description: 'Drop the event at ingestion.' }),
-    contacts: t.stringList({ description: 'Owner email addresses (replaces the current list).' }),
-    teamContacts: t.stringList({ description: 'Owner teams (replaces the current list).' }),
-  }),
-});
+/** Inputs are named for their mutation (`<Mutation>Input`); these mutations take the same fields. */
+const eventDefinitionInput = (name: string, description: string) =>
+  builder.inputType(name, {
+    description,
+    fields: (t) => ({
+      name: t.string({ required: true, description: 'The event name the definition documents.' }),
+      description: t.string({ description: 'What the event records (null removes it).' }),
+      displayName: t.string({ description: 'Name shown in Mixpanel reports (null removes it).' }),
+      tags: t.stringList({ description: 'Lexicon tags (replaces the current list).' }),
+      hidden: t.boolean({ description: 'Hide the event from Mixpanel menus.' }),
+      dropped: t.boolean({ description: 'Drop the event at ingestion.' }),
+      contacts: t.stringList({ description: 'Owner email addresses (replaces the current list).' }),
+      teamContacts: t.stringList({ description: 'Owner teams (replaces the current list).' }),
+    }),
+  });
 
-const EventDefinitionInput = builder.inputType('EventDefinitionInput', {
-  description: 'An event definition. On update, fields left out keep their current value and null removes one.',
-  fields: (t) => ({
-    name: t.string({ required: true, description: 'The event name the definition documents.' }),
-    description: t.string({ description: 'What the event records (null removes it).' }),
-    displayName: t.string({ description: 'Name shown in Mixpanel reports (null removes it).' }),
-    tags: t.stringList({ description: 'Lexicon tags (replaces the current list).' }),
-    hidden: t.boolean({ description: 'Hide the event from Mixpanel menus.' }),
-    dropped: t.boolean({ description: 'Drop the event at ingestion.' }),
-    contacts: t.stringList({ description: 'Owner email addresses (replaces the current list).' }),
-    teamContacts: t.stringList({ description: 'Owner teams (replaces the current list).' }),
-  }),
-});
+const UpdateLexiconEventDefinitionInput = eventDefinitionInput(
+  'UpdateLexiconEventDefinitionInput',
+  'Changes to an event definition. Fields left out keep their current value.',
+);
+const CreateEventDefinitionInput = eventDefinitionInput('CreateEventDefinitionInput', 'A new event definition.');
+const UpdateEventDefinitionInput = eventDefinitionInput(
+  'UpdateEventDefinitionInput',
+  'Changes to an event definition: fields left out keep their current value and null removes one.',
+);
 
-const PropertyDefinitionInput = builder.inputType('PropertyDefinitionInput', {
-  description: 'A property definition: of an event (`event`), or of user profiles (no `event`). On update, fields left out keep their value.',
-  fields: (t) => ({
-    event: t.string({ description: 'The event that carries the property; leave it out for a user-profile property.' }),
-    name: t.string({ required: true, description: 'The property name.' }),
-    type: t.field({ type: JsonTypeEnum, description: 'Its JSON type (required to create a definition).' }),
-    description: t.string({ description: 'What it records (null removes it).' }),
-    displayName: t.string({ description: 'Name shown in Mixpanel reports (null removes it).' }),
-    hidden: t.boolean({ description: 'Hide it from Mixpanel menus.' }),
-    dropped: t.boolean({ description: 'Drop it at ingestion.' }),
-  }),
-});
+const propertyDefinitionInput = (name: string, description: string) =>
+  builder.inputType(name, {
+    description,
+    fields: (t) => ({
+      event: t.string({ description: 'The event that carries the property; leave it out for a user-profile property.' }),
+      name: t.string({ required: true, description: 'The property name.' }),
+      type: t.field({ type: JsonTypeEnum, description: 'Its JSON type (required to create a definition).' }),
+      description: t.string({ description: 'What it records (null removes it).' }),
+      displayName: t.string({ description: 'Name shown in Mixpanel reports (null removes it).' }),
+      hidden: t.boolean({ description: 'Hide it from Mixpanel menus.' }),
+      dropped: t.boolean({ description: 'Drop it at ingestion.' }),
+    }),
+  });
+
+const CreatePropertyDefinitionInput = propertyDefinitionInput(
+  'CreatePropertyDefinitionInput',
+  'A new property definition: of an event (`event`), or of user profiles (no `event`).',
+);
+const UpdatePropertyDefinitionInput = propertyDefinitionInput(
+  'UpdatePropertyDefinitionInput',
+  'Changes to a property definition: of an event (`event`), or of user profiles (no `event`). Fields left out keep their value.',
+);
 
 interface DeletedDefinitionShape {
   readonly name: string;
@@ -379,8 +392,8 @@ builder.mutationFields((t) => ({
     complexity: 50,
     deprecationReason: 'Use updateEventDefinition (or createEventDefinition).',
     description: `Documents an event in Lexicon, creating its schema if it has none. ${LEXICON_EDIT_NOTE}`,
-    args: { input: t.arg({ type: UpdateEventDefinitionInput, required: true, description: 'The event and the changes.' }) },
-    errors: { types: [...WRITE_ERRORS], directResult: true },
+    args: { input: t.arg({ type: UpdateLexiconEventDefinitionInput, required: true, description: 'The event and the changes.' }) },
+    errors: { types: failures('arguments') },
     resolve: (_root, { input }, ctx) => editEventDefinition(ctx, 'upsert', input),
   }),
   createEventDefinition: t.field({
@@ -389,10 +402,10 @@ builder.mutationFields((t) => ({
     complexity: 50,
     description: `Creates the Lexicon definition of an event that has none. ${LEXICON_EDIT_NOTE}`,
     args: {
-      input: t.arg({ type: EventDefinitionInput, required: true, description: 'The definition.' }),
+      input: t.arg({ type: CreateEventDefinitionInput, required: true, description: 'The definition.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    errors: { types: [...WRITE_ERRORS], directResult: true },
+    errors: { types: WRITE_ERRORS },
     resolve: (_root, args, ctx) => lexiconWrite(ctx, 'createEventDefinition', args.idempotencyKey, args.input, () => editEventDefinition(ctx, 'create', args.input)),
   }),
   updateEventDefinition: t.field({
@@ -401,10 +414,10 @@ builder.mutationFields((t) => ({
     complexity: 50,
     description: `Changes an existing event definition. ${LEXICON_EDIT_NOTE}`,
     args: {
-      input: t.arg({ type: EventDefinitionInput, required: true, description: 'The event and the changes.' }),
+      input: t.arg({ type: UpdateEventDefinitionInput, required: true, description: 'The event and the changes.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    errors: { types: [...WRITE_ERRORS, NotFoundError], directResult: true },
+    errors: { types: [...WRITE_ERRORS, NotFoundError] },
     resolve: (_root, args, ctx) => lexiconWrite(ctx, 'updateEventDefinition', args.idempotencyKey, args.input, () => editEventDefinition(ctx, 'update', args.input)),
   }),
   deleteEventDefinition: t.field({
@@ -416,7 +429,7 @@ builder.mutationFields((t) => ({
       name: t.arg.string({ required: true, description: 'The event name.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    errors: { types: [...WRITE_ERRORS, NotFoundError], directResult: true },
+    errors: { types: [...WRITE_ERRORS, NotFoundError] },
     resolve: (_root, args, ctx) =>
       lexiconWrite(ctx, 'deleteEventDefinition', args.idempotencyKey, { name: args.name }, async () => {
         const name = checkDefinitionName(args.name, 'name');
@@ -441,10 +454,10 @@ builder.mutationFields((t) => ({
     complexity: 50,
     description: `Creates the definition of an event or user-profile property. ${LEXICON_EDIT_NOTE}`,
     args: {
-      input: t.arg({ type: PropertyDefinitionInput, required: true, description: 'The definition.' }),
+      input: t.arg({ type: CreatePropertyDefinitionInput, required: true, description: 'The definition.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    errors: { types: [...WRITE_ERRORS], directResult: true },
+    errors: { types: WRITE_ERRORS },
     resolve: (_root, args, ctx) =>
       lexiconWrite(ctx, 'createPropertyDefinition', args.idempotencyKey, args.input, async () => (await editPropertyDefinition(ctx, 'create', args.input))!),
   }),
@@ -454,10 +467,10 @@ builder.mutationFields((t) => ({
     complexity: 50,
     description: `Changes an existing property definition. ${LEXICON_EDIT_NOTE}`,
     args: {
-      input: t.arg({ type: PropertyDefinitionInput, required: true, description: 'The property and the changes.' }),
+      input: t.arg({ type: UpdatePropertyDefinitionInput, required: true, description: 'The property and the changes.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    errors: { types: [...WRITE_ERRORS, NotFoundError], directResult: true },
+    errors: { types: [...WRITE_ERRORS, NotFoundError] },
     resolve: (_root, args, ctx) =>
       lexiconWrite(ctx, 'updatePropertyDefinition', args.idempotencyKey, args.input, async () => (await editPropertyDefinition(ctx, 'update', args.input))!),
   }),
@@ -471,7 +484,7 @@ builder.mutationFields((t) => ({
       name: t.arg.string({ required: true, description: 'The property name.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    errors: { types: [...WRITE_ERRORS, NotFoundError], directResult: true },
+    errors: { types: [...WRITE_ERRORS, NotFoundError] },
     resolve: (_root, args, ctx) =>
       lexiconWrite(ctx, 'deletePropertyDefinition', args.idempotencyKey, { event: args.event, name: args.name }, async () => {
         await editPropertyDefinition(ctx, 'delete', { event: args.event, name: args.name });

@@ -8,6 +8,7 @@ import type { Context } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import type { EngageParams } from '../mixpanel/types.js';
 import { builder } from './builder.js';
+import { failures } from './errors.js';
 import { PropertyValue, propertyValues } from './lexicon.js';
 import { ENGAGE_PAGE_SIZE, engagePage, loadGroupProfile, loadProfiles, toProfile, type ProfileShape } from './loaders.js';
 import { checkExpression, checkFirst, checkName, checkNumericId, decodeCursor, encodeCursor } from './validation.js';
@@ -228,7 +229,7 @@ builder.queryFields((t) => ({
     complexity: 10,
     description: 'One user profile by distinct id. Profiles asked for anywhere in the operation are fetched in one engage call.',
     args: { distinctId: t.arg.id({ required: true, description: "The user's distinct id." }) },
-    errors: { directResult: true },
+    errors: { types: failures('lookup') },
     resolve: async (_root, args, ctx) => {
       const distinctId = checkName(String(args.distinctId), 'distinctId');
       const profile = await Profile.getDataloader(ctx).load(distinctId);
@@ -247,7 +248,7 @@ builder.queryFields((t) => ({
       first: t.arg.int({ description: `Profiles per page, 1..${MAX_PROFILES_PER_PAGE} (default ${DEFAULT_PROFILES_PER_PAGE}).` }),
       after: t.arg.string({ description: 'The `endCursor` of the previous page.' }),
     },
-    errors: { directResult: true },
+    errors: { types: failures('arguments') },
     resolve: (_root, args, ctx) => {
       const where = checkExpression(args.where, 'where');
       const cohortId = args.cohortId === null || args.cohortId === undefined ? undefined : checkNumericId(String(args.cohortId), 'cohortId');
@@ -264,7 +265,7 @@ builder.queryFields((t) => ({
       groupKey: t.arg.string({ required: true, description: 'The group key, e.g. `company_id` (Mixpanel `data_group_id`).' }),
       groupId: t.arg.id({ required: true, description: 'The group id within that key.' }),
     },
-    errors: { directResult: true },
+    errors: { types: failures('lookup') },
     resolve: async (_root, args, ctx) => {
       const groupKey = checkName(args.groupKey, 'groupKey');
       const groupId = checkName(String(args.groupId), 'groupId');

@@ -45,7 +45,7 @@ builder.objectType(IdempotencyConflictError, {
 });
 
 /** Failures a write can return: a bad argument, a spent budget, a reused key. */
-export const WRITE_ERRORS = [InvalidArgumentError, RateLimitedError, IdempotencyConflictError];
+export const WRITE_ERRORS = [IdempotencyConflictError, InvalidArgumentError, RateLimitedError];
 
 export const IDEMPOTENCY_KEY_DESCRIPTION =
   'Makes the write safe to retry: the same key with the same input answers the first result without sending again (for 24 hours by default); the same key with another input is refused. Use a new UUID per write.';
@@ -81,7 +81,7 @@ const ImportFailure = builder.objectRef<ImportFailureShape>('ImportFailure').imp
   }),
 });
 
-const ImportEventsResult = builder.objectRef<{ readonly imported: number; readonly failures: readonly ImportFailureShape[] }>('ImportEventsResult').implement({
+const ImportEventsPayload = builder.objectRef<{ readonly imported: number; readonly failures: readonly ImportFailureShape[] }>('ImportEventsPayload').implement({
   description: 'What an import did: the events that landed and those that did not.',
   fields: (t) => ({
     imported: t.exposeInt('imported', { description: 'Events Mixpanel ingested.' }),
@@ -97,15 +97,20 @@ const UpdateFailure = builder.objectRef<{ readonly index: number; readonly messa
   }),
 });
 
-const UpdateProfilesResult = builder.objectRef<{ readonly updated: number; readonly failures: readonly { index: number; message: string }[] }>('UpdateProfilesResult').implement({
-  description: 'What a batch of profile (or group) updates did.',
-  fields: (t) => ({
-    updated: t.exposeInt('updated', { description: 'Updates Mixpanel accepted.' }),
-    failures: t.field({ type: [UpdateFailure], description: 'Updates that did not reach Mixpanel, by index.', resolve: (r) => [...r.failures] }),
-  }),
-});
+/** A mutation's payload is `<Mutation>Payload`; both profile mutations answer the same fields. */
+const updatePayload = (name: string, description: string) =>
+  builder.objectRef<{ readonly updated: number; readonly failures: readonly { index: number; message: string }[] }>(name).implement({
+    description,
+    fields: (t) => ({
+      updated: t.exposeInt('updated', { description: 'Updates Mixpanel accepted.' }),
+      failures: t.field({ type: [UpdateFailure], description: 'Updates that did not reach Mixpanel, by index.', resolve: (r) => [...r.failures] }),
+    }),
+  });
 
-const MergeProfilesResult = builder.objectRef<{ readonly merged: number }>('MergeProfilesResult').implement({
+const UpdateProfilesPayload = updatePayload('UpdateProfilesPayload', 'What a batch of profile updates did.');
+const UpdateGroupProfilesPayload = updatePayload('UpdateGroupProfilesPayload', 'What a batch of group profile updates did.');
+
+const MergeProfilesPayload = builder.objectRef<{ readonly merged: number }>('MergeProfilesPayload').implement({
   description: 'What a merge did.',
   fields: (t) => ({
     merged: t.exposeInt('merged', { description: 'Profiles merged into the first one (one `$merge` each).' }),
@@ -150,7 +155,7 @@ const GroupProfileUpdateInput = builder.inputType('GroupProfileUpdateInput', {
 
 builder.mutationFields((t) => ({
   importEvents: t.field({
-    type: ImportEventsResult,
+    type: ImportEventsPayload,
     nullable: true,
     complexity: 10,
     description: `Imports up to ${MAX_EVENTS_PER_MUTATION.toLocaleString('en-US')} events (/import, strict validation). Concurrent imports of every client leave together, in requests of at most 2,000 events and 10 MB. Safe to retry: every event carries a \`$insert_id\`.`,
@@ -158,14 +163,14 @@ builder.mutationFields((t) => ({
       events: t.arg({ type: [EventInput], required: true, description: 'The events.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    errors: { types: WRITE_ERRORS, directResult: true },
+    errors: { types: WRITE_ERRORS },
     resolve: (_root, args, ctx) =>
       onceFor(ctx, 'importEvents', { idempotencyKey: args.idempotencyKey, input: args.events, replaySafe: true }, (writes) =>
         writes.importEvents(args.events, ctx.upstream),
       ),
   }),
   updateProfiles: t.field({
-    type: UpdateProfilesResult,
+    type: UpdateProfilesPayload,
     nullable: true,
     complexity: 10,
     description: `Updates up to ${MAX_UPDATES_PER_MUTATION.toLocaleString('en-US')} user profiles (/engage). Merged with other clients' updates into requests of at most 2,000; a read of the profile right after sees the change.`,
@@ -173,14 +178,14 @@ builder.mutationFields((t) => ({
       updates: t.arg({ type: [ProfileUpdateInput], required: true, description: 'The updates, applied in order.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    errors: { types: WRITE_ERRORS, directResult: true },
+    errors: { types: WRITE_ERRORS },
     resolve: (_root, args, ctx) =>
       onceFor(ctx, 'updateProfiles', { idempotencyKey: args.idempotencyKey, input: args.updates, replaySafe: !hasOnceOnlyOperation(args.updates) }, (writes) =>
         writes.updateProfiles(args.updates, ctx.upstream),
       ),
   }),
   updateGroupProfiles: t.field({
-    type: UpdateProfilesResult,
+    type: UpdateGroupProfilesPayload,
     nullable: true,
     complexity: 10,
     description: `Updates up to ${MAX_UPDATES_PER_MUTATION.toLocaleString('en-US')} group profiles (/groups), merged like \`updateProfiles\`.`,
@@ -188,14 +193,14 @@ builder.mutationFields((t) => ({
       updates: t.arg({ type: [GroupProfileUpdateInput], required: true, description: 'The updates, applied in order.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    errors: { types: WRITE_ERRORS, directResult: true },
+    errors: { types: WRITE_ERRORS },
     resolve: (_root, args, ctx) =>
       onceFor(ctx, 'updateGroupProfiles', { idempotencyKey: args.idempotencyKey, input: args.updates, replaySafe: !hasOnceOnlyOperation(args.updates) }, (writes) =>
         writes.updateGroupProfiles(args.updates, ctx.upstream),
       ),
   }),
   mergeProfiles: t.field({
-    type: MergeProfilesResult,
+    type: MergeProfilesPayload,
     nullable: true,
     complexity: 10,
     description: `Merges up to ${MAX_MERGED_PROFILES} profiles into the first (\`$merge\` through /import), for projects on Mixpanel's Original ID Merge API (MIXPANEL_ID_MERGE_API=original).`,
@@ -203,7 +208,7 @@ builder.mutationFields((t) => ({
       distinctIds: t.arg.idList({ required: true, description: 'The profiles; the first one absorbs the others.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    errors: { types: WRITE_ERRORS, directResult: true },
+    errors: { types: WRITE_ERRORS },
     resolve: (_root, args, ctx) =>
       onceFor(ctx, 'mergeProfiles', { idempotencyKey: args.idempotencyKey, input: args.distinctIds, replaySafe: true }, (writes) =>
         writes.mergeProfiles(args.distinctIds.map(String), ctx.upstream),
