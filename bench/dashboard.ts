@@ -44,12 +44,12 @@ function dashboardRequests(): readonly { readonly name: string; readonly query: 
           profiles(first: 50) {
             __typename
             ... on ProfileConnection {
-              edges { node { distinctId email name cohorts { __typename ... on ProfileCohortsSuccess { data { id name } } ... on Error { code } } } }
+              edges { node { distinctId email name cohorts { __typename ... on CohortConnection { nodes { id name } } ... on Error { code } } } }
             }
             ... on Error { code }
           }
           lexicon {
-            events { __typename ... on LexiconEventsSuccess { data { name description } } ... on Error { code } }
+            events { __typename ... on EventDefinitionConnection { nodes { name description } } ... on Error { code } }
           }
         }
       `,
@@ -57,7 +57,7 @@ function dashboardRequests(): readonly { readonly name: string; readonly query: 
     {
       name: 'cohorts',
       query: /* GraphQL */ `
-        query CohortList { cohorts { __typename ... on QueryCohortsSuccess { data { id name count } } ... on Error { code } } }
+        query CohortList { cohorts { __typename ... on CohortConnection { nodes { id name count } } ... on Error { code } } }
       `,
     },
     {
@@ -66,7 +66,7 @@ function dashboardRequests(): readonly { readonly name: string; readonly query: 
         query LoginsChart($from: Date!, $to: Date!) {
           segmentation(event: "Log In", from: $from, to: $to) {
             __typename
-            ... on SegmentationResult { series segments { name total points { date value } } }
+            ... on Series { series segments { name total points { date value } } }
             ... on Error { code }
           }
         }

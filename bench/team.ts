@@ -65,7 +65,7 @@ const DOCUMENTS: Readonly<Record<PageKind, string>> = {
     }
   }`,
   chart: /* GraphQL */ `query Chart($event: String!, $from: Date!, $to: Date!) {
-    segmentation(event: $event, from: $from, to: $to) { __typename ... on SegmentationResult { series } ... on Error { code } }
+    segmentation(event: $event, from: $from, to: $to) { __typename ... on Series { series } ... on Error { code } }
   }`,
   lexiconDoc: /* GraphQL */ `query LexiconDoc($event: String!) {
     lexicon { eventDefinition(name: $event) { __typename ... on EventDefinition { name description } ... on Error { code } } }

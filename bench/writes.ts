@@ -19,7 +19,7 @@ const LATENCY = { min: 20, max: 60 } as const;
 
 const IMPORT = /* GraphQL */ `
   mutation Import($events: [EventInput!]!) {
-    importEvents(events: $events) { __typename ... on ImportEventsResult { imported failures { index message } } ... on Error { code message } }
+    importEvents(events: $events) { __typename ... on ImportEventsPayload { imported failures { index message } } ... on Error { code message } }
   }
 `;
 

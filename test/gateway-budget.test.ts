@@ -20,7 +20,7 @@ const statuses = (emulator: Emulator, prefix: string): number[] =>
 const segmentation = (alias: string, event: string, from: string, to: string) => `
   ${alias}: segmentation(event: "${event}", from: "${from}", to: "${to}") {
     __typename
-    ... on SegmentationResult { series }
+    ... on Series { series }
     ... on RateLimitedError { code family retryAfterSeconds }
   }`;
 
@@ -30,22 +30,22 @@ describe('budget deadline', () => {
     const [from, to] = [day(gw.emulator, -7), day(gw.emulator, -1)];
     for (const event of ['A', 'B']) {
       const spent = await gw.query(`{ ${segmentation('s', event, from, to)} }`);
-      expect(spent.data!['s'].__typename).toBe('SegmentationResult');
+      expect(spent.data!['s'].__typename).toBe('Series');
     }
     expect(gw.emulator.calls('/api/query/segmentation')).toBe(2);
 
     const result = await gw.query(`{
       ${segmentation('fresh', 'C', from, to)}
       ${segmentation('cached', 'A', from, to)}
-      annotations { __typename ... on QueryAnnotationsSuccess { data { id } } }
+      annotations { __typename ... on AnnotationConnection { nodes { id } } }
       project { key }
     }`);
     expect(result.errors).toBeUndefined();
     expect(result.data!['fresh']).toMatchObject({ __typename: 'RateLimitedError', code: 'MIXPANEL_RATE_LIMITED', family: 'QUERY' });
     // The oldest counted call leaves the hourly window in about an hour.
     expect(result.data!['fresh'].retryAfterSeconds).toBeGreaterThan(3000);
-    expect(result.data!['cached'].__typename).toBe('SegmentationResult');
-    expect(result.data!['annotations'].__typename).toBe('QueryAnnotationsSuccess');
+    expect(result.data!['cached'].__typename).toBe('Series');
+    expect(result.data!['annotations'].__typename).toBe('AnnotationConnection');
     expect(result.data!['project']).toEqual({ key: 'default' });
     expect(gw.emulator.calls('/api/query/segmentation')).toBe(2);
     expect(result.extensions!['mixpanel']).toMatchObject({ upstreamCalls: 1, cacheHits: 1 });
@@ -93,8 +93,8 @@ describe('admission control', () => {
       cohort(id: "1") { __typename }
     }`);
     expect(result.errors).toBeUndefined();
-    expect(result.data!['a'].__typename).toBe('SegmentationResult');
-    expect(result.data!['c'].__typename).toBe('SegmentationResult');
+    expect(result.data!['a'].__typename).toBe('Series');
+    expect(result.data!['c'].__typename).toBe('Series');
     expect(gw.emulator.calls('/api/query')).toBe(2);
   });
 
@@ -130,15 +130,15 @@ describe('bursts and upstream 429s', () => {
     const events = ['A', 'B', 'C', 'D'];
     const dashboard = (event: string) => `{
       profiles(first: 20) { __typename ... on ProfileConnection { edges { node { distinctId } } } }
-      cohorts { __typename ... on QueryCohortsSuccess { data { id name } } }
+      cohorts { __typename ... on CohortConnection { nodes { id name } } }
       ${segmentation('chart', event, from, to)}
     }`;
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => gw.query(dashboard(events[i % events.length]!))));
     for (const result of results) {
       expect(result.errors).toBeUndefined();
       expect(result.data!['profiles'].__typename).toBe('ProfileConnection');
-      expect(result.data!['cohorts'].__typename).toBe('QueryCohortsSuccess');
-      expect(result.data!['chart'].__typename).toBe('SegmentationResult');
+      expect(result.data!['cohorts'].__typename).toBe('CohortConnection');
+      expect(result.data!['chart'].__typename).toBe('Series');
     }
     expect(statuses(gw.emulator, '/api/query').filter((status) => status === 429)).toEqual([]);
     // One engage page, one cohorts list, one segmentation per event.

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
-const COHORTS = `{ cohorts { __typename ... on QueryCohortsSuccess { data { id name } } ... on Error { code } } }`;
+const COHORTS = `{ cohorts { __typename ... on CohortConnection { nodes { id name } } ... on Error { code } } }`;
 
 async function postQuery(gw: TestGateway, query: string): Promise<Response> {
   return fetch(gw.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
@@ -28,8 +28,8 @@ describe('in-flight sharing', () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => gw.query(COHORTS)));
     expect(gw.emulator.calls('/api/query/cohorts/list')).toBe(1);
     const lists = results.map((result) => result.data!['cohorts']);
-    expect(lists[0].__typename).toBe('QueryCohortsSuccess');
-    expect(lists[0].data.length).toBeGreaterThan(0);
+    expect(lists[0].__typename).toBe('CohortConnection');
+    expect(lists[0].nodes.length).toBeGreaterThan(0);
     for (const list of lists) expect(list).toEqual(lists[0]);
     const totals = results.map((result) => result.extensions!['mixpanel']);
     expect(totals.reduce((sum, m) => sum + m.upstreamCalls, 0)).toBe(1);
@@ -72,7 +72,7 @@ describe('cache TTL and staleness', () => {
   it('keeps answering from the stale entry after the TTL while Mixpanel fails (stale-if-error)', async () => {
     const gw = await startGateway({ env: { CACHE_TTL_COHORTS_MS: '100', CACHE_STALE_MS: '60000' } });
     const fresh = await gw.query(COHORTS);
-    expect(fresh.data!['cohorts'].__typename).toBe('QueryCohortsSuccess');
+    expect(fresh.data!['cohorts'].__typename).toBe('CohortConnection');
     expect(gw.emulator.calls('/api/query/cohorts/list')).toBe(1);
 
     await sleep(150);

@@ -32,12 +32,65 @@ describe('gateway errors', () => {
     expect(gw.emulator.calls('/api/query/segmentation')).toBe(0);
   });
 
-  it('turns upstream garbage into a typed error on that field only', async () => {
+  it('turns upstream garbage into an error in `errors` for that field only, with its code', async () => {
     const gw = await startGateway();
     gw.emulator.faults.inject({ path: '/api/query/cohorts/list', kind: 'status', status: 200, body: '<html>not json</html>' });
-    const result = await gw.query('{ cohorts { __typename ... on Error { message code } } project { id } }');
-    expect(result.data?.['cohorts']).toMatchObject({ __typename: 'UpstreamUnavailableError', code: 'MIXPANEL_UNAVAILABLE' });
+    const result = await gw.query('{ cohorts { __typename } project { id } }');
+    expect(result.data?.['cohorts']).toBeNull();
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors![0]).toMatchObject({ path: ['cohorts'], extensions: { code: 'MIXPANEL_UNAVAILABLE' } });
     expect(result.data?.['project']).toEqual({ id: DEMO_PROJECT.projectId });
+  });
+
+  it('reports a Mixpanel timeout in `errors` with MIXPANEL_TIMEOUT and no secret; the rest of the response stands', async () => {
+    const gw = await startGateway({ env: { UPSTREAM_TIMEOUT_MS: '200', NODE_ENV: 'development' } });
+    gw.emulator.faults.inject({ path: '/api/query/cohorts/list', kind: 'hang' });
+    const result = await gw.query('{ cohorts { __typename ... on CohortConnection { totalCount } } project { id } }');
+    expect(result.data?.['cohorts']).toBeNull();
+    expect(result.data?.['project']).toEqual({ id: DEMO_PROJECT.projectId });
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors![0]).toMatchObject({ path: ['cohorts'], extensions: { code: 'MIXPANEL_TIMEOUT' } });
+    const seen = JSON.stringify(result);
+    expect(seen).not.toContain(DEMO_PROJECT.secret);
+    expect(seen).not.toContain(Buffer.from(`${DEMO_PROJECT.username}:${DEMO_PROJECT.secret}`).toString('base64'));
+    expect(gw.emulator.calls('/api/query/cohorts/list')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers a rate-limited list field with RateLimitedError and retryAfterSeconds, in data, sending nothing', async () => {
+    const gw = await startGateway({ env: { LIMIT_QUERY_PER_HOUR: '1' } });
+    const spent = await gw.query('{ funnels { __typename } }');
+    expect(spent.data?.['funnels'].__typename).toBe('FunnelSummaryConnection');
+    const before = gw.emulator.calls('/api/query');
+    const result = await gw.query('{ cohorts { __typename ... on RateLimitedError { code family retryAfterSeconds } ... on CohortConnection { totalCount } } project { id } }');
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.['cohorts']).toMatchObject({ __typename: 'RateLimitedError', code: 'MIXPANEL_RATE_LIMITED', family: 'QUERY' });
+    // The one counted call leaves the hourly window in about an hour.
+    expect(result.data?.['cohorts'].retryAfterSeconds).toBeGreaterThan(3000);
+    expect(result.data?.['project']).toEqual({ id: DEMO_PROJECT.projectId });
+    expect(gw.emulator.calls('/api/query')).toBe(before);
+  });
+
+  it('answers list fields as connections with nodes and totalCount', async () => {
+    const gw = await startGateway();
+    const result = await gw.query(`{
+      cohorts { ... on CohortConnection { nodes { id } totalCount } }
+      profiles(first: 3) { ... on ProfileConnection { nodes { distinctId } edges { node { distinctId } } totalCount } }
+    }`);
+    expect(result.errors).toBeUndefined();
+    const { cohorts, profiles } = result.data!;
+    const listed = (await (
+      await fetch(`${gw.emulator.url}/api/query/cohorts/list?project_id=${DEMO_PROJECT.projectId}`, {
+        headers: { authorization: `Basic ${Buffer.from(`${DEMO_PROJECT.username}:${DEMO_PROJECT.secret}`).toString('base64')}` },
+      })
+    ).json()) as { id: number }[];
+    expect(cohorts.totalCount).toBe(listed.length);
+    expect(cohorts.nodes.map((c: { id: string }) => c.id)).toEqual(listed.map((c) => String(c.id)));
+    expect(profiles.nodes).toHaveLength(3);
+    expect(profiles.nodes).toEqual(profiles.edges.map((e: { node: unknown }) => e.node));
+    expect(profiles.totalCount).toBe(gw.emulator.data(DEMO_PROJECT.projectId).profiles.size);
+    // One cohorts list and one engage page, the REST check aside.
+    expect(gw.emulator.calls('/api/query/engage')).toBe(1);
+    expect(gw.emulator.calls('/api/query/cohorts/list')).toBe(2);
   });
 
   it('never shows the service-account secret, even unmasked in development, nor logs it', async () => {
@@ -47,8 +100,9 @@ describe('gateway errors', () => {
       gatewayOptions: { logger: createLogger('debug', (line) => lines.push(line)) },
     });
     gw.emulator.faults.inject({ path: '/api/query/', kind: 'status', status: 500, body: `echo ${DEMO_PROJECT.secret}` });
-    const result = await gw.query('{ cohorts { __typename ... on Error { message } } profile(distinctId: "x") { __typename ... on Error { message } } }');
-    expect(result.data?.['cohorts']).toMatchObject({ __typename: 'UpstreamUnavailableError' });
+    const result = await gw.query('{ cohorts { __typename } profile(distinctId: "x") { __typename ... on Error { message } } }');
+    expect(result.data?.['cohorts']).toBeNull();
+    expect(result.errors?.find((e) => e.path?.[0] === 'cohorts')?.extensions?.['code']).toBe('MIXPANEL_UNAVAILABLE');
     const seen = JSON.stringify(result) + lines.join('');
     expect(seen).not.toContain(DEMO_PROJECT.secret);
     expect(seen).not.toContain(Buffer.from(`${DEMO_PROJECT.username}:${DEMO_PROJECT.secret}`).toString('base64'));

@@ -34,8 +34,8 @@ describe('/metrics', () => {
     // A deadline shorter than the first retry delay: the injected 429 is reported, not retried.
     const gw = await startGateway({ env: { REQUEST_DEADLINE_MS: '1000' } });
     const cohorts = `{ cohorts { __typename } }`;
-    expect((await gw.query(cohorts)).data!['cohorts'].__typename).toBe('QueryCohortsSuccess');
-    expect((await gw.query(cohorts)).data!['cohorts'].__typename).toBe('QueryCohortsSuccess');
+    expect((await gw.query(cohorts)).data!['cohorts'].__typename).toBe('CohortConnection');
+    expect((await gw.query(cohorts)).data!['cohorts'].__typename).toBe('CohortConnection');
     gw.emulator.faults.inject({ path: '/api/query/segmentation', kind: 'rate-limit', times: 1 });
     const limited = await gw.query(`{ segmentation(event: "A", from: "${day(gw.emulator, -3)}", to: "${day(gw.emulator, -1)}") { __typename } }`);
     expect(limited.data!['segmentation'].__typename).toBe('RateLimitedError');

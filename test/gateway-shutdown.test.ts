@@ -12,7 +12,7 @@ import { startGateway, WEBHOOK_CREDENTIALS } from './helpers/gateway.js';
 import { isProbeOf, publishCohortProbe, subscribe, type Subscriber } from './helpers/subscribers.js';
 
 const CHANGES = 'subscription { cohortMembershipChanged(cohortIds: ["1"]) { cohortId sessionId } }';
-const COHORTS = `{ cohorts { __typename ... on QueryCohortsSuccess { data { id name } } ... on Error { code } } }`;
+const COHORTS = `{ cohorts { __typename ... on CohortConnection { nodes { id name } } ... on Error { code } } }`;
 
 const subscribers: Subscriber[] = [];
 afterEach(async () => {
@@ -60,7 +60,7 @@ describe('graceful shutdown', () => {
 
     const answer = await inFlight;
     expect(answer.status).toBe(200);
-    expect(answer.data?.['cohorts']?.__typename).toBe('QueryCohortsSuccess');
+    expect(answer.data?.['cohorts']?.__typename).toBe('CohortConnection');
     await closed;
     await ws.waitFor((s) => s.failure !== undefined || s.completed);
     expect((ws.failure as { code?: number } | undefined)?.code).toBe(1001);

@@ -22,7 +22,7 @@ interface FuzzCase {
 }
 
 const CREATE = 'mutation ($input: CreateAnnotationInput!) { createAnnotation(input: $input) { __typename } }';
-const UPDATE = 'mutation ($input: UpdateEventDefinitionInput!) { updateLexiconEventDefinition(input: $input) { __typename } }';
+const UPDATE = 'mutation ($input: UpdateLexiconEventDefinitionInput!) { updateLexiconEventDefinition(input: $input) { __typename } }';
 
 function generator(seed: number) {
   const next = mulberry32(seed);

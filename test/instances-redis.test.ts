@@ -141,10 +141,10 @@ describe.skipIf(skip)('three gateway processes on one Redis', () => {
     const { emulator, gateways } = await startCluster(3);
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
     const chart = {
-      query: `query($from: Date!, $to: Date!) { segmentation(event: "Log In", from: $from, to: $to) { __typename ... on SegmentationResult { series } ... on Error { code } } }`,
+      query: `query($from: Date!, $to: Date!) { segmentation(event: "Log In", from: $from, to: $to) { __typename ... on Series { series } ... on Error { code } } }`,
       variables: { from: day(Date.now() - 6 * 86_400_000), to: day(Date.now() - 86_400_000) },
     };
-    const list = { query: `{ cohorts { __typename ... on QueryCohortsSuccess { data { id } } ... on Error { code } } }` };
+    const list = { query: `{ cohorts { __typename ... on CohortConnection { nodes { id } } ... on Error { code } } }` };
     const answers = await Promise.all(
       Array.from({ length: 60 }, async (_, c) => {
         const response = await fetch(gateways[c % 3]!.graphqlUrl, {
@@ -156,8 +156,8 @@ describe.skipIf(skip)('three gateway processes on one Redis', () => {
         return Object.values(body.data ?? {})[0]?.__typename;
       }),
     );
-    expect(answers.filter((t) => t === 'SegmentationResult')).toHaveLength(30);
-    expect(answers.filter((t) => t === 'QueryCohortsSuccess')).toHaveLength(30);
+    expect(answers.filter((t) => t === 'Series')).toHaveLength(30);
+    expect(answers.filter((t) => t === 'CohortConnection')).toHaveLength(30);
     // Unshared, each process sends its own: 3 of each. Shared, one process loads and the others wait; a Redis
     // command slower than its 1 s timeout on a loaded machine lets one process load alone (the designed
     // degradation), so at most one more.

@@ -25,7 +25,7 @@ async function importEvents(url: string, events: { event: string; time: number; 
 const SEGMENTATION = `query($from: Date!, $to: Date!, $unit: SegmentationUnit) {
   segmentation(event: "Probe", from: $from, to: $to, unit: $unit) {
     __typename
-    ... on SegmentationResult { series segments { name points { date value } } }
+    ... on Series { series segments { name points { date value } } }
     ... on InvalidArgumentError { argument message }
   }
 }`;
@@ -87,7 +87,7 @@ describe('project timezone', () => {
         { event: 'Probe', time: Date.UTC(2025, 0, 14, 12) / 1000, id: 'probe-14' },
       ]);
       const result = await gw.query(
-        `{ segmentation(event: "Probe", from: "2025-01-10", to: "2025-01-15", interval: 3) { ... on SegmentationResult { series segments { points { date value } } } } }`,
+        `{ segmentation(event: "Probe", from: "2025-01-10", to: "2025-01-15", interval: 3) { ... on Series { series segments { points { date value } } } } }`,
       );
       expect(result.errors).toBeUndefined();
       expect(result.data!['segmentation'].series).toEqual(['2025-01-10', '2025-01-13']);

@@ -105,7 +105,7 @@ describe.skipIf(skip)('two gateway instances sharing Redis', () => {
     expect(await queryUsed(b)).toBe(0);
 
     const cohorts = await a.query(`{ cohorts { __typename } }`);
-    expect(cohorts.data?.['cohorts']).toEqual({ __typename: 'QueryCohortsSuccess' });
+    expect(cohorts.data?.['cohorts']).toEqual({ __typename: 'CohortConnection' });
     expect(await queryUsed(b)).toBe(1);
     expect(await queryUsed(a)).toBe(1);
   });

@@ -12,7 +12,7 @@ import { createLogger } from '../src/logger.js';
 import { startGateway, WEBHOOK_AUTHORIZATION, type TestGateway } from './helpers/gateway.js';
 import { redisServerInstalled, startOwnRedis, type OwnRedis } from './helpers/own-redis.js';
 
-const COHORTS = `{ cohorts { __typename ... on QueryCohortsSuccess { data { id name } } ... on Error { code } } }`;
+const COHORTS = `{ cohorts { __typename ... on CohortConnection { nodes { id name } } ... on Error { code } } }`;
 const PROFILE = `query($id: ID!) { profile(distinctId: $id) { __typename } }`;
 
 const installed = redisServerInstalled();
@@ -64,7 +64,7 @@ describe.skipIf(!installed && !process.env['CI'])('a Redis outage', () => {
       });
 
     const warm = await gw.query(COHORTS);
-    expect(warm.data?.['cohorts']?.__typename).toBe('QueryCohortsSuccess');
+    expect(warm.data?.['cohorts']?.__typename).toBe('CohortConnection');
     expect(warm.extensions?.['degraded']).toBeUndefined();
     expect((await page('before')).status).toBe(200);
     const callsBefore = gw.emulator.calls('/api/query/cohorts/list');
@@ -76,7 +76,7 @@ describe.skipIf(!installed && !process.env['CI'])('a Redis outage', () => {
       expect(typename.value.data).toEqual({ __typename: 'Query' });
       const cached = await timed(() => gw.query(COHORTS));
       expect(cached.value.status).toBe(200);
-      expect(cached.value.data?.['cohorts']?.__typename).toBe('QueryCohortsSuccess');
+      expect(cached.value.data?.['cohorts']?.__typename).toBe('CohortConnection');
       during.push(typename.ms, cached.ms);
       if (round === 9) expect(cached.value.extensions?.['degraded']).toEqual({ redis: 'unreachable', budget: 'local-share', localShare: 0.2 });
       await new Promise((resolve) => setTimeout(resolve, 100));

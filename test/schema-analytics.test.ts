@@ -16,9 +16,9 @@ describe('analytics', () => {
     const on = 'properties["signup_method"]';
     const result = await gw.query(
       `query($from: Date!, $to: Date!, $on: String!) {
-        seg: segmentation(event: "Sign Up", from: $from, to: $to, on: $on, unit: DAY) { __typename ... on SegmentationResult { series segments { name total points { date value } } } }
-        counts: eventCounts(events: ["Sign Up", "Log In"], from: $from, to: $to, type: UNIQUE) { ... on SegmentationResult { series segments { name points { date value } } } }
-        props: eventPropertyCounts(event: "Purchase", name: "product", from: $from, to: $to) { ... on SegmentationResult { series segments { name points { date value } } } }
+        seg: segmentation(event: "Sign Up", from: $from, to: $to, on: $on, unit: DAY) { __typename ... on Series { series segments { name total points { date value } } } }
+        counts: eventCounts(events: ["Sign Up", "Log In"], from: $from, to: $to, type: UNIQUE) { ... on Series { series segments { name points { date value } } } }
+        props: eventPropertyCounts(event: "Purchase", name: "product", from: $from, to: $to) { ... on Series { series segments { name points { date value } } } }
       }`,
       { from, to, on },
     );
@@ -41,29 +41,29 @@ describe('analytics', () => {
     const to = day(gw.emulator);
     const result = await gw.query(
       `query($from: Date!, $to: Date!) {
-        names: eventNames(limit: 5) { ... on QueryEventNamesSuccess { data } }
-        top: topEvents(limit: 3) { ... on QueryTopEventsSuccess { data { event amount percentChange } } }
-        propNames: topPropertyNames(event: "Purchase") { ... on QueryTopPropertyNamesSuccess { data { name count } } }
-        values: topPropertyValues(event: "Purchase", name: "product") { ... on QueryTopPropertyValuesSuccess { data } }
-        funnels { ... on QueryFunnelsSuccess { data { id name } } }
-        funnel(id: "7509", from: $from, to: $to) { __typename ... on FunnelResult { dates days { date steps { event count } startingAmount completion } } }
-        retention(from: $from, to: $to, bornEvent: "Sign Up") { ... on QueryRetentionSuccess { data { date first counts } } }
-        frequency: retentionFrequency(from: $from, to: $to, unit: WEEK, frequencyUnit: DAY) { ... on QueryRetentionFrequencySuccess { data { date counts } } }
-        insights(bookmarkId: "12345") { __typename ... on InsightsResult { fromDate toDate headers segments { name points { date value } } } }
+        names: eventNames(limit: 5) { ... on EventNameConnection { nodes } }
+        top: topEvents(limit: 3) { ... on TopEventConnection { nodes { event amount percentChange } } }
+        propNames: topPropertyNames(event: "Purchase") { ... on PropertyCountConnection { nodes { name count } } }
+        values: topPropertyValues(event: "Purchase", name: "product") { ... on TopPropertyValueConnection { nodes } }
+        funnels { ... on FunnelSummaryConnection { nodes { id name } } }
+        funnel(id: "7509", from: $from, to: $to) { __typename ... on FunnelReport { dates days { date steps { event count } startingAmount completion } } }
+        retention(from: $from, to: $to, bornEvent: "Sign Up") { ... on RetentionRowConnection { nodes { date first counts } } }
+        frequency: retentionFrequency(from: $from, to: $to, unit: WEEK, frequencyUnit: DAY) { ... on FrequencyRowConnection { nodes { date counts } } }
+        insights(bookmarkId: "12345") { __typename ... on InsightsReport { fromDate toDate headers segments { name points { date value } } } }
       }`,
       { from, to },
     );
     expect(result.errors).toBeUndefined();
     const data = result.data!;
     // Mixpanel promises no order of names: the gateway sorts them.
-    expect(data['names'].data).toEqual((await restQuery<string[]>(gw.emulator, 'events/names', { type: 'general', limit: 5 })).sort());
+    expect(data['names'].nodes).toEqual((await restQuery<string[]>(gw.emulator, 'events/names', { type: 'general', limit: 5 })).sort());
     const top = await restQuery<{ events: { event: string; amount: number; percent_change: number }[] }>(gw.emulator, 'events/top', { type: 'general', limit: 3 });
-    expect(data['top'].data).toEqual(top.events.map((e) => ({ event: e.event, amount: e.amount, percentChange: e.percent_change })));
+    expect(data['top'].nodes).toEqual(top.events.map((e) => ({ event: e.event, amount: e.amount, percentChange: e.percent_change })));
     const propNames = await restQuery<Record<string, { count: number }>>(gw.emulator, 'events/properties/top', { event: 'Purchase' });
-    expect(Object.fromEntries(data['propNames'].data.map((p: { name: string; count: number }) => [p.name, { count: p.count }]))).toEqual(propNames);
-    expect(data['values'].data).toEqual(await restQuery(gw.emulator, 'events/properties/values', { event: 'Purchase', name: 'product' }));
+    expect(Object.fromEntries(data['propNames'].nodes.map((p: { name: string; count: number }) => [p.name, { count: p.count }]))).toEqual(propNames);
+    expect(data['values'].nodes).toEqual(await restQuery(gw.emulator, 'events/properties/values', { event: 'Purchase', name: 'product' }));
     const funnels = await restQuery<{ funnel_id: number; name: string }[]>(gw.emulator, 'funnels/list');
-    expect(data['funnels'].data).toEqual(funnels.map((f) => ({ id: String(f.funnel_id), name: f.name })));
+    expect(data['funnels'].nodes).toEqual(funnels.map((f) => ({ id: String(f.funnel_id), name: f.name })));
     const funnel = await restQuery<{ meta: { dates: string[] }; data: Record<string, { steps: { event: string; count: number }[]; analysis: { starting_amount: number } }> }>(
       gw.emulator,
       'funnels',
@@ -80,11 +80,11 @@ describe('analytics', () => {
       retention_type: 'birth',
       born_event: 'Sign Up',
     });
-    expect(data['retention'].data).toEqual(Object.keys(retention).sort().map((date) => ({ date, first: retention[date]!.first, counts: retention[date]!.counts })));
+    expect(data['retention'].nodes).toEqual(Object.keys(retention).sort().map((date) => ({ date, first: retention[date]!.first, counts: retention[date]!.counts })));
     const frequency = await restQuery<{ data: Record<string, number[]> }>(gw.emulator, 'retention/addiction', { from_date: from, to_date: to, unit: 'week', addiction_unit: 'day' });
-    expect(data['frequency'].data).toEqual(Object.keys(frequency.data).sort().map((date) => ({ date, counts: frequency.data[date] })));
+    expect(data['frequency'].nodes).toEqual(Object.keys(frequency.data).sort().map((date) => ({ date, counts: frequency.data[date] })));
     const insights = await restQuery<{ date_range: { from_date: string; to_date: string }; headers: string[] }>(gw.emulator, 'insights', { bookmark_id: 12345 });
-    expect(data['insights']).toMatchObject({ __typename: 'InsightsResult', fromDate: insights.date_range.from_date, toDate: insights.date_range.to_date, headers: insights.headers });
+    expect(data['insights']).toMatchObject({ __typename: 'InsightsReport', fromDate: insights.date_range.from_date, toDate: insights.date_range.to_date, headers: insights.headers });
     expect(data['insights'].segments.length).toBeGreaterThan(0);
   });
 

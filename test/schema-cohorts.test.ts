@@ -53,12 +53,12 @@ describe('cohorts', () => {
     const gw = await startSchemaGateway();
     const records = await restQuery<CohortRecord[]>(gw.emulator, 'cohorts/list');
     const result = await gw.query(`query($id: ID!) {
-      cohorts { ... on QueryCohortsSuccess { data { id name description count isVisible projectId createdAt sync { source } } } }
+      cohorts { ... on CohortConnection { nodes { id name description count isVisible projectId createdAt sync { source } } } }
       one: cohort(id: $id) { __typename ... on Cohort { id name count } }
       missing: cohort(id: "999999") { __typename ... on NotFoundError { entity id } }
       malformed: cohort(id: "abc") { __typename ... on InvalidArgumentError { argument } }
     }`, { id: String(records[1]!.id) });
-    expect(result.data!['cohorts'].data).toEqual(
+    expect(result.data!['cohorts'].nodes).toEqual(
       records.map((r) => ({
         id: String(r.id),
         name: r.name,
@@ -122,16 +122,16 @@ describe('cohorts', () => {
 
     // Profile.cohorts reads the synced cohort from the store: member yes, non-member no.
     const memberships = await gw.query(`query($a: ID!, $b: ID!, $c: ID!) {
-      a: profile(distinctId: $a) { ... on Profile { cohorts(among: [$c]) { ... on ProfileCohortsSuccess { data { id } } } } }
-      b: profile(distinctId: $b) { ... on Profile { cohorts(among: [$c]) { ... on ProfileCohortsSuccess { data { id } } } } }
+      a: profile(distinctId: $a) { ... on Profile { cohorts(among: [$c]) { ... on CohortConnection { nodes { id } } } } }
+      b: profile(distinctId: $b) { ... on Profile { cohorts(among: [$c]) { ... on CohortConnection { nodes { id } } } } }
     }`, { a: members[0]!.id, b: String(profiles[2]!.$distinct_id), c: String(cohort!.id) });
-    expect(memberships.data!['a'].cohorts.data).toEqual([{ id: String(cohort!.id) }]);
-    expect(memberships.data!['b'].cohorts.data).toEqual([]);
+    expect(memberships.data!['a'].cohorts.nodes).toEqual([{ id: String(cohort!.id) }]);
+    expect(memberships.data!['b'].cohorts.nodes).toEqual([]);
     // An id with leading zeros names the same cohort.
     const padded = await gw.query(`query($a: ID!, $c: ID!) {
-      a: profile(distinctId: $a) { ... on Profile { cohorts(among: [$c]) { ... on ProfileCohortsSuccess { data { id } } } } }
+      a: profile(distinctId: $a) { ... on Profile { cohorts(among: [$c]) { ... on CohortConnection { nodes { id } } } } }
     }`, { a: members[0]!.id, c: `00${cohort!.id}` });
-    expect(padded.data!['a'].cohorts.data).toEqual([{ id: String(cohort!.id) }]);
+    expect(padded.data!['a'].cohorts.nodes).toEqual([{ id: String(cohort!.id) }]);
   });
 
   it('streams applied membership changes to subscribers of that cohort', async () => {

@@ -13,21 +13,21 @@ describe('lexicon and annotations', () => {
     const entries = await restApp<Entry[]>(gw.emulator, 'schemas');
     gw.emulator.resetCalls();
     const result = await gw.query(`{ lexicon {
-      events { ... on LexiconEventsSuccess { data { name description tags properties { name type description } } } }
-      profileProperties { ... on LexiconProfilePropertiesSuccess { data { name description } } }
+      events { ... on EventDefinitionConnection { nodes { name description tags properties { name type description } } } }
+      profileProperties { ... on PropertyDefinitionConnection { nodes { name description } } }
       signUp: eventDefinition(name: "Sign Up") { __typename ... on EventDefinition { name } }
       missing: eventDefinition(name: "No Such Event") { __typename ... on NotFoundError { entity id } }
     } }`);
     expect(result.errors).toBeUndefined();
     const events = entries.filter((e) => e.entityType === 'event').sort((a, b) => a.name.localeCompare(b.name));
-    expect(result.data!['lexicon'].events.data.map((e: { name: string; description: string | null; tags: string[] }) => [e.name, e.description, e.tags])).toEqual(
+    expect(result.data!['lexicon'].events.nodes.map((e: { name: string; description: string | null; tags: string[] }) => [e.name, e.description, e.tags])).toEqual(
       events.map((e) => [e.name, e.schemaJson.description ?? null, e.schemaJson.metadata?.['com.mixpanel']?.tags ?? []]),
     );
-    const purchase = result.data!['lexicon'].events.data.find((e: { name: string }) => e.name === 'Purchase');
+    const purchase = result.data!['lexicon'].events.nodes.find((e: { name: string }) => e.name === 'Purchase');
     const expectedPurchase = events.find((e) => e.name === 'Purchase')!;
     expect(purchase.properties.map((p: { name: string }) => p.name)).toEqual(Object.keys(expectedPurchase.schemaJson.properties ?? {}).sort());
     const user = entries.find((e) => e.entityType === 'profile' && e.name === '$user')!;
-    expect(result.data!['lexicon'].profileProperties.data.map((p: { name: string }) => p.name)).toEqual(Object.keys(user.schemaJson.properties ?? {}).sort());
+    expect(result.data!['lexicon'].profileProperties.nodes.map((p: { name: string }) => p.name)).toEqual(Object.keys(user.schemaJson.properties ?? {}).sort());
     expect(result.data!['lexicon'].signUp).toEqual({ __typename: 'EventDefinition', name: 'Sign Up' });
     expect(result.data!['lexicon'].missing).toEqual({ __typename: 'NotFoundError', entity: 'EventDefinition', id: 'No Such Event' });
     // At most one schemas call (none when the typed-schema start-up read already filled the cache).
@@ -58,14 +58,14 @@ describe('lexicon and annotations', () => {
     const annotation = created.data!['createAnnotation'];
     expect(annotation).toMatchObject({ __typename: 'Annotation', date: '2024-03-01T10:00:00.000Z', description: 'Release 2.0' });
     const listed = await gw.query(`query($id: ID!) {
-      annotations(from: "2024-03-01", to: "2024-03-01") { ... on QueryAnnotationsSuccess { data { id description } } }
+      annotations(from: "2024-03-01", to: "2024-03-01") { ... on AnnotationConnection { nodes { id description } } }
       one: annotation(id: $id) { __typename ... on Annotation { description } }
       missing: annotation(id: "987654") { __typename ... on NotFoundError { entity } }
       half: annotations(from: "2024-03-01") { __typename ... on InvalidArgumentError { argument } }
     }`, { id: annotation.id });
     const rest = await restApp<{ id: number; description: string }[]>(gw.emulator, 'annotations', { fromDate: '2024-03-01', toDate: '2024-03-01' });
-    expect(listed.data!['annotations'].data).toEqual(rest.map((a) => ({ id: String(a.id), description: a.description })));
-    expect(listed.data!['annotations'].data).toContainEqual({ id: annotation.id, description: 'Release 2.0' });
+    expect(listed.data!['annotations'].nodes).toEqual(rest.map((a) => ({ id: String(a.id), description: a.description })));
+    expect(listed.data!['annotations'].nodes).toContainEqual({ id: annotation.id, description: 'Release 2.0' });
     expect(listed.data!['one']).toEqual({ __typename: 'Annotation', description: 'Release 2.0' });
     expect(listed.data!['missing']).toEqual({ __typename: 'NotFoundError', entity: 'Annotation' });
     expect(listed.data!['half']).toEqual({ __typename: 'InvalidArgumentError', argument: 'to' });

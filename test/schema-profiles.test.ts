@@ -86,14 +86,15 @@ describe('profiles', () => {
     expect(gw.emulator.calls('/api/query')).toBe(0);
   });
 
-  it('reports a where-expression Mixpanel refuses as UpstreamBadRequestError, without sinking the other fields', async () => {
+  it('reports a where-expression Mixpanel refuses in errors with MIXPANEL_BAD_REQUEST, without sinking the other fields', async () => {
     const gw = await startSchemaGateway();
     const result = await gw.query(`{
-      bad: profiles(where: "properties[") { __typename ... on Error { code message } }
+      bad: profiles(where: "properties[") { __typename }
       project { id }
     }`);
-    expect(result.errors).toBeUndefined();
-    expect(result.data!['bad']).toMatchObject({ __typename: 'UpstreamBadRequestError', code: 'MIXPANEL_BAD_REQUEST' });
+    expect(result.data!['bad']).toBeNull();
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors![0]).toMatchObject({ path: ['bad'], extensions: { code: 'MIXPANEL_BAD_REQUEST' } });
     expect(result.data!['project'].id).toBe('1000001');
   });
 
@@ -150,8 +151,8 @@ describe('profiles', () => {
       `query($from: Date!, $to: Date!) {
         profiles(first: 100) { ... on ProfileConnection { edges { node {
           distinctId
-          cohorts { __typename ... on ProfileCohortsSuccess { data { id } } ... on Error { message } }
-          activity(from: $from, to: $to) { __typename ... on ProfileActivitySuccess { data { name time definition { name } } } ... on Error { message } }
+          cohorts { __typename ... on CohortConnection { nodes { id } } ... on Error { message } }
+          activity(from: $from, to: $to) { __typename ... on ActivityConnection { nodes { name time definition { name } } } ... on Error { message } }
         } } } }
       }`,
       { from, to },
@@ -159,8 +160,8 @@ describe('profiles', () => {
     expect(result.errors).toBeUndefined();
     const nodes = result.data!['profiles'].edges.map((e: { node: unknown }) => e.node) as {
       distinctId: string;
-      cohorts: { __typename: string; data: { id: string }[] };
-      activity: { __typename: string; data: { name: string; time: string }[] };
+      cohorts: { __typename: string; nodes: { id: string }[] };
+      activity: { __typename: string; nodes: { name: string; time: string }[] };
     }[];
     expect(nodes).toHaveLength(100);
     const nonEmptyCohorts = cohorts.filter((c) => c.count > 0).length;
@@ -175,19 +176,19 @@ describe('profiles', () => {
     const sample = cohorts.find((c) => c.count > 0)!;
     const members = new Set((await restEngageAll(gw.emulator, { filter_by_cohort: JSON.stringify({ id: sample.id }) })).map((p) => String(p.$distinct_id)));
     for (const node of nodes) {
-      expect(node.cohorts.__typename).toBe('ProfileCohortsSuccess');
-      expect(node.cohorts.data.some((c) => c.id === String(sample.id))).toBe(members.has(node.distinctId));
+      expect(node.cohorts.__typename).toBe('CohortConnection');
+      expect(node.cohorts.nodes.some((c) => c.id === String(sample.id))).toBe(members.has(node.distinctId));
     }
 
     // Activity agrees with /stream/query for a profile that has some.
-    const active = nodes.find((n) => n.activity.data.length > 0)!;
+    const active = nodes.find((n) => n.activity.nodes.length > 0)!;
     expect(active).toBeDefined();
     const stream = await restQuery<{ results: { events: { event: string; properties: { time: number } }[] } }>(gw.emulator, 'stream/query', {
       distinct_ids: JSON.stringify([active.distinctId]),
       from_date: from,
       to_date: to,
     });
-    expect(active.activity.data.map((e) => [e.name, Date.parse(e.time)])).toEqual(
+    expect(active.activity.nodes.map((e) => [e.name, Date.parse(e.time)])).toEqual(
       stream.results.events.map((e) => [e.event, e.properties.time * 1000]).sort((a, b) => (a[1] as number) - (b[1] as number)),
     );
   });

@@ -36,11 +36,11 @@ describe.skipIf(!installed && !process.env['CI'])('the shared cache level during
     const segmentation = () => a.emulator.callLog.filter((e) => e.path.endsWith('/segmentation')).length;
 
     expect((await a.query(PROFILE, { id: first })).data?.['profile']).toMatchObject({ __typename: 'Profile', distinctId: first });
-    expect((await a.query(CHART, chartWeek(1))).data?.['segmentation']).toMatchObject({ __typename: 'SegmentationResult' });
+    expect((await a.query(CHART, chartWeek(1))).data?.['segmentation']).toMatchObject({ __typename: 'Series' });
     const [engageUp, chartsUp] = [engage(), segmentation()];
     // B finds both in Redis: no call of its own.
     expect((await b.query(PROFILE, { id: first })).data?.['profile']).toMatchObject({ __typename: 'Profile', distinctId: first });
-    expect((await b.query(CHART, chartWeek(1))).data?.['segmentation']).toMatchObject({ __typename: 'SegmentationResult' });
+    expect((await b.query(CHART, chartWeek(1))).data?.['segmentation']).toMatchObject({ __typename: 'Series' });
     expect([engage(), segmentation()]).toEqual([engageUp, chartsUp]);
     const probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
     expect((await probe.keys(`${env.REDIS_KEY_PREFIX}entities:*`)).length).toBeGreaterThan(0);
@@ -58,7 +58,7 @@ describe.skipIf(!installed && !process.env['CI'])('the shared cache level during
     const answeredMs = performance.now() - started;
     expect(cached.data?.['profile']).toMatchObject({ __typename: 'Profile', distinctId: first });
     expect(fresh.data?.['profile']).toMatchObject({ __typename: 'Profile', distinctId: second });
-    expect(chart.data?.['segmentation']).toMatchObject({ __typename: 'SegmentationResult' });
+    expect(chart.data?.['segmentation']).toMatchObject({ __typename: 'Series' });
     expect([cached.errors, fresh.errors, chart.errors]).toEqual([undefined, undefined, undefined]);
     expect([engage(), segmentation()]).toEqual([engageUp + 1, chartsUp + 1]);
     // Not the 2 s a waiter for another instance's read may take: the shared level is skipped, not waited for.

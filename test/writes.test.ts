@@ -14,7 +14,7 @@ import { REDIS, redisSkip } from './helpers/redis.js';
 const IMPORT = `mutation Import($events: [EventInput!]!, $key: String) {
   importEvents(events: $events, idempotencyKey: $key) {
     __typename
-    ... on ImportEventsResult { imported failures { index insertId field message } }
+    ... on ImportEventsPayload { imported failures { index insertId field message } }
     ... on InvalidArgumentError { argument }
     ... on Error { message code }
   }
@@ -48,7 +48,7 @@ describe('importEvents', () => {
     const results = await Promise.all(Array.from({ length: 50 }, (_, c) => gw.query(IMPORT, { events: events(100, 'Batched', `c${c}`) })));
     for (const result of results) {
       expect(result.errors).toBeUndefined();
-      expect(result.data!['importEvents']).toEqual({ __typename: 'ImportEventsResult', imported: 100, failures: [] });
+      expect(result.data!['importEvents']).toEqual({ __typename: 'ImportEventsPayload', imported: 100, failures: [] });
     }
     const calls = importCalls(gw);
     expect(calls.length).toBeGreaterThanOrEqual(3); // 2,000 events a request at most
@@ -81,7 +81,7 @@ describe('importEvents', () => {
     batch[3] = { ...batch[3]!, distinctId: 'anonymous' };
     const result = await gw.query(IMPORT, { events: batch });
     expect(result.data!['importEvents']).toEqual({
-      __typename: 'ImportEventsResult',
+      __typename: 'ImportEventsPayload',
       imported: 9,
       failures: [{ index: 3, insertId: null, field: 'distinctId', message: expect.stringContaining('placeholder') }],
     });
@@ -101,7 +101,7 @@ describe('importEvents', () => {
     const results = await Promise.all(callers.map(({ batch }) => gw.query(IMPORT, { events: batch })));
     results.forEach((result, c) => {
       expect(result.data!['importEvents']).toEqual({
-        __typename: 'ImportEventsResult',
+        __typename: 'ImportEventsPayload',
         imported: 4,
         failures: [{ index: callers[c]!.bad, insertId: `bad-${c}`, field: 'properties.time', message: expect.stringContaining('future') }],
       });
@@ -113,7 +113,7 @@ describe('importEvents', () => {
     const gw = await startGateway();
     gw.emulator.faults.inject({ path: '/import', kind: 'status', status: 413, times: 1 });
     const result = await gw.query(IMPORT, { events: events(10, 'Halved', 'h') });
-    expect(result.data!['importEvents']).toEqual({ __typename: 'ImportEventsResult', imported: 10, failures: [] });
+    expect(result.data!['importEvents']).toEqual({ __typename: 'ImportEventsPayload', imported: 10, failures: [] });
     expect(importCalls(gw).map((call) => call.status)).toEqual([413, 200, 200]);
     expect(await countEvents(gw, 'Halved')).toBe(10);
   });
@@ -160,10 +160,10 @@ describe('profiles, groups and identity', () => {
     const updates = await Promise.all(
       ['writer-1', 'writer-2', 'writer-3'].map((id, i) =>
         gw.query(`mutation { updateProfiles(updates: [{ distinctId: "${id}", set: { plan: "Pro ${i}" }, union: { tags: ["a"] } }]) {
-          __typename ... on UpdateProfilesResult { updated failures { index } } } }`),
+          __typename ... on UpdateProfilesPayload { updated failures { index } } } }`),
       ),
     );
-    for (const update of updates) expect(update.data!['updateProfiles']).toEqual({ __typename: 'UpdateProfilesResult', updated: 1, failures: [] });
+    for (const update of updates) expect(update.data!['updateProfiles']).toEqual({ __typename: 'UpdateProfilesPayload', updated: 1, failures: [] });
     expect(gw.emulator.callLog.filter((entry) => entry.path === '/engage').length).toBe(1);
     const after = await read('writer-1');
     expect(after.data!['profile']).toEqual({ __typename: 'Profile', property: 'Pro 0' });
@@ -185,8 +185,8 @@ describe('profiles, groups and identity', () => {
     // The budget's first retry waits 3-7 s (Mixpanel's recommended backoff): the deadline leaves room for it.
     const gw = await startGateway({ env: { REQUEST_DEADLINE_MS: '30000' } });
     gw.emulator.faults.inject({ path: '/engage', kind: 'status', status: 503, times: 1 });
-    const set = await gw.query(`mutation { updateProfiles(updates: [{ distinctId: "retried", set: { plan: "Team" } }]) { __typename ... on UpdateProfilesResult { updated } } }`);
-    expect(set.data!['updateProfiles']).toEqual({ __typename: 'UpdateProfilesResult', updated: 1 });
+    const set = await gw.query(`mutation { updateProfiles(updates: [{ distinctId: "retried", set: { plan: "Team" } }]) { __typename ... on UpdateProfilesPayload { updated } } }`);
+    expect(set.data!['updateProfiles']).toEqual({ __typename: 'UpdateProfilesPayload', updated: 1 });
     expect(gw.emulator.calls('/engage')).toBe(2);
   }, 20_000);
 
@@ -203,14 +203,14 @@ describe('profiles, groups and identity', () => {
   it('updates a group profile and reads it back', async () => {
     const gw = await startGateway();
     const update = await gw.query(`mutation { updateGroupProfiles(updates: [{ groupKey: "company_id", groupId: "acme", set: { name: "Acme" } }]) {
-      __typename ... on UpdateProfilesResult { updated } } }`);
-    expect(update.data!['updateGroupProfiles']).toEqual({ __typename: 'UpdateProfilesResult', updated: 1 });
+      __typename ... on UpdateGroupProfilesPayload { updated } } }`);
+    expect(update.data!['updateGroupProfiles']).toEqual({ __typename: 'UpdateGroupProfilesPayload', updated: 1 });
     const read = await gw.query(`{ groupProfile(groupKey: "company_id", groupId: "acme") { __typename ... on Profile { property(name: "name") } } }`);
     expect(read.data!['groupProfile']).toEqual({ __typename: 'Profile', property: 'Acme' });
   });
 
   it('merges profiles with $merge when the project uses the Original ID Merge API, and refuses otherwise', async () => {
-    const merge = `mutation { mergeProfiles(distinctIds: ["a", "b", "c"]) { __typename ... on MergeProfilesResult { merged } } }`;
+    const merge = `mutation { mergeProfiles(distinctIds: ["a", "b", "c"]) { __typename ... on MergeProfilesPayload { merged } } }`;
     const simplified = await startGateway();
     const refused = await simplified.query(merge);
     expect(refused.errors?.[0]?.extensions?.['code'] ?? refused.data!['mergeProfiles'].__typename).toMatch(/WRITE_UNSUPPORTED|GatewayError/);
@@ -218,7 +218,7 @@ describe('profiles, groups and identity', () => {
 
     const original = await startGateway({ env: { MIXPANEL_ID_MERGE_API: 'original' } });
     const merged = await original.query(merge);
-    expect(merged.data!['mergeProfiles']).toEqual({ __typename: 'MergeProfilesResult', merged: 2 });
+    expect(merged.data!['mergeProfiles']).toEqual({ __typename: 'MergeProfilesPayload', merged: 2 });
     expect(original.emulator.calls('/import')).toBe(1);
   });
 });
@@ -320,15 +320,15 @@ describe('annotations', () => {
     const updated = await gw.query(`mutation { updateAnnotation(id: "${annotation.id}", input: { description: "Release 2.0.1", tags: ["release"] }) {
       __typename ... on Annotation { description tags { name } } } }`);
     expect(updated.data!['updateAnnotation']).toEqual({ __typename: 'Annotation', description: 'Release 2.0.1', tags: [{ name: 'release' }] });
-    const tags = await gw.query(`{ annotationTags { ... on QueryAnnotationTagsSuccess { data { name hasAnnotations } } } }`);
-    expect(tags.data!['annotationTags'].data).toEqual(expect.arrayContaining([{ name: 'release', hasAnnotations: true }, { name: 'web', hasAnnotations: false }]));
+    const tags = await gw.query(`{ annotationTags { ... on AnnotationTagConnection { nodes { name hasAnnotations } } } }`);
+    expect(tags.data!['annotationTags'].nodes).toEqual(expect.arrayContaining([{ name: 'release', hasAnnotations: true }, { name: 'web', hasAnnotations: false }]));
 
     const deleted = await gw.query(`mutation { deleteAnnotation(id: "${annotation.id}") { __typename ... on DeletedAnnotation { id } } }`);
     expect(deleted.data!['deleteAnnotation']).toEqual({ __typename: 'DeletedAnnotation', id: annotation.id });
     const again = await gw.query(`mutation { deleteAnnotation(id: "${annotation.id}") { __typename ... on NotFoundError { entity } } }`);
     expect(again.data!['deleteAnnotation']).toEqual({ __typename: 'NotFoundError', entity: 'Annotation' });
-    const list = await gw.query(`{ annotations { ... on QueryAnnotationsSuccess { data { id } } } }`);
-    expect(list.data!['annotations'].data.map((a: { id: string }) => a.id)).not.toContain(annotation.id);
+    const list = await gw.query(`{ annotations { ... on AnnotationConnection { nodes { id } } } }`);
+    expect(list.data!['annotations'].nodes.map((a: { id: string }) => a.id)).not.toContain(annotation.id);
   });
 });
 
