@@ -22,6 +22,15 @@ export type Scalars = {
   JSON: { input: unknown; output: unknown; }
 };
 
+/** A user's events. */
+export type ActivityConnection = {
+  __typename?: 'ActivityConnection';
+  /** The events, oldest first. */
+  nodes: Array<Event>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
+};
+
 /** A note pinned to a moment on Mixpanel charts (a release, an outage, a campaign). */
 export type Annotation = {
   __typename?: 'Annotation';
@@ -37,6 +46,18 @@ export type Annotation = {
   user: AnnotationUser;
 };
 
+/** Annotations. */
+export type AnnotationConnection = {
+  __typename?: 'AnnotationConnection';
+  /** Annotations, as Mixpanel orders them. */
+  nodes: Array<Annotation>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type AnnotationResult = Annotation | InvalidArgumentError | NotFoundError | RateLimitedError;
+
 /** A tag grouping annotations. */
 export type AnnotationTag = {
   __typename?: 'AnnotationTag';
@@ -44,6 +65,15 @@ export type AnnotationTag = {
   id: Scalars['ID']['output'];
   /** Tag name. */
   name: Scalars['String']['output'];
+};
+
+/** Annotation tags. */
+export type AnnotationTagConnection = {
+  __typename?: 'AnnotationTagConnection';
+  /** Tags, as Mixpanel orders them. */
+  nodes: Array<AnnotationTagDetail>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** An annotation tag of the project. */
@@ -57,6 +87,9 @@ export type AnnotationTagDetail = {
   name: Scalars['String']['output'];
 };
 
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type AnnotationTagsResult = AnnotationTagConnection | RateLimitedError;
+
 /** The Mixpanel user who wrote an annotation. */
 export type AnnotationUser = {
   __typename?: 'AnnotationUser';
@@ -67,6 +100,9 @@ export type AnnotationUser = {
   /** Last name. */
   lastName: Scalars['String']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type AnnotationsResult = AnnotationConnection | InvalidArgumentError | RateLimitedError;
 
 /** Rate-limit families: Mixpanel counts each separately, per project. */
 export type ApiFamily =
@@ -120,8 +156,17 @@ export type CohortChangeKind =
   /** A full sync replaced the membership; `members` is the new membership, page by page. */
   | 'REPLACED';
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type CohortMembersResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | ProfileConnection | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+/** Cohorts. */
+export type CohortConnection = {
+  __typename?: 'CohortConnection';
+  /** The cohorts, in cohort-list order. */
+  nodes: Array<Cohort>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CohortMembersResult = InvalidArgumentError | ProfileConnection | RateLimitedError;
 
 /** One applied webhook page of a cohort sync. */
 export type CohortMembershipChange = {
@@ -143,6 +188,9 @@ export type CohortMembershipChange = {
   /** Pages in the session. */
   totalPages: Scalars['Int']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CohortResult = Cohort | InvalidArgumentError | NotFoundError | RateLimitedError;
 
 /** How the gateway knows a cohort’s members. */
 export type CohortSync = {
@@ -181,6 +229,9 @@ export type CohortSyncSource =
   /** Mixpanel's cohort-sync webhook keeps a copy in the gateway: reading members costs no Mixpanel call. */
   | 'WEBHOOK';
 
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CohortsResult = CohortConnection | RateLimitedError;
+
 /** What a count measures. */
 export type CountType =
   /** Events per user. */
@@ -202,6 +253,65 @@ export type CreateAnnotationInput = {
   tags?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CreateAnnotationResult = Annotation | IdempotencyConflictError | InvalidArgumentError | RateLimitedError;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CreateAnnotationTagResult = AnnotationTagDetail | InvalidArgumentError | RateLimitedError;
+
+/** A new event definition. */
+export type CreateEventDefinitionInput = {
+  /** Owner email addresses (replaces the current list). */
+  contacts?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** What the event records (null removes it). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown in Mixpanel reports (null removes it). */
+  displayName?: InputMaybe<Scalars['String']['input']>;
+  /** Drop the event at ingestion. */
+  dropped?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Hide the event from Mixpanel menus. */
+  hidden?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The event name the definition documents. */
+  name: Scalars['String']['input'];
+  /** Lexicon tags (replaces the current list). */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Owner teams (replaces the current list). */
+  teamContacts?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CreateEventDefinitionResult = EventDefinition | IdempotencyConflictError | InvalidArgumentError | RateLimitedError;
+
+/** A new property definition: of an event (`event`), or of user profiles (no `event`). */
+export type CreatePropertyDefinitionInput = {
+  /** What it records (null removes it). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown in Mixpanel reports (null removes it). */
+  displayName?: InputMaybe<Scalars['String']['input']>;
+  /** Drop it at ingestion. */
+  dropped?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The event that carries the property; leave it out for a user-profile property. */
+  event?: InputMaybe<Scalars['String']['input']>;
+  /** Hide it from Mixpanel menus. */
+  hidden?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The property name. */
+  name: Scalars['String']['input'];
+  /** Its JSON type (required to create a definition). */
+  type?: InputMaybe<JsonType>;
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CreatePropertyDefinitionResult = IdempotencyConflictError | InvalidArgumentError | PropertyDefinition | RateLimitedError;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type DeleteAnnotationResult = DeletedAnnotation | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type DeleteEventDefinitionResult = DeletedDefinition | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type DeletePropertyDefinitionResult = DeletedDefinition | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError;
+
 /** An annotation that was deleted. */
 export type DeletedAnnotation = {
   __typename?: 'DeletedAnnotation';
@@ -218,7 +328,7 @@ export type DeletedDefinition = {
   name: Scalars['String']['output'];
 };
 
-/** A failure the client can act on. Unexpected failures are not typed: they appear masked in `errors`. */
+/** A failure the client can act on. Other failures are not typed: they appear in `errors`, with `extensions.code`. */
 export type Error = {
   /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
   code: Scalars['String']['output'];
@@ -259,9 +369,16 @@ export type EventConnection = {
   __typename?: 'EventConnection';
   /** The items of the page, with their cursors. */
   edges: Array<EventEdge>;
+  /** The items of the page, without cursors. */
+  nodes: Array<Event>;
   /** Paging information. */
   pageInfo: PageInfo;
+  /** Events in the whole range and filter, every page together. */
+  totalCount?: Maybe<Scalars['Int']['output']>;
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type EventCountsResult = InvalidArgumentError | RateLimitedError | Series;
 
 /** What an event means and which properties it carries, as documented in Lexicon. */
 export type EventDefinition = {
@@ -292,24 +409,13 @@ export type EventDefinitionPropertyArgs = {
   name: Scalars['String']['input'];
 };
 
-/** An event definition. On update, fields left out keep their current value and null removes one. */
-export type EventDefinitionInput = {
-  /** Owner email addresses (replaces the current list). */
-  contacts?: InputMaybe<Array<Scalars['String']['input']>>;
-  /** What the event records (null removes it). */
-  description?: InputMaybe<Scalars['String']['input']>;
-  /** Name shown in Mixpanel reports (null removes it). */
-  displayName?: InputMaybe<Scalars['String']['input']>;
-  /** Drop the event at ingestion. */
-  dropped?: InputMaybe<Scalars['Boolean']['input']>;
-  /** Hide the event from Mixpanel menus. */
-  hidden?: InputMaybe<Scalars['Boolean']['input']>;
-  /** The event name the definition documents. */
-  name: Scalars['String']['input'];
-  /** Lexicon tags (replaces the current list). */
-  tags?: InputMaybe<Array<Scalars['String']['input']>>;
-  /** Owner teams (replaces the current list). */
-  teamContacts?: InputMaybe<Array<Scalars['String']['input']>>;
+/** Event definitions. */
+export type EventDefinitionConnection = {
+  __typename?: 'EventDefinitionConnection';
+  /** Event definitions, by name. */
+  nodes: Array<EventDefinition>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** An event and its cursor. */
@@ -335,18 +441,32 @@ export type EventInput = {
   time: Scalars['DateTime']['input'];
 };
 
-/** The service account lacks a permission this call needs, or the plan has no API access (402/403). */
-export type ForbiddenError = Error & {
-  __typename?: 'ForbiddenError';
+/** Event names. */
+export type EventNameConnection = {
+  __typename?: 'EventNameConnection';
+  /** Event names, alphabetical. */
+  nodes: Array<Scalars['String']['output']>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type EventNamesResult = EventNameConnection | InvalidArgumentError | RateLimitedError;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type EventPropertyCountsResult = InvalidArgumentError | RateLimitedError | Series;
+
+/** The range holds more events than the gateway keeps for paging. Narrow the range or the filter, or download it as NDJSON. */
+export type EventRangeTooLargeError = Error & {
+  __typename?: 'EventRangeTooLargeError';
   /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
   code: Scalars['String']['output'];
-  /** The rate-limit family of the failing call. */
-  family: ApiFamily;
   /** What went wrong, for people. Never carries a secret. */
   message: Scalars['String']['output'];
-  /** Mixpanel's HTTP status, when a response arrived. */
-  upstreamStatus?: Maybe<Scalars['Int']['output']>;
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type EventsResult = EventConnection | EventRangeTooLargeError | InvalidArgumentError | RateLimitedError;
 
 /** How often users did the event within one period: `counts[i]` users did it in at least i+1 hours or days. */
 export type FrequencyRow = {
@@ -355,6 +475,15 @@ export type FrequencyRow = {
   counts: Array<Scalars['Int']['output']>;
   /** The period. */
   date: Scalars['String']['output'];
+};
+
+/** A frequency (addiction) report. */
+export type FrequencyRowConnection = {
+  __typename?: 'FrequencyRowConnection';
+  /** One row per period, oldest first. */
+  nodes: Array<FrequencyRow>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** Granularity at which frequency counts activity. */
@@ -393,13 +522,16 @@ export type FunnelLengthUnit =
   | 'SECOND';
 
 /** A saved funnel’s conversion per period. */
-export type FunnelResult = {
-  __typename?: 'FunnelResult';
+export type FunnelReport = {
+  __typename?: 'FunnelReport';
   /** The periods, in order. */
   dates: Array<Scalars['String']['output']>;
   /** One entry per period. */
   days: Array<FunnelDay>;
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type FunnelResult = FunnelReport | InvalidArgumentError | RateLimitedError;
 
 /** One step of a funnel on one day. */
 export type FunnelStep = {
@@ -429,14 +561,17 @@ export type FunnelSummary = {
   name: Scalars['String']['output'];
 };
 
-/** Any other failure the gateway reports to clients; see `code`. */
-export type GatewayError = Error & {
-  __typename?: 'GatewayError';
-  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
-  code: Scalars['String']['output'];
-  /** What went wrong, for people. Never carries a secret. */
-  message: Scalars['String']['output'];
+/** Saved funnels. */
+export type FunnelSummaryConnection = {
+  __typename?: 'FunnelSummaryConnection';
+  /** Saved funnels. */
+  nodes: Array<FunnelSummary>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type FunnelsResult = FunnelSummaryConnection | RateLimitedError;
 
 /** An event of any name, with its properties as JSON. */
 export type GenericEvent = Event & {
@@ -466,6 +601,9 @@ export type GenericEvent = Event & {
 export type GenericEventPropertyArgs = {
   name: Scalars['String']['input'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type GroupProfileResult = InvalidArgumentError | NotFoundError | Profile | RateLimitedError;
 
 /** Changes to one group profile; give at least one operation (groups have no `add` or `append`). */
 export type GroupProfileUpdateInput = {
@@ -499,13 +637,16 @@ export type IdempotencyConflictError = Error & {
 };
 
 /** What an import did: the events that landed and those that did not. */
-export type ImportEventsResult = {
-  __typename?: 'ImportEventsResult';
+export type ImportEventsPayload = {
+  __typename?: 'ImportEventsPayload';
   /** Events that did not land, by index. */
   failures: Array<ImportFailure>;
   /** Events Mixpanel ingested. */
   imported: Scalars['Int']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type ImportEventsResult = IdempotencyConflictError | ImportEventsPayload | InvalidArgumentError | RateLimitedError;
 
 /** An event that did not land. */
 export type ImportFailure = {
@@ -521,8 +662,8 @@ export type ImportFailure = {
 };
 
 /** A saved Insights report, as its series. */
-export type InsightsResult = {
-  __typename?: 'InsightsResult';
+export type InsightsReport = {
+  __typename?: 'InsightsReport';
   /** When Mixpanel computed it. */
   computedAt?: Maybe<Scalars['DateTime']['output']>;
   /** First day of the report’s range. */
@@ -534,6 +675,9 @@ export type InsightsResult = {
   /** Last day of the report’s range. */
   toDate: Scalars['String']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type InsightsResult = InsightsReport | InvalidArgumentError | RateLimitedError;
 
 /** An argument failed validation. Nothing was sent to Mixpanel and no budget was spent. */
 export type InvalidArgumentError = Error & {
@@ -614,21 +758,14 @@ export type LexiconDrift = {
   undocumentedProperties: Array<UndocumentedProperty>;
 };
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type LexiconDriftResult = ForbiddenError | GatewayError | InvalidArgumentError | LexiconDrift | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type LexiconDriftResult = InvalidArgumentError | LexiconDrift | RateLimitedError;
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type LexiconEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type LexiconEventDefinitionResult = EventDefinition | InvalidArgumentError | NotFoundError | RateLimitedError;
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type LexiconEventsResult = ForbiddenError | GatewayError | InvalidArgumentError | LexiconEventsSuccess | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type LexiconEventsSuccess = {
-  __typename?: 'LexiconEventsSuccess';
-  /** Event definitions, by name. */
-  data: Array<EventDefinition>;
-};
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type LexiconEventsResult = EventDefinitionConnection | RateLimitedError;
 
 /** Who to ask about a definition. */
 export type LexiconOwners = {
@@ -639,18 +776,11 @@ export type LexiconOwners = {
   teamContacts: Array<Scalars['String']['output']>;
 };
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type LexiconProfilePropertiesResult = ForbiddenError | GatewayError | InvalidArgumentError | LexiconProfilePropertiesSuccess | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type LexiconProfilePropertiesResult = PropertyDefinitionConnection | RateLimitedError;
 
-/** The value of a list field that succeeded, in `data`. */
-export type LexiconProfilePropertiesSuccess = {
-  __typename?: 'LexiconProfilePropertiesSuccess';
-  /** Profile property definitions, by name. */
-  data: Array<PropertyDefinition>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type LexiconProfilePropertyResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type LexiconProfilePropertyResult = InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError;
 
 /** A documented property whose values in the data do not have the documented JSON type. */
 export type LexiconTypeMismatch = {
@@ -670,48 +800,51 @@ export type LexiconTypeMismatch = {
 };
 
 /** What a merge did. */
-export type MergeProfilesResult = {
-  __typename?: 'MergeProfilesResult';
+export type MergeProfilesPayload = {
+  __typename?: 'MergeProfilesPayload';
   /** Profiles merged into the first one (one `$merge` each). */
   merged: Scalars['Int']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type MergeProfilesResult = IdempotencyConflictError | InvalidArgumentError | MergeProfilesPayload | RateLimitedError;
 
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type Mutation = {
   __typename?: 'Mutation';
   /** Pins a note to a moment on Mixpanel charts. Needs an Analyst (or higher) service account. Sent once, never retried: pass an idempotencyKey to retry safely. */
-  createAnnotation?: Maybe<MutationCreateAnnotationResult>;
+  createAnnotation?: Maybe<CreateAnnotationResult>;
   /** Creates an annotation tag (Mixpanel answers the existing tag for a name already taken). */
-  createAnnotationTag?: Maybe<MutationCreateAnnotationTagResult>;
+  createAnnotationTag?: Maybe<CreateAnnotationTagResult>;
   /** Creates the Lexicon definition of an event that has none. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
-  createEventDefinition?: Maybe<MutationCreateEventDefinitionResult>;
+  createEventDefinition?: Maybe<CreateEventDefinitionResult>;
   /** Creates the definition of an event or user-profile property. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
-  createPropertyDefinition?: Maybe<MutationCreatePropertyDefinitionResult>;
+  createPropertyDefinition?: Maybe<CreatePropertyDefinitionResult>;
   /** Deletes an annotation. */
-  deleteAnnotation?: Maybe<MutationDeleteAnnotationResult>;
+  deleteAnnotation?: Maybe<DeleteAnnotationResult>;
   /** Deletes an event definition and the property definitions it holds (one Lexicon call of its own). Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
-  deleteEventDefinition?: Maybe<MutationDeleteEventDefinitionResult>;
+  deleteEventDefinition?: Maybe<DeleteEventDefinitionResult>;
   /** Deletes a property definition (its event's or the profile schema is uploaded without it). Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
-  deletePropertyDefinition?: Maybe<MutationDeletePropertyDefinitionResult>;
+  deletePropertyDefinition?: Maybe<DeletePropertyDefinitionResult>;
   /** Imports up to 10,000 events (/import, strict validation). Concurrent imports of every client leave together, in requests of at most 2,000 events and 10 MB. Safe to retry: every event carries a `$insert_id`. */
-  importEvents?: Maybe<MutationImportEventsResult>;
+  importEvents?: Maybe<ImportEventsResult>;
   /** Merges up to 100 profiles into the first (`$merge` through /import), for projects on Mixpanel's Original ID Merge API (MIXPANEL_ID_MERGE_API=original). */
-  mergeProfiles?: Maybe<MutationMergeProfilesResult>;
+  mergeProfiles?: Maybe<MergeProfilesResult>;
   /** Changes the note or the tags of an annotation. */
-  updateAnnotation?: Maybe<MutationUpdateAnnotationResult>;
+  updateAnnotation?: Maybe<UpdateAnnotationResult>;
   /** Changes an existing event definition. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
-  updateEventDefinition?: Maybe<MutationUpdateEventDefinitionResult>;
+  updateEventDefinition?: Maybe<UpdateEventDefinitionResult>;
   /** Updates up to 10,000 group profiles (/groups), merged like `updateProfiles`. */
-  updateGroupProfiles?: Maybe<MutationUpdateGroupProfilesResult>;
+  updateGroupProfiles?: Maybe<UpdateGroupProfilesResult>;
   /**
    * Documents an event in Lexicon, creating its schema if it has none. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once.
    * @deprecated Use updateEventDefinition (or createEventDefinition).
    */
-  updateLexiconEventDefinition?: Maybe<MutationUpdateLexiconEventDefinitionResult>;
+  updateLexiconEventDefinition?: Maybe<UpdateLexiconEventDefinitionResult>;
   /** Updates up to 10,000 user profiles (/engage). Merged with other clients' updates into requests of at most 2,000; a read of the profile right after sees the change. */
-  updateProfiles?: Maybe<MutationUpdateProfilesResult>;
+  updateProfiles?: Maybe<UpdateProfilesResult>;
   /** Changes an existing property definition. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
-  updatePropertyDefinition?: Maybe<MutationUpdatePropertyDefinitionResult>;
+  updatePropertyDefinition?: Maybe<UpdatePropertyDefinitionResult>;
 };
 
 
@@ -731,14 +864,14 @@ export type MutationCreateAnnotationTagArgs = {
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type MutationCreateEventDefinitionArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
-  input: EventDefinitionInput;
+  input: CreateEventDefinitionInput;
 };
 
 
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type MutationCreatePropertyDefinitionArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
-  input: PropertyDefinitionInput;
+  input: CreatePropertyDefinitionInput;
 };
 
 
@@ -789,7 +922,7 @@ export type MutationUpdateAnnotationArgs = {
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type MutationUpdateEventDefinitionArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
-  input: EventDefinitionInput;
+  input: UpdateEventDefinitionInput;
 };
 
 
@@ -802,7 +935,7 @@ export type MutationUpdateGroupProfilesArgs = {
 
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type MutationUpdateLexiconEventDefinitionArgs = {
-  input: UpdateEventDefinitionInput;
+  input: UpdateLexiconEventDefinitionInput;
 };
 
 
@@ -816,53 +949,8 @@ export type MutationUpdateProfilesArgs = {
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type MutationUpdatePropertyDefinitionArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
-  input: PropertyDefinitionInput;
+  input: UpdatePropertyDefinitionInput;
 };
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationCreateAnnotationResult = Annotation | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationCreateAnnotationTagResult = AnnotationTagDetail | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationCreateEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationCreatePropertyDefinitionResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationDeleteAnnotationResult = DeletedAnnotation | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationDeleteEventDefinitionResult = DeletedDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationDeletePropertyDefinitionResult = DeletedDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationImportEventsResult = ForbiddenError | GatewayError | IdempotencyConflictError | ImportEventsResult | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationMergeProfilesResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | MergeProfilesResult | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationUpdateAnnotationResult = Annotation | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationUpdateEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationUpdateGroupProfilesResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpdateProfilesResult | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationUpdateLexiconEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationUpdateProfilesResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpdateProfilesResult | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationUpdatePropertyDefinitionResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
 
 /** The entity does not exist in this Mixpanel project. */
 export type NotFoundError = Error & {
@@ -972,31 +1060,19 @@ export type ProfilePropertyArgs = {
   name: Scalars['String']['input'];
 };
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type ProfileActivityResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | ProfileActivitySuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type ProfileActivityResult = ActivityConnection | InvalidArgumentError | RateLimitedError;
 
-/** The value of a list field that succeeded, in `data`. */
-export type ProfileActivitySuccess = {
-  __typename?: 'ProfileActivitySuccess';
-  /** The events, oldest first. */
-  data: Array<Event>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type ProfileCohortsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | ProfileCohortsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type ProfileCohortsSuccess = {
-  __typename?: 'ProfileCohortsSuccess';
-  /** Cohorts the user belongs to, in cohort-list order. */
-  data: Array<Cohort>;
-};
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type ProfileCohortsResult = CohortConnection | InvalidArgumentError | RateLimitedError;
 
 /** A page of profiles. */
 export type ProfileConnection = {
   __typename?: 'ProfileConnection';
   /** The items of the page, with their cursors. */
   edges: Array<ProfileEdge>;
+  /** The items of the page, without cursors. */
+  nodes: Array<Profile>;
   /** Paging information. */
   pageInfo: PageInfo;
   /** How many profiles match in all, as Mixpanel reports it (null when unknown). */
@@ -1011,6 +1087,9 @@ export type ProfileEdge = {
   /** The item. */
   node: Profile;
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type ProfileResult = InvalidArgumentError | NotFoundError | Profile | RateLimitedError;
 
 /** Changes to one user profile; give at least one operation. Each operation travels as its own Mixpanel update. */
 export type ProfileUpdateInput = {
@@ -1034,6 +1113,9 @@ export type ProfileUpdateInput = {
   unset?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type ProfilesResult = InvalidArgumentError | ProfileConnection | RateLimitedError;
+
 /** The Mixpanel project this endpoint serves. */
 export type Project = {
   __typename?: 'Project';
@@ -1056,6 +1138,15 @@ export type PropertyCount = {
   name: Scalars['String']['output'];
 };
 
+/** Property names with their counts. */
+export type PropertyCountConnection = {
+  __typename?: 'PropertyCountConnection';
+  /** Property names with their counts, most common first. */
+  nodes: Array<PropertyCount>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
+};
+
 /** What a property means, as documented in Lexicon. */
 export type PropertyDefinition = {
   __typename?: 'PropertyDefinition';
@@ -1075,22 +1166,13 @@ export type PropertyDefinition = {
   types: Array<JsonType>;
 };
 
-/** A property definition: of an event (`event`), or of user profiles (no `event`). On update, fields left out keep their value. */
-export type PropertyDefinitionInput = {
-  /** What it records (null removes it). */
-  description?: InputMaybe<Scalars['String']['input']>;
-  /** Name shown in Mixpanel reports (null removes it). */
-  displayName?: InputMaybe<Scalars['String']['input']>;
-  /** Drop it at ingestion. */
-  dropped?: InputMaybe<Scalars['Boolean']['input']>;
-  /** The event that carries the property; leave it out for a user-profile property. */
-  event?: InputMaybe<Scalars['String']['input']>;
-  /** Hide it from Mixpanel menus. */
-  hidden?: InputMaybe<Scalars['Boolean']['input']>;
-  /** The property name. */
-  name: Scalars['String']['input'];
-  /** Its JSON type (required to create a definition). */
-  type?: InputMaybe<JsonType>;
+/** Property definitions. */
+export type PropertyDefinitionConnection = {
+  __typename?: 'PropertyDefinitionConnection';
+  /** Property definitions, by name. */
+  nodes: Array<PropertyDefinition>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** One property of an event or profile, with its Lexicon definition. */
@@ -1108,63 +1190,63 @@ export type PropertyValue = {
 export type Query = {
   __typename?: 'Query';
   /** One annotation by id. */
-  annotation?: Maybe<QueryAnnotationResult>;
+  annotation?: Maybe<AnnotationResult>;
   /** The project's annotation tags. */
-  annotationTags?: Maybe<QueryAnnotationTagsResult>;
+  annotationTags?: Maybe<AnnotationTagsResult>;
   /** Annotations, optionally only those between two days. */
-  annotations?: Maybe<QueryAnnotationsResult>;
+  annotations?: Maybe<AnnotationsResult>;
   /** One cohort by id. */
-  cohort?: Maybe<QueryCohortResult>;
+  cohort?: Maybe<CohortResult>;
   /** Every saved cohort of the project (one cached call), plus cohorts known only from webhook syncs. */
-  cohorts?: Maybe<QueryCohortsResult>;
+  cohorts?: Maybe<CohortsResult>;
   /** Counts of several events over time, one segment per event. */
-  eventCounts?: Maybe<QueryEventCountsResult>;
+  eventCounts?: Maybe<EventCountsResult>;
   /** Names of the events most common over the last 31 days, in alphabetical order (Mixpanel promises none). */
-  eventNames?: Maybe<QueryEventNamesResult>;
+  eventNames?: Maybe<EventNamesResult>;
   /** Counts of one event over time, one segment per value of a property. */
-  eventPropertyCounts?: Maybe<QueryEventPropertyCountsResult>;
+  eventPropertyCounts?: Maybe<EventPropertyCountsResult>;
   /** Raw events from Mixpanel's export, oldest first, a page at a time (at most 1000 per page). The range is read from Mixpanel once and pages are cut from that read, so paging costs one export call per range and filter while the read is kept. */
-  events?: Maybe<QueryEventsResult>;
+  events?: Maybe<EventsResult>;
   /**
    * Conversion through a saved funnel, per period.
    * @deprecated Mixpanel's Funnels Query API is in maintenance mode; prefer `insights` with a saved funnel report.
    */
-  funnel?: Maybe<QueryFunnelResult>;
+  funnel?: Maybe<FunnelResult>;
   /**
    * Saved funnels.
    * @deprecated Mixpanel's Funnels Query API is in maintenance mode; prefer `insights` with a saved funnel report.
    */
-  funnels?: Maybe<QueryFunnelsResult>;
+  funnels?: Maybe<FunnelsResult>;
   /** One group profile (e.g. a company) by group key and group id. */
-  groupProfile?: Maybe<QueryGroupProfileResult>;
+  groupProfile?: Maybe<GroupProfileResult>;
   /** A saved Insights report by bookmark id (the number in the report’s URL). */
-  insights?: Maybe<QueryInsightsResult>;
+  insights?: Maybe<InsightsResult>;
   /** The project's Lexicon: event and profile property definitions. */
   lexicon: Lexicon;
   /** One user profile by distinct id. Profiles asked for anywhere in the operation are fetched in one engage call. */
-  profile?: Maybe<QueryProfileResult>;
+  profile?: Maybe<ProfileResult>;
   /** Profiles matching a filter, a page at a time (at most 1000 per page). Follows Mixpanel's engage paging; cursors expire with Mixpanel's query session. */
-  profiles?: Maybe<QueryProfilesResult>;
+  profiles?: Maybe<ProfilesResult>;
   /** The project this endpoint serves. */
   project: Project;
   /** Retention: for users who started in each period, how many came back in each later interval. */
-  retention?: Maybe<QueryRetentionResult>;
+  retention?: Maybe<RetentionResult>;
   /** Frequency (addiction): per period, how many users did the event in at least 1, 2, … hours or days of it. */
-  retentionFrequency?: Maybe<QueryRetentionFrequencyResult>;
+  retentionFrequency?: Maybe<RetentionFrequencyResult>;
   /** Counts of one event over time, optionally segmented by a property. */
-  segmentation?: Maybe<QuerySegmentationResult>;
+  segmentation?: Maybe<SegmentationResult>;
   /** Average of a numeric property of one event, per bucket. */
-  segmentationAverage?: Maybe<QuerySegmentationAverageResult>;
+  segmentationAverage?: Maybe<SegmentationAverageResult>;
   /** Counts of one event over time, segmented into numeric buckets of a property (segment names are ranges such as `2,000 - 2,100`). */
-  segmentationNumeric?: Maybe<QuerySegmentationNumericResult>;
+  segmentationNumeric?: Maybe<SegmentationNumericResult>;
   /** Sum of a numeric property of one event, per bucket. */
-  segmentationSum?: Maybe<QuerySegmentationSumResult>;
+  segmentationSum?: Maybe<SegmentationSumResult>;
   /** Today’s most common events, with their change against yesterday. */
-  topEvents?: Maybe<QueryTopEventsResult>;
+  topEvents?: Maybe<TopEventsResult>;
   /** The property names most often sent with an event, most common first. */
-  topPropertyNames?: Maybe<QueryTopPropertyNamesResult>;
+  topPropertyNames?: Maybe<TopPropertyNamesResult>;
   /** The most common values of an event property. */
-  topPropertyValues?: Maybe<QueryTopPropertyValuesResult>;
+  topPropertyValues?: Maybe<TopPropertyValuesResult>;
 };
 
 
@@ -1373,148 +1455,6 @@ export type QueryTopPropertyValuesArgs = {
   name: Scalars['String']['input'];
 };
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryAnnotationResult = Annotation | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryAnnotationTagsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryAnnotationTagsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryAnnotationTagsSuccess = {
-  __typename?: 'QueryAnnotationTagsSuccess';
-  /** Tags, as Mixpanel orders them. */
-  data: Array<AnnotationTagDetail>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryAnnotationsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryAnnotationsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryAnnotationsSuccess = {
-  __typename?: 'QueryAnnotationsSuccess';
-  /** Annotations, as Mixpanel orders them. */
-  data: Array<Annotation>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryCohortResult = Cohort | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryCohortsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryCohortsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryCohortsSuccess = {
-  __typename?: 'QueryCohortsSuccess';
-  /** Every cohort. */
-  data: Array<Cohort>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryEventCountsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | SegmentationResult | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryEventNamesResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryEventNamesSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryEventNamesSuccess = {
-  __typename?: 'QueryEventNamesSuccess';
-  /** Event names, alphabetical. */
-  data: Array<Scalars['String']['output']>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryEventPropertyCountsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | SegmentationResult | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryEventsResult = EventConnection | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryFunnelResult = ForbiddenError | FunnelResult | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryFunnelsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryFunnelsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryFunnelsSuccess = {
-  __typename?: 'QueryFunnelsSuccess';
-  /** Saved funnels. */
-  data: Array<FunnelSummary>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryGroupProfileResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | Profile | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryInsightsResult = ForbiddenError | GatewayError | InsightsResult | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryProfileResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | Profile | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryProfilesResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | ProfileConnection | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryRetentionFrequencyResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryRetentionFrequencySuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryRetentionFrequencySuccess = {
-  __typename?: 'QueryRetentionFrequencySuccess';
-  /** One row per period, oldest first. */
-  data: Array<FrequencyRow>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryRetentionResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryRetentionSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryRetentionSuccess = {
-  __typename?: 'QueryRetentionSuccess';
-  /** One row per starting period, oldest first. */
-  data: Array<RetentionRow>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QuerySegmentationAverageResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | ScalarSeries | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QuerySegmentationNumericResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | SegmentationResult | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QuerySegmentationResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | SegmentationResult | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QuerySegmentationSumResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | ScalarSeries | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryTopEventsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryTopEventsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryTopEventsSuccess = {
-  __typename?: 'QueryTopEventsSuccess';
-  /** Top events, most common first. */
-  data: Array<TopEvent>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryTopPropertyNamesResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryTopPropertyNamesSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryTopPropertyNamesSuccess = {
-  __typename?: 'QueryTopPropertyNamesSuccess';
-  /** Property names with their counts, most common first. */
-  data: Array<PropertyCount>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryTopPropertyValuesResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryTopPropertyValuesSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryTopPropertyValuesSuccess = {
-  __typename?: 'QueryTopPropertyValuesSuccess';
-  /** Property values, most common first. */
-  data: Array<Scalars['String']['output']>;
-};
-
 /** One family's budget right now, as this gateway enforces it (shared by every instance when Redis is configured). */
 export type RateLimit = {
   __typename?: 'RateLimit';
@@ -1573,6 +1513,12 @@ export type Region =
   /** United States (mixpanel.com). */
   | 'US';
 
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type RetentionFrequencyResult = FrequencyRowConnection | InvalidArgumentError | RateLimitedError;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type RetentionResult = InvalidArgumentError | RateLimitedError | RetentionRowConnection;
+
 /** Users who started in one period, and how many came back in each later one. */
 export type RetentionRow = {
   __typename?: 'RetentionRow';
@@ -1582,6 +1528,15 @@ export type RetentionRow = {
   date: Scalars['String']['output'];
   /** Users who started then. */
   first: Scalars['Int']['output'];
+};
+
+/** A retention report. */
+export type RetentionRowConnection = {
+  __typename?: 'RetentionRowConnection';
+  /** One row per starting period, oldest first. */
+  nodes: Array<RetentionRow>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** How users are grouped for retention. */
@@ -1611,14 +1566,17 @@ export type Segment = {
   total: Scalars['Float']['output'];
 };
 
-/** A time series per segment. */
-export type SegmentationResult = {
-  __typename?: 'SegmentationResult';
-  /** One line per segment. */
-  segments: Array<Segment>;
-  /** The buckets, in order. */
-  series: Array<Scalars['String']['output']>;
-};
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type SegmentationAverageResult = InvalidArgumentError | RateLimitedError | ScalarSeries;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type SegmentationNumericResult = InvalidArgumentError | RateLimitedError | Series;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type SegmentationResult = InvalidArgumentError | RateLimitedError | Series;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type SegmentationSumResult = InvalidArgumentError | RateLimitedError | ScalarSeries;
 
 /** Bucket size of a segmentation report. */
 export type SegmentationUnit =
@@ -1630,6 +1588,15 @@ export type SegmentationUnit =
   | 'MINUTE'
   /** One bucket per month. */
   | 'MONTH';
+
+/** A time series per segment. */
+export type Series = {
+  __typename?: 'Series';
+  /** One line per segment. */
+  segments: Array<Segment>;
+  /** The buckets, in order. */
+  series: Array<Scalars['String']['output']>;
+};
 
 /** Live cohort membership, fed by Mixpanel's cohort-sync webhooks. */
 export type Subscription = {
@@ -1676,18 +1643,32 @@ export type TopEvent = {
   percentChange: Scalars['Float']['output'];
 };
 
-/** Mixpanel refused the gateway's service-account credentials (401). */
-export type UnauthorizedError = Error & {
-  __typename?: 'UnauthorizedError';
-  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
-  code: Scalars['String']['output'];
-  /** The rate-limit family of the failing call. */
-  family: ApiFamily;
-  /** What went wrong, for people. Never carries a secret. */
-  message: Scalars['String']['output'];
-  /** Mixpanel's HTTP status, when a response arrived. */
-  upstreamStatus?: Maybe<Scalars['Int']['output']>;
+/** Today’s most common events. */
+export type TopEventConnection = {
+  __typename?: 'TopEventConnection';
+  /** Top events, most common first. */
+  nodes: Array<TopEvent>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type TopEventsResult = InvalidArgumentError | RateLimitedError | TopEventConnection;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type TopPropertyNamesResult = InvalidArgumentError | PropertyCountConnection | RateLimitedError;
+
+/** The most common values of a property. */
+export type TopPropertyValueConnection = {
+  __typename?: 'TopPropertyValueConnection';
+  /** Property values, most common first. */
+  nodes: Array<Scalars['String']['output']>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type TopPropertyValuesResult = InvalidArgumentError | RateLimitedError | TopPropertyValueConnection;
 
 /** An event in the data that Lexicon does not document. */
 export type UndocumentedEvent = {
@@ -1719,7 +1700,10 @@ export type UpdateAnnotationInput = {
   tags?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
-/** Changes to an event definition. Fields left out keep their current value. */
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type UpdateAnnotationResult = Annotation | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError;
+
+/** Changes to an event definition: fields left out keep their current value and null removes one. */
 export type UpdateEventDefinitionInput = {
   /** Owner email addresses (replaces the current list). */
   contacts?: InputMaybe<Array<Scalars['String']['input']>>;
@@ -1739,6 +1723,9 @@ export type UpdateEventDefinitionInput = {
   teamContacts?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type UpdateEventDefinitionResult = EventDefinition | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError;
+
 /** An update that did not reach Mixpanel. */
 export type UpdateFailure = {
   __typename?: 'UpdateFailure';
@@ -1748,71 +1735,78 @@ export type UpdateFailure = {
   message: Scalars['String']['output'];
 };
 
-/** What a batch of profile (or group) updates did. */
-export type UpdateProfilesResult = {
-  __typename?: 'UpdateProfilesResult';
+/** What a batch of group profile updates did. */
+export type UpdateGroupProfilesPayload = {
+  __typename?: 'UpdateGroupProfilesPayload';
   /** Updates that did not reach Mixpanel, by index. */
   failures: Array<UpdateFailure>;
   /** Updates Mixpanel accepted. */
   updated: Scalars['Int']['output'];
 };
 
-/** Mixpanel refused the request (400), e.g. a malformed `where` expression; `message` carries Mixpanel's reason. */
-export type UpstreamBadRequestError = Error & {
-  __typename?: 'UpstreamBadRequestError';
-  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
-  code: Scalars['String']['output'];
-  /** The rate-limit family of the failing call. */
-  family: ApiFamily;
-  /** What went wrong, for people. Never carries a secret. */
-  message: Scalars['String']['output'];
-  /** Mixpanel's HTTP status, when a response arrived. */
-  upstreamStatus?: Maybe<Scalars['Int']['output']>;
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type UpdateGroupProfilesResult = IdempotencyConflictError | InvalidArgumentError | RateLimitedError | UpdateGroupProfilesPayload;
+
+/** Changes to an event definition. Fields left out keep their current value. */
+export type UpdateLexiconEventDefinitionInput = {
+  /** Owner email addresses (replaces the current list). */
+  contacts?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** What the event records (null removes it). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown in Mixpanel reports (null removes it). */
+  displayName?: InputMaybe<Scalars['String']['input']>;
+  /** Drop the event at ingestion. */
+  dropped?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Hide the event from Mixpanel menus. */
+  hidden?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The event name the definition documents. */
+  name: Scalars['String']['input'];
+  /** Lexicon tags (replaces the current list). */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Owner teams (replaces the current list). */
+  teamContacts?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
-/** Mixpanel answered 404 for this call. */
-export type UpstreamNotFoundError = Error & {
-  __typename?: 'UpstreamNotFoundError';
-  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
-  code: Scalars['String']['output'];
-  /** The rate-limit family of the failing call. */
-  family: ApiFamily;
-  /** What went wrong, for people. Never carries a secret. */
-  message: Scalars['String']['output'];
-  /** Mixpanel's HTTP status, when a response arrived. */
-  upstreamStatus?: Maybe<Scalars['Int']['output']>;
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type UpdateLexiconEventDefinitionResult = EventDefinition | InvalidArgumentError | RateLimitedError;
+
+/** What a batch of profile updates did. */
+export type UpdateProfilesPayload = {
+  __typename?: 'UpdateProfilesPayload';
+  /** Updates that did not reach Mixpanel, by index. */
+  failures: Array<UpdateFailure>;
+  /** Updates Mixpanel accepted. */
+  updated: Scalars['Int']['output'];
 };
 
-/** Mixpanel did not answer in time. Retrying later may succeed. */
-export type UpstreamTimeoutError = Error & {
-  __typename?: 'UpstreamTimeoutError';
-  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
-  code: Scalars['String']['output'];
-  /** The rate-limit family of the failing call. */
-  family: ApiFamily;
-  /** What went wrong, for people. Never carries a secret. */
-  message: Scalars['String']['output'];
-  /** Mixpanel's HTTP status, when a response arrived. */
-  upstreamStatus?: Maybe<Scalars['Int']['output']>;
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type UpdateProfilesResult = IdempotencyConflictError | InvalidArgumentError | RateLimitedError | UpdateProfilesPayload;
+
+/** Changes to a property definition: of an event (`event`), or of user profiles (no `event`). Fields left out keep their value. */
+export type UpdatePropertyDefinitionInput = {
+  /** What it records (null removes it). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown in Mixpanel reports (null removes it). */
+  displayName?: InputMaybe<Scalars['String']['input']>;
+  /** Drop it at ingestion. */
+  dropped?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The event that carries the property; leave it out for a user-profile property. */
+  event?: InputMaybe<Scalars['String']['input']>;
+  /** Hide it from Mixpanel menus. */
+  hidden?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The property name. */
+  name: Scalars['String']['input'];
+  /** Its JSON type (required to create a definition). */
+  type?: InputMaybe<JsonType>;
 };
 
-/** Mixpanel failed (5xx, a connection failure or an unexpected body). Retrying later may succeed. */
-export type UpstreamUnavailableError = Error & {
-  __typename?: 'UpstreamUnavailableError';
-  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
-  code: Scalars['String']['output'];
-  /** The rate-limit family of the failing call. */
-  family: ApiFamily;
-  /** What went wrong, for people. Never carries a secret. */
-  message: Scalars['String']['output'];
-  /** Mixpanel's HTTP status, when a response arrived. */
-  upstreamStatus?: Maybe<Scalars['Int']['output']>;
-};
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type UpdatePropertyDefinitionResult = IdempotencyConflictError | InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError;
 
 export type AnnotationsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type AnnotationsQuery = { __typename?: 'Query', annotations?: { __typename?: 'ForbiddenError', message: string } | { __typename?: 'GatewayError', message: string } | { __typename?: 'InvalidArgumentError', message: string } | { __typename?: 'NotFoundError', message: string } | { __typename?: 'QueryAnnotationsSuccess', data: Array<{ __typename?: 'Annotation', id: string, date: string, description: string, user: { __typename?: 'AnnotationUser', firstName: string, lastName: string }, tags: Array<{ __typename?: 'AnnotationTag', name: string }> }> } | { __typename?: 'RateLimitedError', message: string } | { __typename?: 'UnauthorizedError', message: string } | { __typename?: 'UpstreamBadRequestError', message: string } | { __typename?: 'UpstreamNotFoundError', message: string } | { __typename?: 'UpstreamTimeoutError', message: string } | { __typename?: 'UpstreamUnavailableError', message: string } | null };
+export type AnnotationsQuery = { __typename?: 'Query', annotations?: { __typename?: 'AnnotationConnection', nodes: Array<{ __typename?: 'Annotation', id: string, date: string, description: string, user: { __typename?: 'AnnotationUser', firstName: string, lastName: string }, tags: Array<{ __typename?: 'AnnotationTag', name: string }> }> } | { __typename?: 'InvalidArgumentError', message: string } | { __typename?: 'RateLimitedError', message: string } | null };
 
 export type CohortChangesSubscriptionVariables = Exact<{
   cohortIds?: InputMaybe<Array<Scalars['ID']['input']> | Scalars['ID']['input']>;
@@ -1827,7 +1821,7 @@ export type CohortMembersQueryVariables = Exact<{
 }>;
 
 
-export type CohortMembersQuery = { __typename?: 'Query', cohorts?: { __typename?: 'ForbiddenError', message: string } | { __typename?: 'GatewayError', message: string } | { __typename?: 'InvalidArgumentError', message: string } | { __typename?: 'NotFoundError', message: string } | { __typename?: 'QueryCohortsSuccess', data: Array<{ __typename?: 'Cohort', id: string, name: string, count?: number | null, sync: { __typename?: 'CohortSync', source: CohortSyncSource, lastSyncAt?: string | null } }> } | { __typename?: 'RateLimitedError', message: string } | { __typename?: 'UnauthorizedError', message: string } | { __typename?: 'UpstreamBadRequestError', message: string } | { __typename?: 'UpstreamNotFoundError', message: string } | { __typename?: 'UpstreamTimeoutError', message: string } | { __typename?: 'UpstreamUnavailableError', message: string } | null, cohort?: { __typename: 'Cohort', name: string, members?: { __typename?: 'ForbiddenError', message: string } | { __typename?: 'GatewayError', message: string } | { __typename?: 'InvalidArgumentError', message: string } | { __typename?: 'NotFoundError', message: string } | { __typename?: 'ProfileConnection', totalCount?: number | null, edges: Array<{ __typename?: 'ProfileEdge', node: { __typename?: 'Profile', distinctId: string, email?: string | null } }> } | { __typename?: 'RateLimitedError', message: string } | { __typename?: 'UnauthorizedError', message: string } | { __typename?: 'UpstreamBadRequestError', message: string } | { __typename?: 'UpstreamNotFoundError', message: string } | { __typename?: 'UpstreamTimeoutError', message: string } | { __typename?: 'UpstreamUnavailableError', message: string } | null } | { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'RateLimitedError', message: string, code: string } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null };
+export type CohortMembersQuery = { __typename?: 'Query', cohorts?: { __typename?: 'CohortConnection', nodes: Array<{ __typename?: 'Cohort', id: string, name: string, count?: number | null, sync: { __typename?: 'CohortSync', source: CohortSyncSource, lastSyncAt?: string | null } }> } | { __typename?: 'RateLimitedError', message: string } | null, cohort?: { __typename: 'Cohort', name: string, members?: { __typename?: 'InvalidArgumentError', message: string } | { __typename?: 'ProfileConnection', totalCount?: number | null, edges: Array<{ __typename?: 'ProfileEdge', node: { __typename?: 'Profile', distinctId: string, email?: string | null } }> } | { __typename?: 'RateLimitedError', message: string } | null } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'RateLimitedError', message: string, code: string } | null };
 
 export type RecentEventsQueryVariables = Exact<{
   from: Scalars['Date']['input'];
@@ -1837,7 +1831,7 @@ export type RecentEventsQueryVariables = Exact<{
 }>;
 
 
-export type RecentEventsQuery = { __typename?: 'Query', events?: { __typename: 'EventConnection', pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null }, edges: Array<{ __typename?: 'EventEdge', node: { __typename?: 'GenericEvent', name: string, time: string, distinctId?: string | null, definition?: { __typename?: 'EventDefinition', description?: string | null } | null, profile?: { __typename?: 'Profile', email?: string | null } | null } }> } | { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'RateLimitedError', message: string, code: string } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null };
+export type RecentEventsQuery = { __typename?: 'Query', events?: { __typename: 'EventConnection', pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null }, edges: Array<{ __typename?: 'EventEdge', node: { __typename?: 'GenericEvent', name: string, time: string, distinctId?: string | null, definition?: { __typename?: 'EventDefinition', description?: string | null } | null, profile?: { __typename?: 'Profile', email?: string | null } | null } }> } | { __typename: 'EventRangeTooLargeError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'RateLimitedError', message: string, code: string } | null };
 
 export type FunnelConversionQueryVariables = Exact<{
   funnelId: Scalars['ID']['input'];
@@ -1846,12 +1840,12 @@ export type FunnelConversionQueryVariables = Exact<{
 }>;
 
 
-export type FunnelConversionQuery = { __typename?: 'Query', funnels?: { __typename?: 'ForbiddenError', message: string } | { __typename?: 'GatewayError', message: string } | { __typename?: 'InvalidArgumentError', message: string } | { __typename?: 'NotFoundError', message: string } | { __typename?: 'QueryFunnelsSuccess', data: Array<{ __typename?: 'FunnelSummary', id: string, name: string }> } | { __typename?: 'RateLimitedError', message: string } | { __typename?: 'UnauthorizedError', message: string } | { __typename?: 'UpstreamBadRequestError', message: string } | { __typename?: 'UpstreamNotFoundError', message: string } | { __typename?: 'UpstreamTimeoutError', message: string } | { __typename?: 'UpstreamUnavailableError', message: string } | null, funnel?: { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'FunnelResult', days: Array<{ __typename?: 'FunnelDay', date: string, startingAmount: number, completion: number, steps: Array<{ __typename?: 'FunnelStep', event: string, count: number, stepConversion: number }> }> } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'RateLimitedError', message: string, code: string } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null };
+export type FunnelConversionQuery = { __typename?: 'Query', funnels?: { __typename?: 'FunnelSummaryConnection', nodes: Array<{ __typename?: 'FunnelSummary', id: string, name: string }> } | { __typename?: 'RateLimitedError', message: string } | null, funnel?: { __typename: 'FunnelReport', days: Array<{ __typename?: 'FunnelDay', date: string, startingAmount: number, completion: number, steps: Array<{ __typename?: 'FunnelStep', event: string, count: number, stepConversion: number }> }> } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'RateLimitedError', message: string, code: string } | null };
 
 export type LexiconEventsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type LexiconEventsQuery = { __typename?: 'Query', lexicon: { __typename?: 'Lexicon', events?: { __typename?: 'ForbiddenError', message: string } | { __typename?: 'GatewayError', message: string } | { __typename?: 'InvalidArgumentError', message: string } | { __typename?: 'LexiconEventsSuccess', data: Array<{ __typename?: 'EventDefinition', name: string, displayName?: string | null, description?: string | null, tags: Array<string>, owners: { __typename?: 'LexiconOwners', contacts: Array<string> }, properties: Array<{ __typename?: 'PropertyDefinition', name: string, type?: JsonType | null, description?: string | null }> }> } | { __typename?: 'NotFoundError', message: string } | { __typename?: 'RateLimitedError', message: string } | { __typename?: 'UnauthorizedError', message: string } | { __typename?: 'UpstreamBadRequestError', message: string } | { __typename?: 'UpstreamNotFoundError', message: string } | { __typename?: 'UpstreamTimeoutError', message: string } | { __typename?: 'UpstreamUnavailableError', message: string } | null } };
+export type LexiconEventsQuery = { __typename?: 'Query', lexicon: { __typename?: 'Lexicon', events?: { __typename?: 'EventDefinitionConnection', nodes: Array<{ __typename?: 'EventDefinition', name: string, displayName?: string | null, description?: string | null, tags: Array<string>, owners: { __typename?: 'LexiconOwners', contacts: Array<string> }, properties: Array<{ __typename?: 'PropertyDefinition', name: string, type?: JsonType | null, description?: string | null }> }> } | { __typename?: 'RateLimitedError', message: string } | null } };
 
 export type ProfileActivityQueryVariables = Exact<{
   distinctId: Scalars['ID']['input'];
@@ -1860,7 +1854,7 @@ export type ProfileActivityQueryVariables = Exact<{
 }>;
 
 
-export type ProfileActivityQuery = { __typename?: 'Query', profile?: { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'Profile', distinctId: string, email?: string | null, city?: string | null, country?: string | null, created?: string | null, propertyValues: Array<{ __typename?: 'PropertyValue', name: string, value?: unknown | null, definition?: { __typename?: 'PropertyDefinition', description?: string | null } | null }>, activity?: { __typename?: 'ForbiddenError', message: string } | { __typename?: 'GatewayError', message: string } | { __typename?: 'InvalidArgumentError', message: string } | { __typename?: 'NotFoundError', message: string } | { __typename?: 'ProfileActivitySuccess', data: Array<{ __typename?: 'GenericEvent', name: string, time: string, definition?: { __typename?: 'EventDefinition', displayName?: string | null } | null }> } | { __typename?: 'RateLimitedError', message: string } | { __typename?: 'UnauthorizedError', message: string } | { __typename?: 'UpstreamBadRequestError', message: string } | { __typename?: 'UpstreamNotFoundError', message: string } | { __typename?: 'UpstreamTimeoutError', message: string } | { __typename?: 'UpstreamUnavailableError', message: string } | null } | { __typename: 'RateLimitedError', message: string, code: string } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null };
+export type ProfileActivityQuery = { __typename?: 'Query', profile?: { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'Profile', distinctId: string, email?: string | null, city?: string | null, country?: string | null, created?: string | null, propertyValues: Array<{ __typename?: 'PropertyValue', name: string, value?: unknown | null, definition?: { __typename?: 'PropertyDefinition', description?: string | null } | null }>, activity?: { __typename?: 'ActivityConnection', nodes: Array<{ __typename?: 'GenericEvent', name: string, time: string, definition?: { __typename?: 'EventDefinition', displayName?: string | null } | null }> } | { __typename?: 'InvalidArgumentError', message: string } | { __typename?: 'RateLimitedError', message: string } | null } | { __typename: 'RateLimitedError', message: string, code: string } | null };
 
 export type ProfilesWithCohortsQueryVariables = Exact<{
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -1869,7 +1863,7 @@ export type ProfilesWithCohortsQueryVariables = Exact<{
 }>;
 
 
-export type ProfilesWithCohortsQuery = { __typename?: 'Query', profiles?: { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'ProfileConnection', totalCount?: number | null, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null }, edges: Array<{ __typename?: 'ProfileEdge', node: { __typename?: 'Profile', distinctId: string, email?: string | null, name?: string | null, country?: string | null, lastSeen?: string | null, cohorts?: { __typename?: 'ForbiddenError', message: string } | { __typename?: 'GatewayError', message: string } | { __typename?: 'InvalidArgumentError', message: string } | { __typename?: 'NotFoundError', message: string } | { __typename?: 'ProfileCohortsSuccess', data: Array<{ __typename?: 'Cohort', id: string, name: string }> } | { __typename?: 'RateLimitedError', message: string } | { __typename?: 'UnauthorizedError', message: string } | { __typename?: 'UpstreamBadRequestError', message: string } | { __typename?: 'UpstreamNotFoundError', message: string } | { __typename?: 'UpstreamTimeoutError', message: string } | { __typename?: 'UpstreamUnavailableError', message: string } | null } }> } | { __typename: 'RateLimitedError', message: string, code: string } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null };
+export type ProfilesWithCohortsQuery = { __typename?: 'Query', profiles?: { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'ProfileConnection', totalCount?: number | null, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null }, edges: Array<{ __typename?: 'ProfileEdge', node: { __typename?: 'Profile', distinctId: string, email?: string | null, name?: string | null, country?: string | null, lastSeen?: string | null, cohorts?: { __typename?: 'CohortConnection', nodes: Array<{ __typename?: 'Cohort', id: string, name: string }> } | { __typename?: 'InvalidArgumentError', message: string } | { __typename?: 'RateLimitedError', message: string } | null } }> } | { __typename: 'RateLimitedError', message: string, code: string } | null };
 
 export type ProjectBudgetQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1882,16 +1876,16 @@ export type SignUpsByMethodQueryVariables = Exact<{
 }>;
 
 
-export type SignUpsByMethodQuery = { __typename?: 'Query', segmentation?: { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'RateLimitedError', retryAfterSeconds?: number | null, message: string, code: string } | { __typename: 'SegmentationResult', series: Array<string>, segments: Array<{ __typename?: 'Segment', name: string, total: number, points: Array<{ __typename?: 'Point', date: string, value: number }> }> } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null };
+export type SignUpsByMethodQuery = { __typename?: 'Query', segmentation?: { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'RateLimitedError', retryAfterSeconds?: number | null, message: string, code: string } | { __typename: 'Series', series: Array<string>, segments: Array<{ __typename?: 'Segment', name: string, total: number, points: Array<{ __typename?: 'Point', date: string, value: number }> }> } | null };
 
 
-export const AnnotationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Annotations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"annotations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"QueryAnnotationsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"data"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"date"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"firstName"}},{"kind":"Field","name":{"kind":"Name","value":"lastName"}}]}},{"kind":"Field","name":{"kind":"Name","value":"tags"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<AnnotationsQuery, AnnotationsQueryVariables>;
+export const AnnotationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Annotations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"annotations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AnnotationConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"date"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"firstName"}},{"kind":"Field","name":{"kind":"Name","value":"lastName"}}]}},{"kind":"Field","name":{"kind":"Name","value":"tags"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<AnnotationsQuery, AnnotationsQueryVariables>;
 export const CohortChangesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"CohortChanges"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"cohortIds"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cohortMembershipChanged"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"cohortIds"},"value":{"kind":"Variable","name":{"kind":"Name","value":"cohortIds"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cohortId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"page"}},{"kind":"Field","name":{"kind":"Name","value":"totalPages"}},{"kind":"Field","name":{"kind":"Name","value":"members"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"firstName"}}]}},{"kind":"Field","name":{"kind":"Name","value":"cohort"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]} as unknown as DocumentNode<CohortChangesSubscription, CohortChangesSubscriptionVariables>;
-export const CohortMembersDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CohortMembers"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"cohortId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cohorts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"QueryCohortsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"data"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"sync"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"lastSyncAt"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"cohort"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"cohortId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Cohort"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"members"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ProfileConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<CohortMembersQuery, CohortMembersQueryVariables>;
+export const CohortMembersDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CohortMembers"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"cohortId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cohorts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CohortConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"sync"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"lastSyncAt"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"cohort"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"cohortId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Cohort"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"members"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ProfileConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<CohortMembersQuery, CohortMembersQueryVariables>;
 export const RecentEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"RecentEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"names"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"25"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"events"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}},{"kind":"Argument","name":{"kind":"Name","value":"names"},"value":{"kind":"Variable","name":{"kind":"Name","value":"names"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EventConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"time"}},{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"definition"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"description"}}]}},{"kind":"Field","name":{"kind":"Name","value":"profile"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"email"}}]}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<RecentEventsQuery, RecentEventsQueryVariables>;
-export const FunnelConversionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"FunnelConversion"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"funnelId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"funnels"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"QueryFunnelsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"data"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"funnel"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"funnelId"}}},{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}},{"kind":"Argument","name":{"kind":"Name","value":"unit"},"value":{"kind":"EnumValue","value":"DAY"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"FunnelResult"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"days"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"date"}},{"kind":"Field","name":{"kind":"Name","value":"startingAmount"}},{"kind":"Field","name":{"kind":"Name","value":"completion"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"event"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"stepConversion"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<FunnelConversionQuery, FunnelConversionQueryVariables>;
-export const LexiconEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"LexiconEvents"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"lexicon"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"events"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"LexiconEventsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"data"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"displayName"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"tags"}},{"kind":"Field","name":{"kind":"Name","value":"owners"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"contacts"}}]}},{"kind":"Field","name":{"kind":"Name","value":"properties"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"description"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]}}]} as unknown as DocumentNode<LexiconEventsQuery, LexiconEventsQueryVariables>;
-export const ProfileActivityDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ProfileActivity"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"distinctId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"profile"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"distinctId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"distinctId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Profile"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"city"}},{"kind":"Field","name":{"kind":"Name","value":"country"}},{"kind":"Field","name":{"kind":"Name","value":"created"}},{"kind":"Field","name":{"kind":"Name","value":"propertyValues"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"definition"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"description"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"activity"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ProfileActivitySuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"data"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"time"}},{"kind":"Field","name":{"kind":"Name","value":"definition"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"displayName"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"NotFoundError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<ProfileActivityQuery, ProfileActivityQueryVariables>;
-export const ProfilesWithCohortsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ProfilesWithCohorts"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"20"}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"where"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"profiles"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"Variable","name":{"kind":"Name","value":"where"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ProfileConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"country"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeen"}},{"kind":"Field","name":{"kind":"Name","value":"cohorts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ProfileCohortsSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"data"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<ProfilesWithCohortsQuery, ProfilesWithCohortsQueryVariables>;
+export const FunnelConversionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"FunnelConversion"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"funnelId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"funnels"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"FunnelSummaryConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"funnel"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"funnelId"}}},{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}},{"kind":"Argument","name":{"kind":"Name","value":"unit"},"value":{"kind":"EnumValue","value":"DAY"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"FunnelReport"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"days"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"date"}},{"kind":"Field","name":{"kind":"Name","value":"startingAmount"}},{"kind":"Field","name":{"kind":"Name","value":"completion"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"event"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"stepConversion"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<FunnelConversionQuery, FunnelConversionQueryVariables>;
+export const LexiconEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"LexiconEvents"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"lexicon"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"events"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EventDefinitionConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"displayName"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"tags"}},{"kind":"Field","name":{"kind":"Name","value":"owners"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"contacts"}}]}},{"kind":"Field","name":{"kind":"Name","value":"properties"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"description"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]}}]} as unknown as DocumentNode<LexiconEventsQuery, LexiconEventsQueryVariables>;
+export const ProfileActivityDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ProfileActivity"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"distinctId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"profile"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"distinctId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"distinctId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Profile"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"city"}},{"kind":"Field","name":{"kind":"Name","value":"country"}},{"kind":"Field","name":{"kind":"Name","value":"created"}},{"kind":"Field","name":{"kind":"Name","value":"propertyValues"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"definition"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"description"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"activity"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ActivityConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"time"}},{"kind":"Field","name":{"kind":"Name","value":"definition"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"displayName"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"NotFoundError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<ProfileActivityQuery, ProfileActivityQueryVariables>;
+export const ProfilesWithCohortsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ProfilesWithCohorts"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"20"}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"where"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"profiles"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"Variable","name":{"kind":"Name","value":"where"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ProfileConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"distinctId"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"country"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeen"}},{"kind":"Field","name":{"kind":"Name","value":"cohorts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CohortConnection"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<ProfilesWithCohortsQuery, ProfilesWithCohortsQueryVariables>;
 export const ProjectBudgetDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ProjectBudget"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"project"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"region"}},{"kind":"Field","name":{"kind":"Name","value":"rateLimits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"family"}},{"kind":"Field","name":{"kind":"Name","value":"used"}},{"kind":"Field","name":{"kind":"Name","value":"limit"}},{"kind":"Field","name":{"kind":"Name","value":"window"}},{"kind":"Field","name":{"kind":"Name","value":"windowResetsAt"}},{"kind":"Field","name":{"kind":"Name","value":"inFlight"}},{"kind":"Field","name":{"kind":"Name","value":"queued"}}]}}]}}]}}]} as unknown as DocumentNode<ProjectBudgetQuery, ProjectBudgetQueryVariables>;
-export const SignUpsByMethodDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SignUpsByMethod"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"segmentation"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"event"},"value":{"kind":"StringValue","value":"Sign Up","block":false}},{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}},{"kind":"Argument","name":{"kind":"Name","value":"on"},"value":{"kind":"StringValue","value":"properties[\"signup_method\"]","block":true}},{"kind":"Argument","name":{"kind":"Name","value":"unit"},"value":{"kind":"EnumValue","value":"DAY"}},{"kind":"Argument","name":{"kind":"Name","value":"limit"},"value":{"kind":"IntValue","value":"5"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"SegmentationResult"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"series"}},{"kind":"Field","name":{"kind":"Name","value":"segments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"points"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"date"}},{"kind":"Field","name":{"kind":"Name","value":"value"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<SignUpsByMethodQuery, SignUpsByMethodQueryVariables>;
+export const SignUpsByMethodDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SignUpsByMethod"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Date"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"segmentation"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"event"},"value":{"kind":"StringValue","value":"Sign Up","block":false}},{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}},{"kind":"Argument","name":{"kind":"Name","value":"on"},"value":{"kind":"StringValue","value":"properties[\"signup_method\"]","block":true}},{"kind":"Argument","name":{"kind":"Name","value":"unit"},"value":{"kind":"EnumValue","value":"DAY"}},{"kind":"Argument","name":{"kind":"Name","value":"limit"},"value":{"kind":"IntValue","value":"5"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Series"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"series"}},{"kind":"Field","name":{"kind":"Name","value":"segments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"points"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"date"}},{"kind":"Field","name":{"kind":"Name","value":"value"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"RateLimitedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryAfterSeconds"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]} as unknown as DocumentNode<SignUpsByMethodQuery, SignUpsByMethodQueryVariables>;

@@ -22,6 +22,15 @@ export type Scalars = {
   JSON: { input: unknown; output: unknown; }
 };
 
+/** A user's events. */
+export type ActivityConnection = {
+  __typename?: 'ActivityConnection';
+  /** The events, oldest first. */
+  nodes: Array<Event>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
+};
+
 /**
  * Tracked when a user performs "Add Payment Method"
  *
@@ -195,6 +204,18 @@ export type Annotation = {
   user: AnnotationUser;
 };
 
+/** Annotations. */
+export type AnnotationConnection = {
+  __typename?: 'AnnotationConnection';
+  /** Annotations, as Mixpanel orders them. */
+  nodes: Array<Annotation>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type AnnotationResult = Annotation | InvalidArgumentError | NotFoundError | RateLimitedError;
+
 /** A tag grouping annotations. */
 export type AnnotationTag = {
   __typename?: 'AnnotationTag';
@@ -202,6 +223,15 @@ export type AnnotationTag = {
   id: Scalars['ID']['output'];
   /** Tag name. */
   name: Scalars['String']['output'];
+};
+
+/** Annotation tags. */
+export type AnnotationTagConnection = {
+  __typename?: 'AnnotationTagConnection';
+  /** Tags, as Mixpanel orders them. */
+  nodes: Array<AnnotationTagDetail>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** An annotation tag of the project. */
@@ -215,6 +245,9 @@ export type AnnotationTagDetail = {
   name: Scalars['String']['output'];
 };
 
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type AnnotationTagsResult = AnnotationTagConnection | RateLimitedError;
+
 /** The Mixpanel user who wrote an annotation. */
 export type AnnotationUser = {
   __typename?: 'AnnotationUser';
@@ -225,6 +258,9 @@ export type AnnotationUser = {
   /** Last name. */
   lastName: Scalars['String']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type AnnotationsResult = AnnotationConnection | InvalidArgumentError | RateLimitedError;
 
 /** Rate-limit families: Mixpanel counts each separately, per project. */
 export type ApiFamily =
@@ -637,8 +673,17 @@ export type CohortChangeKind =
   /** A full sync replaced the membership; `members` is the new membership, page by page. */
   | 'REPLACED';
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type CohortMembersResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | ProfileConnection | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+/** Cohorts. */
+export type CohortConnection = {
+  __typename?: 'CohortConnection';
+  /** The cohorts, in cohort-list order. */
+  nodes: Array<Cohort>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CohortMembersResult = InvalidArgumentError | ProfileConnection | RateLimitedError;
 
 /** One applied webhook page of a cohort sync. */
 export type CohortMembershipChange = {
@@ -660,6 +705,9 @@ export type CohortMembershipChange = {
   /** Pages in the session. */
   totalPages: Scalars['Int']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CohortResult = Cohort | InvalidArgumentError | NotFoundError | RateLimitedError;
 
 /** How the gateway knows a cohort’s members. */
 export type CohortSync = {
@@ -697,6 +745,9 @@ export type CohortSyncSource =
   | 'API'
   /** Mixpanel's cohort-sync webhook keeps a copy in the gateway: reading members costs no Mixpanel call. */
   | 'WEBHOOK';
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CohortsResult = CohortConnection | RateLimitedError;
 
 /**
  * Tracked when a user performs "Complete Onboarding"
@@ -920,6 +971,12 @@ export type CreateAnnotationInput = {
   tags?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CreateAnnotationResult = Annotation | IdempotencyConflictError | InvalidArgumentError | RateLimitedError;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CreateAnnotationTagResult = AnnotationTagDetail | InvalidArgumentError | RateLimitedError;
+
 /**
  * Tracked when a user performs "Create Dashboard"
  *
@@ -986,6 +1043,29 @@ export type CreateDashboard = Event & {
 export type CreateDashboardPropertyArgs = {
   name: Scalars['String']['input'];
 };
+
+/** A new event definition. */
+export type CreateEventDefinitionInput = {
+  /** Owner email addresses (replaces the current list). */
+  contacts?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** What the event records (null removes it). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown in Mixpanel reports (null removes it). */
+  displayName?: InputMaybe<Scalars['String']['input']>;
+  /** Drop the event at ingestion. */
+  dropped?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Hide the event from Mixpanel menus. */
+  hidden?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The event name the definition documents. */
+  name: Scalars['String']['input'];
+  /** Lexicon tags (replaces the current list). */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Owner teams (replaces the current list). */
+  teamContacts?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CreateEventDefinitionResult = EventDefinition | IdempotencyConflictError | InvalidArgumentError | RateLimitedError;
 
 /**
  * Tracked when a user performs "Create Project"
@@ -1054,6 +1134,33 @@ export type CreateProjectPropertyArgs = {
   name: Scalars['String']['input'];
 };
 
+/** A new property definition: of an event (`event`), or of user profiles (no `event`). */
+export type CreatePropertyDefinitionInput = {
+  /** What it records (null removes it). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown in Mixpanel reports (null removes it). */
+  displayName?: InputMaybe<Scalars['String']['input']>;
+  /** Drop it at ingestion. */
+  dropped?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The event that carries the property; leave it out for a user-profile property. */
+  event?: InputMaybe<Scalars['String']['input']>;
+  /** Hide it from Mixpanel menus. */
+  hidden?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The property name. */
+  name: Scalars['String']['input'];
+  /** Its JSON type (required to create a definition). */
+  type?: InputMaybe<JsonType>;
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type CreatePropertyDefinitionResult = IdempotencyConflictError | InvalidArgumentError | PropertyDefinition | RateLimitedError;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type DeleteAnnotationResult = DeletedAnnotation | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type DeleteEventDefinitionResult = DeletedDefinition | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError;
+
 /**
  * Tracked when a user performs "Delete Project"
  *
@@ -1120,6 +1227,9 @@ export type DeleteProject = Event & {
 export type DeleteProjectPropertyArgs = {
   name: Scalars['String']['input'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type DeletePropertyDefinitionResult = DeletedDefinition | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError;
 
 /** An annotation that was deleted. */
 export type DeletedAnnotation = {
@@ -1478,7 +1588,7 @@ export type EndTrialPropertyArgs = {
   name: Scalars['String']['input'];
 };
 
-/** A failure the client can act on. Unexpected failures are not typed: they appear masked in `errors`. */
+/** A failure the client can act on. Other failures are not typed: they appear in `errors`, with `extensions.code`. */
 export type Error = {
   /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
   code: Scalars['String']['output'];
@@ -1519,9 +1629,16 @@ export type EventConnection = {
   __typename?: 'EventConnection';
   /** The items of the page, with their cursors. */
   edges: Array<EventEdge>;
+  /** The items of the page, without cursors. */
+  nodes: Array<Event>;
   /** Paging information. */
   pageInfo: PageInfo;
+  /** Events in the whole range and filter, every page together. */
+  totalCount?: Maybe<Scalars['Int']['output']>;
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type EventCountsResult = InvalidArgumentError | RateLimitedError | Series;
 
 /** What an event means and which properties it carries, as documented in Lexicon. */
 export type EventDefinition = {
@@ -1552,24 +1669,13 @@ export type EventDefinitionPropertyArgs = {
   name: Scalars['String']['input'];
 };
 
-/** An event definition. On update, fields left out keep their current value and null removes one. */
-export type EventDefinitionInput = {
-  /** Owner email addresses (replaces the current list). */
-  contacts?: InputMaybe<Array<Scalars['String']['input']>>;
-  /** What the event records (null removes it). */
-  description?: InputMaybe<Scalars['String']['input']>;
-  /** Name shown in Mixpanel reports (null removes it). */
-  displayName?: InputMaybe<Scalars['String']['input']>;
-  /** Drop the event at ingestion. */
-  dropped?: InputMaybe<Scalars['Boolean']['input']>;
-  /** Hide the event from Mixpanel menus. */
-  hidden?: InputMaybe<Scalars['Boolean']['input']>;
-  /** The event name the definition documents. */
-  name: Scalars['String']['input'];
-  /** Lexicon tags (replaces the current list). */
-  tags?: InputMaybe<Array<Scalars['String']['input']>>;
-  /** Owner teams (replaces the current list). */
-  teamContacts?: InputMaybe<Array<Scalars['String']['input']>>;
+/** Event definitions. */
+export type EventDefinitionConnection = {
+  __typename?: 'EventDefinitionConnection';
+  /** Event definitions, by name. */
+  nodes: Array<EventDefinition>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** An event and its cursor. */
@@ -1594,6 +1700,33 @@ export type EventInput = {
   /** When it happened: after 1971-01-01 and at most 1 hour ahead of now. */
   time: Scalars['DateTime']['input'];
 };
+
+/** Event names. */
+export type EventNameConnection = {
+  __typename?: 'EventNameConnection';
+  /** Event names, alphabetical. */
+  nodes: Array<Scalars['String']['output']>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type EventNamesResult = EventNameConnection | InvalidArgumentError | RateLimitedError;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type EventPropertyCountsResult = InvalidArgumentError | RateLimitedError | Series;
+
+/** The range holds more events than the gateway keeps for paging. Narrow the range or the filter, or download it as NDJSON. */
+export type EventRangeTooLargeError = Error & {
+  __typename?: 'EventRangeTooLargeError';
+  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
+  code: Scalars['String']['output'];
+  /** What went wrong, for people. Never carries a secret. */
+  message: Scalars['String']['output'];
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type EventsResult = EventConnection | EventRangeTooLargeError | InvalidArgumentError | RateLimitedError;
 
 /**
  * Tracked when a user performs "Export Data"
@@ -1662,19 +1795,6 @@ export type ExportDataPropertyArgs = {
   name: Scalars['String']['input'];
 };
 
-/** The service account lacks a permission this call needs, or the plan has no API access (402/403). */
-export type ForbiddenError = Error & {
-  __typename?: 'ForbiddenError';
-  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
-  code: Scalars['String']['output'];
-  /** The rate-limit family of the failing call. */
-  family: ApiFamily;
-  /** What went wrong, for people. Never carries a secret. */
-  message: Scalars['String']['output'];
-  /** Mixpanel's HTTP status, when a response arrived. */
-  upstreamStatus?: Maybe<Scalars['Int']['output']>;
-};
-
 /** How often users did the event within one period: `counts[i]` users did it in at least i+1 hours or days. */
 export type FrequencyRow = {
   __typename?: 'FrequencyRow';
@@ -1682,6 +1802,15 @@ export type FrequencyRow = {
   counts: Array<Scalars['Int']['output']>;
   /** The period. */
   date: Scalars['String']['output'];
+};
+
+/** A frequency (addiction) report. */
+export type FrequencyRowConnection = {
+  __typename?: 'FrequencyRowConnection';
+  /** One row per period, oldest first. */
+  nodes: Array<FrequencyRow>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** Granularity at which frequency counts activity. */
@@ -1720,13 +1849,16 @@ export type FunnelLengthUnit =
   | 'SECOND';
 
 /** A saved funnel’s conversion per period. */
-export type FunnelResult = {
-  __typename?: 'FunnelResult';
+export type FunnelReport = {
+  __typename?: 'FunnelReport';
   /** The periods, in order. */
   dates: Array<Scalars['String']['output']>;
   /** One entry per period. */
   days: Array<FunnelDay>;
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type FunnelResult = FunnelReport | InvalidArgumentError | RateLimitedError;
 
 /** One step of a funnel on one day. */
 export type FunnelStep = {
@@ -1756,14 +1888,17 @@ export type FunnelSummary = {
   name: Scalars['String']['output'];
 };
 
-/** Any other failure the gateway reports to clients; see `code`. */
-export type GatewayError = Error & {
-  __typename?: 'GatewayError';
-  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
-  code: Scalars['String']['output'];
-  /** What went wrong, for people. Never carries a secret. */
-  message: Scalars['String']['output'];
+/** Saved funnels. */
+export type FunnelSummaryConnection = {
+  __typename?: 'FunnelSummaryConnection';
+  /** Saved funnels. */
+  nodes: Array<FunnelSummary>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type FunnelsResult = FunnelSummaryConnection | RateLimitedError;
 
 /** An event of any name, with its properties as JSON. */
 export type GenericEvent = Event & {
@@ -1793,6 +1928,9 @@ export type GenericEvent = Event & {
 export type GenericEventPropertyArgs = {
   name: Scalars['String']['input'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type GroupProfileResult = InvalidArgumentError | NotFoundError | Profile | RateLimitedError;
 
 /** Changes to one group profile; give at least one operation (groups have no `add` or `append`). */
 export type GroupProfileUpdateInput = {
@@ -1826,13 +1964,16 @@ export type IdempotencyConflictError = Error & {
 };
 
 /** What an import did: the events that landed and those that did not. */
-export type ImportEventsResult = {
-  __typename?: 'ImportEventsResult';
+export type ImportEventsPayload = {
+  __typename?: 'ImportEventsPayload';
   /** Events that did not land, by index. */
   failures: Array<ImportFailure>;
   /** Events Mixpanel ingested. */
   imported: Scalars['Int']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type ImportEventsResult = IdempotencyConflictError | ImportEventsPayload | InvalidArgumentError | RateLimitedError;
 
 /** An event that did not land. */
 export type ImportFailure = {
@@ -1848,8 +1989,8 @@ export type ImportFailure = {
 };
 
 /** A saved Insights report, as its series. */
-export type InsightsResult = {
-  __typename?: 'InsightsResult';
+export type InsightsReport = {
+  __typename?: 'InsightsReport';
   /** When Mixpanel computed it. */
   computedAt?: Maybe<Scalars['DateTime']['output']>;
   /** First day of the report’s range. */
@@ -1861,6 +2002,9 @@ export type InsightsResult = {
   /** Last day of the report’s range. */
   toDate: Scalars['String']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type InsightsResult = InsightsReport | InvalidArgumentError | RateLimitedError;
 
 /** An argument failed validation. Nothing was sent to Mixpanel and no budget was spent. */
 export type InvalidArgumentError = Error & {
@@ -2008,21 +2152,14 @@ export type LexiconDrift = {
   undocumentedProperties: Array<UndocumentedProperty>;
 };
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type LexiconDriftResult = ForbiddenError | GatewayError | InvalidArgumentError | LexiconDrift | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type LexiconDriftResult = InvalidArgumentError | LexiconDrift | RateLimitedError;
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type LexiconEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type LexiconEventDefinitionResult = EventDefinition | InvalidArgumentError | NotFoundError | RateLimitedError;
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type LexiconEventsResult = ForbiddenError | GatewayError | InvalidArgumentError | LexiconEventsSuccess | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type LexiconEventsSuccess = {
-  __typename?: 'LexiconEventsSuccess';
-  /** Event definitions, by name. */
-  data: Array<EventDefinition>;
-};
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type LexiconEventsResult = EventDefinitionConnection | RateLimitedError;
 
 /** Who to ask about a definition. */
 export type LexiconOwners = {
@@ -2033,18 +2170,11 @@ export type LexiconOwners = {
   teamContacts: Array<Scalars['String']['output']>;
 };
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type LexiconProfilePropertiesResult = ForbiddenError | GatewayError | InvalidArgumentError | LexiconProfilePropertiesSuccess | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type LexiconProfilePropertiesResult = PropertyDefinitionConnection | RateLimitedError;
 
-/** The value of a list field that succeeded, in `data`. */
-export type LexiconProfilePropertiesSuccess = {
-  __typename?: 'LexiconProfilePropertiesSuccess';
-  /** Profile property definitions, by name. */
-  data: Array<PropertyDefinition>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type LexiconProfilePropertyResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type LexiconProfilePropertyResult = InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError;
 
 /** A documented property whose values in the data do not have the documented JSON type. */
 export type LexiconTypeMismatch = {
@@ -2198,48 +2328,51 @@ export type LogOutPropertyArgs = {
 };
 
 /** What a merge did. */
-export type MergeProfilesResult = {
-  __typename?: 'MergeProfilesResult';
+export type MergeProfilesPayload = {
+  __typename?: 'MergeProfilesPayload';
   /** Profiles merged into the first one (one `$merge` each). */
   merged: Scalars['Int']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type MergeProfilesResult = IdempotencyConflictError | InvalidArgumentError | MergeProfilesPayload | RateLimitedError;
 
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type Mutation = {
   __typename?: 'Mutation';
   /** Pins a note to a moment on Mixpanel charts. Needs an Analyst (or higher) service account. Sent once, never retried: pass an idempotencyKey to retry safely. */
-  createAnnotation?: Maybe<MutationCreateAnnotationResult>;
+  createAnnotation?: Maybe<CreateAnnotationResult>;
   /** Creates an annotation tag (Mixpanel answers the existing tag for a name already taken). */
-  createAnnotationTag?: Maybe<MutationCreateAnnotationTagResult>;
+  createAnnotationTag?: Maybe<CreateAnnotationTagResult>;
   /** Creates the Lexicon definition of an event that has none. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
-  createEventDefinition?: Maybe<MutationCreateEventDefinitionResult>;
+  createEventDefinition?: Maybe<CreateEventDefinitionResult>;
   /** Creates the definition of an event or user-profile property. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
-  createPropertyDefinition?: Maybe<MutationCreatePropertyDefinitionResult>;
+  createPropertyDefinition?: Maybe<CreatePropertyDefinitionResult>;
   /** Deletes an annotation. */
-  deleteAnnotation?: Maybe<MutationDeleteAnnotationResult>;
+  deleteAnnotation?: Maybe<DeleteAnnotationResult>;
   /** Deletes an event definition and the property definitions it holds (one Lexicon call of its own). Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
-  deleteEventDefinition?: Maybe<MutationDeleteEventDefinitionResult>;
+  deleteEventDefinition?: Maybe<DeleteEventDefinitionResult>;
   /** Deletes a property definition (its event's or the profile schema is uploaded without it). Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
-  deletePropertyDefinition?: Maybe<MutationDeletePropertyDefinitionResult>;
+  deletePropertyDefinition?: Maybe<DeletePropertyDefinitionResult>;
   /** Imports up to 10,000 events (/import, strict validation). Concurrent imports of every client leave together, in requests of at most 2,000 events and 10 MB. Safe to retry: every event carries a `$insert_id`. */
-  importEvents?: Maybe<MutationImportEventsResult>;
+  importEvents?: Maybe<ImportEventsResult>;
   /** Merges up to 100 profiles into the first (`$merge` through /import), for projects on Mixpanel's Original ID Merge API (MIXPANEL_ID_MERGE_API=original). */
-  mergeProfiles?: Maybe<MutationMergeProfilesResult>;
+  mergeProfiles?: Maybe<MergeProfilesResult>;
   /** Changes the note or the tags of an annotation. */
-  updateAnnotation?: Maybe<MutationUpdateAnnotationResult>;
+  updateAnnotation?: Maybe<UpdateAnnotationResult>;
   /** Changes an existing event definition. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
-  updateEventDefinition?: Maybe<MutationUpdateEventDefinitionResult>;
+  updateEventDefinition?: Maybe<UpdateEventDefinitionResult>;
   /** Updates up to 10,000 group profiles (/groups), merged like `updateProfiles`. */
-  updateGroupProfiles?: Maybe<MutationUpdateGroupProfilesResult>;
+  updateGroupProfiles?: Maybe<UpdateGroupProfilesResult>;
   /**
    * Documents an event in Lexicon, creating its schema if it has none. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once.
    * @deprecated Use updateEventDefinition (or createEventDefinition).
    */
-  updateLexiconEventDefinition?: Maybe<MutationUpdateLexiconEventDefinitionResult>;
+  updateLexiconEventDefinition?: Maybe<UpdateLexiconEventDefinitionResult>;
   /** Updates up to 10,000 user profiles (/engage). Merged with other clients' updates into requests of at most 2,000; a read of the profile right after sees the change. */
-  updateProfiles?: Maybe<MutationUpdateProfilesResult>;
+  updateProfiles?: Maybe<UpdateProfilesResult>;
   /** Changes an existing property definition. Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once. */
-  updatePropertyDefinition?: Maybe<MutationUpdatePropertyDefinitionResult>;
+  updatePropertyDefinition?: Maybe<UpdatePropertyDefinitionResult>;
 };
 
 
@@ -2259,14 +2392,14 @@ export type MutationCreateAnnotationTagArgs = {
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type MutationCreateEventDefinitionArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
-  input: EventDefinitionInput;
+  input: CreateEventDefinitionInput;
 };
 
 
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type MutationCreatePropertyDefinitionArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
-  input: PropertyDefinitionInput;
+  input: CreatePropertyDefinitionInput;
 };
 
 
@@ -2317,7 +2450,7 @@ export type MutationUpdateAnnotationArgs = {
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type MutationUpdateEventDefinitionArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
-  input: EventDefinitionInput;
+  input: UpdateEventDefinitionInput;
 };
 
 
@@ -2330,7 +2463,7 @@ export type MutationUpdateGroupProfilesArgs = {
 
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type MutationUpdateLexiconEventDefinitionArgs = {
-  input: UpdateEventDefinitionInput;
+  input: UpdateLexiconEventDefinitionInput;
 };
 
 
@@ -2344,53 +2477,8 @@ export type MutationUpdateProfilesArgs = {
 /** The few writes the gateway offers; each is budgeted like a read. */
 export type MutationUpdatePropertyDefinitionArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
-  input: PropertyDefinitionInput;
+  input: UpdatePropertyDefinitionInput;
 };
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationCreateAnnotationResult = Annotation | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationCreateAnnotationTagResult = AnnotationTagDetail | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationCreateEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationCreatePropertyDefinitionResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationDeleteAnnotationResult = DeletedAnnotation | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationDeleteEventDefinitionResult = DeletedDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationDeletePropertyDefinitionResult = DeletedDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationImportEventsResult = ForbiddenError | GatewayError | IdempotencyConflictError | ImportEventsResult | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationMergeProfilesResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | MergeProfilesResult | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationUpdateAnnotationResult = Annotation | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationUpdateEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationUpdateGroupProfilesResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpdateProfilesResult | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationUpdateLexiconEventDefinitionResult = EventDefinition | ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationUpdateProfilesResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpdateProfilesResult | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type MutationUpdatePropertyDefinitionResult = ForbiddenError | GatewayError | IdempotencyConflictError | InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
 
 /** The entity does not exist in this Mixpanel project. */
 export type NotFoundError = Error & {
@@ -2645,31 +2733,19 @@ export type ProfilePropertyArgs = {
   name: Scalars['String']['input'];
 };
 
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type ProfileActivityResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | ProfileActivitySuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type ProfileActivityResult = ActivityConnection | InvalidArgumentError | RateLimitedError;
 
-/** The value of a list field that succeeded, in `data`. */
-export type ProfileActivitySuccess = {
-  __typename?: 'ProfileActivitySuccess';
-  /** The events, oldest first. */
-  data: Array<Event>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type ProfileCohortsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | ProfileCohortsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type ProfileCohortsSuccess = {
-  __typename?: 'ProfileCohortsSuccess';
-  /** Cohorts the user belongs to, in cohort-list order. */
-  data: Array<Cohort>;
-};
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type ProfileCohortsResult = CohortConnection | InvalidArgumentError | RateLimitedError;
 
 /** A page of profiles. */
 export type ProfileConnection = {
   __typename?: 'ProfileConnection';
   /** The items of the page, with their cursors. */
   edges: Array<ProfileEdge>;
+  /** The items of the page, without cursors. */
+  nodes: Array<Profile>;
   /** Paging information. */
   pageInfo: PageInfo;
   /** How many profiles match in all, as Mixpanel reports it (null when unknown). */
@@ -2684,6 +2760,9 @@ export type ProfileEdge = {
   /** The item. */
   node: Profile;
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type ProfileResult = InvalidArgumentError | NotFoundError | Profile | RateLimitedError;
 
 /** Changes to one user profile; give at least one operation. Each operation travels as its own Mixpanel update. */
 export type ProfileUpdateInput = {
@@ -2707,6 +2786,9 @@ export type ProfileUpdateInput = {
   unset?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type ProfilesResult = InvalidArgumentError | ProfileConnection | RateLimitedError;
+
 /** The Mixpanel project this endpoint serves. */
 export type Project = {
   __typename?: 'Project';
@@ -2729,6 +2811,15 @@ export type PropertyCount = {
   name: Scalars['String']['output'];
 };
 
+/** Property names with their counts. */
+export type PropertyCountConnection = {
+  __typename?: 'PropertyCountConnection';
+  /** Property names with their counts, most common first. */
+  nodes: Array<PropertyCount>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
+};
+
 /** What a property means, as documented in Lexicon. */
 export type PropertyDefinition = {
   __typename?: 'PropertyDefinition';
@@ -2748,22 +2839,13 @@ export type PropertyDefinition = {
   types: Array<JsonType>;
 };
 
-/** A property definition: of an event (`event`), or of user profiles (no `event`). On update, fields left out keep their value. */
-export type PropertyDefinitionInput = {
-  /** What it records (null removes it). */
-  description?: InputMaybe<Scalars['String']['input']>;
-  /** Name shown in Mixpanel reports (null removes it). */
-  displayName?: InputMaybe<Scalars['String']['input']>;
-  /** Drop it at ingestion. */
-  dropped?: InputMaybe<Scalars['Boolean']['input']>;
-  /** The event that carries the property; leave it out for a user-profile property. */
-  event?: InputMaybe<Scalars['String']['input']>;
-  /** Hide it from Mixpanel menus. */
-  hidden?: InputMaybe<Scalars['Boolean']['input']>;
-  /** The property name. */
-  name: Scalars['String']['input'];
-  /** Its JSON type (required to create a definition). */
-  type?: InputMaybe<JsonType>;
+/** Property definitions. */
+export type PropertyDefinitionConnection = {
+  __typename?: 'PropertyDefinitionConnection';
+  /** Property definitions, by name. */
+  nodes: Array<PropertyDefinition>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** One property of an event or profile, with its Lexicon definition. */
@@ -2872,63 +2954,63 @@ export type PurchasePropertyArgs = {
 export type Query = {
   __typename?: 'Query';
   /** One annotation by id. */
-  annotation?: Maybe<QueryAnnotationResult>;
+  annotation?: Maybe<AnnotationResult>;
   /** The project's annotation tags. */
-  annotationTags?: Maybe<QueryAnnotationTagsResult>;
+  annotationTags?: Maybe<AnnotationTagsResult>;
   /** Annotations, optionally only those between two days. */
-  annotations?: Maybe<QueryAnnotationsResult>;
+  annotations?: Maybe<AnnotationsResult>;
   /** One cohort by id. */
-  cohort?: Maybe<QueryCohortResult>;
+  cohort?: Maybe<CohortResult>;
   /** Every saved cohort of the project (one cached call), plus cohorts known only from webhook syncs. */
-  cohorts?: Maybe<QueryCohortsResult>;
+  cohorts?: Maybe<CohortsResult>;
   /** Counts of several events over time, one segment per event. */
-  eventCounts?: Maybe<QueryEventCountsResult>;
+  eventCounts?: Maybe<EventCountsResult>;
   /** Names of the events most common over the last 31 days, in alphabetical order (Mixpanel promises none). */
-  eventNames?: Maybe<QueryEventNamesResult>;
+  eventNames?: Maybe<EventNamesResult>;
   /** Counts of one event over time, one segment per value of a property. */
-  eventPropertyCounts?: Maybe<QueryEventPropertyCountsResult>;
+  eventPropertyCounts?: Maybe<EventPropertyCountsResult>;
   /** Raw events from Mixpanel's export, oldest first, a page at a time (at most 1000 per page). The range is read from Mixpanel once and pages are cut from that read, so paging costs one export call per range and filter while the read is kept. */
-  events?: Maybe<QueryEventsResult>;
+  events?: Maybe<EventsResult>;
   /**
    * Conversion through a saved funnel, per period.
    * @deprecated Mixpanel's Funnels Query API is in maintenance mode; prefer `insights` with a saved funnel report.
    */
-  funnel?: Maybe<QueryFunnelResult>;
+  funnel?: Maybe<FunnelResult>;
   /**
    * Saved funnels.
    * @deprecated Mixpanel's Funnels Query API is in maintenance mode; prefer `insights` with a saved funnel report.
    */
-  funnels?: Maybe<QueryFunnelsResult>;
+  funnels?: Maybe<FunnelsResult>;
   /** One group profile (e.g. a company) by group key and group id. */
-  groupProfile?: Maybe<QueryGroupProfileResult>;
+  groupProfile?: Maybe<GroupProfileResult>;
   /** A saved Insights report by bookmark id (the number in the report’s URL). */
-  insights?: Maybe<QueryInsightsResult>;
+  insights?: Maybe<InsightsResult>;
   /** The project's Lexicon: event and profile property definitions. */
   lexicon: Lexicon;
   /** One user profile by distinct id. Profiles asked for anywhere in the operation are fetched in one engage call. */
-  profile?: Maybe<QueryProfileResult>;
+  profile?: Maybe<ProfileResult>;
   /** Profiles matching a filter, a page at a time (at most 1000 per page). Follows Mixpanel's engage paging; cursors expire with Mixpanel's query session. */
-  profiles?: Maybe<QueryProfilesResult>;
+  profiles?: Maybe<ProfilesResult>;
   /** The project this endpoint serves. */
   project: Project;
   /** Retention: for users who started in each period, how many came back in each later interval. */
-  retention?: Maybe<QueryRetentionResult>;
+  retention?: Maybe<RetentionResult>;
   /** Frequency (addiction): per period, how many users did the event in at least 1, 2, … hours or days of it. */
-  retentionFrequency?: Maybe<QueryRetentionFrequencyResult>;
+  retentionFrequency?: Maybe<RetentionFrequencyResult>;
   /** Counts of one event over time, optionally segmented by a property. */
-  segmentation?: Maybe<QuerySegmentationResult>;
+  segmentation?: Maybe<SegmentationResult>;
   /** Average of a numeric property of one event, per bucket. */
-  segmentationAverage?: Maybe<QuerySegmentationAverageResult>;
+  segmentationAverage?: Maybe<SegmentationAverageResult>;
   /** Counts of one event over time, segmented into numeric buckets of a property (segment names are ranges such as `2,000 - 2,100`). */
-  segmentationNumeric?: Maybe<QuerySegmentationNumericResult>;
+  segmentationNumeric?: Maybe<SegmentationNumericResult>;
   /** Sum of a numeric property of one event, per bucket. */
-  segmentationSum?: Maybe<QuerySegmentationSumResult>;
+  segmentationSum?: Maybe<SegmentationSumResult>;
   /** Today’s most common events, with their change against yesterday. */
-  topEvents?: Maybe<QueryTopEventsResult>;
+  topEvents?: Maybe<TopEventsResult>;
   /** The property names most often sent with an event, most common first. */
-  topPropertyNames?: Maybe<QueryTopPropertyNamesResult>;
+  topPropertyNames?: Maybe<TopPropertyNamesResult>;
   /** The most common values of an event property. */
-  topPropertyValues?: Maybe<QueryTopPropertyValuesResult>;
+  topPropertyValues?: Maybe<TopPropertyValuesResult>;
 };
 
 
@@ -3135,148 +3217,6 @@ export type QueryTopPropertyValuesArgs = {
   event: Scalars['String']['input'];
   limit?: InputMaybe<Scalars['Int']['input']>;
   name: Scalars['String']['input'];
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryAnnotationResult = Annotation | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryAnnotationTagsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryAnnotationTagsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryAnnotationTagsSuccess = {
-  __typename?: 'QueryAnnotationTagsSuccess';
-  /** Tags, as Mixpanel orders them. */
-  data: Array<AnnotationTagDetail>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryAnnotationsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryAnnotationsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryAnnotationsSuccess = {
-  __typename?: 'QueryAnnotationsSuccess';
-  /** Annotations, as Mixpanel orders them. */
-  data: Array<Annotation>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryCohortResult = Cohort | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryCohortsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryCohortsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryCohortsSuccess = {
-  __typename?: 'QueryCohortsSuccess';
-  /** Every cohort. */
-  data: Array<Cohort>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryEventCountsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | SegmentationResult | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryEventNamesResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryEventNamesSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryEventNamesSuccess = {
-  __typename?: 'QueryEventNamesSuccess';
-  /** Event names, alphabetical. */
-  data: Array<Scalars['String']['output']>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryEventPropertyCountsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | SegmentationResult | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryEventsResult = EventConnection | ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryFunnelResult = ForbiddenError | FunnelResult | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryFunnelsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryFunnelsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryFunnelsSuccess = {
-  __typename?: 'QueryFunnelsSuccess';
-  /** Saved funnels. */
-  data: Array<FunnelSummary>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryGroupProfileResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | Profile | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryInsightsResult = ForbiddenError | GatewayError | InsightsResult | InvalidArgumentError | NotFoundError | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryProfileResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | Profile | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryProfilesResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | ProfileConnection | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryRetentionFrequencyResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryRetentionFrequencySuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryRetentionFrequencySuccess = {
-  __typename?: 'QueryRetentionFrequencySuccess';
-  /** One row per period, oldest first. */
-  data: Array<FrequencyRow>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryRetentionResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryRetentionSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryRetentionSuccess = {
-  __typename?: 'QueryRetentionSuccess';
-  /** One row per starting period, oldest first. */
-  data: Array<RetentionRow>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QuerySegmentationAverageResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | ScalarSeries | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QuerySegmentationNumericResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | SegmentationResult | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QuerySegmentationResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | SegmentationResult | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QuerySegmentationSumResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | RateLimitedError | ScalarSeries | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryTopEventsResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryTopEventsSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryTopEventsSuccess = {
-  __typename?: 'QueryTopEventsSuccess';
-  /** Top events, most common first. */
-  data: Array<TopEvent>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryTopPropertyNamesResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryTopPropertyNamesSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryTopPropertyNamesSuccess = {
-  __typename?: 'QueryTopPropertyNamesSuccess';
-  /** Property names with their counts, most common first. */
-  data: Array<PropertyCount>;
-};
-
-/** The value, or a failure the client can act on (every failure implements `Error`). */
-export type QueryTopPropertyValuesResult = ForbiddenError | GatewayError | InvalidArgumentError | NotFoundError | QueryTopPropertyValuesSuccess | RateLimitedError | UnauthorizedError | UpstreamBadRequestError | UpstreamNotFoundError | UpstreamTimeoutError | UpstreamUnavailableError;
-
-/** The value of a list field that succeeded, in `data`. */
-export type QueryTopPropertyValuesSuccess = {
-  __typename?: 'QueryTopPropertyValuesSuccess';
-  /** Property values, most common first. */
-  data: Array<Scalars['String']['output']>;
 };
 
 /**
@@ -3580,6 +3520,12 @@ export type RemoveFromCartPropertyArgs = {
   name: Scalars['String']['input'];
 };
 
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type RetentionFrequencyResult = FrequencyRowConnection | InvalidArgumentError | RateLimitedError;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type RetentionResult = InvalidArgumentError | RateLimitedError | RetentionRowConnection;
+
 /** Users who started in one period, and how many came back in each later one. */
 export type RetentionRow = {
   __typename?: 'RetentionRow';
@@ -3589,6 +3535,15 @@ export type RetentionRow = {
   date: Scalars['String']['output'];
   /** Users who started then. */
   first: Scalars['Int']['output'];
+};
+
+/** A retention report. */
+export type RetentionRowConnection = {
+  __typename?: 'RetentionRowConnection';
+  /** One row per starting period, oldest first. */
+  nodes: Array<RetentionRow>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** How users are grouped for retention. */
@@ -3697,14 +3652,17 @@ export type Segment = {
   total: Scalars['Float']['output'];
 };
 
-/** A time series per segment. */
-export type SegmentationResult = {
-  __typename?: 'SegmentationResult';
-  /** One line per segment. */
-  segments: Array<Segment>;
-  /** The buckets, in order. */
-  series: Array<Scalars['String']['output']>;
-};
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type SegmentationAverageResult = InvalidArgumentError | RateLimitedError | ScalarSeries;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type SegmentationNumericResult = InvalidArgumentError | RateLimitedError | Series;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type SegmentationResult = InvalidArgumentError | RateLimitedError | Series;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type SegmentationSumResult = InvalidArgumentError | RateLimitedError | ScalarSeries;
 
 /** Bucket size of a segmentation report. */
 export type SegmentationUnit =
@@ -3782,6 +3740,15 @@ export type SendMessage = Event & {
  */
 export type SendMessagePropertyArgs = {
   name: Scalars['String']['input'];
+};
+
+/** A time series per segment. */
+export type Series = {
+  __typename?: 'Series';
+  /** One line per segment. */
+  segments: Array<Segment>;
+  /** The buckets, in order. */
+  series: Array<Scalars['String']['output']>;
 };
 
 /**
@@ -4115,18 +4082,32 @@ export type TopEvent = {
   percentChange: Scalars['Float']['output'];
 };
 
-/** Mixpanel refused the gateway's service-account credentials (401). */
-export type UnauthorizedError = Error & {
-  __typename?: 'UnauthorizedError';
-  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
-  code: Scalars['String']['output'];
-  /** The rate-limit family of the failing call. */
-  family: ApiFamily;
-  /** What went wrong, for people. Never carries a secret. */
-  message: Scalars['String']['output'];
-  /** Mixpanel's HTTP status, when a response arrived. */
-  upstreamStatus?: Maybe<Scalars['Int']['output']>;
+/** Today’s most common events. */
+export type TopEventConnection = {
+  __typename?: 'TopEventConnection';
+  /** Top events, most common first. */
+  nodes: Array<TopEvent>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type TopEventsResult = InvalidArgumentError | RateLimitedError | TopEventConnection;
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type TopPropertyNamesResult = InvalidArgumentError | PropertyCountConnection | RateLimitedError;
+
+/** The most common values of a property. */
+export type TopPropertyValueConnection = {
+  __typename?: 'TopPropertyValueConnection';
+  /** Property values, most common first. */
+  nodes: Array<Scalars['String']['output']>;
+  /** How many items there are (all of them are in `nodes`). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type TopPropertyValuesResult = InvalidArgumentError | RateLimitedError | TopPropertyValueConnection;
 
 /** An event in the data that Lexicon does not document. */
 export type UndocumentedEvent = {
@@ -4158,7 +4139,10 @@ export type UpdateAnnotationInput = {
   tags?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
-/** Changes to an event definition. Fields left out keep their current value. */
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type UpdateAnnotationResult = Annotation | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError;
+
+/** Changes to an event definition: fields left out keep their current value and null removes one. */
 export type UpdateEventDefinitionInput = {
   /** Owner email addresses (replaces the current list). */
   contacts?: InputMaybe<Array<Scalars['String']['input']>>;
@@ -4178,6 +4162,9 @@ export type UpdateEventDefinitionInput = {
   teamContacts?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type UpdateEventDefinitionResult = EventDefinition | IdempotencyConflictError | InvalidArgumentError | NotFoundError | RateLimitedError;
+
 /** An update that did not reach Mixpanel. */
 export type UpdateFailure = {
   __typename?: 'UpdateFailure';
@@ -4186,6 +4173,41 @@ export type UpdateFailure = {
   /** Why. */
   message: Scalars['String']['output'];
 };
+
+/** What a batch of group profile updates did. */
+export type UpdateGroupProfilesPayload = {
+  __typename?: 'UpdateGroupProfilesPayload';
+  /** Updates that did not reach Mixpanel, by index. */
+  failures: Array<UpdateFailure>;
+  /** Updates Mixpanel accepted. */
+  updated: Scalars['Int']['output'];
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type UpdateGroupProfilesResult = IdempotencyConflictError | InvalidArgumentError | RateLimitedError | UpdateGroupProfilesPayload;
+
+/** Changes to an event definition. Fields left out keep their current value. */
+export type UpdateLexiconEventDefinitionInput = {
+  /** Owner email addresses (replaces the current list). */
+  contacts?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** What the event records (null removes it). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown in Mixpanel reports (null removes it). */
+  displayName?: InputMaybe<Scalars['String']['input']>;
+  /** Drop the event at ingestion. */
+  dropped?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Hide the event from Mixpanel menus. */
+  hidden?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The event name the definition documents. */
+  name: Scalars['String']['input'];
+  /** Lexicon tags (replaces the current list). */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Owner teams (replaces the current list). */
+  teamContacts?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type UpdateLexiconEventDefinitionResult = EventDefinition | InvalidArgumentError | RateLimitedError;
 
 /**
  * Tracked when a user performs "Update Profile"
@@ -4254,14 +4276,38 @@ export type UpdateProfilePropertyArgs = {
   name: Scalars['String']['input'];
 };
 
-/** What a batch of profile (or group) updates did. */
-export type UpdateProfilesResult = {
-  __typename?: 'UpdateProfilesResult';
+/** What a batch of profile updates did. */
+export type UpdateProfilesPayload = {
+  __typename?: 'UpdateProfilesPayload';
   /** Updates that did not reach Mixpanel, by index. */
   failures: Array<UpdateFailure>;
   /** Updates Mixpanel accepted. */
   updated: Scalars['Int']['output'];
 };
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type UpdateProfilesResult = IdempotencyConflictError | InvalidArgumentError | RateLimitedError | UpdateProfilesPayload;
+
+/** Changes to a property definition: of an event (`event`), or of user profiles (no `event`). Fields left out keep their value. */
+export type UpdatePropertyDefinitionInput = {
+  /** What it records (null removes it). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown in Mixpanel reports (null removes it). */
+  displayName?: InputMaybe<Scalars['String']['input']>;
+  /** Drop it at ingestion. */
+  dropped?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The event that carries the property; leave it out for a user-profile property. */
+  event?: InputMaybe<Scalars['String']['input']>;
+  /** Hide it from Mixpanel menus. */
+  hidden?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The property name. */
+  name: Scalars['String']['input'];
+  /** Its JSON type (required to create a definition). */
+  type?: InputMaybe<JsonType>;
+};
+
+/** The value, or a failure the client can act on for this field (each implements `Error`). */
+export type UpdatePropertyDefinitionResult = IdempotencyConflictError | InvalidArgumentError | NotFoundError | PropertyDefinition | RateLimitedError;
 
 /**
  * Tracked when a user performs "Upgrade Plan"
@@ -4401,58 +4447,6 @@ export type UploadFile = Event & {
  */
 export type UploadFilePropertyArgs = {
   name: Scalars['String']['input'];
-};
-
-/** Mixpanel refused the request (400), e.g. a malformed `where` expression; `message` carries Mixpanel's reason. */
-export type UpstreamBadRequestError = Error & {
-  __typename?: 'UpstreamBadRequestError';
-  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
-  code: Scalars['String']['output'];
-  /** The rate-limit family of the failing call. */
-  family: ApiFamily;
-  /** What went wrong, for people. Never carries a secret. */
-  message: Scalars['String']['output'];
-  /** Mixpanel's HTTP status, when a response arrived. */
-  upstreamStatus?: Maybe<Scalars['Int']['output']>;
-};
-
-/** Mixpanel answered 404 for this call. */
-export type UpstreamNotFoundError = Error & {
-  __typename?: 'UpstreamNotFoundError';
-  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
-  code: Scalars['String']['output'];
-  /** The rate-limit family of the failing call. */
-  family: ApiFamily;
-  /** What went wrong, for people. Never carries a secret. */
-  message: Scalars['String']['output'];
-  /** Mixpanel's HTTP status, when a response arrived. */
-  upstreamStatus?: Maybe<Scalars['Int']['output']>;
-};
-
-/** Mixpanel did not answer in time. Retrying later may succeed. */
-export type UpstreamTimeoutError = Error & {
-  __typename?: 'UpstreamTimeoutError';
-  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
-  code: Scalars['String']['output'];
-  /** The rate-limit family of the failing call. */
-  family: ApiFamily;
-  /** What went wrong, for people. Never carries a secret. */
-  message: Scalars['String']['output'];
-  /** Mixpanel's HTTP status, when a response arrived. */
-  upstreamStatus?: Maybe<Scalars['Int']['output']>;
-};
-
-/** Mixpanel failed (5xx, a connection failure or an unexpected body). Retrying later may succeed. */
-export type UpstreamUnavailableError = Error & {
-  __typename?: 'UpstreamUnavailableError';
-  /** Stable machine-readable code, e.g. `NOT_FOUND` or `MIXPANEL_RATE_LIMITED`. */
-  code: Scalars['String']['output'];
-  /** The rate-limit family of the failing call. */
-  family: ApiFamily;
-  /** What went wrong, for people. Never carries a secret. */
-  message: Scalars['String']['output'];
-  /** Mixpanel's HTTP status, when a response arrived. */
-  upstreamStatus?: Maybe<Scalars['Int']['output']>;
 };
 
 /**
@@ -4753,7 +4747,7 @@ export type LexiconDriftQueryVariables = Exact<{
 }>;
 
 
-export type LexiconDriftQuery = { __typename?: 'Query', lexicon: { __typename?: 'Lexicon', drift?: { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'LexiconDrift', from: string, to: string, sampledEvents: number, undocumentedEvents: Array<{ __typename?: 'UndocumentedEvent', name: string, count: number }>, undocumentedProperties: Array<{ __typename?: 'UndocumentedProperty', event: string, property: string, count: number }>, typeMismatches: Array<{ __typename?: 'LexiconTypeMismatch', event: string, property: string, documented: Array<JsonType>, actual: Array<JsonType>, count: number, convertible: boolean }> } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'RateLimitedError', message: string, code: string } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null } };
+export type LexiconDriftQuery = { __typename?: 'Query', lexicon: { __typename?: 'Lexicon', drift?: { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'LexiconDrift', from: string, to: string, sampledEvents: number, undocumentedEvents: Array<{ __typename?: 'UndocumentedEvent', name: string, count: number }>, undocumentedProperties: Array<{ __typename?: 'UndocumentedProperty', event: string, property: string, count: number }>, typeMismatches: Array<{ __typename?: 'LexiconTypeMismatch', event: string, property: string, documented: Array<JsonType>, actual: Array<JsonType>, count: number, convertible: boolean }> } | { __typename: 'RateLimitedError', message: string, code: string } | null } };
 
 export type TypedEventsQueryVariables = Exact<{
   from: Scalars['Date']['input'];
@@ -4762,14 +4756,14 @@ export type TypedEventsQueryVariables = Exact<{
 }>;
 
 
-export type TypedEventsQuery = { __typename?: 'Query', events?: { __typename: 'EventConnection', edges: Array<{ __typename?: 'EventEdge', node: { __typename: 'AddPaymentMethod', name: string, time: string } | { __typename: 'AddToCart', name: string, time: string } | { __typename: 'AppOpen', name: string, time: string } | { __typename: 'ApplyCoupon', name: string, time: string } | { __typename: 'BeginCheckout', name: string, time: string } | { __typename: 'CancelSubscription', name: string, time: string } | { __typename: 'ClickEmailLink', name: string, time: string } | { __typename: 'CompleteOnboarding', name: string, time: string } | { __typename: 'ContactSupport', name: string, time: string } | { __typename: 'CreateAPIKey_e133f431', name: string, time: string } | { __typename: 'CreateDashboard', name: string, time: string } | { __typename: 'CreateProject', name: string, time: string } | { __typename: 'DeleteProject', name: string, time: string } | { __typename: 'DisableIntegration', name: string, time: string } | { __typename: 'DowngradePlan', name: string, time: string } | { __typename: 'DownloadFile', name: string, time: string } | { __typename: 'EnableIntegration', name: string, time: string } | { __typename: 'EndTrial', name: string, time: string } | { __typename: 'ExportData', name: string, time: string } | { __typename: 'GenericEvent', properties: unknown, name: string, time: string } | { __typename: 'InviteTeammate', name: string, time: string } | { __typename: 'LogIn', name: string, time: string } | { __typename: 'LogOut', name: string, time: string } | { __typename: 'OpenEmail', name: string, time: string } | { __typename: 'Purchase', product?: string | null, price?: number | null, quantity?: number | null, currency?: string | null, name: string, time: string } | { __typename: 'RateApp', name: string, time: string } | { __typename: 'Refund', name: string, time: string } | { __typename: 'RemoveFromCart', name: string, time: string } | { __typename: 'Search', name: string, time: string } | { __typename: 'SendMessage', name: string, time: string } | { __typename: 'ShareReport', name: string, time: string } | { __typename: 'SignUp', plan?: string | null, signupMethod?: string | null, utmSource?: string | null, _browser?: string | null, name: string, time: string } | { __typename: 'StartTrial', name: string, time: string } | { __typename: 'SubmitFeedback', name: string, time: string } | { __typename: 'UpdateProfile', name: string, time: string } | { __typename: 'UpgradePlan', name: string, time: string } | { __typename: 'UploadFile', name: string, time: string } | { __typename: 'ViewDashboard', name: string, time: string } | { __typename: 'ViewPage', name: string, time: string } | { __typename: 'ViewPricing', name: string, time: string } | { __typename: 'WatchVideo', name: string, time: string } }> } | { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'RateLimitedError', message: string, code: string } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null };
+export type TypedEventsQuery = { __typename?: 'Query', events?: { __typename: 'EventConnection', edges: Array<{ __typename?: 'EventEdge', node: { __typename: 'AddPaymentMethod', name: string, time: string } | { __typename: 'AddToCart', name: string, time: string } | { __typename: 'AppOpen', name: string, time: string } | { __typename: 'ApplyCoupon', name: string, time: string } | { __typename: 'BeginCheckout', name: string, time: string } | { __typename: 'CancelSubscription', name: string, time: string } | { __typename: 'ClickEmailLink', name: string, time: string } | { __typename: 'CompleteOnboarding', name: string, time: string } | { __typename: 'ContactSupport', name: string, time: string } | { __typename: 'CreateAPIKey_e133f431', name: string, time: string } | { __typename: 'CreateDashboard', name: string, time: string } | { __typename: 'CreateProject', name: string, time: string } | { __typename: 'DeleteProject', name: string, time: string } | { __typename: 'DisableIntegration', name: string, time: string } | { __typename: 'DowngradePlan', name: string, time: string } | { __typename: 'DownloadFile', name: string, time: string } | { __typename: 'EnableIntegration', name: string, time: string } | { __typename: 'EndTrial', name: string, time: string } | { __typename: 'ExportData', name: string, time: string } | { __typename: 'GenericEvent', properties: unknown, name: string, time: string } | { __typename: 'InviteTeammate', name: string, time: string } | { __typename: 'LogIn', name: string, time: string } | { __typename: 'LogOut', name: string, time: string } | { __typename: 'OpenEmail', name: string, time: string } | { __typename: 'Purchase', product?: string | null, price?: number | null, quantity?: number | null, currency?: string | null, name: string, time: string } | { __typename: 'RateApp', name: string, time: string } | { __typename: 'Refund', name: string, time: string } | { __typename: 'RemoveFromCart', name: string, time: string } | { __typename: 'Search', name: string, time: string } | { __typename: 'SendMessage', name: string, time: string } | { __typename: 'ShareReport', name: string, time: string } | { __typename: 'SignUp', plan?: string | null, signupMethod?: string | null, utmSource?: string | null, _browser?: string | null, name: string, time: string } | { __typename: 'StartTrial', name: string, time: string } | { __typename: 'SubmitFeedback', name: string, time: string } | { __typename: 'UpdateProfile', name: string, time: string } | { __typename: 'UpgradePlan', name: string, time: string } | { __typename: 'UploadFile', name: string, time: string } | { __typename: 'ViewDashboard', name: string, time: string } | { __typename: 'ViewPage', name: string, time: string } | { __typename: 'ViewPricing', name: string, time: string } | { __typename: 'WatchVideo', name: string, time: string } }> } | { __typename: 'EventRangeTooLargeError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'RateLimitedError', message: string, code: string } | null };
 
 export type TypedProfileQueryVariables = Exact<{
   distinctId: Scalars['ID']['input'];
 }>;
 
 
-export type TypedProfileQuery = { __typename?: 'Query', profile?: { __typename: 'ForbiddenError', message: string, code: string } | { __typename: 'GatewayError', message: string, code: string } | { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'Profile', distinctId: string, plan?: string | null, age?: number | null, lifetimeValue?: number | null, _created?: string | null, _lastSeen?: string | null } | { __typename: 'RateLimitedError', message: string, code: string } | { __typename: 'UnauthorizedError', message: string, code: string } | { __typename: 'UpstreamBadRequestError', message: string, code: string } | { __typename: 'UpstreamNotFoundError', message: string, code: string } | { __typename: 'UpstreamTimeoutError', message: string, code: string } | { __typename: 'UpstreamUnavailableError', message: string, code: string } | null };
+export type TypedProfileQuery = { __typename?: 'Query', profile?: { __typename: 'InvalidArgumentError', message: string, code: string } | { __typename: 'NotFoundError', message: string, code: string } | { __typename: 'Profile', distinctId: string, plan?: string | null, age?: number | null, lifetimeValue?: number | null, _created?: string | null, _lastSeen?: string | null } | { __typename: 'RateLimitedError', message: string, code: string } | null };
 
 
 export const LexiconDriftDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"LexiconDrift"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"days"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"1"}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sample"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"1000"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"lexicon"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"drift"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"days"},"value":{"kind":"Variable","name":{"kind":"Name","value":"days"}}},{"kind":"Argument","name":{"kind":"Name","value":"sample"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sample"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"LexiconDrift"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"sampledEvents"}},{"kind":"Field","name":{"kind":"Name","value":"undocumentedEvents"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"undocumentedProperties"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"event"}},{"kind":"Field","name":{"kind":"Name","value":"property"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"typeMismatches"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"event"}},{"kind":"Field","name":{"kind":"Name","value":"property"}},{"kind":"Field","name":{"kind":"Name","value":"documented"}},{"kind":"Field","name":{"kind":"Name","value":"actual"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"convertible"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]}}]} as unknown as DocumentNode<LexiconDriftQuery, LexiconDriftQueryVariables>;
