@@ -46,32 +46,31 @@ const typeDefs = /* GraphQL */ `
   type NotFoundError implements Error { code: String! message: String! }
   type Cohort { id: ID! name: String! description: String count: Int members(first: Int): CohortMembersResult }
   union CohortMembersResult = ProfileConnection | RateLimitedError
-  union QueryCohortResult = Cohort | NotFoundError | RateLimitedError
-  union QueryProfileResult = Profile | NotFoundError | RateLimitedError
-  type ProfileCohortsSuccess { data: [Cohort!]! }
-  union ProfileCohortsResult = ProfileCohortsSuccess | RateLimitedError
+  union CohortResult = Cohort | NotFoundError | RateLimitedError
+  union ProfileResult = Profile | NotFoundError | RateLimitedError
+  type CohortConnection { nodes: [Cohort!]! totalCount: Int! }
+  union ProfileCohortsResult = CohortConnection | RateLimitedError
   type Profile { distinctId: ID! email: String name: String city: String cohorts: ProfileCohortsResult }
   type ProfileEdge { cursor: String! node: Profile! }
-  type ProfileConnection { edges: [ProfileEdge!]! totalCount: Int }
-  union QueryProfilesResult = ProfileConnection | RateLimitedError
+  type ProfileConnection { edges: [ProfileEdge!]! nodes: [Profile!]! totalCount: Int }
+  union ProfilesResult = ProfileConnection | RateLimitedError
   type EventDefinition { name: String! description: String }
-  type LexiconEventsSuccess { data: [EventDefinition!]! }
-  union LexiconEventsResult = LexiconEventsSuccess | RateLimitedError
+  type EventDefinitionConnection { nodes: [EventDefinition!]! totalCount: Int! }
+  union LexiconEventsResult = EventDefinitionConnection | RateLimitedError
   union LexiconEventDefinitionResult = EventDefinition | NotFoundError | RateLimitedError
   type Lexicon { events: LexiconEventsResult eventDefinition(name: String!): LexiconEventDefinitionResult }
-  type QueryCohortsSuccess { data: [Cohort!]! }
-  union QueryCohortsResult = QueryCohortsSuccess | RateLimitedError
+  union CohortsResult = CohortConnection | RateLimitedError
   type Point { date: String! value: Float! }
   type Segment { name: String! total: Float! points: [Point!]! }
-  type SegmentationResult { series: [String!]! segments: [Segment!]! }
-  union QuerySegmentationResult = SegmentationResult | RateLimitedError
+  type Series { series: [String!]! segments: [Segment!]! }
+  union SegmentationResult = Series | RateLimitedError
   type Query {
-    profiles(first: Int): QueryProfilesResult
-    profile(distinctId: ID!): QueryProfileResult
-    cohort(id: ID!): QueryCohortResult
-    cohorts: QueryCohortsResult
+    profiles(first: Int): ProfilesResult
+    profile(distinctId: ID!): ProfileResult
+    cohort(id: ID!): CohortResult
+    cohorts: CohortsResult
     lexicon: Lexicon!
-    segmentation(event: String!, from: Date!, to: Date!): QuerySegmentationResult
+    segmentation(event: String!, from: Date!, to: Date!): SegmentationResult
   }
 `;
 
@@ -85,6 +84,9 @@ async function rest<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A whole list as the gateway answers it: a connection with `nodes` and `totalCount`. */
+const nodesOf = <T>(typename: string, nodes: readonly T[]) => ({ __typename: typename, nodes, totalCount: nodes.length });
+
 function createResolvers(client: MixpanelClient) {
   const property = (profile: EngageProfile, name: string) => {
     const value = profile.$properties[name];
@@ -94,7 +96,7 @@ function createResolvers(client: MixpanelClient) {
     Query: {
       profiles: async (_: unknown, args: { first?: number | null }) => {
         const page = await rest(() => client.engage({ pageSize: args.first ?? 50 }));
-        return { __typename: 'ProfileConnection', totalCount: page.total ?? null, edges: page.results.map((node) => ({ cursor: node.$distinct_id, node })) };
+        return { __typename: 'ProfileConnection', totalCount: page.total ?? null, edges: page.results.map((node) => ({ cursor: node.$distinct_id, node })), nodes: page.results };
       },
       profile: async (_: unknown, args: { distinctId: string }) => {
         const page = await rest(() => client.engage({ distinctId: args.distinctId }));
@@ -105,7 +107,7 @@ function createResolvers(client: MixpanelClient) {
         const found = (await rest(() => client.cohortsList())).find((cohort) => String(cohort.id) === args.id);
         return found ? { __typename: 'Cohort', ...found } : { __typename: 'NotFoundError', code: 'NOT_FOUND', message: `Cohort ${args.id} was not found` };
       },
-      cohorts: async () => ({ __typename: 'QueryCohortsSuccess', data: await rest(() => client.cohortsList()) }),
+      cohorts: async () => nodesOf('CohortConnection', await rest(() => client.cohortsList())),
       lexicon: () => ({}),
       segmentation: async (_: unknown, args: { event: string; from: string; to: string }) => {
         const response = await rest(() => client.segmentation({ event: args.event, fromDate: args.from, toDate: args.to, unit: 'day' }));
@@ -114,14 +116,14 @@ function createResolvers(client: MixpanelClient) {
           const points = series.map((date) => ({ date, value: byDate[date] ?? 0 }));
           return { name, points, total: points.reduce((sum, point) => sum + point.value, 0) };
         });
-        return { __typename: 'SegmentationResult', series, segments };
+        return { __typename: 'Series', series, segments };
       },
     },
     Cohort: {
       members: async (cohort: { id: number }, args: { first?: number | null }) => {
         const page = await rest(() => client.engage({ filterByCohort: cohort.id }));
         const edges = page.results.slice(0, args.first ?? 50).map((node) => ({ cursor: node.$distinct_id, node }));
-        return { __typename: 'ProfileConnection', totalCount: page.total ?? null, edges };
+        return { __typename: 'ProfileConnection', totalCount: page.total ?? null, edges, nodes: edges.map((edge) => edge.node) };
       },
     },
     Profile: {
@@ -134,11 +136,11 @@ function createResolvers(client: MixpanelClient) {
         const pages = await Promise.all(
           cohorts.map((cohort) => rest(() => client.engage({ filterByCohort: cohort.id, distinctId: profile.$distinct_id }))),
         );
-        return { __typename: 'ProfileCohortsSuccess', data: cohorts.filter((_, k) => (pages[k]?.results.length ?? 0) > 0) };
+        return nodesOf('CohortConnection', cohorts.filter((_, k) => (pages[k]?.results.length ?? 0) > 0));
       },
     },
     Lexicon: {
-      events: async () => ({ __typename: 'LexiconEventsSuccess', data: await rest(() => client.lexiconList('event')) }),
+      events: async () => nodesOf('EventDefinitionConnection', await rest(() => client.lexiconList('event'))),
       eventDefinition: async (_: unknown, args: { name: string }) => {
         const schema = await rest(() => client.lexiconGet('event', args.name));
         return { __typename: 'EventDefinition', name: args.name, description: schema.description ?? null };
