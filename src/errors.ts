@@ -1,7 +1,8 @@
 /**
- * Errors a client can act on. Each has a stable `code`; messages never carry
- * secrets. The schema exposes them as members of field result unions
- * (@pothos/plugin-errors); anything that is not a GatewayError is masked.
+ * Errors the gateway reports to clients. Each has a stable `code`; messages
+ * never carry secrets. A field's result union holds the few it declares
+ * (src/schema/errors.ts); any other reaches the response's `errors` with its
+ * code in `extensions.code`. Anything that is not a GatewayError is masked.
  */
 export abstract class GatewayError extends Error {
   abstract readonly code: string;
