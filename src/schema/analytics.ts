@@ -1,8 +1,11 @@
 /**
  * Mixpanel's Query API reports as typed series: segmentation, event and
- * property counts, funnels, retention and saved Insights reports. Each
- * field is one Query call (60 an hour per project), so each costs 20 in
- * the complexity estimate; answers over closed date ranges are cached long.
+ * property counts, funnels, retention and saved Insights reports. Every
+ * report field is generated from one table, REPORTS (name, description,
+ * arguments, endpoint, parameter mapping, result type). Each is one Query
+ * call (60 an hour per project), so each costs 20 in the complexity
+ * estimate, and fails only with InvalidArgumentError or RateLimitedError;
+ * answers over closed date ranges are cached long.
  */
 import type { Context } from '../context.js';
 import { InvalidArgumentError } from '../errors.js';
