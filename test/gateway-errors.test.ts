@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DEMO_PROJECT } from '../src/emulator/server.js';
 import { createLogger } from '../src/logger.js';
 import { startGateway } from './helpers/gateway.js';
+import { day } from './helpers/schema.js';
 
 const post = (url: string, body: string, contentType = 'application/json') =>
   fetch(url, { method: 'POST', headers: { 'content-type': contentType, accept: 'application/graphql-response+json' }, body });
@@ -72,12 +73,20 @@ describe('gateway errors', () => {
 
   it('answers list fields as connections with nodes and totalCount', async () => {
     const gw = await startGateway();
+    const [from, to] = [day(gw.emulator, -3), day(gw.emulator, -1)];
     const result = await gw.query(`{
       cohorts { ... on CohortConnection { nodes { id } totalCount } }
       profiles(first: 3) { ... on ProfileConnection { nodes { distinctId } edges { node { distinctId } } totalCount } }
+      events(from: "${from}", to: "${to}", first: 2) { ... on EventConnection { nodes { name } edges { node { name } } totalCount } }
     }`);
     expect(result.errors).toBeUndefined();
-    const { cohorts, profiles } = result.data!;
+    const { cohorts, profiles, events } = result.data!;
+    const [start, end] = [Date.parse(from) / 1000, Date.parse(to) / 1000 + 86_400];
+    const inRange = gw.emulator.data(DEMO_PROJECT.projectId).events.filter((e) => e.time >= start && e.time < end).length;
+    expect(inRange).toBeGreaterThan(2);
+    expect(events.totalCount).toBe(inRange);
+    expect(events.nodes).toHaveLength(2);
+    expect(events.nodes).toEqual(events.edges.map((e: { node: unknown }) => e.node));
     const listed = (await (
       await fetch(`${gw.emulator.url}/api/query/cohorts/list?project_id=${DEMO_PROJECT.projectId}`, {
         headers: { authorization: `Basic ${Buffer.from(`${DEMO_PROJECT.username}:${DEMO_PROJECT.secret}`).toString('base64')}` },
@@ -88,8 +97,9 @@ describe('gateway errors', () => {
     expect(profiles.nodes).toHaveLength(3);
     expect(profiles.nodes).toEqual(profiles.edges.map((e: { node: unknown }) => e.node));
     expect(profiles.totalCount).toBe(gw.emulator.data(DEMO_PROJECT.projectId).profiles.size);
-    // One cohorts list and one engage page, the REST check aside.
+    // One cohorts list, one engage page and one export, the REST check aside.
     expect(gw.emulator.calls('/api/query/engage')).toBe(1);
+    expect(gw.emulator.calls('/api/2.0/export')).toBe(1);
     expect(gw.emulator.calls('/api/query/cohorts/list')).toBe(2);
   });
 
