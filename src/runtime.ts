@@ -7,7 +7,7 @@
 import { createEntityCache, type EntityCache } from './cache/entity-cache.js';
 import { cacheKey, cacheKeyPrefix, credentialsIdentity } from './cache/keys.js';
 import type { SharedReads } from './cache/shared-reads.js';
-import { createResponseCache, type BackgroundRefresh, type ResponseCache } from './cache/response-cache.js';
+import { analyticsKind, createResponseCache, type BackgroundRefresh, type ResponseCache } from './cache/response-cache.js';
 import type { CacheConfig, EconomyConfig, ProjectConfig } from './config-types.js';
 import { createBudget, systemClock, type BudgetOptions, type Clock } from './limits/budget.js';
 import { BACKGROUND_PRIORITY } from './limits/defaults.js';
@@ -16,9 +16,10 @@ import type { BudgetStore } from './limits/store.js';
 import type { MembershipStore } from './membership/types.js';
 import { upstreamOutcome, type Metrics } from './metrics.js';
 import { MixpanelError, RateLimitedError } from './mixpanel/errors.js';
-import type { ApiFamily, EngagePage, EngageParams, MixpanelClient } from './mixpanel/types.js';
+import type { ApiFamily, EngagePage, EngageParams, EventsParams, MixpanelClient, SegmentationParams, SeriesResponse } from './mixpanel/types.js';
 import type { CacheKind, CallContext, CohortMembersRead, FetchOptions, ProjectRuntime, UpstreamRequest } from './runtime-types.js';
-import { ENDPOINTS, type EndpointDescription, type EndpointName, type ParamsOf, type ResultOf } from './upstream/endpoints.js';
+import { ENDPOINTS, isPlainSegmentation, type EndpointDescription, type EndpointName, type ParamsOf, type ResultOf } from './upstream/endpoints.js';
+import { createEventCountSource, type EventCountsRange } from './upstream/event-counts.js';
 import { createProfileReadAhead } from './upstream/profile-read-ahead.js';
 import { createActivitySource, createProfileSource, type Send, type SourceOptions } from './upstream/sources.js';
 
@@ -218,10 +219,12 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
   };
 
   const fetch = <E extends EndpointName>(endpoint: E, params: ParamsOf<E>, context: CallContext, options: FetchOptions = {}): Promise<ResultOf<E>> => {
+    const counts = countsOfEvents(endpoint, params);
+    if (counts) return countEvents(endpoint, params, counts.range, counts.events, context) as Promise<ResultOf<E>>;
     const description = ENDPOINTS[endpoint] as unknown as EndpointDescription<ParamsOf<E>, ResultOf<E>>;
     const kind = typeof description.kind === 'function' ? description.kind(params, clock.now(), config.timezone) : description.kind;
     const maxRetries = options.maxRetries ?? description.maxRetries;
-    const counts = description.countsAgainstHourly?.(params, config);
+    const counted = description.countsAgainstHourly?.(params, config);
     // Through the runtime's own `call`, the one path to Mixpanel an observer of the runtime sees.
     return runtime.call<ResultOf<E>>(
       {
@@ -230,7 +233,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
         endpoint,
         // No params: two identical writes are two calls, never one shared call.
         params: description.shared ? params : undefined,
-        ...(counts === false ? { countsAgainstHourly: false } : {}),
+        ...(counted === false ? { countsAgainstHourly: false } : {}),
         ...(maxRetries === undefined ? {} : { maxRetries }),
         send: async (signal) => {
           const result = await description.send(client, params, signal);
@@ -363,6 +366,73 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     }
   };
 
+  const eventCounts = createEventCountSource({
+    project: config.key,
+    entities,
+    send,
+    coalesce: economy.coalesce,
+    windowMs: () => windowMs(ENDPOINTS.events.family),
+    maxWaitMs: economy.coalesceMaxWaitMs,
+    ttlMs: (range) => cacheConfig.ttlMs[analyticsKind(range.toDate, clock.now(), config.timezone)],
+    staleMs: cacheConfig.staleMs + economy.lastResortMs,
+    now: () => clock.now(),
+    timers: { setTimeout: (callback, ms) => clock.setTimeout(callback, ms), clearTimeout: (handle) => clock.clearTimeout(handle) },
+    onBatch: (size, waitMs, requests) => {
+      metrics?.mergedBatchSize.observe({ project: config.key, endpoint: 'events' }, size);
+      metrics?.mergedBatchRequests.observe({ project: config.key, endpoint: 'events' }, requests);
+      metrics?.mergedBatchWait.observe({ project: config.key, endpoint: 'events' }, waitMs / 1000);
+    },
+    onStale: () => metrics?.staleAnswers.inc({ project: config.key, kind: 'eventCounts' }),
+  });
+
+  /** The range and events of a call /events answers as well as its own endpoint: a plain segmentation, or /events over a date range. */
+  const countsOfEvents = (endpoint: EndpointName, params: unknown): { range: EventCountsRange; events: readonly string[] } | undefined => {
+    if (endpoint === 'segmentation') {
+      const p = params as SegmentationParams;
+      if (!isPlainSegmentation(p)) return undefined;
+      return { range: { type: p.type ?? 'general', unit: p.unit ?? 'day', fromDate: p.fromDate, toDate: p.toDate }, events: [p.event] };
+    }
+    if (endpoint === 'events') {
+      const p = params as EventsParams;
+      if (p.fromDate === undefined || p.toDate === undefined || p.interval !== undefined) return undefined;
+      return { range: { type: p.type, unit: p.unit, fromDate: p.fromDate, toDate: p.toDate }, events: p.events };
+    }
+    return undefined;
+  };
+
+  /**
+   * A segmentation or /events answer from the per-event counts (src/upstream/event-counts.ts), behind the
+   * response cache as any call: fresh answers as they are, stale ones at once while one refresh runs.
+   */
+  const countEvents = (endpoint: EndpointName, params: unknown, range: EventCountsRange, events: readonly string[], context: CallContext): Promise<SeriesResponse> => {
+    const kind = analyticsKind(range.toDate, clock.now(), config.timezone);
+    const key = cacheKey({ project: config.key, kind, family: ENDPOINTS.events.family, endpoint, params, credentials });
+    let readAt: number | undefined;
+    return cache.get(key, {
+      ttlMs: cacheConfig.ttlMs[kind],
+      staleMs: cacheConfig.staleMs,
+      lastResortMs: economy.lastResortMs,
+      signal: context.signal,
+      stats: context.stats,
+      labels: { project: config.key, kind },
+      onStale: (staleKind) => metrics?.staleAnswers.inc({ project: config.key, kind: staleKind }),
+      // Counts read for another chart a while ago are fresh only as long as they would have been then.
+      loadedAt: () => readAt,
+      load: async (signal, refresh) => {
+        const read = await eventCounts.read(range, events, {
+          // A refresh is worth sending only while the stale value it replaces is still served.
+          deadline: refresh ? refresh.staleUntil : context.deadline,
+          priority: refresh ? BACKGROUND_PRIORITY : (context.priority ?? 0),
+          signal,
+          stats: refresh ? { upstreamCalls: 0, cacheHits: 0, cacheMisses: 0, deduplicated: 0 } : context.stats,
+          clientId: context.clientId,
+        });
+        readAt = read.fetchedAt;
+        return read.response;
+      },
+    });
+  };
+
   const runtime: ProjectRuntime = {
     config,
     budget,
@@ -385,6 +455,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
         readAhead.forgetListing();
       }
       if (kind === 'cohorts') entities.invalidate('cohortMembers', config.key);
+      if (kind === 'analyticsClosed' || kind === 'analyticsToday') entities.invalidate('eventCounts', config.key);
       options.onInvalidate?.(kind);
     },
 
