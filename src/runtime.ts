@@ -16,9 +16,9 @@ import type { BudgetStore } from './limits/store.js';
 import type { MembershipStore } from './membership/types.js';
 import { upstreamOutcome, type Metrics } from './metrics.js';
 import { MixpanelError, RateLimitedError } from './mixpanel/errors.js';
-import type { ApiFamily, EngagePage, EngageParams, EventsParams, MixpanelClient, SegmentationParams, SeriesResponse } from './mixpanel/types.js';
+import type { ApiFamily, EngagePage, EngageParams, EventsParams, LexiconSchemaEntry, MixpanelClient, SegmentationParams, SeriesResponse } from './mixpanel/types.js';
 import type { CacheKind, CallContext, CohortMembersRead, FetchOptions, ProjectRuntime, UpstreamRequest } from './runtime-types.js';
-import { ENDPOINTS, isPlainSegmentation, type EndpointDescription, type EndpointName, type ParamsOf, type ResultOf } from './upstream/endpoints.js';
+import { ENDPOINTS, EVENTS_MAX_PER_CALL, isPlainSegmentation, type EndpointDescription, type EndpointName, type ParamsOf, type ResultOf } from './upstream/endpoints.js';
 import { createEventCountSource, type EventCountsRange } from './upstream/event-counts.js';
 import { createProfileReadAhead } from './upstream/profile-read-ahead.js';
 import { createActivitySource, createProfileSource, type Send, type SourceOptions } from './upstream/sources.js';
@@ -37,6 +37,13 @@ export const DEFAULT_ECONOMY: EconomyConfig = Object.freeze({
   profileCohortsMaxCalls: 4,
   profileReadAheadMaxPages: 20,
 });
+
+/**
+ * How long the first read of a cohort's members stays queued for a budget slot after the request that
+ * asked gave up (its own deadline): a cohort someone just opened is about to be opened again, and a slot
+ * spent on it then answers every later view, where a refused request alone would leave nothing queued.
+ */
+const FIRST_READ_PATIENCE_MS = 10 * 60_000;
 
 /** How much the merge window grows when the family's window is nearly spent. */
 const WINDOW_GROWTH = 4;
@@ -218,6 +225,16 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     }
   };
 
+  /** The events the project documents in Lexicon, as last read: charts are drawn of these, so a merged /events call reads them along. */
+  let documentedEvents: readonly string[] = [];
+  const noteDocumentedEvents = (entries: readonly LexiconSchemaEntry[]): void => {
+    documentedEvents = entries
+      .filter((entry) => entry.entityType === 'event')
+      .map((entry) => entry.name)
+      .sort()
+      .slice(0, EVENTS_MAX_PER_CALL);
+  };
+
   const fetch = <E extends EndpointName>(endpoint: E, params: ParamsOf<E>, context: CallContext, options: FetchOptions = {}): Promise<ResultOf<E>> => {
     const counts = countsOfEvents(endpoint, params);
     if (counts) return countEvents(endpoint, params, counts.range, counts.events, context) as Promise<ResultOf<E>>;
@@ -238,6 +255,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
         send: async (signal) => {
           const result = await description.send(client, params, signal);
           if (endpoint === 'engage') primeProfiles(params as EngageParams, result as EngagePage);
+          if (endpoint === 'lexiconList') noteDocumentedEvents(result as LexiconSchemaEntry[]);
           return result;
         },
       },
@@ -350,8 +368,10 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     let pending = memberReads.get(cohortId)?.promise;
     if (pending) context.stats.deduplicated++;
     else {
-      // Shared by every request that asks meanwhile: the first one going away must not cancel it.
-      const read = readMembers(cohortId, { ...context, signal: new AbortController().signal }).finally(() => memberReads.delete(cohortId));
+      // Shared by every request that asks meanwhile: the first one going away must not cancel it. A cohort
+      // never read stays queued past its request's deadline: the next slot brings it for whoever asks next.
+      const deadline = found.state === 'missing' ? Math.max(context.deadline, clock.now() + FIRST_READ_PATIENCE_MS) : context.deadline;
+      const read = readMembers(cohortId, { ...context, deadline, signal: new AbortController().signal }).finally(() => memberReads.delete(cohortId));
       read.catch(() => undefined);
       memberReads.set(cohortId, { promise: read, background: (context.priority ?? 0) >= BACKGROUND_PRIORITY });
       pending = read;
@@ -375,6 +395,8 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     maxWaitMs: economy.coalesceMaxWaitMs,
     ttlMs: (range) => cacheConfig.ttlMs[analyticsKind(range.toDate, clock.now(), config.timezone)],
     staleMs: cacheConfig.staleMs + economy.lastResortMs,
+    // Lexicon is read on its own budget (and at start): its event names cost no Query call.
+    readAheadNames: () => documentedEvents,
     now: () => clock.now(),
     timers: { setTimeout: (callback, ms) => clock.setTimeout(callback, ms), clearTimeout: (handle) => clock.clearTimeout(handle) },
     onBatch: (size, waitMs, requests) => {

@@ -90,6 +90,8 @@ interface Batch<Id, V> {
 export interface Batcher<Id, V> {
   /** The value of each id, from batches shared with other requests where possible. */
   load(mergeKey: string, ids: readonly Id[], waiter: BatchWaiter): Promise<Map<Id, IdResult<V>>>;
+  /** Whether an id is in a batch open or in flight: asked for already. */
+  has(mergeKey: string, id: Id): boolean;
   /** Batches open or in flight (for tests and metrics). */
   readonly pending: number;
 }
@@ -310,6 +312,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
       for (const id of wanted) if (!results.has(id)) results.set(id, { found: false });
       return results;
     },
+    has: (mergeKey, id) => byId.has(idKey(mergeKey, id)),
     get pending() {
       return pending;
     },

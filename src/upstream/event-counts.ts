@@ -113,7 +113,7 @@ export function createEventCountSource(options: EventCountSourceOptions): EventC
     const candidates = [...[...(chartedIn.get(key) ?? [])].reverse(), ...[...charted].reverse(), ...(options.readAheadNames?.() ?? [])];
     for (const name of candidates) {
       if (taken.size >= EVENTS_MERGE.maxIds) break;
-      if (taken.has(name) || readingAhead.has(entityKey(key, name))) continue;
+      if (taken.has(name) || readingAhead.has(entityKey(key, name)) || batcher.has(key, name)) continue;
       if (options.entities.isFresh('eventCounts', options.project, entityKey(key, name))) continue;
       const size = eventNameBytes(name);
       if (bytes + size > EVENTS_MERGE.maxIdBytes) continue;
