@@ -11,6 +11,7 @@ import { analyticsKind, createResponseCache, type BackgroundRefresh, type Respon
 import type { CacheConfig, EconomyConfig, ProjectConfig } from './config-types.js';
 import { createBudget, systemClock, type BudgetOptions, type Clock } from './limits/budget.js';
 import { BACKGROUND_PRIORITY } from './limits/defaults.js';
+import { burstOf, firstViewReserve } from './limits/pacing.js';
 import { createFairShare } from './limits/fair-share.js';
 import type { BudgetStore } from './limits/store.js';
 import type { MembershipStore } from './membership/types.js';
@@ -112,11 +113,24 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
   };
   const windowMs = (family: ApiFamily): number =>
     isScarceFamily(family) ? economy.coalesceWindowMs * (1 + (WINDOW_GROWTH - 1) * (spent.get(family) ?? 0)) : 0;
-  /** True once the family's window is spent down to the interactive reserve. */
+  /** Paced calls kept for first views (src/limits/pacing.ts), 0 when the family is not paced. */
+  const firstViewCalls = (family: ApiFamily): number => {
+    const perHour = config.limits[family]?.perHour;
+    if (!economy.pacing || perHour === undefined) return 0;
+    const burst = burstOf(perHour);
+    return burst >= perHour ? 0 : firstViewReserve(burst, economy.interactiveReservePercent / 100);
+  };
+  /**
+   * True once the family's window is spent down to the interactive reserve, or its pacing down to what it
+   * keeps for first views: a read with stale data standing in then serves that data instead of spending
+   * what a first view (with nothing to stand in) needs, as background refreshes do.
+   */
   const scarce = (family: ApiFamily): boolean => {
     const perHour = config.limits[family]?.perHour;
     if (perHour === undefined) return false;
-    return (1 - (spent.get(family) ?? 0)) * perHour <= Math.max(1, Math.floor((perHour * economy.interactiveReservePercent) / 100));
+    if ((1 - (spent.get(family) ?? 0)) * perHour <= Math.max(1, Math.floor((perHour * economy.interactiveReservePercent) / 100))) return true;
+    const paced = budget.pacing(family).pacedCalls;
+    return paced !== null && paced <= firstViewCalls(family);
   };
 
   /** `send`, counted in metrics once per attempt (the budget may retry it). */
@@ -395,6 +409,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     maxWaitMs: economy.coalesceMaxWaitMs,
     ttlMs: (range) => cacheConfig.ttlMs[analyticsKind(range.toDate, clock.now(), config.timezone)],
     staleMs: cacheConfig.staleMs + economy.lastResortMs,
+    scarce: () => scarce(ENDPOINTS.events.family),
     // Lexicon is read on its own budget (and at start): its event names cost no Query call.
     readAheadNames: () => documentedEvents,
     now: () => clock.now(),

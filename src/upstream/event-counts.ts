@@ -54,6 +54,8 @@ export interface EventCountSourceOptions {
   readonly ttlMs: (range: EventCountsRange) => number;
   /** How long past their TTL counts may stand in for a read the budget refuses. */
   readonly staleMs: number;
+  /** Whether the budget is down to what first views need: counts with stale ones standing in are then served stale. Default: never. */
+  readonly scarce?: () => boolean;
   /** More event names worth reading along (e.g. the project's documented events). Default: none. */
   readonly readAheadNames?: () => readonly string[];
   readonly onBatch?: (size: number, waitMs: number, requests: number) => void;
@@ -197,6 +199,22 @@ export function createEventCountSource(options: EventCountSourceOptions): EventC
         await Promise.all(flights);
         missing = missing.filter((name) => !lookup(name, undefined));
       }
+      const serveStale = (): void => {
+        for (const name of missing) {
+          const entry = stale.get(name)!;
+          found.set(name, entry.counts);
+          oldest = Math.min(oldest, entry.fetchedAt);
+        }
+        waiter.stats.staleAnswers = (waiter.stats.staleAnswers ?? 0) + 1;
+        waiter.stats.staleSeconds = Math.max(waiter.stats.staleSeconds ?? 0, Math.floor((now() - oldest) / 1000));
+        waiter.stats.maxAgeSeconds = 0;
+        options.onStale?.();
+      };
+      // Near exhaustion, what was read a little while ago beats spending what a first view needs.
+      if (missing.length > 0 && missing.every((name) => stale.has(name)) && options.scarce?.()) {
+        serveStale();
+        missing = [];
+      }
       if (missing.length > 0) {
         try {
           const loaded = await batcher.load(key, missing, waiter);
@@ -204,15 +222,7 @@ export function createEventCountSource(options: EventCountSourceOptions): EventC
         } catch (error) {
           // Refused or failed: counts read a while ago stand in, said to be stale, when every event has some.
           if (waiter.signal.aborted || !staleMayServe(error) || missing.some((name) => !stale.has(name))) throw error;
-          for (const name of missing) {
-            const entry = stale.get(name)!;
-            found.set(name, entry.counts);
-            oldest = Math.min(oldest, entry.fetchedAt);
-          }
-          waiter.stats.staleAnswers = (waiter.stats.staleAnswers ?? 0) + 1;
-          waiter.stats.staleSeconds = Math.max(waiter.stats.staleSeconds ?? 0, Math.floor((now() - oldest) / 1000));
-          waiter.stats.maxAgeSeconds = 0;
-          options.onStale?.();
+          serveStale();
         }
       }
       const series = [...found.values()].find((counts) => counts.series.length > 0)?.series ?? [];
