@@ -7,18 +7,20 @@
 import { createEntityCache, type EntityCache } from './cache/entity-cache.js';
 import { cacheKey, cacheKeyPrefix, credentialsIdentity } from './cache/keys.js';
 import type { SharedReads } from './cache/shared-reads.js';
-import { createResponseCache, type BackgroundRefresh, type ResponseCache } from './cache/response-cache.js';
+import { analyticsKind, createResponseCache, type BackgroundRefresh, type ResponseCache } from './cache/response-cache.js';
 import type { CacheConfig, EconomyConfig, ProjectConfig } from './config-types.js';
 import { createBudget, systemClock, type BudgetOptions, type Clock } from './limits/budget.js';
 import { BACKGROUND_PRIORITY } from './limits/defaults.js';
+import { burstOf, firstViewReserve } from './limits/pacing.js';
 import { createFairShare } from './limits/fair-share.js';
 import type { BudgetStore } from './limits/store.js';
 import type { MembershipStore } from './membership/types.js';
 import { upstreamOutcome, type Metrics } from './metrics.js';
 import { MixpanelError, RateLimitedError } from './mixpanel/errors.js';
-import type { ApiFamily, EngagePage, EngageParams, MixpanelClient } from './mixpanel/types.js';
+import type { ApiFamily, EngagePage, EngageParams, EventsParams, LexiconSchemaEntry, MixpanelClient, SegmentationParams, SeriesResponse } from './mixpanel/types.js';
 import type { CacheKind, CallContext, CohortMembersRead, FetchOptions, ProjectRuntime, UpstreamRequest } from './runtime-types.js';
-import { ENDPOINTS, type EndpointDescription, type EndpointName, type ParamsOf, type ResultOf } from './upstream/endpoints.js';
+import { ENDPOINTS, EVENTS_MAX_PER_CALL, isPlainSegmentation, type EndpointDescription, type EndpointName, type ParamsOf, type ResultOf } from './upstream/endpoints.js';
+import { createEventCountSource, type EventCountsRange } from './upstream/event-counts.js';
 import { createProfileReadAhead } from './upstream/profile-read-ahead.js';
 import { createActivitySource, createProfileSource, type Send, type SourceOptions } from './upstream/sources.js';
 
@@ -36,6 +38,13 @@ export const DEFAULT_ECONOMY: EconomyConfig = Object.freeze({
   profileCohortsMaxCalls: 4,
   profileReadAheadMaxPages: 20,
 });
+
+/**
+ * How long the first read of a cohort's members stays queued for a budget slot after the request that
+ * asked gave up (its own deadline): a cohort someone just opened is about to be opened again, and a slot
+ * spent on it then answers every later view, where a refused request alone would leave nothing queued.
+ */
+const FIRST_READ_PATIENCE_MS = 10 * 60_000;
 
 /** How much the merge window grows when the family's window is nearly spent. */
 const WINDOW_GROWTH = 4;
@@ -104,11 +113,24 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
   };
   const windowMs = (family: ApiFamily): number =>
     isScarceFamily(family) ? economy.coalesceWindowMs * (1 + (WINDOW_GROWTH - 1) * (spent.get(family) ?? 0)) : 0;
-  /** True once the family's window is spent down to the interactive reserve. */
+  /** Paced calls kept for first views (src/limits/pacing.ts), 0 when the family is not paced. */
+  const firstViewCalls = (family: ApiFamily): number => {
+    const perHour = config.limits[family]?.perHour;
+    if (!economy.pacing || perHour === undefined) return 0;
+    const burst = burstOf(perHour);
+    return burst >= perHour ? 0 : firstViewReserve(burst, economy.interactiveReservePercent / 100);
+  };
+  /**
+   * True once the family's window is spent down to the interactive reserve, or its pacing down to what it
+   * keeps for first views: a read with stale data standing in then serves that data instead of spending
+   * what a first view (with nothing to stand in) needs, as background refreshes do.
+   */
   const scarce = (family: ApiFamily): boolean => {
     const perHour = config.limits[family]?.perHour;
     if (perHour === undefined) return false;
-    return (1 - (spent.get(family) ?? 0)) * perHour <= Math.max(1, Math.floor((perHour * economy.interactiveReservePercent) / 100));
+    if ((1 - (spent.get(family) ?? 0)) * perHour <= Math.max(1, Math.floor((perHour * economy.interactiveReservePercent) / 100))) return true;
+    const paced = budget.pacing(family).pacedCalls;
+    return paced !== null && paced <= firstViewCalls(family);
   };
 
   /** `send`, counted in metrics once per attempt (the budget may retry it). */
@@ -217,11 +239,23 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     }
   };
 
+  /** The events the project documents in Lexicon, as last read: charts are drawn of these, so a merged /events call reads them along. */
+  let documentedEvents: readonly string[] = [];
+  const noteDocumentedEvents = (entries: readonly LexiconSchemaEntry[]): void => {
+    documentedEvents = entries
+      .filter((entry) => entry.entityType === 'event')
+      .map((entry) => entry.name)
+      .sort()
+      .slice(0, EVENTS_MAX_PER_CALL);
+  };
+
   const fetch = <E extends EndpointName>(endpoint: E, params: ParamsOf<E>, context: CallContext, options: FetchOptions = {}): Promise<ResultOf<E>> => {
+    const counts = countsOfEvents(endpoint, params);
+    if (counts) return countEvents(endpoint, params, counts.range, counts.events, context) as Promise<ResultOf<E>>;
     const description = ENDPOINTS[endpoint] as unknown as EndpointDescription<ParamsOf<E>, ResultOf<E>>;
     const kind = typeof description.kind === 'function' ? description.kind(params, clock.now(), config.timezone) : description.kind;
     const maxRetries = options.maxRetries ?? description.maxRetries;
-    const counts = description.countsAgainstHourly?.(params, config);
+    const counted = description.countsAgainstHourly?.(params, config);
     // Through the runtime's own `call`, the one path to Mixpanel an observer of the runtime sees.
     return runtime.call<ResultOf<E>>(
       {
@@ -230,11 +264,12 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
         endpoint,
         // No params: two identical writes are two calls, never one shared call.
         params: description.shared ? params : undefined,
-        ...(counts === false ? { countsAgainstHourly: false } : {}),
+        ...(counted === false ? { countsAgainstHourly: false } : {}),
         ...(maxRetries === undefined ? {} : { maxRetries }),
         send: async (signal) => {
           const result = await description.send(client, params, signal);
           if (endpoint === 'engage') primeProfiles(params as EngageParams, result as EngagePage);
+          if (endpoint === 'lexiconList') noteDocumentedEvents(result as LexiconSchemaEntry[]);
           return result;
         },
       },
@@ -347,8 +382,10 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     let pending = memberReads.get(cohortId)?.promise;
     if (pending) context.stats.deduplicated++;
     else {
-      // Shared by every request that asks meanwhile: the first one going away must not cancel it.
-      const read = readMembers(cohortId, { ...context, signal: new AbortController().signal }).finally(() => memberReads.delete(cohortId));
+      // Shared by every request that asks meanwhile: the first one going away must not cancel it. A cohort
+      // never read stays queued past its request's deadline: the next slot brings it for whoever asks next.
+      const deadline = found.state === 'missing' ? Math.max(context.deadline, clock.now() + FIRST_READ_PATIENCE_MS) : context.deadline;
+      const read = readMembers(cohortId, { ...context, deadline, signal: new AbortController().signal }).finally(() => memberReads.delete(cohortId));
       read.catch(() => undefined);
       memberReads.set(cohortId, { promise: read, background: (context.priority ?? 0) >= BACKGROUND_PRIORITY });
       pending = read;
@@ -361,6 +398,76 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
       if (stale) return stale;
       throw error;
     }
+  };
+
+  const eventCounts = createEventCountSource({
+    project: config.key,
+    entities,
+    send,
+    coalesce: economy.coalesce,
+    windowMs: () => windowMs(ENDPOINTS.events.family),
+    maxWaitMs: economy.coalesceMaxWaitMs,
+    ttlMs: (range) => cacheConfig.ttlMs[analyticsKind(range.toDate, clock.now(), config.timezone)],
+    staleMs: cacheConfig.staleMs + economy.lastResortMs,
+    scarce: () => scarce(ENDPOINTS.events.family),
+    // Lexicon is read on its own budget (and at start): its event names cost no Query call.
+    readAheadNames: () => documentedEvents,
+    now: () => clock.now(),
+    timers: { setTimeout: (callback, ms) => clock.setTimeout(callback, ms), clearTimeout: (handle) => clock.clearTimeout(handle) },
+    onBatch: (size, waitMs, requests) => {
+      metrics?.mergedBatchSize.observe({ project: config.key, endpoint: 'events' }, size);
+      metrics?.mergedBatchRequests.observe({ project: config.key, endpoint: 'events' }, requests);
+      metrics?.mergedBatchWait.observe({ project: config.key, endpoint: 'events' }, waitMs / 1000);
+    },
+    onStale: () => metrics?.staleAnswers.inc({ project: config.key, kind: 'eventCounts' }),
+  });
+
+  /** The range and events of a call /events answers as well as its own endpoint: a plain segmentation, or /events over a date range. */
+  const countsOfEvents = (endpoint: EndpointName, params: unknown): { range: EventCountsRange; events: readonly string[] } | undefined => {
+    if (endpoint === 'segmentation') {
+      const p = params as SegmentationParams;
+      if (!isPlainSegmentation(p)) return undefined;
+      return { range: { type: p.type ?? 'general', unit: p.unit ?? 'day', fromDate: p.fromDate, toDate: p.toDate }, events: [p.event] };
+    }
+    if (endpoint === 'events') {
+      const p = params as EventsParams;
+      if (p.fromDate === undefined || p.toDate === undefined || p.interval !== undefined) return undefined;
+      return { range: { type: p.type, unit: p.unit, fromDate: p.fromDate, toDate: p.toDate }, events: p.events };
+    }
+    return undefined;
+  };
+
+  /**
+   * A segmentation or /events answer from the per-event counts (src/upstream/event-counts.ts), behind the
+   * response cache as any call: fresh answers as they are, stale ones at once while one refresh runs.
+   */
+  const countEvents = (endpoint: EndpointName, params: unknown, range: EventCountsRange, events: readonly string[], context: CallContext): Promise<SeriesResponse> => {
+    const kind = analyticsKind(range.toDate, clock.now(), config.timezone);
+    const key = cacheKey({ project: config.key, kind, family: ENDPOINTS.events.family, endpoint, params, credentials });
+    let readAt: number | undefined;
+    return cache.get(key, {
+      ttlMs: cacheConfig.ttlMs[kind],
+      staleMs: cacheConfig.staleMs,
+      lastResortMs: economy.lastResortMs,
+      signal: context.signal,
+      stats: context.stats,
+      labels: { project: config.key, kind },
+      onStale: (staleKind) => metrics?.staleAnswers.inc({ project: config.key, kind: staleKind }),
+      // Counts read for another chart a while ago are fresh only as long as they would have been then.
+      loadedAt: () => readAt,
+      load: async (signal, refresh) => {
+        const read = await eventCounts.read(range, events, {
+          // A refresh is worth sending only while the stale value it replaces is still served.
+          deadline: refresh ? refresh.staleUntil : context.deadline,
+          priority: refresh ? BACKGROUND_PRIORITY : (context.priority ?? 0),
+          signal,
+          stats: refresh ? { upstreamCalls: 0, cacheHits: 0, cacheMisses: 0, deduplicated: 0 } : context.stats,
+          clientId: context.clientId,
+        });
+        readAt = read.fetchedAt;
+        return read.response;
+      },
+    });
   };
 
   const runtime: ProjectRuntime = {
@@ -385,6 +492,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
         readAhead.forgetListing();
       }
       if (kind === 'cohorts') entities.invalidate('cohortMembers', config.key);
+      if (kind === 'analyticsClosed' || kind === 'analyticsToday') entities.invalidate('eventCounts', config.key);
       options.onInvalidate?.(kind);
     },
 

@@ -36,7 +36,8 @@ describe('/metrics', () => {
     const cohorts = `{ cohorts { __typename } }`;
     expect((await gw.query(cohorts)).data!['cohorts'].__typename).toBe('CohortConnection');
     expect((await gw.query(cohorts)).data!['cohorts'].__typename).toBe('CohortConnection');
-    gw.emulator.faults.inject({ path: '/api/query/segmentation', kind: 'rate-limit', times: 1 });
+    // A plain segmentation is read through /events.
+    gw.emulator.faults.inject({ path: '/api/query/events', kind: 'rate-limit', times: 1 });
     const limited = await gw.query(`{ segmentation(event: "A", from: "${day(gw.emulator, -3)}", to: "${day(gw.emulator, -1)}") { __typename } }`);
     expect(limited.data!['segmentation'].__typename).toBe('RateLimitedError');
 
@@ -47,7 +48,7 @@ describe('/metrics', () => {
     const project = { project: 'default' };
 
     expect(valueOf(samples, 'mixpanel_upstream_calls_total', { ...project, family: 'query', endpoint: 'cohortsList', outcome: 'ok' })).toBe(1);
-    expect(valueOf(samples, 'mixpanel_upstream_calls_total', { ...project, family: 'query', endpoint: 'segmentation', outcome: 'rate_limited' })).toBe(1);
+    expect(valueOf(samples, 'mixpanel_upstream_calls_total', { ...project, family: 'query', endpoint: 'events', outcome: 'rate_limited' })).toBe(1);
     expect(valueOf(samples, 'mixpanel_upstream_rate_limited_total', { ...project, family: 'query' })).toBe(1);
 
     expect(valueOf(samples, 'gateway_cache_lookups_total', { ...project, kind: 'cohorts', result: 'miss' })).toBe(1);

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CacheConfig, ProjectConfig, ProjectLimits } from '../src/config-types.js';
-import { createEmulator, DEMO_PROJECT, type Emulator } from '../src/emulator/server.js';
+import { createEmulator, DEMO_PROJECT, type CallLogEntry, type Emulator } from '../src/emulator/server.js';
 import { DOCUMENTED_LIMITS } from '../src/limits/defaults.js';
 import type { RequestStats } from '../src/limits/types.js';
 import { createMemoryMembershipStore } from '../src/membership/memory-store.js';
@@ -29,8 +29,8 @@ afterEach(async () => {
   }
 });
 
-async function start(limits: ProjectLimits, clock?: { now: () => number }): Promise<{ emulator: Emulator; runtime: ProjectRuntime }> {
-  const emulator = await createEmulator({ size: 'small' });
+async function start(limits: ProjectLimits, clock?: { now: () => number }, latencyMs?: number): Promise<{ emulator: Emulator; runtime: ProjectRuntime }> {
+  const emulator = await createEmulator({ size: 'small', ...(latencyMs === undefined ? {} : { latencyMs }) });
   const serviceAccount = { username: DEMO_PROJECT.username, secret: new Secret(DEMO_PROJECT.secret) };
   const config: ProjectConfig = {
     key: 'default',
@@ -54,7 +54,8 @@ async function start(limits: ProjectLimits, clock?: { now: () => number }): Prom
 
 const stats = (): RequestStats => ({ upstreamCalls: 0, cacheHits: 0, cacheMisses: 0, deduplicated: 0 });
 const context = (overrides: Partial<CallContext> = {}): CallContext => ({ deadline: Date.now() + 5_000, signal: new AbortController().signal, stats: stats(), ...overrides });
-const segmentation = (event: string) => ({ event, fromDate: '2020-01-01', toDate: '2020-01-07' });
+/** A segmented report: one /segmentation call each (a plain one would merge into /events calls). */
+const segmentation = (event: string) => ({ event, fromDate: '2020-01-01', toDate: '2020-01-07', on: 'properties["plan"]' });
 
 describe('runtime economy', () => {
   it("keeps one noisy client to its fair share of the hour, and another client's calls still go through", async () => {
@@ -114,6 +115,56 @@ describe('runtime economy', () => {
     expect(again).toEqual(first);
     expect(later.stats).toMatchObject({ staleAnswers: 1, upstreamCalls: 0 });
     expect(later.stats.staleSeconds).toBeGreaterThanOrEqual(600);
-    expect(emulator.calls('/api/query/segmentation')).toBe(1);
+    // A plain segmentation is read through /events.
+    expect(emulator.calls('/api/query/events')).toBe(1);
+  });
+
+  it('serves stale cohort members and profiles instead of spending the paced calls kept for first views, which still go out', async () => {
+    let now = Date.now();
+    const { emulator, runtime } = await start(DOCUMENTED_LIMITS, { now: () => now });
+    const engage = (): CallLogEntry[] => emulator.callLog.filter((entry) => entry.path.endsWith('/engage'));
+    const [read, unread] = emulator.data().cohorts.map((cohort) => String(cohort.id));
+    const [profile] = [...emulator.data().profiles.keys()].map(String);
+    const first = await runtime.cohortMembers(read!, context({ deadline: now + 5_000 }));
+    await runtime.profiles([profile!], undefined, context({ deadline: now + 5_000 }));
+    const readCalls = engage().length;
+    expect(readCalls).toBeGreaterThanOrEqual(2);
+    // Spend the burst down to the half kept for first views (30 → 15).
+    for (let k = 0; runtime.budget.pacing('query').pacedCalls! > 15; k++) await runtime.fetch('segmentation', segmentation(`spend-${k}`), context({ deadline: now + 5_000 }));
+    expect(runtime.budget.pacing('query').pacedCalls).toBe(15);
+    now += 61_000; // past the 60 s TTLs; the pacing refills half a call meanwhile
+    const later = context({ deadline: now + 5_000 });
+    const again = await runtime.cohortMembers(read!, later);
+    expect(again).toMatchObject({ stale: true, fetchedAt: first.fetchedAt });
+    expect([...again.members].sort()).toEqual([...first.members].sort());
+    const profiles = await runtime.profiles([profile!], undefined, later);
+    expect(profiles.get(profile!)).toMatchObject({ stale: true });
+    expect(later.stats).toMatchObject({ staleAnswers: 2, upstreamCalls: 0 });
+    expect(engage()).toHaveLength(readCalls);
+    // A cohort nobody has read has nothing to stand in: it spends the reserve.
+    const fresh = await runtime.cohortMembers(unread!, context({ deadline: now + 5_000 }));
+    expect(fresh.stale).toBe(false);
+    expect(engage()).toHaveLength(readCalls + 1);
+  });
+
+  it("keeps a cohort's first member read queued past its request's deadline: the next request finds it read", async () => {
+    const { emulator, runtime } = await start({ ...DOCUMENTED_LIMITS, query: { perHour: 60, concurrent: 1 } }, undefined, 400);
+    const engage = (): CallLogEntry[] => emulator.callLog.filter((entry) => entry.path.endsWith('/engage'));
+    const [cohort] = emulator.data().cohorts.map((c) => String(c.id));
+    // One slow call holds the only concurrency slot.
+    const holding = runtime.fetch('segmentation', segmentation('slow'), context());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const refused = await runtime.cohortMembers(cohort!, context({ deadline: Date.now() + 100 })).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    expect(engage()).toHaveLength(0);
+    await holding;
+    // Nobody asks meanwhile: the queued read goes out on the slot the slow call frees.
+    for (let k = 0; k < 250 && !runtime.isCohortCached(cohort!); k++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(runtime.isCohortCached(cohort!)).toBe(true);
+    const next = context();
+    const read = await runtime.cohortMembers(cohort!, next);
+    expect(read.stale).toBe(false);
+    expect(next.stats).toMatchObject({ upstreamCalls: 0, cacheHits: 1 });
+    expect(engage()).toHaveLength(1);
   });
 });

@@ -131,9 +131,11 @@ describe('analytics', () => {
     const gw = await startSchemaGateway();
     const from = day(gw.emulator, -1);
     const to = day(gw.emulator);
-    // Sixty distinct reports spend the hour's Query budget (each a different event, so none is cached);
-    // a 61st in a later operation is refused. (One operation of 61 would be refused whole at admission.)
-    const report = (i: number) => `e${i}: segmentation(event: "Event ${i}", from: "${from}", to: "${to}") { __typename ... on RateLimitedError { family retryAfterSeconds code } }`;
+    // Sixty distinct reports spend the hour's Query budget (each a different event, segmented, so none is cached
+    // and none merges into another's call); a 61st in a later operation is refused. (One operation of 61 would be
+    // refused whole at admission.)
+    const report = (i: number) =>
+      `e${i}: segmentation(event: "Event ${i}", from: "${from}", to: "${to}", on: "properties[\\"plan\\"]") { __typename ... on RateLimitedError { family retryAfterSeconds code } }`;
     const spent = await gw.query(`{ ${Array.from({ length: 60 }, (_, i) => report(i)).join('\n')} }`);
     expect(spent.errors).toBeUndefined();
     const result = await gw.query(`{ ${report(60)} project { id } }`);

@@ -33,7 +33,8 @@ describe.skipIf(!installed && !process.env['CI'])('the shared cache level during
     const [first, second, third] = [...a.emulator.data().profiles.values()].map((p) => p.distinctId);
     const chartWeek = (daysBack: number) => ({ from: day(Date.now() - (daysBack + 6) * 86_400_000), to: day(Date.now() - daysBack * 86_400_000) });
     const engage = () => a.emulator.callLog.filter((e) => e.path.endsWith('/engage')).length;
-    const segmentation = () => a.emulator.callLog.filter((e) => e.path.endsWith('/segmentation')).length;
+    // A plain segmentation is read through /events.
+    const segmentation = () => a.emulator.callLog.filter((e) => e.path.endsWith('/events')).length;
 
     expect((await a.query(PROFILE, { id: first })).data?.['profile']).toMatchObject({ __typename: 'Profile', distinctId: first });
     expect((await a.query(CHART, chartWeek(1))).data?.['segmentation']).toMatchObject({ __typename: 'Series' });

@@ -3,9 +3,11 @@
  * request for a set of profiles sends only the ids nobody fetched recently.
  *
  * Kinds: a profile per (group key, distinct id), an activity stream per
- * (date range, distinct id), a cohort's member set per cohort. An id Mixpanel does not know is cached as absent, for a shorter
- * time than a found one, so a typo is not asked for again on every request
- * but a profile created a moment later still shows up soon.
+ * (date range, distinct id), a cohort's member set per cohort, an event's
+ * counts per (type, unit, date range, event). An id Mixpanel does not know is
+ * cached as absent, for a shorter time than a found one, so a typo is not
+ * asked for again on every request but a profile created a moment later
+ * still shows up soon.
  *
  * Entries outlive their TTL by `staleMs`: the runtime serves them, saying how
  * old they are, when the budget cannot fit a fresh read.
@@ -18,7 +20,7 @@ import { LRUCache } from 'lru-cache';
 import type { Metrics } from '../metrics.js';
 
 /** The kinds of entity cached; each is a label of the hit/miss metric. */
-export type EntityKind = 'profile' | 'activity' | 'cohortMembers';
+export type EntityKind = 'profile' | 'activity' | 'cohortMembers' | 'eventCounts';
 
 /** One cached entity: its value, or `absent` when Mixpanel said it does not exist. */
 export interface EntityEntry<T> {
@@ -65,6 +67,8 @@ export interface EntityCache {
   lookup<T>(kind: EntityKind, project: string, key: string): EntityLookup<T>;
   /** Whether an entry (fresh or stale) is held, without counting a lookup. */
   has(kind: EntityKind, project: string, key: string): boolean;
+  /** Whether a fresh entry is held, without counting a lookup. */
+  isFresh(kind: EntityKind, project: string, key: string): boolean;
   /** Stores a found entity for `ttlMs` (then servable as stale for `staleMs`). */
   store<T>(kind: EntityKind, project: string, key: string, value: T, ttlMs: number, staleMs: number): void;
   /** Stores "Mixpanel does not know this id" for `ttlMs`. */
@@ -127,6 +131,10 @@ export function createEntityCache(options: EntityCacheOptions): EntityCache {
     has(kind, project, key) {
       const entry = storage.get(entityKey(kind, project, key));
       return entry !== undefined && clock.now() < entry.staleUntil;
+    },
+    isFresh(kind, project, key) {
+      const entry = storage.get(entityKey(kind, project, key));
+      return entry !== undefined && clock.now() < entry.freshUntil;
     },
     store(kind, project, key, value, ttlMs, staleMs) {
       const now = clock.now();

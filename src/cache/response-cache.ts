@@ -57,6 +57,11 @@ export interface CachedCall<T> {
   readonly load: (signal: AbortSignal, refresh: BackgroundRefresh | undefined) => Promise<T>;
   /** Called when a stale value is served (for metrics). */
   readonly onStale?: ((kind: CacheKind) => void) | undefined;
+  /**
+   * When the value `load` resolved with was read from Mixpanel, when it was read earlier than it resolved
+   * (it came from a cache below this one): it is then fresh only until that time plus `ttlMs`. Default: now.
+   */
+  readonly loadedAt?: (() => number | undefined) | undefined;
 }
 
 export interface ResponseCache {
@@ -155,7 +160,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         ? shared.through(key, call.ttlMs, call.ttlMs + call.staleMs, controller.signal, () => call.load(controller.signal, refresh))
         : call.load(controller.signal, refresh).then((value) => ({ value, storedAt: clock.now() }));
     const promise = loaded.then(({ value, storedAt }) => {
-      if (call.ttlMs > 0 && !flight.invalidated) store(key, value, call, storedAt);
+      if (call.ttlMs > 0 && !flight.invalidated) store(key, value, call, Math.min(storedAt, call.loadedAt?.() ?? storedAt));
       return value;
     });
     const flight: Flight = { promise, controller, background: refresh !== undefined, waiters: 0, invalidated: false };

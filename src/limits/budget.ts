@@ -22,7 +22,7 @@ import {
   WINDOW_MS,
   type WindowName,
 } from './defaults.js';
-import { createPacer, type Pacer } from './pacing.js';
+import { createPacer, firstViewReserve, type Pacer } from './pacing.js';
 import { createMemoryBudgetStore, type BudgetStore, type WindowLimit } from './store.js';
 import type { Budget, BudgetSnapshot, PacingSnapshot, ScheduleOptions } from './types.js';
 
@@ -251,7 +251,7 @@ export function createBudget(options: BudgetOptions): Budget {
       if (pacer && background) {
         // Background refreshes leave the pacing's reserve to interactive calls, as they leave the window's,
         // and at least half the burst: a refresh has stale data standing in for it, a first view has nothing.
-        const keep = Math.max(Math.ceil(pacer.burst * reserveFraction), Math.ceil(pacer.burst / 2));
+        const keep = firstViewReserve(pacer.burst, reserveFraction);
         const backgroundAt = pacer.nextAt(now, keep);
         if (backgroundAt > now) {
           blockedBackground = true;

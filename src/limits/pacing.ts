@@ -30,6 +30,14 @@ export function burstOf(perHour: number): number {
   return Math.min(perHour, Math.max(10, Math.ceil(perHour / 2)));
 }
 
+/**
+ * Paced calls kept for first views: background refreshes (and reads that have stale data standing in)
+ * leave the bucket this full. The interactive reserve's share of the burst, and at least half of it.
+ */
+export function firstViewReserve(burst: number, reserveFraction: number): number {
+  return Math.max(Math.ceil(burst * reserveFraction), Math.ceil(burst / 2));
+}
+
 export function createPacer(perHour: number, start: number): Pacer | undefined {
   const burst = burstOf(perHour);
   if (burst >= perHour) return undefined;

@@ -1,7 +1,8 @@
 /**
  * Cross-request coalescing: calls of any requests that differ only in a list
- * of ids (engage by `distinct_ids`, activity streams by `distinct_ids`) merge
- * into one upstream call, and its answer is split back to each waiter.
+ * of ids (engage by `distinct_ids`, activity streams by `distinct_ids`, event
+ * counts of one range by event name) merge into one upstream call, and its
+ * answer is split back to each waiter.
  *
  * A batch stays open to new ids while it waits for its merge window (see
  * CoalesceOptions) and then while it waits for a budget slot: the slot
@@ -89,6 +90,8 @@ interface Batch<Id, V> {
 export interface Batcher<Id, V> {
   /** The value of each id, from batches shared with other requests where possible. */
   load(mergeKey: string, ids: readonly Id[], waiter: BatchWaiter): Promise<Map<Id, IdResult<V>>>;
+  /** Whether an id is in a batch open or in flight: asked for already. */
+  has(mergeKey: string, id: Id): boolean;
   /** Batches open or in flight (for tests and metrics). */
   readonly pending: number;
 }
@@ -102,6 +105,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
   const byId = new Map<string, Batch<Id, V>>();
   const idKey = (mergeKey: string, id: Id): string => `${mergeKey}\u0000${id}`;
   let pending = 0;
+  const bytesOf = options.merge.idBytes ?? idBytes;
 
   const newBatch = (mergeKey: string): Batch<Id, V> => {
     let resolve!: (value: ReadonlyMap<Id, V>) => void;
@@ -197,7 +201,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
   };
 
   const fits = (batch: Batch<Id, V>, id: Id): boolean =>
-    !batch.closed && batch.ids.length < options.merge.maxIds && batch.idBytes + idBytes(id) <= options.merge.maxIdBytes;
+    !batch.closed && batch.ids.length < options.merge.maxIds && batch.idBytes + bytesOf(id) <= options.merge.maxIdBytes;
 
   const leave = (batch: Batch<Id, V>, waiter: BatchWaiter): void => {
     if (!batch.waiters.delete(waiter)) return;
@@ -279,7 +283,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
         }
         batch.ids.push(id);
         batch.idSet.add(id);
-        batch.idBytes += idBytes(id);
+        batch.idBytes += bytesOf(id);
         if (options.enabled) byId.set(idKey(mergeKey, id), batch);
         batches.add(batch);
       }
@@ -308,6 +312,7 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
       for (const id of wanted) if (!results.has(id)) results.set(id, { found: false });
       return results;
     },
+    has: (mergeKey, id) => byId.has(idKey(mergeKey, id)),
     get pending() {
       return pending;
     },

@@ -55,8 +55,10 @@ import type { CacheKind } from '../runtime-types.js';
 export interface MergeDescription {
   /** Most ids per call. */
   readonly maxIds: number;
-  /** Most bytes the ids may take in the request (form body or query string), JSON-encoded. */
+  /** Most bytes the ids may take in the request (form body or query string), as `idBytes` counts them. */
   readonly maxIdBytes: number;
+  /** Bytes one id adds to the request. Default: JSON-encoded (`idBytes`). */
+  readonly idBytes?: (id: string) => number;
 }
 
 export interface EndpointDescription<P, R> {
@@ -121,6 +123,42 @@ export const STREAM_MAX_ID_BYTES = 6 * 1024;
 export const ENGAGE_MERGE: MergeDescription = { maxIds: ENGAGE_PAGE_SIZE, maxIdBytes: ENGAGE_MAX_ID_BYTES };
 /** How /stream/query calls by `distinct_ids` merge: as many ids as one request line holds. */
 export const STREAM_MERGE: MergeDescription = { maxIds: ENGAGE_PAGE_SIZE, maxIdBytes: STREAM_MAX_ID_BYTES };
+
+/**
+ * Events per merged /events call. Mixpanel documents no limit on the `event`
+ * list (https://developer.mixpanel.com/reference/events); 100 is what the
+ * schema already lets one `eventCounts` ask for in one call, so a merged call
+ * is never larger than one a client could send itself.
+ */
+export const EVENTS_MAX_PER_CALL = 100;
+
+/**
+ * /events takes `event` as a JSON array in the query string of a GET
+ * (https://developer.mixpanel.com/reference/events): 6 KiB of it, counted
+ * percent-encoded as it is sent, keeps the request line under the 8 KiB most
+ * servers accept, whatever the names.
+ */
+export const EVENTS_MAX_NAME_BYTES = 6 * 1024;
+
+/** Bytes one event name adds to /events' query string: JSON-encoded, percent-encoded, with its encoded separator. */
+export const eventNameBytes = (name: string): number => encodeURIComponent(JSON.stringify(name)).length + 3;
+
+/** How plain segmentations and eventCounts of one range merge into /events calls. */
+export const EVENTS_MERGE: MergeDescription = { maxIds: EVENTS_MAX_PER_CALL, maxIdBytes: EVENTS_MAX_NAME_BYTES, idBytes: eventNameBytes };
+
+/**
+ * Whether /segmentation's answer to these params is the one /events gives for
+ * that one event (https://developer.mixpanel.com/reference/segmentation-query,
+ * https://developer.mixpanel.com/reference/events): no `on` (segments by
+ * property), no `where`, no `interval` (days per bucket for segmentation, a
+ * count of units for /events), no `limit`, and a (type, unit) /events accepts
+ * ("you cannot get hourly uniques").
+ */
+export function isPlainSegmentation(params: SegmentationParams): boolean {
+  if (params.on !== undefined || params.where !== undefined || params.interval !== undefined || params.limit !== undefined) return false;
+  const unit = params.unit ?? 'day';
+  return !((params.type ?? 'general') === 'unique' && (unit === 'hour' || unit === 'minute'));
+}
 
 export interface StreamQueryParams {
   readonly distinctIds: readonly string[];
