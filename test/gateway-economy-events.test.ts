@@ -28,7 +28,7 @@ type Segment = { name: string; points: { date: string; value: number }[] };
 const CHART = /* GraphQL */ `query Chart($event: String!, $from: Date!, $to: Date!, $type: CountType, $unit: SegmentationUnit, $on: String, $where: String) {
   segmentation(event: $event, from: $from, to: $to, type: $type, unit: $unit, on: $on, where: $where) {
     __typename
-    ... on SegmentationResult { series segments { name points { date value } } }
+    ... on Series { series segments { name points { date value } } }
     ... on Error { code message }
   }
 }`;
@@ -62,7 +62,7 @@ describe('charts merged into /events calls', () => {
     for (const [k, answer] of answers.entries()) {
       expect(answer.errors).toBeUndefined();
       const chart = answer.data!['segmentation'];
-      expect(chart.__typename).toBe('SegmentationResult');
+      expect(chart.__typename).toBe('Series');
       const direct = await restQuery<Series>(gw.emulator, 'segmentation', { event: charted[k]!, from_date: range.from, to_date: range.to });
       expect(chart.series).toEqual(direct.data.series);
       expect(asValues(chart.segments)).toEqual(direct.data.values);
@@ -71,7 +71,7 @@ describe('charts merged into /events calls', () => {
     const later = await gw.query(CHART, { event: charted[7]!, ...range });
     expect(later.data!['segmentation']).toEqual(answers[7]!.data!['segmentation']);
     const counts = await gw.query(
-      `query($events: [String!]!, $from: Date!, $to: Date!) { eventCounts(events: $events, from: $from, to: $to) { __typename ... on SegmentationResult { segments { name } } } }`,
+      `query($events: [String!]!, $from: Date!, $to: Date!) { eventCounts(events: $events, from: $from, to: $to) { __typename ... on Series { segments { name } } } }`,
       { events: charted.slice(10, 13), ...range },
     );
     expect(counts.data!['eventCounts'].segments.map((s: Segment) => s.name)).toEqual(charted.slice(10, 13));
@@ -93,7 +93,7 @@ describe('charts merged into /events calls', () => {
     expect(documented.length).toBeGreaterThan(1);
     const range = { from: day(gw.emulator, -6), to: day(gw.emulator, -1) };
     const first = await gw.query(CHART, { event: documented[0]!, ...range });
-    expect(first.data!['segmentation'].__typename).toBe('SegmentationResult');
+    expect(first.data!['segmentation'].__typename).toBe('Series');
     expect(eventsCalls(gw.emulator)).toHaveLength(1);
     expect(namesOf(eventsCalls(gw.emulator)[0]!).sort()).toEqual([...documented].sort().slice(0, EVENTS_MAX_PER_CALL));
     const other = await gw.query(CHART, { event: documented.at(-1)!, ...range });
@@ -141,7 +141,7 @@ describe('charts merged into /events calls', () => {
       gw.query(CHART, { event: 'Purchase', type: 'UNIQUE', unit: 'HOUR', ...range }),
       gw.query(CHART, { event: 'Purchase', ...range }),
     ]);
-    for (const answer of answers) expect(answer.data!['segmentation'].__typename).toBe('SegmentationResult');
+    for (const answer of answers) expect(answer.data!['segmentation'].__typename).toBe('Series');
     expect(segmentationCalls(gw.emulator)).toHaveLength(3);
     expect(segmentationCalls(gw.emulator).map((entry) => entry.params['on'] ?? entry.params['where'] ?? entry.params['unit'])).toEqual(
       expect.arrayContaining(['properties["product"]', 'properties["product"] == "Pro"', 'hour']),
@@ -175,7 +175,7 @@ describe('charts merged into /events calls', () => {
     expect(namesOf(calls[0]!)).toEqual(expect.arrayContaining(['Log In', 'Sign Up']));
     // What the call brought for the client that left is cached: its chart now costs nothing.
     const after = await gw.query(CHART, { event: 'Log In', ...range });
-    expect(after.data!['segmentation'].__typename).toBe('SegmentationResult');
+    expect(after.data!['segmentation'].__typename).toBe('Series');
     expect(eventsCalls(gw.emulator)).toHaveLength(1);
   });
 
@@ -191,7 +191,7 @@ describe('charts merged into /events calls', () => {
     expect(calls.flatMap(namesOf).sort()).toEqual([...names].sort());
     for (const [k, answer] of answers.entries()) {
       const chart = answer.data!['segmentation'];
-      expect(chart.__typename).toBe('SegmentationResult');
+      expect(chart.__typename).toBe('Series');
       expect(chart.segments.map((s: Segment) => s.name)).toEqual([names[k]]);
       expect(chart.segments[0].points).toHaveLength(chart.series.length);
     }
