@@ -27,6 +27,18 @@ describe('cost estimate', () => {
     expect(cost).toEqual({ query: { calls: 2, hourlyCalls: 2 } });
   });
 
+  it('counts plain charts of one range as the one /events call they merge into, and segmentations by a property one each', () => {
+    const chart = (alias: string, event: string, extra = '') =>
+      `${alias}: segmentation(event: "${event}", from: "2026-01-01", to: "2026-01-30"${extra}) { __typename }`;
+    const plain = Array.from({ length: 61 }, (_, i) => chart(`c${i}`, `E${i}`)).join('\n');
+    const counts = `counts: eventCounts(events: ["X", "Y"], from: "2026-01-01", to: "2026-01-30") { __typename }`;
+    const byProperty = [chart('p1', 'A', ', on: "properties[\\"plan\\"]"'), chart('p2', 'B', ', on: "properties[\\"plan\\"]"')].join('\n');
+    const otherRange = `later: segmentation(event: "A", from: "2026-02-01", to: "2026-02-02") { __typename }`;
+    const cost = estimateUpstreamCost(schema, parse(`{ ${plain}\n${counts}\n${byProperty}\n${otherRange} }`), undefined, {}, { countEngageFollowOnPages: true });
+    // One /events call for the 61 plain charts and the eventCounts of January, one for February, one /segmentation per property chart.
+    expect(cost).toEqual({ query: { calls: 4, hourlyCalls: 4 } });
+  });
+
   it('checks the complexity of a fragment bomb once, memoised per selection set', () => {
     const error = complexityError(schema, parse(fragmentBomb(40)), 'Bomb', {}, {});
     expect(error?.message).toMatch(/complexity/);

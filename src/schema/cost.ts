@@ -40,7 +40,8 @@ import {
 } from 'graphql';
 import { canonicalJson } from '../cache/keys.js';
 import type { ApiFamily } from '../mixpanel/types.js';
-import { familyOf, type EndpointName } from '../upstream/endpoints.js';
+import type { SegmentationParams } from '../mixpanel/types.js';
+import { familyOf, isPlainSegmentation, type EndpointName } from '../upstream/endpoints.js';
 
 /** One upstream call an operation certainly makes when nothing is cached. */
 export interface UpstreamCall {
@@ -81,13 +82,29 @@ const report = (field: string, endpoint: EndpointName): FieldCost => (args) => [
 /** A field served by one shared call of `endpoint`, whatever its arguments. */
 const shared = (endpoint: EndpointName, key: string = endpoint): FieldCost => () => [call(familyOf(endpoint), key)];
 
+/** Arguments without their nulls, as the resolvers pass them on. */
+const present = (args: Args): Args => Object.fromEntries(Object.entries(args).filter(([, value]) => value !== null && value !== undefined));
+
+/**
+ * Plain segmentations and eventCounts of one (type, unit, range), of any
+ * request, merge into /events calls (src/upstream/event-counts.ts): one call
+ * per range is certain, however many events.
+ */
+const eventCountsOfRange: FieldCost = (args) => {
+  const { type = 'general', unit = 'day', from, to } = present(args);
+  return [call(familyOf('events'), `events:${argsKey({ type, unit, from, to })}`)];
+};
+
+const segmentation: FieldCost = (args, options, occurrence) =>
+  isPlainSegmentation(present(args) as unknown as SegmentationParams)
+    ? eventCountsOfRange(args, options, occurrence)
+    : report('segmentation', 'segmentation')(args, options, occurrence);
+
 /** Report fields and the endpoint each one calls (src/upstream/endpoints.ts). */
 const REPORT_FIELDS: Readonly<Record<string, EndpointName>> = {
-  segmentation: 'segmentation',
   segmentationNumeric: 'segmentationNumeric',
   segmentationSum: 'segmentationSum',
   segmentationAverage: 'segmentationAverage',
-  eventCounts: 'events',
   eventPropertyCounts: 'eventProperties',
   eventNames: 'eventsNames',
   topEvents: 'eventsTop',
@@ -101,6 +118,8 @@ const REPORT_FIELDS: Readonly<Record<string, EndpointName>> = {
 
 export const FIELD_COSTS: Readonly<Record<string, FieldCost>> = {
   ...Object.fromEntries(Object.entries(REPORT_FIELDS).map(([name, endpoint]) => [`Query.${name}`, report(name, endpoint)])),
+  'Query.segmentation': segmentation,
+  'Query.eventCounts': eventCountsOfRange,
   'Query.funnels': shared('funnelsList'),
   'Query.cohort': shared('cohortsList'),
   'Query.cohorts': shared('cohortsList'),
