@@ -80,6 +80,8 @@ export interface SessionRecord {
   readonly updatedAt: number;
   /** Set once every page has been applied. */
   readonly completedAt?: number | undefined;
+  /** A full sync's shadow set size so far (absent in records written before it was kept: then counted). */
+  readonly stagedMembers?: number | undefined;
 }
 
 /** Committed-state reads a backend offers to `planPage`. */
@@ -160,6 +162,7 @@ export async function planPage(page: SyncPage, now: number, reader: SyncReader):
     startedAt: kept?.startedAt ?? now,
     updatedAt: now,
     completedAt: completes ? now : kept?.completedAt,
+    ...(kept?.stagedMembers === undefined ? {} : { stagedMembers: kept.stagedMembers }),
   };
   const putSession: SyncWrite = { op: 'putSession', key, record, restart };
   return page.action === 'members'
@@ -181,17 +184,19 @@ async function planFullSyncPage(
   const held = restart ? new Map<string, number>() : await reader.shadowPageOf(key, members.map((m) => m.distinctId));
   const fresh = members.filter((m) => (held.get(m.distinctId) ?? Number.POSITIVE_INFINITY) > page.pageCount);
   const stage: SyncWrite = { op: 'stagePage', key, page: page.pageCount, members: fresh };
+  // The shadow set's size, kept in the session record so the last page need not count the set: the fresh
+  // members not held before are new to it (the others move down from a later page).
+  const before = restart ? 0 : (putSession.record.stagedMembers ?? (await reader.shadowCount(key)));
+  const memberCount = before + fresh.filter((m) => !held.has(m.distinctId)).length;
+  const counted: SyncWrite = { ...putSession, record: { ...putSession.record, stagedMembers: memberCount } };
   if (!completes) {
-    return { result: { applied: true, changes: [], sessionCompleted: false }, writes: [putSession, stage] };
+    return { result: { applied: true, changes: [], sessionCompleted: false }, writes: [counted, stage] };
   }
 
-  // Counted after this page's members are staged: the fresh ones not held before are new to the set.
-  const before = restart ? 0 : await reader.shadowCount(key);
-  const memberCount = before + fresh.filter((m) => !held.has(m.distinctId)).length;
   const state = stateAfter(page, now, memberCount);
   return {
     result: { applied: true, changes: [], sessionCompleted: true, state },
-    writes: [putSession, stage, { op: 'swapInShadow', key, memberCount, at: now }, { op: 'putSyncState', state }],
+    writes: [counted, stage, { op: 'swapInShadow', key, memberCount, at: now }, { op: 'putSyncState', state }],
     completes: { key, page: page.pageCount, totalPages: page.totalPages },
   };
 }
