@@ -187,6 +187,31 @@ describe('subscription fan-out', () => {
     expect((await delivered()) - before).toBe(live.length);
   });
 
+  it('writes the same bytes to sockets sharing a subscription id and to sockets with ids of their own, at every frame length', async () => {
+    const gateway = await startGateway();
+    // Raw sockets all subscribe as id "1" (they share one frame); graphql-ws clients each use an id of their own.
+    const raw = await Promise.all(Array.from({ length: 3 }, () => rawWsSubscribe(gateway.graphqlUrl, CHANGES, { ids: [COHORT_ID] })));
+    const clients = [open(gateway, 'ws'), open(gateway, 'ws')];
+    await probe(gateway, clients);
+    await until(() => raw.every((r) => r.nexts.length > 0), 'raw sockets live');
+    const probes = raw.map((r) => r.nexts.length);
+    // A frame of a few hundred bytes (16-bit length), then one past 64 KiB (64-bit length).
+    const small = ['s-1'];
+    // 1,000 members (one change: Mixpanel's page size) with long distinct ids.
+    const big = Array.from({ length: 1000 }, (_, i) => `${'a-member-with-a-long-distinct-id-'.repeat(2)}${String(i).padStart(5, '0')}`);
+    expect(await postPage(gateway, 'frame-small', 'add_members', small)).toBe(200);
+    expect(await postPage(gateway, 'frame-big', 'add_members', big)).toBe(200);
+    for (const client of clients) await client.waitForResults(2);
+    await until(() => raw.every((r, i) => r.nexts.length >= probes[i]! + 2), 'raw sockets got both');
+    const expected = clients[0]!.results;
+    expect(sessionsOf(clients[0]!).map((line) => line.length)).toEqual([`ADDED:frame-small:1:${small.join(',')}`, `ADDED:frame-big:1:${big.join(',')}`].map((line) => line.length));
+    expect(sessionsOf(clients[0]!)[1] === `ADDED:frame-big:1:${big.join(',')}`).toBe(true);
+    expect(JSON.stringify(expected[1]).length).toBeGreaterThan(65_536);
+    expect(clients[1]!.results).toEqual(expected);
+    for (const [i, r] of raw.entries()) expect(r.nexts.slice(probes[i]!)).toEqual(expected);
+    for (const r of raw) r.socket.close();
+  });
+
   it('leaves the group on unsubscribe, and removes the group with its last member', async () => {
     const gateway = await startGateway();
     const [a, b, c] = [open(gateway, 'ws'), open(gateway, 'sse'), open(gateway, 'ws')] as const;
