@@ -20,7 +20,6 @@ import { createMembershipStore } from '../src/membership/create-store.js';
 import type { AppliedChange, ApplyResult, CohortMember, MembershipStore, SyncAction, SyncPage } from '../src/membership/types.js';
 import { createGatewayPubSub } from '../src/pubsub/create-pubsub.js';
 import type { CohortChangeEvent, CohortSyncCompletedEvent } from '../src/pubsub/types.js';
-import { Secret } from '../src/secret.js';
 import { useCohortWebhooks } from '../src/webhooks/receiver.js';
 import { REDIS, redisSkip } from './helpers/redis.js';
 
