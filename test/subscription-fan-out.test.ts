@@ -170,7 +170,15 @@ describe('subscription fan-out', () => {
     await probe(gateway, live);
     const registry = gateway.gateway.metrics.registry;
     const delivered = async () => (await registry.getSingleMetric(DELIVERIES)!.get()).values.reduce((sum, v) => sum + v.value, 0);
-    const before = await delivered();
+    // On a loaded machine `probe` may return while an earlier probe is still being written (one socket
+    // per turn here; its deliveries are counted when it ends): wait until nothing is being delivered.
+    let before = await delivered();
+    for (let quiet = 0; quiet < 4; ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const now = await delivered();
+      quiet = now === before ? quiet + 1 : 0;
+      before = now;
+    }
     // Read as soon as the answer's head is parsed (node:http's 'response'), in this same process.
     const { status, deliveredWhenAnswered } = await new Promise<{ status: number | undefined; deliveredWhenAnswered: number }>((resolve, reject) => {
       const request = httpRequest(gateway.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION } }, (response) => {
