@@ -8,8 +8,11 @@
  * backend: pages/s, peak RSS growth, the mean page's round trip and the
  * last page's (the one that swaps the shadow set in), their ratio (baseline:
  * the mean page of the same sync), the last page's share of the sync time,
- * and the slowest `{ __typename }` answered while the sync ran (probed
- * every 25 ms: a stalled event loop shows here).
+ * the slowest `{ __typename }` answered while the sync ran (probed
+ * every 25 ms: a stalled event loop shows here), and how long after the last
+ * page's answer the completion events (every member ADDED, then REPLACED page
+ * by page, streamed from the store) had all been published, as an in-process
+ * subscriber of the gateway counts them. The probe runs until then.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -43,8 +46,12 @@ export interface FullSyncRow {
   readonly lastVsMeanPage: number | null;
   /** Share of the whole sync spent on the last page. */
   readonly lastPageShare: number;
-  /** Slowest `{ __typename }` answered while the sync ran. */
+  /** Slowest `{ __typename }` answered while the sync ran and its completion events were published. */
   readonly maxProbeMs: number;
+  /** From the last page's answer to `cohortSyncCompleted` (every completion event published before it). */
+  readonly completionEventsMs: number | null;
+  readonly changesPublished: number;
+  readonly membersPublished: number;
   readonly pagesPerSecondVsMemory: number | null;
 }
 
@@ -91,11 +98,13 @@ async function syncOnce(kind: StoreKind, location: string | undefined, all: read
     const ready = await waitFor(child, 'ready', 60_000);
     const cohortId = '7001';
     const pageMs = new Map<number, number>();
+    const answeredAt = new Map<number, number>();
     const timed: FetchLike = async (url, init) => {
       const page = (JSON.parse(String(init.body)) as CohortSyncPayload).parameters.page_info.page_count;
       const started = performance.now();
       const response = await fetch(url, init);
       pageMs.set(page, performance.now() - started);
+      answeredAt.set(page, performance.timeOrigin + performance.now());
       return response;
     };
     const sender = createCohortSyncSender({ url: ready.webhookUrl, pageSize: PAGE_SIZE, basicAuth: BENCH_WEBHOOK_AUTH, fetch: timed });
@@ -113,14 +122,27 @@ async function syncOnce(kind: StoreKind, location: string | undefined, all: read
     const started = performance.now();
     const sync = await sender.sync({ projectId: ready.projectId, cohortId, cohortName: 'Bench full sync', members: all });
     const seconds = (performance.now() - started) / 1000;
+    const stopped = await request({ type: 'stop', cohortId, awaitCompletion: true }, 'stopped');
     probing = false;
     await probes;
-    const stopped = await request({ type: 'stop', cohortId }, 'stopped');
     if (sync.status !== 'ok') throw new Error(`the ${kind} full sync ended ${sync.status}: ${sync.error ?? ''}`);
     const last = pageMs.get(sync.pagesSent) ?? 0;
     const others = [...pageMs].filter(([page]) => page !== sync.pagesSent).map(([, ms]) => ms);
     const mean = others.reduce((a, b) => a + b, 0) / Math.max(1, others.length);
-    return { pages: sync.pagesSent, seconds, membersStored: stopped.memberCount, memory: stopped.peak, meanPageMs: mean, lastPageMs: last, maxProbeMs };
+    const lastAnswered = answeredAt.get(sync.pagesSent);
+    const completionEventsMs = stopped.completedAtEpochMs !== undefined && lastAnswered !== undefined ? Math.max(0, stopped.completedAtEpochMs - lastAnswered) : null;
+    return {
+      pages: sync.pagesSent,
+      seconds,
+      membersStored: stopped.memberCount,
+      memory: stopped.peak,
+      meanPageMs: mean,
+      lastPageMs: last,
+      maxProbeMs,
+      completionEventsMs,
+      changesPublished: stopped.changesPublished,
+      membersPublished: stopped.membersPublished,
+    };
   } finally {
     if (child.connected) {
       const closed = waitFor(child, 'closed', 60_000).catch(() => undefined);
@@ -160,6 +182,9 @@ export async function runFullSyncBench(): Promise<{ members: number; pageSize: n
         lastVsMeanPage: ratio(run.lastPageMs, run.meanPageMs),
         lastPageShare: round(run.lastPageMs / 1000 / run.seconds, 3),
         maxProbeMs: round(run.maxProbeMs),
+        completionEventsMs: run.completionEventsMs === null ? null : round(run.completionEventsMs),
+        changesPublished: run.changesPublished,
+        membersPublished: run.membersPublished,
       });
     } finally {
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
@@ -169,7 +194,7 @@ export async function runFullSyncBench(): Promise<{ members: number; pageSize: n
   const rows = measured.map((row) => ({ ...row, pagesPerSecondVsMemory: baseline ? ratio(row.pagesPerSecond, baseline.pagesPerSecond) : null }));
   printTable(
     `Full sync: ${MEMBERS.toLocaleString('en-US')} members, ${MEMBERS / PAGE_SIZE} pages of ${PAGE_SIZE} (baselines: the memory backend; the sync's mean page)`,
-    ['backend', 'pages/s', 'x memory', 'peak RSS Δ MiB', 'mean page ms', 'last page ms', 'last x mean', 'last page share', 'max probe ms', 'members stored'],
+    ['backend', 'pages/s', 'x memory', 'peak RSS Δ MiB', 'mean page ms', 'last page ms', 'last x mean', 'last page share', 'max probe ms', 'completion events ms', 'events', 'members in events', 'members stored'],
     rows.map((row) => [
       row.backend,
       row.pagesPerSecond,
@@ -180,6 +205,9 @@ export async function runFullSyncBench(): Promise<{ members: number; pageSize: n
       row.lastVsMeanPage,
       row.lastPageShare,
       row.maxProbeMs,
+      row.completionEventsMs,
+      row.changesPublished,
+      row.membersPublished,
       row.membersStored,
     ]),
   );

@@ -6,6 +6,7 @@
  * argv: <memory|sqlite|redis> [sqlite path | redis key prefix]
  * Messages (IPC): parent -> 'start' | 'stop' | 'usage' | 'close'; child -> WorkerMessage.
  */
+import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { createEmulator } from '../src/emulator/server.js';
 import { createMembershipStore } from '../src/membership/create-store.js';
@@ -15,7 +16,8 @@ import { startMemorySampler, type MemoryPeak } from './lib/stats.js';
 
 export type ParentMessage =
   | { readonly type: 'start' }
-  | { readonly type: 'stop'; readonly cohortId: string }
+  /** `awaitCompletion`: answer once a `cohortSyncCompleted` was published (a full sync's events all went out). */
+  | { readonly type: 'stop'; readonly cohortId: string; readonly awaitCompletion?: boolean }
   /** CPU time this process has used so far (the fan-out bench takes differences). */
   | { readonly type: 'usage' }
   | { readonly type: 'close' };
@@ -30,6 +32,11 @@ export type WorkerMessage =
       readonly memberCount: number | undefined;
       /** Calls the gateway sent to the emulator since start (should be 0: webhooks and subscriptions need no REST call). */
       readonly upstreamCalls: number;
+      /** When the cohort's last `cohortSyncCompleted` was published (epoch ms), once the stop's cohort had one. */
+      readonly completedAtEpochMs: number | undefined;
+      /** `cohortMembershipChanged` events published for the cohort since start, and the members they carried. */
+      readonly changesPublished: number;
+      readonly membersPublished: number;
     }
   | { readonly type: 'usage'; readonly cpuMicros: number }
   | { readonly type: 'closed' }
@@ -55,19 +62,52 @@ async function main(): Promise<void> {
   const projectId = gateway.projects.get('default')?.config.projectId ?? '';
 
   let sampler: ReturnType<typeof startMemorySampler> | undefined;
+  // An in-process subscriber of every event, as a live client's group would be: it sees when the last one went out.
+  const published = { changes: 0, members: 0, completedAt: undefined as number | undefined };
+  const completed = new Set<() => void>();
+  void (async () => {
+    for await (const change of gateway.pubsub.subscribe('cohortMembershipChanged', projectId)) {
+      published.changes += 1;
+      published.members += change.members.length;
+    }
+  })();
+  void (async () => {
+    for await (const _ of gateway.pubsub.subscribe('cohortSyncCompleted', projectId)) {
+      published.completedAt = performance.timeOrigin + performance.now();
+      for (const wake of completed) wake();
+    }
+  })();
   process.on('message', (message: ParentMessage) => {
     void (async () => {
       switch (message.type) {
         case 'start':
+          published.changes = 0;
+          published.members = 0;
+          published.completedAt = undefined;
           (globalThis as { gc?: () => void }).gc?.();
           emulator.resetCalls();
           sampler = startMemorySampler();
           send({ type: 'started' });
           return;
         case 'stop': {
+          // A full sync's completion events follow the last page's answer: wait for them (bounded).
+          if (message.awaitCompletion && published.completedAt === undefined) {
+            await new Promise<void>((resolve) => {
+              completed.add(resolve);
+              setTimeout(resolve, 120_000).unref();
+            });
+          }
           const peak = sampler?.stop() ?? { rssDeltaMiB: 0, heapDeltaMiB: 0, rssPeakMiB: 0 };
           const state = await store.syncState(projectId, message.cohortId);
-          send({ type: 'stopped', peak, memberCount: state?.memberCount, upstreamCalls: emulator.calls('/') });
+          send({
+            type: 'stopped',
+            peak,
+            memberCount: state?.memberCount,
+            upstreamCalls: emulator.calls('/'),
+            completedAtEpochMs: published.completedAt,
+            changesPublished: published.changes,
+            membersPublished: published.members,
+          });
           return;
         }
         case 'usage': {

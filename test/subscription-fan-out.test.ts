@@ -170,7 +170,15 @@ describe('subscription fan-out', () => {
     await probe(gateway, live);
     const registry = gateway.gateway.metrics.registry;
     const delivered = async () => (await registry.getSingleMetric(DELIVERIES)!.get()).values.reduce((sum, v) => sum + v.value, 0);
-    const before = await delivered();
+    // On a loaded machine `probe` may return while an earlier probe is still being written (one socket
+    // per turn here; its deliveries are counted when it ends): wait until nothing is being delivered.
+    let before = await delivered();
+    for (let quiet = 0; quiet < 4; ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const now = await delivered();
+      quiet = now === before ? quiet + 1 : 0;
+      before = now;
+    }
     // Read as soon as the answer's head is parsed (node:http's 'response'), in this same process.
     const { status, deliveredWhenAnswered } = await new Promise<{ status: number | undefined; deliveredWhenAnswered: number }>((resolve, reject) => {
       const request = httpRequest(gateway.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION } }, (response) => {
@@ -185,6 +193,31 @@ describe('subscription fan-out', () => {
     expect(deliveredWhenAnswered).toBeLessThan(live.length);
     await Promise.all(live.map((s) => s.waitForResults(1)));
     expect((await delivered()) - before).toBe(live.length);
+  });
+
+  it('writes the same bytes to sockets sharing a subscription id and to sockets with ids of their own, at every frame length', async () => {
+    const gateway = await startGateway();
+    // Raw sockets all subscribe as id "1" (they share one frame); graphql-ws clients each use an id of their own.
+    const raw = await Promise.all(Array.from({ length: 3 }, () => rawWsSubscribe(gateway.graphqlUrl, CHANGES, { ids: [COHORT_ID] })));
+    const clients = [open(gateway, 'ws'), open(gateway, 'ws')];
+    await probe(gateway, clients);
+    await until(() => raw.every((r) => r.nexts.length > 0), 'raw sockets live');
+    const probes = raw.map((r) => r.nexts.length);
+    // A frame of a few hundred bytes (16-bit length), then one past 64 KiB (64-bit length).
+    const small = ['s-1'];
+    // 1,000 members (one change: Mixpanel's page size) with long distinct ids.
+    const big = Array.from({ length: 1000 }, (_, i) => `${'a-member-with-a-long-distinct-id-'.repeat(2)}${String(i).padStart(5, '0')}`);
+    expect(await postPage(gateway, 'frame-small', 'add_members', small)).toBe(200);
+    expect(await postPage(gateway, 'frame-big', 'add_members', big)).toBe(200);
+    for (const client of clients) await client.waitForResults(2);
+    await until(() => raw.every((r, i) => r.nexts.length >= probes[i]! + 2), 'raw sockets got both');
+    const expected = clients[0]!.results;
+    expect(sessionsOf(clients[0]!).map((line) => line.length)).toEqual([`ADDED:frame-small:1:${small.join(',')}`, `ADDED:frame-big:1:${big.join(',')}`].map((line) => line.length));
+    expect(sessionsOf(clients[0]!)[1] === `ADDED:frame-big:1:${big.join(',')}`).toBe(true);
+    expect(JSON.stringify(expected[1]).length).toBeGreaterThan(65_536);
+    expect(clients[1]!.results).toEqual(expected);
+    for (const [i, r] of raw.entries()) expect(r.nexts.slice(probes[i]!)).toEqual(expected);
+    for (const r of raw) r.socket.close();
   });
 
   it('leaves the group on unsubscribe, and removes the group with its last member', async () => {

@@ -26,7 +26,12 @@
  *   distinct id once, on the first page that lists it), so a subscriber
  *   rebuilds the full membership from REPLACED and never sees a page twice.
  *   ADDED/REMOVED are split into chunks of MAX_MEMBERS_PER_CHANGE and carry
- *   the completing page's number.
+ *   the completing page's number. These completion changes are not built by
+ *   the page: its writes only swap the shadow set in (keeping the replaced
+ *   membership aside), and `completionChanges` streams them afterwards from
+ *   the store, a bounded batch per read (COMPLETION_SCAN members of the old
+ *   set, or one page of the new), so the last page costs what any page costs
+ *   and memory stays flat whatever the cohort's size.
  * - `add_members` / `remove_members` (diffs): applied per page with set
  *   semantics keyed on (cohort id, distinct id); the change lists only members
  *   actually added or removed (none when nothing changed). An added member
@@ -75,6 +80,8 @@ export interface SessionRecord {
   readonly updatedAt: number;
   /** Set once every page has been applied. */
   readonly completedAt?: number | undefined;
+  /** A full sync's shadow set size so far (absent in records written before it was kept: then counted). */
+  readonly stagedMembers?: number | undefined;
 }
 
 /** Committed-state reads a backend offers to `planPage`. */
@@ -83,11 +90,33 @@ export interface SyncReader {
   syncState(projectId: string, cohortId: string): Promise<CohortSyncState | undefined>;
   /** The subset of `distinctIds` that are members now. */
   presentMembers(projectId: string, cohortId: string, distinctIds: readonly string[]): Promise<Set<string>>;
-  /** The shadow set of a full-sync session, by page number, in `rankOf` order: each distinct id once, on the lowest page listing it. */
-  shadowPages(key: SessionKey): Promise<Map<number, CohortMember[]>>;
   /** Of `distinctIds`, those already in the session's shadow set, with the page that holds them. */
   shadowPageOf(key: SessionKey, distinctIds: readonly string[]): Promise<Map<string, number>>;
-  allMembers(projectId: string, cohortId: string): Promise<CohortMember[]>;
+  /** How many distinct ids the session's shadow set holds. */
+  shadowCount(key: SessionKey): Promise<number>;
+}
+
+/** A completed full sync whose completion changes are still to be read (see `completionChanges`). */
+export interface CompletionRef {
+  readonly key: SessionKey;
+  /** The page that completed the session (ADDED/REMOVED carry its number). */
+  readonly page: number;
+  readonly totalPages: number;
+}
+
+/**
+ * Reads of a completed full sync, in bounded batches: the membership it replaced (kept aside by the swap)
+ * and the new one, page by page. A backend keeps its own cursor over the replaced membership.
+ */
+export interface CompletionReader {
+  /** The next (at most) `limit` members of the replaced membership, and those of them the new one lacks; `done` at its end. */
+  nextReplaced(limit: number): Promise<{ readonly left: CohortMember[]; readonly done: boolean }>;
+  /** Members of page `n` of the new membership, in `rankOf` order (each distinct id once, on the lowest page listing it). */
+  page(n: number): Promise<CohortMember[]>;
+  /** Of page `n`'s members, those the replaced membership did not have, in the same order. */
+  joinedOnPage(n: number): Promise<CohortMember[]>;
+  /** Lets the replaced membership go (deleted lazily); called once, when the stream ends or is abandoned. */
+  release(): Promise<void>;
 }
 
 /** Writes a backend executes in order, all or nothing. */
@@ -97,15 +126,21 @@ export type SyncWrite =
   /** Puts members into the session's shadow set, on `page` (each is new there, or moves down from a later page). */
   | { readonly op: 'stagePage'; readonly key: SessionKey; readonly page: number; readonly members: readonly CohortMember[] }
   | { readonly op: 'dropStaged'; readonly key: SessionKey }
-  /** Makes the session's shadow set the cohort's membership, in constant time; the old set is deleted lazily. */
-  | { readonly op: 'swapInShadow'; readonly key: SessionKey; readonly memberCount: number }
+  /**
+   * Makes the session's shadow set the cohort's membership, in constant time. The old set is kept aside
+   * for the completion changes (`CompletionReader`), then deleted lazily once they are read.
+   */
+  | { readonly op: 'swapInShadow'; readonly key: SessionKey; readonly memberCount: number; readonly at: number }
   | { readonly op: 'upsertMembers'; readonly projectId: string; readonly cohortId: string; readonly members: readonly CohortMember[] }
   | { readonly op: 'removeMembers'; readonly projectId: string; readonly cohortId: string; readonly distinctIds: readonly string[] }
   | { readonly op: 'putSyncState'; readonly state: CohortSyncState };
 
 export interface PagePlan {
-  readonly result: ApplyResult;
+  /** `completion` is left for the backend to fill, from `completes` (it reads the backend). */
+  readonly result: Omit<ApplyResult, 'completion'>;
   readonly writes: readonly SyncWrite[];
+  /** Set when the page completed a full sync: what the backend's completion stream reads. */
+  readonly completes?: CompletionRef | undefined;
 }
 
 const NOTHING_CHANGED: ApplyResult = { applied: false, changes: [], sessionCompleted: false };
@@ -127,6 +162,7 @@ export async function planPage(page: SyncPage, now: number, reader: SyncReader):
     startedAt: kept?.startedAt ?? now,
     updatedAt: now,
     completedAt: completes ? now : kept?.completedAt,
+    ...(kept?.stagedMembers === undefined ? {} : { stagedMembers: kept.stagedMembers }),
   };
   const putSession: SyncWrite = { op: 'putSession', key, record, restart };
   return page.action === 'members'
@@ -148,39 +184,65 @@ async function planFullSyncPage(
   const held = restart ? new Map<string, number>() : await reader.shadowPageOf(key, members.map((m) => m.distinctId));
   const fresh = members.filter((m) => (held.get(m.distinctId) ?? Number.POSITIVE_INFINITY) > page.pageCount);
   const stage: SyncWrite = { op: 'stagePage', key, page: page.pageCount, members: fresh };
+  // The shadow set's size, kept in the session record so the last page need not count the set: the fresh
+  // members not held before are new to it (the others move down from a later page).
+  const before = restart ? 0 : (putSession.record.stagedMembers ?? (await reader.shadowCount(key)));
+  const memberCount = before + fresh.filter((m) => !held.has(m.distinctId)).length;
+  const counted: SyncWrite = { ...putSession, record: { ...putSession.record, stagedMembers: memberCount } };
   if (!completes) {
-    return { result: { applied: true, changes: [], sessionCompleted: false }, writes: [putSession, stage] };
+    return { result: { applied: true, changes: [], sessionCompleted: false }, writes: [counted, stage] };
   }
 
-  const shadow = restart ? new Map<number, CohortMember[]>() : await reader.shadowPages(key);
-  const moved = new Set(fresh.map((m) => m.distinctId));
-  for (const [n, pageMembers] of shadow) if (n > page.pageCount) shadow.set(n, pageMembers.filter((m) => !moved.has(m.distinctId)));
-  shadow.set(page.pageCount, fresh);
-  const replacedPages: CohortMember[][] = [];
-  for (let n = 1; n <= page.totalPages; n++) replacedPages.push(shadow.get(n) ?? []);
-  const next = replacedPages.flat();
-  const current = await reader.allMembers(page.projectId, page.cohortId);
-  // O(members) work: done in slices that let the event loop serve other requests in between.
-  const nextIds = new Set<string>();
-  await inSlices(next, (m) => nextIds.add(m.distinctId));
-  const currentIds = new Set<string>();
-  await inSlices(current, (m) => currentIds.add(m.distinctId));
-  const removed: CohortMember[] = [];
-  await inSlices(current, (m) => nextIds.has(m.distinctId) || removed.push(m));
-  const added: CohortMember[] = [];
-  await inSlices(next, (m) => currentIds.has(m.distinctId) || added.push(m));
-
-  const state = stateAfter(page, now, next.length);
-  const changes: AppliedChange[] = [
-    ...chunkedChanges(page, 'REMOVED', removed, false),
-    ...chunkedChanges(page, 'ADDED', added, false),
-    ...replacedPages.map((pageMembers, index): AppliedChange => ({ ...changeBase(page), kind: 'REPLACED', members: pageMembers, page: index + 1 })),
-  ];
+  const state = stateAfter(page, now, memberCount);
   return {
-    result: { applied: true, changes, sessionCompleted: true, state },
-    writes: [putSession, stage, { op: 'swapInShadow', key, memberCount: next.length }, { op: 'putSyncState', state }],
+    result: { applied: true, changes: [], sessionCompleted: true, state },
+    writes: [counted, stage, { op: 'swapInShadow', key, memberCount, at: now }, { op: 'putSyncState', state }],
+    completes: { key, page: page.pageCount, totalPages: page.totalPages },
   };
 }
+
+/** Members of the replaced membership read per `nextReplaced` call. */
+export const COMPLETION_SCAN = 1000;
+
+/**
+ * The completion changes of a full sync (REMOVED, ADDED, then REPLACED page by page: see the top of this
+ * file), read from the store a batch at a time as they are iterated, with a turn of the event loop after
+ * each read. At most one batch and one change are held at once. The replaced membership is released
+ * when the stream ends, fails or is returned.
+ */
+export async function* completionChanges(ref: CompletionRef, reader: CompletionReader): AsyncGenerator<AppliedChange, void, undefined> {
+  const base = { projectId: ref.key.projectId, cohortId: ref.key.cohortId, sessionId: ref.key.sessionId, page: ref.page, totalPages: ref.totalPages };
+  const pending: CohortMember[] = [];
+  const full = function* (kind: 'ADDED' | 'REMOVED', all: boolean): Generator<AppliedChange> {
+    while (pending.length >= MAX_MEMBERS_PER_CHANGE || (all && pending.length > 0)) {
+      yield { ...base, kind, members: pending.splice(0, MAX_MEMBERS_PER_CHANGE) };
+    }
+  };
+  try {
+    for (let done = false; !done; ) {
+      const batch = await reader.nextReplaced(COMPLETION_SCAN);
+      done = batch.done;
+      pending.push(...batch.left);
+      yield* full('REMOVED', done);
+      await turn();
+    }
+    for (let n = 1; n <= ref.totalPages; n++) {
+      pending.push(...(await reader.joinedOnPage(n)));
+      yield* full('ADDED', n === ref.totalPages);
+      await turn();
+    }
+    for (let n = 1; n <= ref.totalPages; n++) {
+      const members = await reader.page(n);
+      yield { ...base, kind: 'REPLACED', members, page: n };
+      await turn();
+    }
+  } finally {
+    await reader.release();
+  }
+}
+
+/** Lets the event loop serve other work between two batches of a completion stream. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function planDiffPage(
   page: SyncPage,
@@ -210,17 +272,6 @@ async function planDiffPage(
 
 export function sessionKeyOf(page: SyncPage): SessionKey {
   return { projectId: page.projectId, cohortId: page.cohortId, sessionId: page.sessionId, kind: page.action === 'members' ? 'full' : 'diff' };
-}
-
-const SLICE = 10_000;
-
-/** Runs `step` over `items`, yielding to the event loop after every SLICE of them. */
-async function inSlices<T>(items: readonly T[], step: (item: T) => unknown): Promise<void> {
-  for (let start = 0; start < items.length; start += SLICE) {
-    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-    const end = Math.min(items.length, start + SLICE);
-    for (let i = start; i < end; i++) step(items[i]!);
-  }
 }
 
 /** Each distinct id once, its first occurrence winning (Mixpanel re-sends users after a restarted sync). */

@@ -6,8 +6,10 @@
 import {
   checkPageSize,
   compareDistinctIds,
+  completionChanges,
   createSerialQueue,
   planPage,
+  type CompletionReader,
   type SessionKey,
   type SessionRecord,
   type SyncReader,
@@ -28,6 +30,15 @@ interface StoredSession {
   byPage: Map<number, CohortMember[]>;
 }
 
+/** A swapped-in full sync whose completion changes are being read: the replaced membership and the new one. */
+interface Publication {
+  readonly replaced: Map<string, CohortMember>;
+  readonly next: Map<string, CohortMember>;
+  readonly ranks: Map<string, number>;
+  readonly byPage: Map<number, CohortMember[]>;
+  readonly at: number;
+}
+
 export function createMemoryMembershipStore(): MembershipStore {
   const members = new Map<string, Map<string, CohortMember>>(); // cohort key -> distinct id -> member
   const states = new Map<string, CohortSyncState>(); // cohort key -> state
@@ -43,14 +54,6 @@ export function createMemoryMembershipStore(): MembershipStore {
       const current = cohortMembers(projectId, cohortId);
       return new Set(distinctIds.filter((id) => current?.has(id)));
     },
-    shadowPages: async (key) => {
-      const session = sessions.get(sessionKey(key));
-      const pages = new Map<number, CohortMember[]>();
-      for (const [page, list] of session?.byPage ?? []) {
-        pages.set(page, list.filter((m) => pageOfRank(session!.shadowPage.get(m.distinctId)!) === page));
-      }
-      return pages;
-    },
     shadowPageOf: async (key, distinctIds) => {
       const session = sessions.get(sessionKey(key));
       const held = new Map<string, number>();
@@ -60,7 +63,35 @@ export function createMemoryMembershipStore(): MembershipStore {
       }
       return held;
     },
-    allMembers: async (projectId, cohortId) => [...(cohortMembers(projectId, cohortId)?.values() ?? [])],
+    shadowCount: async (key) => sessions.get(sessionKey(key))?.shadow.size ?? 0,
+  };
+
+  /** Completed full syncs whose completion changes are still to be read, by session key. */
+  const publications = new Map<string, Publication>();
+
+  const completionReader = (key: SessionKey): CompletionReader => {
+    const id = sessionKey(key);
+    const publication = () => publications.get(id);
+    const replaced = publication()?.replaced.values();
+    const pageMembers = (n: number) => {
+      const p = publication();
+      return (p?.byPage.get(n) ?? []).filter((m) => pageOfRank(p!.ranks.get(m.distinctId)!) === n && p!.next.has(m.distinctId));
+    };
+    return {
+      nextReplaced: async (limit) => {
+        const left: CohortMember[] = [];
+        const next = publication()?.next;
+        for (let i = 0; i < limit; i++) {
+          const step = replaced?.next();
+          if (!step || step.done) return { left, done: true };
+          if (!next?.has(step.value.distinctId)) left.push(step.value);
+        }
+        return { left, done: false };
+      },
+      page: async (n) => pageMembers(n),
+      joinedOnPage: async (n) => pageMembers(n).filter((m) => !publication()?.replaced.has(m.distinctId)),
+      release: async () => void publications.delete(id),
+    };
   };
 
   const mutableMembers = (projectId: string, cohortId: string) => {
@@ -95,9 +126,19 @@ export function createMemoryMembershipStore(): MembershipStore {
         return;
       }
       case 'swapInShadow': {
-        // The shadow map becomes the membership as is: constant time; the old map is left to the garbage collector.
+        // The shadow map becomes the membership as is: constant time. The old map is kept for the completion
+        // changes, then left to the garbage collector.
         const session = sessions.get(sessionKey(write.key));
-        members.set(cohortKey(write.key.projectId, write.key.cohortId), session?.shadow ?? new Map());
+        const cohort = cohortKey(write.key.projectId, write.key.cohortId);
+        const next = session?.shadow ?? new Map<string, CohortMember>();
+        publications.set(sessionKey(write.key), {
+          replaced: members.get(cohort) ?? new Map(),
+          next,
+          ranks: session?.shadowPage ?? new Map(),
+          byPage: session?.byPage ?? new Map(),
+          at: write.at,
+        });
+        members.set(cohort, next);
         if (session) Object.assign(session, emptyShadow());
         return;
       }
@@ -122,7 +163,7 @@ export function createMemoryMembershipStore(): MembershipStore {
       serial(async () => {
         const plan = await planPage(page, now, reader);
         plan.writes.forEach(execute);
-        return plan.result;
+        return plan.completes ? { ...plan.result, completion: completionChanges(plan.completes, completionReader(plan.completes.key)) } : plan.result;
       }),
 
     async members(projectId, cohortId, { first, afterDistinctId }) {
@@ -159,6 +200,8 @@ export function createMemoryMembershipStore(): MembershipStore {
           if (session.record.completedAt === undefined) abandoned++;
           sessions.delete(id);
         }
+        // A completion stream nobody read to its end.
+        for (const [id, publication] of publications) if (publication.at < olderThan) publications.delete(id);
         return abandoned;
       }),
 

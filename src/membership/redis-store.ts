@@ -15,14 +15,33 @@
  *   shadow-ids:{p}:{c}:{s}:{kind}     a full sync's shadow set: like ids:, filled page by page
  *   shadow-member:{p}:{c}:{s}:{kind}  like member:, for the shadow set
  *   shadow-page:{p}:{c}:{s}:{kind}    hash distinct id -> its rank (apply.ts rankOf: the page listing it first)
+ *   shadow-rank:{p}:{c}:{s}:{kind}    sorted set, score the rank: the shadow set page by page
+ *   replaced-ids:{p}:{c}:{s}:{kind}, replaced-member:{p}:{c}:{s}:{kind}
+ *                      the membership a completed full sync replaced, while its completion changes are read
  *   sessions           sorted set, score updatedAt: session keys, for expiry
- * The last page of a full sync RENAMEs the shadow keys onto ids: and member:
- * after UNLINKing those (Redis frees the old set in the background), so the
- * swap takes constant time whatever the cohort's size.
+ * The last page of a full sync RENAMEs ids: and member: aside (replaced-*),
+ * then the shadow keys onto them, so the swap takes constant time whatever the
+ * cohort's size. Its completion changes are then read in batches (ZRANGEBYLEX
+ * over replaced-ids, ZRANGEBYSCORE over shadow-rank, ZMSCORE against the
+ * other set) and the replaced keys UNLINKed (Redis frees them in the
+ * background); they expire after PUBLICATION_TTL_MS if nobody reads them.
  * A transaction spans several keys, so Redis Cluster is not supported.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
-import { checkPageSize, compareDistinctIds, createSerialQueue, pageOfRank, planPage, rankOf, type SessionKey, type SessionRecord, type SyncReader, type SyncWrite } from './apply.js';
+import {
+  checkPageSize,
+  compareDistinctIds,
+  completionChanges,
+  createSerialQueue,
+  pageOfRank,
+  planPage,
+  rankOf,
+  type CompletionReader,
+  type SessionKey,
+  type SessionRecord,
+  type SyncReader,
+  type SyncWrite,
+} from './apply.js';
 import type { CohortMember, CohortSyncState, MembershipStore } from './types.js';
 
 export interface RedisMembershipStoreOptions {
@@ -48,6 +67,12 @@ export class MembershipConflictError extends Error {
 /** Keeps variadic commands to a sane size on million-member cohorts. */
 const ARGS_PER_COMMAND = 1000;
 
+/** How long a replaced membership waits for its completion changes to be read (a process that stopped mid-way). */
+export const PUBLICATION_TTL_MS = 6 * 60 * 60 * 1000;
+
+/** RENAME that does nothing when the source is missing (a cohort's first full sync has no membership to set aside). */
+const RENAME_IF_EXISTS = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', KEYS[1], KEYS[2]) end return 0";
+
 export function createRedisMembershipStore(options: RedisMembershipStoreOptions): MembershipStore {
   const { redis } = options;
   const prefix = options.keyPrefix ?? 'mpgw:cohorts:';
@@ -69,10 +94,14 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
     shadowIds: (s: SessionKey) => k('shadow-ids', s.projectId, s.cohortId, s.sessionId, s.kind),
     shadowMember: (s: SessionKey) => k('shadow-member', s.projectId, s.cohortId, s.sessionId, s.kind),
     shadowPage: (s: SessionKey) => k('shadow-page', s.projectId, s.cohortId, s.sessionId, s.kind),
+    shadowRank: (s: SessionKey) => k('shadow-rank', s.projectId, s.cohortId, s.sessionId, s.kind),
+    replacedIds: (s: SessionKey) => k('replaced-ids', s.projectId, s.cohortId, s.sessionId, s.kind),
+    replacedMember: (s: SessionKey) => k('replaced-member', s.projectId, s.cohortId, s.sessionId, s.kind),
     sessions: prefix + 'sessions',
   };
   const sessionMember = (s: SessionKey) => JSON.stringify([s.projectId, s.cohortId, s.sessionId, s.kind]);
-  const shadowKeys = (s: SessionKey) => [keys.shadowIds(s), keys.shadowMember(s), keys.shadowPage(s)];
+  const shadowKeys = (s: SessionKey) => [keys.shadowIds(s), keys.shadowMember(s), keys.shadowPage(s), keys.shadowRank(s)];
+  const replacedKeys = (s: SessionKey) => [keys.replacedIds(s), keys.replacedMember(s), keys.shadowRank(s)];
 
   /** Reads on the transaction connection, WATCHing each key before its first read. */
   const watchingReader = (): SyncReader => {
@@ -98,18 +127,6 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
         const scores = await tx.zmscore(keys.ids(p, c), ...distinctIds);
         return new Set(distinctIds.filter((_, i) => scores[i] !== null));
       },
-      async shadowPages(key) {
-        await watch(keys.shadowPage(key), keys.shadowMember(key));
-        const [pageOf, members] = await Promise.all([tx.hgetall(keys.shadowPage(key)), tx.hgetall(keys.shadowMember(key))]);
-        const pages = new Map<number, CohortMember[]>();
-        const ranked = Object.entries(members).map(([id, json]) => ({ json, rank: Number(pageOf[id]) }));
-        for (const { json, rank } of ranked.sort((a, b) => a.rank - b.rank)) {
-          let list = pages.get(pageOfRank(rank));
-          if (!list) pages.set(pageOfRank(rank), (list = []));
-          list.push(JSON.parse(json) as CohortMember);
-        }
-        return pages;
-      },
       async shadowPageOf(key, distinctIds) {
         await watch(keys.shadowPage(key));
         const held = new Map<string, number>();
@@ -121,9 +138,9 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
         });
         return held;
       },
-      async allMembers(p, c) {
-        await watch(keys.ids(p, c), keys.member(p, c));
-        return Object.values(await tx.hgetall(keys.member(p, c))).map((json) => JSON.parse(json) as CohortMember);
+      async shadowCount(key) {
+        await watch(keys.shadowIds(key));
+        return tx.zcard(keys.shadowIds(key));
       },
     };
   };
@@ -139,7 +156,9 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
         chunks(write.members).forEach((batch, b) => {
           multi.zadd(keys.shadowIds(write.key), ...batch.flatMap((m) => [0, m.distinctId]));
           multi.hset(keys.shadowMember(write.key), ...batch.flatMap((m) => [m.distinctId, JSON.stringify(m)]));
-          multi.hset(keys.shadowPage(write.key), ...batch.flatMap((m, i) => [m.distinctId, String(rankOf(write.page, b * ARGS_PER_COMMAND + i))]));
+          const ranks = batch.map((_, i) => rankOf(write.page, b * ARGS_PER_COMMAND + i));
+          multi.hset(keys.shadowPage(write.key), ...batch.flatMap((m, i) => [m.distinctId, String(ranks[i])]));
+          multi.zadd(keys.shadowRank(write.key), ...batch.flatMap((m, i) => [ranks[i]!, m.distinctId]));
         });
         return;
       case 'dropStaged':
@@ -147,12 +166,15 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
         return;
       case 'swapInShadow': {
         const { projectId: p, cohortId: c } = write.key;
-        // UNLINK frees the old set in a background thread; RENAME onto a missing key is constant time.
-        multi.unlink(keys.ids(p, c), keys.member(p, c), keys.shadowPage(write.key));
+        // RENAME is constant time; the replaced set stays aside for the completion changes, then is UNLINKed.
+        multi.unlink(keys.shadowPage(write.key), keys.replacedIds(write.key), keys.replacedMember(write.key));
+        multi.eval(RENAME_IF_EXISTS, 2, keys.ids(p, c), keys.replacedIds(write.key));
+        multi.eval(RENAME_IF_EXISTS, 2, keys.member(p, c), keys.replacedMember(write.key));
         if (write.memberCount > 0) {
           multi.rename(keys.shadowIds(write.key), keys.ids(p, c));
           multi.rename(keys.shadowMember(write.key), keys.member(p, c));
         }
+        for (const name of replacedKeys(write.key)) multi.pexpire(name, PUBLICATION_TTL_MS);
         return;
       }
       case 'upsertMembers':
@@ -199,17 +221,44 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
     throw new MembershipConflictError(maxRetries + 1);
   };
 
+  const parseMembers = (jsons: (string | null)[]) => jsons.filter((json): json is string => json !== null).map((json) => JSON.parse(json) as CohortMember);
+  /** Reads of a swapped-in sync on the ordinary connection: the keys are its own and no longer change. */
+  const completionReader = (key: SessionKey): CompletionReader => {
+    const { projectId: p, cohortId: c } = key;
+    let start = '-';
+    const pageIds = (n: number) => redis.zrangebyscore(keys.shadowRank(key), rankOf(n, 0), `(${rankOf(n + 1, 0)}`);
+    const absentFrom = async (set: string, ids: string[]) => {
+      if (ids.length === 0) return [];
+      const scores = await redis.zmscore(set, ...ids);
+      return ids.filter((_, i) => scores[i] === null);
+    };
+    const membersOf = async (hash: string, ids: string[]) => (ids.length === 0 ? [] : parseMembers(await redis.hmget(hash, ...ids)));
+    return {
+      async nextReplaced(limit) {
+        const ids = await redis.zrangebylex(keys.replacedIds(key), start, '+', 'LIMIT', 0, limit);
+        if (ids.length > 0) start = `(${ids.at(-1)}`;
+        const left = await membersOf(keys.replacedMember(key), await absentFrom(keys.ids(p, c), ids));
+        return { left, done: ids.length < limit };
+      },
+      page: async (n) => membersOf(keys.member(p, c), await pageIds(n)),
+      joinedOnPage: async (n) => membersOf(keys.member(p, c), await absentFrom(keys.replacedIds(key), await pageIds(n))),
+      release: async () => void (await redis.unlink(...replacedKeys(key))),
+    };
+  };
+
   return {
-    applyPage: (page, now) =>
-      serial(() =>
+    async applyPage(page, now) {
+      const plan = await serial(() =>
         optimistic(async () => {
-          const plan = await planPage(page, now, watchingReader());
-          if (plan.writes.length === 0) return { writes: undefined, value: plan.result };
+          const planned = await planPage(page, now, watchingReader());
+          if (planned.writes.length === 0) return { writes: undefined, value: planned };
           const multi = tx.multi();
-          plan.writes.forEach((write) => queue(multi, write));
-          return { writes: multi, value: plan.result };
+          planned.writes.forEach((write) => queue(multi, write));
+          return { writes: multi, value: planned };
         }),
-      ),
+      );
+      return plan.completes ? { ...plan.result, completion: completionChanges(plan.completes, completionReader(plan.completes.key)) } : plan.result;
+    },
 
     async members(projectId, cohortId, { first, afterDistinctId }) {
       checkPageSize(first);

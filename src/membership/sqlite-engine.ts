@@ -10,15 +10,23 @@
  * Membership rows carry a generation. A cohort's live generation is named in
  * cohort_generations; a full sync writes its pages into a fresh generation
  * (its shadow set), and its last page switches the cohort to it by updating
- * one row. The old generation is listed in dropped_generations and deleted a
- * batch at a time between requests (`collectGarbage`).
+ * one row. The old generation is kept, named in sync_publications, while the
+ * sync's completion changes are read from both generations a batch at a time
+ * (`completionReplaced`, `completionPage`); then, or when the process starts
+ * again after a crash, it is listed in dropped_generations and deleted a batch
+ * at a time between requests (`collectGarbage`). The swap itself is committed
+ * before any completion change is read, so a crash while they are published
+ * keeps the new membership.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkPageSize, pageOfRank, planPage, rankOf, wellFormed, type SessionKey, type SessionRecord, type SyncReader, type SyncWrite } from './apply.js';
+import { checkPageSize, pageOfRank, planPage, rankOf, wellFormed, type CompletionRef, type SessionKey, type SessionRecord, type SyncReader, type SyncWrite } from './apply.js';
 import type { ApplyResult, CohortMember, CohortSyncState, SyncPage } from './types.js';
+
+/** What the engine's applyPage answers: a completed full sync names its completion (read with the completion calls). */
+export type EngineApplyResult = Omit<ApplyResult, 'completion'> & { readonly completes?: CompletionRef | undefined };
 
 export interface SqliteEngineOptions {
   /** Database file; its directory is created if missing. `:memory:` works for throwaway use. */
@@ -31,7 +39,16 @@ export interface SqliteEngineOptions {
 
 /** The store's operations, synchronous where SQLite is; `applyPage` awaits only the planner. */
 export interface SqliteEngine {
-  applyPage(page: SyncPage, now: number): Promise<ApplyResult>;
+  applyPage(page: SyncPage, now: number): Promise<EngineApplyResult>;
+  /**
+   * Members of the membership a completed full sync replaced, in distinct-id order after `afterDistinctId`
+   * (at most `limit`), with those the new membership lacks; `last` is the cursor to go on from.
+   */
+  completionReplaced(key: SessionKey, afterDistinctId: string, limit: number): { left: CohortMember[]; last: string | undefined };
+  /** Page `n` of the new membership, in rank order; `joinedOnly`: only members the replaced one lacked. */
+  completionPage(key: SessionKey, n: number, joinedOnly: boolean): CohortMember[];
+  /** The replaced membership goes to garbage collection. */
+  completionRelease(key: SessionKey): void;
   members(projectId: string, cohortId: string, options: { first: number; afterDistinctId?: string | undefined }): CohortMember[];
   cohortsOf(projectId: string, distinctIds: readonly string[]): Map<string, string[]>;
   syncState(projectId: string, cohortId: string): CohortSyncState | undefined;
@@ -74,6 +91,12 @@ CREATE TABLE IF NOT EXISTS sync_sessions (
   PRIMARY KEY (project_id, cohort_id, session_id, kind)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sync_sessions_by_update ON sync_sessions (updated_at);
+CREATE INDEX IF NOT EXISTS cohort_members_by_rank ON cohort_members (project_id, cohort_id, generation, page);
+CREATE TABLE IF NOT EXISTS sync_publications (
+  project_id TEXT NOT NULL, cohort_id TEXT NOT NULL, session_id TEXT NOT NULL, kind TEXT NOT NULL,
+  replaced_generation TEXT NOT NULL, generation TEXT NOT NULL, completed_at INTEGER NOT NULL,
+  PRIMARY KEY (project_id, cohort_id, session_id, kind)
+) WITHOUT ROWID;
 `;
 
 /**
@@ -133,8 +156,28 @@ export function openSqliteEngine(options: SqliteEngineOptions): SqliteEngine {
     dropGeneration: db.prepare('INSERT OR IGNORE INTO dropped_generations (project_id, cohort_id, generation) VALUES (?, ?, ?)'),
     liveGeneration: db.prepare<[string, string], { generation: string }>(`SELECT ${LIVE} AS generation`),
     setLive: db.prepare('INSERT OR REPLACE INTO cohort_generations (project_id, cohort_id, generation) VALUES (?, ?, ?)'),
-    shadowMembers: db.prepare<[string, string, string], { page: number; member: string }>(
-      'SELECT page, member FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND generation = ? ORDER BY page',
+    shadowCount: db.prepare<[string, string, string], { n: number }>(
+      'SELECT COUNT(*) AS n FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND generation = ?',
+    ),
+    rankRange: db.prepare<[string, string, string, number, number], { distinct_id: string; member: string }>(
+      'SELECT distinct_id, member FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND generation = ? AND page >= ? AND page < ? ORDER BY page',
+    ),
+    generationAfter: db.prepare<[string, string, string, string, number], { distinct_id: string; member: string }>(
+      'SELECT distinct_id, member FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND generation = ? AND distinct_id > ? ORDER BY distinct_id LIMIT ?',
+    ),
+    inGeneration: db.prepare<[string, string, string, string], { one: number }>(
+      'SELECT 1 AS one FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND generation = ? AND distinct_id = ?',
+    ),
+    publication: db.prepare<[string, string, string, string], { replaced_generation: string; generation: string }>(
+      `SELECT replaced_generation, generation FROM sync_publications WHERE ${SESSION_WHERE}`,
+    ),
+    putPublication: db.prepare(
+      `INSERT OR REPLACE INTO sync_publications (project_id, cohort_id, session_id, kind, replaced_generation, generation, completed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    dropPublication: db.prepare(`DELETE FROM sync_publications WHERE ${SESSION_WHERE}`),
+    publications: db.prepare<[number], { project_id: string; cohort_id: string; session_id: string; kind: string }>(
+      'SELECT project_id, cohort_id, session_id, kind FROM sync_publications WHERE completed_at < ?',
     ),
     pageOf: db.prepare<[string, string, string, string], { page: number }>(
       'SELECT page FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND generation = ? AND distinct_id = ?',
@@ -148,9 +191,6 @@ export function openSqliteEngine(options: SqliteEngineOptions): SqliteEngine {
     // One bound id per lookup: better-sqlite3 binds text as V8 writes UTF-8, exactly as the ids were stored.
     present: db.prepare<[string, string, string, string, string], { distinct_id: string }>(
       `SELECT distinct_id FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND generation = ${LIVE} AND distinct_id = ?`,
-    ),
-    allMembers: db.prepare<[string, string, string, string], { member: string }>(
-      `SELECT member FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND generation = ${LIVE}`,
     ),
     membersPage: db.prepare<[string, string, string, string, string, number], { member: string }>(
       `SELECT member FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND generation = ${LIVE}
@@ -192,17 +232,6 @@ export function openSqliteEngine(options: SqliteEngineOptions): SqliteEngine {
     syncState: async (projectId, cohortId) => stateOf(sql.state.get(projectId, cohortId)),
     presentMembers: async (projectId, cohortId, distinctIds) =>
       new Set(distinctIds.filter((id) => sql.present.get(...live(projectId, cohortId), id) !== undefined)),
-    shadowPages: async (key) => {
-      const pages = new Map<number, CohortMember[]>();
-      const generation = shadowGeneration(key);
-      if (generation === undefined) return pages;
-      for (const row of sql.shadowMembers.iterate(key.projectId, key.cohortId, generation)) {
-        let list = pages.get(pageOfRank(row.page));
-        if (!list) pages.set(pageOfRank(row.page), (list = []));
-        list.push(JSON.parse(row.member) as CohortMember);
-      }
-      return pages;
-    },
     shadowPageOf: async (key, distinctIds) => {
       const held = new Map<string, number>();
       const generation = shadowGeneration(key);
@@ -213,8 +242,19 @@ export function openSqliteEngine(options: SqliteEngineOptions): SqliteEngine {
       }
       return held;
     },
-    allMembers: async (projectId, cohortId) => sql.allMembers.all(...live(projectId, cohortId)).map((r) => JSON.parse(r.member) as CohortMember),
+    shadowCount: async (key) => {
+      const generation = shadowGeneration(key);
+      return generation === undefined ? 0 : sql.shadowCount.get(key.projectId, key.cohortId, generation)!.n;
+    },
   };
+
+  const publicationOf = (key: SessionKey) => sql.publication.get(...keyArgs(key));
+  const releasePublication = db.transaction((key: SessionKey) => {
+    const publication = publicationOf(key);
+    if (!publication) return;
+    sql.dropGeneration.run(key.projectId, key.cohortId, publication.replaced_generation);
+    sql.dropPublication.run(...keyArgs(key));
+  });
 
   const dropShadowOf = (key: SessionKey) => {
     const generation = shadowGeneration(key);
@@ -244,7 +284,8 @@ export function openSqliteEngine(options: SqliteEngineOptions): SqliteEngine {
         const { projectId, cohortId } = write.key;
         const previous = sql.liveGeneration.get(projectId, cohortId)!.generation;
         const next = shadowGeneration(write.key) ?? randomUUID();
-        sql.dropGeneration.run(projectId, cohortId, previous);
+        // Kept for the completion changes; dropped once they are read (`completionRelease`).
+        sql.putPublication.run(...keyArgs(write.key), previous, next, write.at);
         sql.setLive.run(projectId, cohortId, next);
         sql.dropShadow.run(...keyArgs(write.key));
         return;
@@ -276,8 +317,20 @@ export function openSqliteEngine(options: SqliteEngineOptions): SqliteEngine {
       dropShadowOf(key);
       sql.dropSession.run(...keyArgs(key));
     }
+    // A completion stream nobody read to its end.
+    for (const row of sql.publications.all(olderThan)) {
+      releasePublication({ projectId: row.project_id, cohortId: row.cohort_id, sessionId: row.session_id, kind: row.kind as SessionKey['kind'] });
+    }
     return abandoned;
   });
+
+  if (options.prepareSchema ?? true) {
+    // Publications a stopped process left unfinished: their events are gone with it (delivery is at most
+    // once), the swapped-in membership stays, the replaced one goes.
+    for (const row of sql.publications.all(Number.MAX_SAFE_INTEGER)) {
+      releasePublication({ projectId: row.project_id, cohortId: row.cohort_id, sessionId: row.session_id, kind: row.kind as SessionKey['kind'] });
+    }
+  }
 
   const collect = db.transaction((batch: number): boolean => {
     const dropped = sql.nextDropped.get();
@@ -293,7 +346,26 @@ export function openSqliteEngine(options: SqliteEngineOptions): SqliteEngine {
       // The planner's reads run on this connection outside the write transaction; the worker runs one page at a time.
       const plan = await planPage(page, now, reader);
       commit(plan.writes);
-      return plan.result;
+      return plan.completes ? { ...plan.result, completes: plan.completes } : plan.result;
+    },
+    completionReplaced(key, afterDistinctId, limit) {
+      const publication = publicationOf(key);
+      if (!publication) return { left: [], last: undefined };
+      const rows = sql.generationAfter.all(key.projectId, key.cohortId, publication.replaced_generation, afterDistinctId, limit);
+      const left = rows
+        .filter((row) => sql.inGeneration.get(key.projectId, key.cohortId, publication.generation, row.distinct_id) === undefined)
+        .map((row) => JSON.parse(row.member) as CohortMember);
+      return { left, last: rows.length < limit ? undefined : rows.at(-1)?.distinct_id };
+    },
+    completionPage(key, n, joinedOnly) {
+      const publication = publicationOf(key);
+      if (!publication) return [];
+      const rows = sql.rankRange.all(key.projectId, key.cohortId, publication.generation, rankOf(n, 0), rankOf(n + 1, 0));
+      const kept = joinedOnly ? rows.filter((row) => sql.inGeneration.get(key.projectId, key.cohortId, publication.replaced_generation, row.distinct_id) === undefined) : rows;
+      return kept.map((row) => JSON.parse(row.member) as CohortMember);
+    },
+    completionRelease(key) {
+      releasePublication(key);
     },
     members(projectId, cohortId, { first, afterDistinctId }) {
       checkPageSize(first);

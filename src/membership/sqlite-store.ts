@@ -10,9 +10,10 @@
  * `:memory:` runs both roles on one worker (two connections would be two databases).
  */
 import { Worker } from 'node:worker_threads';
-import type { SqliteEngine } from './sqlite-engine.js';
+import { completionChanges, type CompletionReader, type SessionKey } from './apply.js';
+import type { EngineApplyResult, SqliteEngine } from './sqlite-engine.js';
 import type { SqliteCall, SqliteReply, SqliteWorkerData } from './sqlite-worker.js';
-import type { MembershipStore } from './types.js';
+import type { CohortMember, MembershipStore } from './types.js';
 
 export interface SqliteMembershipStoreOptions {
   /** Database file; its directory is created if missing. `:memory:` works for throwaway use. */
@@ -32,7 +33,8 @@ export class SqliteStoreError extends Error {
   }
 }
 
-const READ_METHODS = new Set<keyof SqliteEngine>(['members', 'cohortsOf', 'syncState', 'syncedCohorts']);
+// A completed sync's generations are committed, so its completion changes are read beside GraphQL reads.
+const READ_METHODS = new Set<keyof SqliteEngine>(['members', 'cohortsOf', 'syncState', 'syncedCohorts', 'completionReplaced', 'completionPage']);
 
 export function createSqliteMembershipStore(options: SqliteMembershipStoreOptions): MembershipStore {
   const writer = startWorker({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, role: 'writer' });
@@ -46,8 +48,25 @@ export function createSqliteMembershipStore(options: SqliteMembershipStoreOption
     return (READ_METHODS.has(method) ? reader : writer).call(method, args) as Promise<T>;
   };
 
+  const completionReader = (key: SessionKey): CompletionReader => {
+    let after = ''; // sorts before every distinct id
+    return {
+      async nextReplaced(limit) {
+        const { left, last } = await call<{ left: CohortMember[]; last: string | undefined }>('completionReplaced', [key, after, limit]);
+        if (last !== undefined) after = last;
+        return { left, done: last === undefined };
+      },
+      page: (n) => call('completionPage', [key, n, false]),
+      joinedOnPage: (n) => call('completionPage', [key, n, true]),
+      release: () => call('completionRelease', [key]),
+    };
+  };
+
   return {
-    applyPage: (page, now) => call('applyPage', [page, now]),
+    async applyPage(page, now) {
+      const { completes, ...result } = await call<EngineApplyResult>('applyPage', [page, now]);
+      return completes ? { ...result, completion: completionChanges(completes, completionReader(completes.key)) } : result;
+    },
     members: (projectId, cohortId, paging) => call('members', [projectId, cohortId, paging]),
     cohortsOf: (projectId, distinctIds) => call('cohortsOf', [projectId, distinctIds]),
     syncState: (projectId, cohortId) => call('syncState', [projectId, cohortId]),

@@ -49,6 +49,12 @@ export interface ApplyResult {
   readonly applied: boolean;
   /** Changes to publish, in order. A staged full-sync page yields none until the last page completes it. */
   readonly changes: readonly AppliedChange[];
+  /**
+   * The page that completed a full sync: its REMOVED, ADDED and REPLACED changes, published after `changes`.
+   * They are read from the store in bounded batches as the stream is iterated (the membership is already
+   * swapped in and durable); the store keeps the replaced membership until the stream ends or is returned.
+   */
+  readonly completion?: AsyncIterable<AppliedChange> | undefined;
   /** True when this page completed its session (every page has arrived and been applied). */
   readonly sessionCompleted: boolean;
   /** The cohort's sync state after this page, when the page changed it (a diff page or a completed full sync). */

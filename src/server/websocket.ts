@@ -7,11 +7,14 @@
  * graphql-ws's `subscribe` joins the operation's group instead of running it,
  * and gets back a stream that yields nothing itself; the group writes each
  * event's `next` message straight to the socket, with the payload serialised
- * once for the group and only this subscription's id spliced in. graphql-ws
+ * once for the group and only this subscription's id spliced in (the frame
+ * is built once per event and id, and written to the TCP socket without
+ * copying the payload: see `writeNext`). graphql-ws
  * still owns the protocol: `complete` from the client returns that stream
  * (leaving the group), the group's end completes it (graphql-ws sends
  * `complete`), and its failure throws from it (graphql-ws sends `error`).
  */
+import type { Socket } from 'node:net';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, getOperationAST, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
@@ -198,15 +201,82 @@ class SocketClosedError extends Error {
   }
 }
 
-/** `,"type":"next","payload":<json>}`: the part of a `next` message every member of a group shares. */
-const sharedTails = new WeakMap<SerializedResult, Buffer>();
-function sharedTailOf(event: SerializedResult): Buffer {
-  let tail = sharedTails.get(event);
-  if (!tail) {
-    tail = Buffer.from(`,"type":"next","payload":${event.json}}`);
-    sharedTails.set(event, tail);
+/**
+ * The frames of one event's `next` message, built once for the group: the shared tail
+ * `,"type":"next","payload":<json>}`, and per subscription id the frame's start (WebSocket header and
+ * `{"id":<id>`), then the whole frame once a second socket uses the same id. So writing a socket copies
+ * no payload: it is one write of a shared frame, or a header and the shared tail in one `writev`.
+ */
+interface EventFrames {
+  readonly tail: Buffer;
+  readonly starts: Map<string, Buffer>;
+  readonly wholes: Map<string, Buffer>;
+}
+const framesOfEvents = new WeakMap<SerializedResult, EventFrames>();
+function framesOf(event: SerializedResult): EventFrames {
+  let frames = framesOfEvents.get(event);
+  if (!frames) {
+    frames = { tail: Buffer.from(`,"type":"next","payload":${event.json}}`), starts: new Map(), wholes: new Map() };
+    framesOfEvents.set(event, frames);
   }
-  return tail;
+  return frames;
+}
+
+/** Header of an unmasked, final text frame (RFC 6455 §5.2) carrying `length` bytes, as a server sends it. */
+function textFrameHeader(length: number): Buffer {
+  if (length < 126) return Buffer.from([0x81, length]);
+  if (length < 65_536) return Buffer.from([0x81, 126, length >> 8, length & 0xff]);
+  const header = Buffer.alloc(10);
+  header[0] = 0x81;
+  header[1] = 127;
+  header.writeBigUInt64BE(BigInt(length), 2);
+  return header;
+}
+
+/** The parts of ws's WebSocket a pre-built frame needs: its TCP socket, and whether its sender holds frames back. */
+interface WsInternals {
+  readonly _socket?: Socket;
+  readonly _sender?: { readonly _state?: number; readonly _queue?: readonly unknown[] };
+}
+
+/**
+ * The TCP socket to write a pre-built frame to, when that keeps the stream in order: ws's sender is idle
+ * (state 0, nothing queued behind a compression or a Blob). Otherwise undefined, and the message goes
+ * through `send`. ws has no API to send a frame built beforehand; these fields are checked, not assumed.
+ */
+function rawSocketOf(socket: WebSocket): Socket | undefined {
+  const { _socket: raw, _sender: sender } = socket as unknown as WsInternals;
+  if (!raw?.writable || sender?._state !== 0 || sender._queue?.length !== 0) return undefined;
+  return raw;
+}
+
+/** Writes one event's `next` message for subscription `id` (`head` = `{"id":<id>`). */
+function writeNext(socket: WebSocket, event: SerializedResult, id: string, head: Buffer): void {
+  const frames = framesOf(event);
+  const raw = rawSocketOf(socket);
+  if (!raw) {
+    socket.send(Buffer.concat([head, frames.tail]), { binary: false });
+    return;
+  }
+  const whole = frames.wholes.get(id);
+  if (whole) {
+    raw.write(whole);
+    return;
+  }
+  const start = frames.starts.get(id);
+  if (start) {
+    // A second socket with this id: from now on they share one frame.
+    const built = Buffer.concat([start, frames.tail]);
+    frames.wholes.set(id, built);
+    raw.write(built);
+    return;
+  }
+  const first = Buffer.concat([textFrameHeader(head.length + frames.tail.length), head]);
+  frames.starts.set(id, first);
+  raw.cork();
+  raw.write(first);
+  raw.write(frames.tail);
+  raw.uncork();
 }
 
 /**
@@ -234,7 +304,7 @@ function createSocketSubscription(socket: WebSocket, id: string, maxBufferedByte
     transport: 'ws',
     deliver(event) {
       if (socket.readyState !== WebSocket.OPEN) throw new SocketClosedError();
-      socket.send(Buffer.concat([head, sharedTailOf(event)]), { binary: false });
+      writeNext(socket, event, id, head);
       if (socket.bufferedAmount > maxBufferedBytes) {
         onSlowConsumer();
         // graphql-ws returns every subscription of the socket once it has closed.

@@ -4,8 +4,15 @@
  * graphql-hive gateway's useWebhooks), that stores each page and publishes
  * what it changed.
  *
- * It answers only after the page is committed and its events published,
- * because Mixpanel retries only on 429/5xx. Statuses follow what Mixpanel
+ * It answers only after the page is committed (durable), because Mixpanel
+ * retries only on 429/5xx. A page's own changes are published before the
+ * answer; the completion changes of a full sync (every member that left,
+ * joined, and the new membership page by page) stream from the store after
+ * it, a bounded batch at a time, then `cohortSyncCompleted`. A cohort's pages
+ * are applied and published one after the other, in arrival order: the next
+ * page of a cohort waits until the previous one's events are all published,
+ * so subscribers see each cohort's events in order and the completion stream
+ * reads a membership no later page has changed yet. Statuses follow what Mixpanel
  * does with them (https://docs.mixpanel.com/docs/cohort-sync/webhooks#failed-syncs):
  * - 400, 401, 403, 404 PAUSE the sync, so they are kept for problems that a
  *   retry cannot fix: a body that can never be valid (400), wrong credentials
@@ -99,6 +106,8 @@ export function useCohortWebhooks(options: CohortWebhooksOptions): Plugin {
   const throttle = createAuthThrottle({ maxFailures: config.maxAuthFailures, windowMs: config.authFailureWindowMs, now });
   const clientAddress = options.clientAddress ?? peerAddress;
   const lastExpiry = new WeakMap<MembershipStore, number>();
+  /** Per cohort, the end of its last page's publication: the next page is applied after it. */
+  const cohortTails = new Map<string, Promise<void>>();
 
   const reply = (status: number, action: string | undefined, message?: string, headers: Record<string, string> = {}) => {
     const body = message === undefined
@@ -107,8 +116,19 @@ export function useCohortWebhooks(options: CohortWebhooksOptions): Plugin {
     return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
   };
 
-  const publish = (projectId: string, page: SyncPage, result: ApplyResult, at: number) => {
+  const publishChanges = (projectId: string, result: ApplyResult, at: number) => {
     for (const change of result.changes) pubsub.publish('cohortMembershipChanged', projectId, { ...change, at });
+  };
+
+  /** The completion stream (if any), then the session's completion; a failure ends the stream, the store stays as committed. */
+  const publishRest = async (projectId: string, page: SyncPage, result: ApplyResult, at: number) => {
+    if (result.completion) {
+      try {
+        for await (const change of result.completion) pubsub.publish('cohortMembershipChanged', projectId, { ...change, at });
+      } catch (error) {
+        onError(error);
+      }
+    }
     if (result.sessionCompleted) {
       pubsub.publish('cohortSyncCompleted', projectId, {
         projectId,
@@ -166,7 +186,15 @@ export function useCohortWebhooks(options: CohortWebhooksOptions): Plugin {
     if (!project) return reply(WebhookStatus.UnknownProject, page.action, `Mixpanel project ${page.projectId} is not served by this gateway`);
 
     const at = now();
-    const handled = project.store.applyPage(page, at).then((result) => publish(project.projectId, page, result, at));
+    const cohort = JSON.stringify([project.projectId, page.cohortId]);
+    const previous = cohortTails.get(cohort) ?? Promise.resolve();
+    const applied = previous.then(() => project.store.applyPage(page, at));
+    const handled = applied.then((result) => publishChanges(project.projectId, result, at));
+    const published = applied.then((result) => publishRest(project.projectId, page, result, at)).catch(() => undefined);
+    cohortTails.set(cohort, published);
+    void published.then(() => {
+      if (cohortTails.get(cohort) === published) cohortTails.delete(cohort);
+    });
     try {
       await withTimeout(handled, applyTimeoutMs);
     } catch (error) {
