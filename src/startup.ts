@@ -3,7 +3,7 @@
  * mode and why (so a `.env` that was not picked up, or a variable with a typo,
  * shows at once), then where everything is served.
  */
-import type { Config } from './config-types.js';
+import type { Config } from './config/types.js';
 import type { EnvWithFile } from './env-file.js';
 
 /** The variables whose absence means demo mode (config.ts decides; this only explains). */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig, withDemoProject, type Env } from '../src/config.js';
+import { loadConfig, withDemoProject, type Env } from '../src/config/index.js';
 import { ConfigError } from '../src/errors.js';
 import { hashApiKey, Secret } from '../src/secret.js';
 

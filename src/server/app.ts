@@ -13,7 +13,7 @@
  * GraphiQL's assets and the SDL files sit beside them (routes.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Config } from '../config-types.js';
+import type { Config } from '../config/types.js';
 import { closeEventReads, registerEventReads } from '../events/reads.js';
 import type { Clock } from '../limits/budget.js';
 import { createLexiconTypes, type LexiconTypes } from '../lexicon-types/registry.js';

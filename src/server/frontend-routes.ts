@@ -7,7 +7,7 @@
  * API keys.
  */
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import type { Config } from '../config-types.js';
+import type { Config } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { isGraphiqlAssetPath, serveGraphiqlAsset } from './graphiql-assets.js';
 import { GENERIC_SDL_PATH, LANDING_PAGE_HEADERS, projectSdlPath, renderLandingPage, TYPED_SDL_PATH } from './landing-page.js';

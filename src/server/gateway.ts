@@ -4,7 +4,7 @@
  * bounded shutdown. Tests that need no socket use createGatewayApp and its `fetch` instead.
  */
 import type { Server } from 'node:http';
-import type { Config } from '../config-types.js';
+import type { Config } from '../config/types.js';
 import type { LexiconTypes } from '../lexicon-types/registry.js';
 import { createLogger } from '../logger.js';
 import type { Metrics } from '../metrics.js';

@@ -5,7 +5,7 @@
  */
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import type { Config, ProjectConfig } from '../config-types.js';
+import type { Config, ProjectConfig } from '../config/types.js';
 import type { Context, GatewayClient } from '../context.js';
 import type { LexiconTypes } from '../lexicon-types/registry.js';
 import { useTypedSchema } from '../lexicon-types/use-typed-schema.js';

@@ -3,7 +3,7 @@
  * Liveness, /metrics, event downloads, the frontend routes, then the GraphQL endpoints;
  * anything else is a 404 that lists no project key.
  */
-import type { Config } from '../config-types.js';
+import type { Config } from '../config/types.js';
 import { downloadProjectKey, serveEventDownload } from '../events/download.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';

@@ -3,7 +3,7 @@
  * store (with its local share while Redis is away), pubsub, and the two byte-bounded caches with
  * their Redis level. Keys carry the project and credentials, so one of each serves every project.
  */
-import type { Config } from '../config-types.js';
+import type { Config } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { createMembershipStore } from '../membership/create-store.js';
 import type { MembershipStore } from '../membership/types.js';

@@ -3,8 +3,8 @@
  * test, and tears both down after it: the tservers pattern of graphql-ws.
  */
 import { afterEach } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import type { Config } from '../../src/config-types.js';
+import { loadConfig } from '../../src/config/index.js';
+import type { Config } from '../../src/config/types.js';
 import { createEmulator, DEMO_PROJECT, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/gateway.js';
 import { createLogger } from '../../src/logger.js';
