@@ -9,7 +9,22 @@ import { z } from 'zod';
 import { DOCUMENTED_LIMITS } from '../limits/defaults.js';
 import { REGIONS } from '../mixpanel/hosts.js';
 import { Secret } from '../secret.js';
-import { baseUrl, flag, integer, matching, oneOf, optionalFlag, optionalOneOf, optionalText, originList, quote, secretUrl, text, timezone, urlPath } from './variables.js';
+import {
+  baseUrl,
+  flag,
+  integer,
+  matching,
+  oneOf,
+  optionalFlag,
+  optionalOneOf,
+  optionalText,
+  originList,
+  quote,
+  secretUrl,
+  text,
+  timezone,
+  urlPath,
+} from './variables.js';
 
 const MIB = 1024 * 1024;
 const SECOND = 1000;
@@ -178,7 +193,12 @@ export const subscriptionsSchema = z.object({
 export const settingsSchema = z.object({
   host: text('HOST', '127.0.0.1'),
   port: integer('PORT', 4000, 0, 65_535),
-  integrationId: matching('MIXPANEL_INTEGRATION_ID', DEFAULT_INTEGRATION_ID, /^[\x21-\x7e][\x20-\x7e]{0,99}$/, (raw) => `must be 1 to 100 printable ASCII characters (got ${quote(raw)})`),
+  integrationId: matching(
+    'MIXPANEL_INTEGRATION_ID',
+    DEFAULT_INTEGRATION_ID,
+    /^[\x21-\x7e][\x20-\x7e]{0,99}$/,
+    (raw) => `must be 1 to 100 printable ASCII characters (got ${quote(raw)})`,
+  ),
   /** Each GraphQL request's budget deadline: a call that cannot start before it fails fast. */
   requestDeadlineMs: integer('REQUEST_DEADLINE_MS', 5000, 1, HOUR),
   upstreamTimeoutMs: integer('UPSTREAM_TIMEOUT_MS', 60_000, 100, HOUR),

@@ -170,7 +170,8 @@ export function originList(env: string) {
           origin = undefined;
         }
         if (origin === undefined) {
-          ctx.issues.push({ code: 'custom', message: `must list origins such as https://app.example.com (no path, no "*"; got ${quote(entry)})`, input: entry });
+          const message = `must list origins such as https://app.example.com (no path, no "*"; got ${quote(entry)})`;
+          ctx.issues.push({ code: 'custom', message, input: entry });
         } else origins.push(origin);
       }
       return origins;

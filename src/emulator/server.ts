@@ -220,7 +220,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     if (!compiled) {
       const known = routes.some((r) => r.regex.test(path));
       // Unknown paths answer JSON even on the export host, so clients can log something useful.
-      const body = errorResponse(style === 'export' ? 'app' : style, known ? 405 : 404, known ? `Method ${method} not allowed` : `Unknown path ${rawPath}`, echo);
+      const message = known ? `Method ${method} not allowed` : `Unknown path ${rawPath}`;
+      const body = errorResponse(style === 'export' ? 'app' : style, known ? 405 : 404, message, echo);
       return reply(body);
     }
     const route = compiled.route;

@@ -5,7 +5,16 @@
 import type { Annotation, AnnotationTag, MixpanelClient } from '../types.js';
 import { hasResultsArray, hasResultsRecord, isArray, isRecord, unwrapResults, type ClientCalls } from './calls.js';
 
-export type AnnotationsApi = Pick<MixpanelClient, 'annotationsList' | 'annotationCreate' | 'annotationGet' | 'annotationUpdate' | 'annotationDelete' | 'annotationTags' | 'annotationTagCreate'>;
+export type AnnotationsApi = Pick<
+  MixpanelClient,
+  | 'annotationsList'
+  | 'annotationCreate'
+  | 'annotationGet'
+  | 'annotationUpdate'
+  | 'annotationDelete'
+  | 'annotationTags'
+  | 'annotationTagCreate'
+>;
 
 export function createAnnotationsApi(calls: ClientCalls): AnnotationsApi {
   const { app } = calls;

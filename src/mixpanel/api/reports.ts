@@ -18,7 +18,24 @@ import type {
 } from '../types.js';
 import { hasResultsRecord, isArray, isRecord, isSeries, isStringArray, type ClientCalls } from './calls.js';
 
-export type ReportsApi = Pick<MixpanelClient, 'segmentation' | 'segmentationNumeric' | 'segmentationSum' | 'segmentationAverage' | 'events' | 'eventsTop' | 'eventsNames' | 'eventProperties' | 'eventPropertiesTop' | 'eventPropertyValues' | 'insights' | 'funnels' | 'funnelsList' | 'retention' | 'retentionAddiction'>;
+export type ReportsApi = Pick<
+  MixpanelClient,
+  | 'segmentation'
+  | 'segmentationNumeric'
+  | 'segmentationSum'
+  | 'segmentationAverage'
+  | 'events'
+  | 'eventsTop'
+  | 'eventsNames'
+  | 'eventProperties'
+  | 'eventPropertiesTop'
+  | 'eventPropertyValues'
+  | 'insights'
+  | 'funnels'
+  | 'funnelsList'
+  | 'retention'
+  | 'retentionAddiction'
+>;
 
 export function createReportsApi(calls: ClientCalls): ReportsApi {
   const { query } = calls;

@@ -110,7 +110,8 @@ export function createEngage(clock: Clock, sessionTtlMs: number) {
       return [{ $distinct_id: distinctId, $properties: properties }];
     });
     const body: Record<string, unknown> = { page, page_size: pageSize, session_id: id, status: 'ok' };
-    // `total` only on page 0, as Mixpanel does (airbytehq/airbyte: airbyte-integrations/connectors/source-mixpanel/source_mixpanel/components.py, EngagePaginationStrategy).
+    // `total` only on page 0, as Mixpanel does (airbytehq/airbyte:
+    // airbyte-integrations/connectors/source-mixpanel/source_mixpanel/components.py, EngagePaginationStrategy).
     if (page === 0) body.total = session.ids.length;
     body.results = results;
     return { status: 200, json: body };

@@ -35,7 +35,10 @@ export function retention(request: EmulatorRequest): EmulatorResponse {
   const cohorts = new Map(dates.map((d) => [d, { first: 0, counts: new Array<number>(intervalCount + 1).fill(0) }]));
   for (const [distinctId, bornList] of births) {
     // Birth: a user's first qualifying event only; compounded: their first in each bucket.
-    const starts = retentionType === 'birth' ? bornList.slice(0, 1) : bornList.filter((e, k) => k === 0 || z.bucketKey(unit, e.time * 1000) !== z.bucketKey(unit, (bornList[k - 1] as EmulatorEvent).time * 1000));
+    const starts =
+      retentionType === 'birth'
+        ? bornList.slice(0, 1)
+        : bornList.filter((e, k) => k === 0 || z.bucketKey(unit, e.time * 1000) !== z.bucketKey(unit, (bornList[k - 1] as EmulatorEvent).time * 1000));
     for (const born of starts) {
       const cohort = cohorts.get(z.bucketKey(unit, born.time * 1000));
       if (!cohort) continue;
