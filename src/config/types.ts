@@ -4,7 +4,8 @@
  * described here.
  */
 import type { z } from 'zod';
-import type { ApiFamily, BaseUrls, Region } from '../mixpanel/types.js';
+import type { ProjectLimits } from '../mixpanel/rate-limits.js';
+import type { BaseUrls, Region } from '../mixpanel/types.js';
 import type { Secret } from '../secret.js';
 import type {
   cacheSchema,
@@ -28,15 +29,7 @@ export type Frozen<T> = T extends Secret
       ? { readonly [K in keyof T]: Frozen<T[K]> }
       : T;
 
-/** One limit of one family; any field left out means "no such limit". */
-export interface FamilyLimits {
-  readonly perHour?: number | undefined;
-  readonly perMinute?: number | undefined;
-  readonly perSecond?: number | undefined;
-  readonly concurrent?: number | undefined;
-}
-
-export type ProjectLimits = Readonly<Record<ApiFamily, FamilyLimits>>;
+export type { FamilyLimits, ProjectLimits } from '../mixpanel/rate-limits.js';
 
 export interface ProjectConfig {
   /** Short name used in URLs and metrics (`default` for the env-var project). */

@@ -1,19 +1,19 @@
 /**
  * The typed Mixpanel client: one function per endpoint (https://developer.mixpanel.com/reference), over
- * http.ts, one file per API family in api/. It knows HTTP and Mixpanel, nothing of GraphQL, and never retries.
+ * http.ts, one file per API family (*-api.ts). It knows HTTP and Mixpanel, nothing of GraphQL, and never retries.
  */
 import type { Dispatcher } from 'undici';
 import type { Secret } from '../secret.js';
 import { basicAuthorization, createRedactor, type ServiceAccount } from './auth.js';
 import { createHttp } from './http.js';
 import type { BaseUrls, MixpanelClient } from './types.js';
-import { createAnnotationsApi } from './api/annotations.js';
-import { createClientCalls } from './api/calls.js';
-import { createExportApi } from './api/export.js';
-import { createIngestionApi } from './api/ingestion.js';
-import { createLexiconApi } from './api/lexicon.js';
-import { createPeopleApi } from './api/people.js';
-import { createReportsApi } from './api/reports.js';
+import { createAnnotationsApi } from './annotations-api.js';
+import { createClientCalls } from './client-calls.js';
+import { createExportApi } from './export-api.js';
+import { createIngestionApi } from './ingestion-api.js';
+import { createLexiconApi } from './lexicon-api.js';
+import { createPeopleApi } from './people-api.js';
+import { createReportsApi } from './reports-api.js';
 
 export interface MixpanelClientOptions {
   /** Mixpanel project id: the `project_id` query param, or the App APIs' path segment. */

@@ -5,15 +5,15 @@
  */
 import { listCohorts } from '../cohorts.js';
 import type { Clock, EmulatorRoute } from '../types.js';
-import { createEngage } from './query/engage.js';
-import { events, eventsNames, eventsTop, eventProperties, eventPropertiesTop, eventPropertyValues } from './query/events.js';
-import { funnels } from './query/funnels.js';
-import { insights } from './query/insights.js';
-import { addiction, retention } from './query/retention.js';
-import { segmentation, segmentationAggregate, segmentationNumeric } from './query/segmentation.js';
-import { streamQuery } from './query/stream.js';
+import { createEngage } from './engage.js';
+import { events, eventsNames, eventsTop, eventProperties, eventPropertiesTop, eventPropertyValues } from './event-breakdown.js';
+import { funnels } from './funnels.js';
+import { insights } from './insights.js';
+import { addiction, retention } from './retention.js';
+import { segmentation, segmentationAggregate, segmentationNumeric } from './segmentation.js';
+import { streamQuery } from './activity-stream.js';
 
-export { UNCACHED_PAGE_MESSAGE } from './query/engage.js';
+export { UNCACHED_PAGE_MESSAGE } from './engage.js';
 
 // ---------- routes ----------
 

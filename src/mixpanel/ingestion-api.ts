@@ -3,9 +3,9 @@
  * user profile and group profile updates (/engage, /groups). Every event carries `$source`.
  * https://developer.mixpanel.com/reference/ingestion-api
  */
-import { BadRequestError, UnauthorizedError, UpstreamError } from '../errors.js';
-import type { ImportResult, IngestEvent, MixpanelClient, RequestOptions } from '../types.js';
-import { expectShape, isRecord, type ClientCalls } from './calls.js';
+import { BadRequestError, UnauthorizedError, UpstreamError } from './errors.js';
+import type { ImportResult, IngestEvent, MixpanelClient, RequestOptions } from './types.js';
+import { expectShape, isRecord, type ClientCalls } from './client-calls.js';
 
 export type IngestionApi = Pick<MixpanelClient, 'track' | 'importEvents' | 'engageUpdate' | 'groupsUpdate'>;
 

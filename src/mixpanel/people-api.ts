@@ -2,8 +2,8 @@
  * The Query API's people endpoints: user profiles (engage), the cohort list, and a profile's
  * activity (stream/query). https://developer.mixpanel.com/reference/engage-query
  */
-import type { CohortRecord, EngagePage, MixpanelClient, StreamEvent } from '../types.js';
-import { hasResultsArray, hasResultsRecord, isArray, type ClientCalls } from './calls.js';
+import type { CohortRecord, EngagePage, MixpanelClient, StreamEvent } from './types.js';
+import { hasResultsArray, hasResultsRecord, isArray, type ClientCalls } from './client-calls.js';
 
 export type PeopleApi = Pick<MixpanelClient, 'engage' | 'cohortsList' | 'streamQuery'>;
 

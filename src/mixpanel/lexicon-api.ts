@@ -2,8 +2,8 @@
  * The Lexicon Schemas API: list, read, upload and delete event and property definitions.
  * https://developer.mixpanel.com/reference/lexicon-schemas-api
  */
-import type { LexiconEntityType, LexiconSchema, LexiconSchemaEntry, MixpanelClient } from '../types.js';
-import { hasResultsArray, hasResultsRecord, isRecord, unwrapResults, type ClientCalls } from './calls.js';
+import type { LexiconEntityType, LexiconSchema, LexiconSchemaEntry, MixpanelClient } from './types.js';
+import { hasResultsArray, hasResultsRecord, isRecord, unwrapResults, type ClientCalls } from './client-calls.js';
 
 export type LexiconApi = Pick<MixpanelClient, 'lexiconList' | 'lexiconGet' | 'lexiconUpload' | 'lexiconDelete'>;
 

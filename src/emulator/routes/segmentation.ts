@@ -2,12 +2,12 @@
  * /segmentation, /segmentation/numeric, /segmentation/sum and /segmentation/average
  * (https://developer.mixpanel.com/reference/segmentation-query).
  */
-import { datesIn, type BucketUnit } from '../../dates.js';
-import { compileParam, eventScope } from '../../events.js';
-import type { EmulatorRequest, EmulatorResponse } from '../../types.js';
-import type { CompiledExpression, WhereValue } from '../../where.js';
-import { SeriesCounter, matchingEvents, segmentOf, seriesResponse } from './counting.js';
-import { TYPES, computedAt, integer, oneOf, optional, required } from './params.js';
+import { datesIn, type BucketUnit } from '../dates.js';
+import { compileParam, eventScope } from '../events.js';
+import type { EmulatorRequest, EmulatorResponse } from '../types.js';
+import type { CompiledExpression, WhereValue } from '../where.js';
+import { SeriesCounter, matchingEvents, segmentOf, seriesResponse } from './query-counting.js';
+import { TYPES, computedAt, integer, oneOf, optional, required } from './query-params.js';
 
 /** The spec's `unit` enum of /segmentation: no "week" (unlike /events and /events/properties). */
 const SEGMENTATION_UNITS: readonly BucketUnit[] = ['minute', 'hour', 'day', 'month'];

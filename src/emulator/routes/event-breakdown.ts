@@ -2,13 +2,13 @@
  * The event breakdown: /events, /events/top, /events/names and /events/properties[/top|/values]
  * (https://developer.mixpanel.com/reference/query-aggregated-event-counts).
  */
-import type { CountType } from '../../../mixpanel/types.js';
-import { datesIn, DAY_MS, type ZoneDates } from '../../dates.js';
-import { eventScope, eventsBetween } from '../../events.js';
-import type { EmulatorEvent, EmulatorProjectData, EmulatorRequest, EmulatorResponse } from '../../types.js';
-import type { WhereValue } from '../../where.js';
-import { SeriesCounter, matchingEvents, segmentOf, seriesResponse } from './counting.js';
-import { TYPES, UNITS, integer, jsonArray, oneOf, queryRange, required, shuffle } from './params.js';
+import type { CountType } from '../../mixpanel/types.js';
+import { datesIn, DAY_MS, type ZoneDates } from '../dates.js';
+import { eventScope, eventsBetween } from '../events.js';
+import type { EmulatorEvent, EmulatorProjectData, EmulatorRequest, EmulatorResponse } from '../types.js';
+import type { WhereValue } from '../where.js';
+import { SeriesCounter, matchingEvents, segmentOf, seriesResponse } from './query-counting.js';
+import { TYPES, UNITS, integer, jsonArray, oneOf, queryRange, required, shuffle } from './query-params.js';
 
 export function events(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;

@@ -1,11 +1,11 @@
 /**
  * /insights: a saved report, charted (https://developer.mixpanel.com/reference/insights-query).
  */
-import { datesIn, DAY_MS } from '../../dates.js';
-import { EmulatorHttpError } from '../../errors.js';
-import type { EmulatorRequest, EmulatorResponse } from '../../types.js';
-import { matchingEvents } from './counting.js';
-import { computedAt, integer, optional, required } from './params.js';
+import { datesIn, DAY_MS } from '../dates.js';
+import { EmulatorHttpError } from '../errors.js';
+import type { EmulatorRequest, EmulatorResponse } from '../types.js';
+import { matchingEvents } from './query-counting.js';
+import { computedAt, integer, optional, required } from './query-params.js';
 
 /** Saved reports chart the last 30 days, daily. */
 const INSIGHTS_DAYS = 30;

@@ -2,7 +2,7 @@
  * The Query API's reports: segmentation, event and property counts, saved Insights, funnels,
  * retention. https://developer.mixpanel.com/reference/segmentation-query
  */
-import type { QueryParams } from '../http.js';
+import type { QueryParams } from './http.js';
 import type {
   AddictionResponse,
   FunnelListEntry,
@@ -15,8 +15,8 @@ import type {
   SeriesResponse,
   TopEventsResponse,
   TopPropertiesResponse,
-} from '../types.js';
-import { hasResultsRecord, isArray, isRecord, isSeries, isStringArray, type ClientCalls } from './calls.js';
+} from './types.js';
+import { hasResultsRecord, isArray, isRecord, isSeries, isStringArray, type ClientCalls } from './client-calls.js';
 
 export type ReportsApi = Pick<
   MixpanelClient,

@@ -1,13 +1,13 @@
 /**
  * /retention and /retention/addiction (https://developer.mixpanel.com/reference/retention-query).
  */
-import { datesIn, DAY_MS, HOUR_MS } from '../../dates.js';
-import { EmulatorHttpError } from '../../errors.js';
-import { compileParam } from '../../events.js';
-import type { EmulatorEvent, EmulatorRequest, EmulatorResponse } from '../../types.js';
-import { matchingEvents } from './counting.js';
+import { datesIn, DAY_MS, HOUR_MS } from '../dates.js';
+import { EmulatorHttpError } from '../errors.js';
+import { compileParam } from '../events.js';
+import type { EmulatorEvent, EmulatorRequest, EmulatorResponse } from '../types.js';
+import { matchingEvents } from './query-counting.js';
 import { eventsByUser } from './funnels.js';
-import { boolean, integer, oneOf, optional, required } from './params.js';
+import { boolean, integer, oneOf, optional, required } from './query-params.js';
 
 const PERIOD_MS = { day: DAY_MS, week: 7 * DAY_MS, month: 30 * DAY_MS } as const;
 

@@ -1,14 +1,14 @@
 /**
  * /funnels (https://developer.mixpanel.com/reference/funnels-query).
  */
-import type { FunnelStep } from '../../../mixpanel/types.js';
-import { datesIn, DAY_MS, HOUR_MS } from '../../dates.js';
-import { EmulatorHttpError } from '../../errors.js';
-import { compileParam } from '../../events.js';
-import type { EmulatorEvent, EmulatorProjectData, EmulatorRequest, EmulatorResponse } from '../../types.js';
-import type { CompiledExpression } from '../../where.js';
-import { matchingEvents } from './counting.js';
-import { integer, oneOf, optional, required } from './params.js';
+import type { FunnelStep } from '../../mixpanel/types.js';
+import { datesIn, DAY_MS, HOUR_MS } from '../dates.js';
+import { EmulatorHttpError } from '../errors.js';
+import { compileParam } from '../events.js';
+import type { EmulatorEvent, EmulatorProjectData, EmulatorRequest, EmulatorResponse } from '../types.js';
+import type { CompiledExpression } from '../where.js';
+import { matchingEvents } from './query-counting.js';
+import { integer, oneOf, optional, required } from './query-params.js';
 
 const LENGTH_UNITS = { day: DAY_MS, hour: HOUR_MS, minute: 60_000, second: 1_000 } as const;
 /** Mixpanel's default conversion window; the spec says "the value saved in the UI". */

@@ -2,8 +2,8 @@
  * The Annotations API: notes on the project's charts, and their tags.
  * https://developer.mixpanel.com/reference/list-all-annotations-for-project
  */
-import type { Annotation, AnnotationTag, MixpanelClient } from '../types.js';
-import { hasResultsArray, hasResultsRecord, isArray, isRecord, unwrapResults, type ClientCalls } from './calls.js';
+import type { Annotation, AnnotationTag, MixpanelClient } from './types.js';
+import { hasResultsArray, hasResultsRecord, isArray, isRecord, unwrapResults, type ClientCalls } from './client-calls.js';
 
 export type AnnotationsApi = Pick<
   MixpanelClient,

@@ -1,9 +1,9 @@
 /**
  * The Query API's parameters as the emulator reads them, and the helpers every report shares.
  */
-import type { CountType } from '../../../mixpanel/types.js';
-import type { BucketUnit, ZoneDates } from '../../dates.js';
-import { EmulatorHttpError } from '../../errors.js';
+import type { CountType } from '../../mixpanel/types.js';
+import type { BucketUnit, ZoneDates } from '../dates.js';
+import { EmulatorHttpError } from '../errors.js';
 
 export type Params = Readonly<Record<string, string>>;
 

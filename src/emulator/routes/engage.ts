@@ -2,11 +2,11 @@
  * /engage: user profiles, paged through a session (https://developer.mixpanel.com/reference/engage-query).
  */
 import { randomBytes } from 'node:crypto';
-import { cohortMembers, findCohort } from '../../cohorts.js';
-import { EmulatorHttpError } from '../../errors.js';
-import { compileParam } from '../../events.js';
-import type { Clock, EmulatorProfile, EmulatorProjectData, EmulatorRequest, EmulatorResponse } from '../../types.js';
-import { type Params, boolean, integer, jsonArray, optional, required } from './params.js';
+import { cohortMembers, findCohort } from '../cohorts.js';
+import { EmulatorHttpError } from '../errors.js';
+import { compileParam } from '../events.js';
+import type { Clock, EmulatorProfile, EmulatorProjectData, EmulatorRequest, EmulatorResponse } from '../types.js';
+import { type Params, boolean, integer, jsonArray, optional, required } from './query-params.js';
 
 const DEFAULT_PAGE_SIZE = 1_000;
 /** The largest page_size clients are seen to use (https://github.com/airbytehq/airbyte/pull/41976); larger values are clamped. */

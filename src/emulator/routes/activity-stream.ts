@@ -1,11 +1,11 @@
 /**
  * /stream/query: a profile's activity (https://developer.mixpanel.com/reference/profile-event-activity).
  */
-import { datesIn, DAY_MS } from '../../dates.js';
-import { EmulatorHttpError } from '../../errors.js';
-import { eventScope, eventsBetween } from '../../events.js';
-import type { EmulatorRequest, EmulatorResponse } from '../../types.js';
-import { jsonArray } from './params.js';
+import { datesIn, DAY_MS } from '../dates.js';
+import { EmulatorHttpError } from '../errors.js';
+import { eventScope, eventsBetween } from '../events.js';
+import type { EmulatorRequest, EmulatorResponse } from '../types.js';
+import { jsonArray } from './query-params.js';
 
 export function streamQuery(request: EmulatorRequest): EmulatorResponse {
   const { params, project: data, now } = request;

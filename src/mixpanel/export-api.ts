@@ -2,11 +2,11 @@
  * The Raw Event Export API: a range's events streamed as JSONL, parsed one line at a time.
  * https://developer.mixpanel.com/reference/raw-event-export
  */
-import { UpstreamError } from '../errors.js';
-import { parseExportStream } from '../export-stream.js';
-import { transportError } from '../http.js';
-import type { ExportedEvent, ExportParams, MixpanelClient, RequestOptions } from '../types.js';
-import type { ClientCalls } from './calls.js';
+import { UpstreamError } from './errors.js';
+import { parseExportStream } from './export-stream.js';
+import { transportError } from './http.js';
+import type { ExportedEvent, ExportParams, MixpanelClient, RequestOptions } from './types.js';
+import type { ClientCalls } from './client-calls.js';
 
 export type ExportApi = Pick<MixpanelClient, 'exportEvents'>;
 

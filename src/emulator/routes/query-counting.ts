@@ -1,10 +1,10 @@
 /**
  * Counting events per segment and bucket, as segmentation and the event breakdowns answer them.
  */
-import type { CountType } from '../../../mixpanel/types.js';
-import { eventFilter, eventsBetween } from '../../events.js';
-import type { EmulatorEvent, EmulatorProjectData } from '../../types.js';
-import { segmentKey, type CompiledExpression, type WhereValue } from '../../where.js';
+import type { CountType } from '../../mixpanel/types.js';
+import { eventFilter, eventsBetween } from '../events.js';
+import type { EmulatorEvent, EmulatorProjectData } from '../types.js';
+import { segmentKey, type CompiledExpression, type WhereValue } from '../where.js';
 
 /** Per segment, per bucket: events and distinct users. */
 export class SeriesCounter {
