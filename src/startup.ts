@@ -6,7 +6,7 @@
 import type { Config } from './config/types.js';
 import type { EnvWithFile } from './env-file.js';
 
-/** The variables whose absence means demo mode (config.ts decides; this only explains). */
+/** The variables whose absence means demo mode (src/config decides; this only explains). */
 const MODE_VARIABLES = ['MIXPANEL_PROJECT_ID', 'MIXPANEL_SERVICE_ACCOUNT_USERNAME', 'MIXPANEL_SERVICE_ACCOUNT_SECRET', 'MIXPANEL_PROJECTS_FILE'] as const;
 
 /** Where the variables were looked for, for the mode line. */
