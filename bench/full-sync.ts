@@ -20,7 +20,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { StoreKind } from '../src/config-types.js';
+import type { StoreKind } from '../src/config/types.js';
 import { createCohortSyncSender, type CohortSyncPayload, type FetchLike, type SenderMember } from '../src/emulator/cohort-sync.js';
 import { redisReachable } from '../test/helpers/redis.js';
 import { BENCH_WEBHOOK_AUTH, postGraphQL } from './lib/gateway.js';

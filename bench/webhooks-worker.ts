@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { createEmulator } from '../src/emulator/server.js';
 import { createMembershipStore } from '../src/membership/create-store.js';
-import type { StoreKind } from '../src/config-types.js';
+import type { StoreKind } from '../src/config/types.js';
 import { startBenchGateway } from './lib/gateway.js';
 import { startMemorySampler, type MemoryPeak } from './lib/stats.js';
 

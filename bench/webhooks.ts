@@ -19,7 +19,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { StoreKind } from '../src/config-types.js';
+import type { StoreKind } from '../src/config/types.js';
 import { createCohortSyncSender, type SenderMember } from '../src/emulator/cohort-sync.js';
 import { BENCH_WEBHOOK_AUTH } from './lib/gateway.js';
 import { printTable, writeResult } from './lib/report.js';

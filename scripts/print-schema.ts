@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { loadConfig, withDemoProject } from '../src/config.js';
+import { loadConfig, withDemoProject } from '../src/config/index.js';
 import { withEnvFile } from '../src/env-file.js';
 import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
 import { createLogger } from '../src/logger.js';

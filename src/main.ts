@@ -4,7 +4,7 @@
  * emulator when no Mixpanel credentials are given, listen, and stop cleanly
  * on a signal.
  */
-import { loadConfig, withDemoProject } from './config.js';
+import { loadConfig, withDemoProject } from './config/index.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createEmulator, DEMO_PROJECT, DEMO_PROJECT_OPTIONS, DEMO_TIMEZONE, type Emulator } from './emulator/server.js';

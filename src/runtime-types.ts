@@ -2,7 +2,7 @@
  * A project's runtime: its client, budget, cache and membership store, and the
  * one path every upstream call takes (cache -> in-flight sharing -> budget -> client).
  */
-import type { EconomyConfig, ProjectConfig } from './config-types.js';
+import type { EconomyConfig, ProjectConfig } from './config/types.js';
 import type { Budget, RequestStats } from './limits/types.js';
 import type { MembershipStore } from './membership/types.js';
 import type { FairShareSnapshot } from './limits/fair-share.js';

@@ -8,7 +8,7 @@ import { createEntityCache, type EntityCache } from './cache/entity-cache.js';
 import { cacheKey, cacheKeyPrefix, credentialsIdentity } from './cache/keys.js';
 import type { SharedReads } from './cache/shared-reads.js';
 import { analyticsKind, createResponseCache, type BackgroundRefresh, type ResponseCache } from './cache/response-cache.js';
-import type { CacheConfig, EconomyConfig, ProjectConfig } from './config-types.js';
+import type { CacheConfig, EconomyConfig, ProjectConfig } from './config/types.js';
 import { createBudget, systemClock, type BudgetOptions, type Clock } from './limits/budget.js';
 import { BACKGROUND_PRIORITY } from './limits/defaults.js';
 import { burstOf, firstViewReserve } from './limits/pacing.js';

@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCohortSyncSender, toSenderMember, type CohortSyncPayload, type CohortSyncSenderOptions, type SenderMember } from '../src/emulator/cohort-sync.js';
+import {
+  createCohortSyncSender,
+  toSenderMember,
+  type CohortSyncPayload,
+  type CohortSyncSenderOptions,
+  type SenderMember,
+} from '../src/emulator/cohort-sync.js';
 import { cohortMembers } from '../src/emulator/cohorts.js';
 import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
 import { Secret } from '../src/secret.js';
@@ -29,7 +35,8 @@ async function startReceiver(script: Reply[] = []) {
     }
     const { status, body: answer } =
       typeof reply === 'number'
-        ? { status: reply, body: reply < 300 ? { action: body.action, status: 'success' } : { action: body.action, status: 'failure', error: { message: `nope ${reply}`, code: reply } } }
+        ? { status: reply, body: reply < 300 ? { action: body.action, status: 'success' } : { action: body.action, status: 'failure',
+            error: { message: `nope ${reply}`, code: reply } } }
         : reply;
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
   });
@@ -70,7 +77,8 @@ describe('cohort sync sender', () => {
   it('sends a first sync as full `members` pages of 1000 under one session id, with basic auth', async () => {
     const receiver = await startReceiver();
     const { instance } = sender(receiver.url, { basicAuth: { username: 'hook', password: new Secret('s3cret') } });
-    const result = await instance.sync({ ...cohort, members: [...members(0, 2500), { ...member(9999), phoneNumber: '555-0100', properties: { plan: 'pro' } }] });
+    const result = await instance.sync({ ...cohort, members: [...members(0, 2500), { ...member(9999), phoneNumber: '555-0100',
+        properties: { plan: 'pro' } }] });
 
     expect(result).toMatchObject({ status: 'ok', pagesSent: 3, attempts: 3 });
     expect(receiver.received).toHaveLength(3);

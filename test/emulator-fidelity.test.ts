@@ -17,7 +17,8 @@ async function get(url: string): Promise<{ status: number; text: string }> {
 describe('emulator fidelity', () => {
   it('answers non-strict /import with 1/0 (verbose JSON with verbose=1), strict with its JSON body, and takes GET /import', async () => {
     const emulator = await startEmulator();
-    const event = (id?: string) => ({ event: 'Legacy', properties: { time: Math.floor(NOW / 1000) - 60, distinct_id: 'u-1', ...(id ? { $insert_id: id } : {}) } });
+    const event = (id?: string) => ({ event: 'Legacy', properties: { time: Math.floor(NOW / 1000) - 60, distinct_id: 'u-1',
+        ...(id ? { $insert_id: id } : {}) } });
     const post = async (query: string, body: unknown) => {
       const response = await fetch(`${emulator.url}/import?project_id=${PID}${query}`, {
         method: 'POST',
@@ -54,12 +55,17 @@ describe('emulator fidelity', () => {
 
   it('fails `and`/`or` over a non-boolean operand, as the expression docs say, and keeps undefined as false', async () => {
     const emulator = await startEmulator();
-    const url = (where: string) => `${emulator.url}/api/query/segmentation?project_id=${PID}&event=Purchase&from_date=2025-05-14&to_date=${TODAY}&where=${encodeURIComponent(where)}`;
+    const url = (where: string) =>
+      `${emulator.url}/api/query/segmentation?project_id=${PID}&event=Purchase&from_date=2025-05-14&to_date=${TODAY}` +
+      `&where=${encodeURIComponent(where)}`;
     const bad = await get(url('properties["price"] and true'));
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.text).error).toMatch(/boolean/);
     expect((await get(url('properties["missing"] or properties["price"] > 0'))).status).toBe(200);
-    const exported = await get(`${emulator.url}/api/2.0/export?project_id=${PID}&from_date=2025-05-14&to_date=${TODAY}&where=${encodeURIComponent('properties["$browser"] or true')}`);
+    const exported = await get(
+      `${emulator.url}/api/2.0/export?project_id=${PID}&from_date=2025-05-14&to_date=${TODAY}` +
+        `&where=${encodeURIComponent('properties["$browser"] or true')}`,
+    );
     expect(exported.status).toBe(400);
   });
 

@@ -129,7 +129,8 @@ describe('emulator /import', () => {
   });
 
   it('refuses bad credentials with the import 401 body', async () => {
-    const response = await post('/import?strict=1', JSON.stringify([importEvent('X', 'x-1')]), { authorization: `Basic ${Buffer.from('bogus:').toString('base64')}` });
+    const response = await post('/import?strict=1', JSON.stringify([importEvent('X', 'x-1')]),
+        { authorization: `Basic ${Buffer.from('bogus:').toString('base64')}` });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ code: 401, error: 'Invalid credentials', status: 'Unauthorized' });
   });

@@ -11,7 +11,8 @@ function get(emulator: Emulator, path: string, init: RequestInit = {}): Promise<
 }
 
 const FUNNELS = `/api/2.0/funnels/list?project_id=${PID}`;
-const QUERY_DOCS = 'For more information, please consult our documentation at https://help.mixpanel.com/hc/en-us/articles/115004602563-Rate-Limits-for-Export-API-Endpoints';
+const QUERY_DOCS =
+  'For more information, please consult our documentation at https://help.mixpanel.com/hc/en-us/articles/115004602563-Rate-Limits-for-Export-API-Endpoints';
 
 describe('Query limits', () => {
   it('refuses the 61st call in a rolling hour, then admits once the oldest call leaves the window', async () => {

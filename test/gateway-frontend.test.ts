@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { exampleVariables } from '../src/server/graphiql.js';
 import { restQuery } from './helpers/schema.js';
+import { createTestApp, type TestApp } from './helpers/app.js';
 import { startGateway } from './helpers/gateway.js';
 
 const API_KEY = 'key-frontend-aaaaaaaaaaaa';
@@ -20,6 +21,8 @@ const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.ur
 const CDN = /https?:\/\/(unpkg\.com|cdn\.jsdelivr\.net|esm\.sh|fonts\.googleapis\.com|fonts\.gstatic\.com|cdnjs\.cloudflare\.com)/;
 
 const html = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers: { accept: 'text/html', ...headers } });
+/** The same GET as `html`, through `app.fetch` (no socket). */
+const appHtml = (app: TestApp, path: string, headers: Record<string, string> = {}) => app.fetch(path, { headers: { accept: 'text/html', ...headers } });
 
 /** The options GraphiQL renders with, from the page's JSON data block. */
 function pageOptions(page: string): { title: string; defaultTabs: { query: string; variables: string | null }[] } {
@@ -30,30 +33,31 @@ function pageOptions(page: string): { title: string; defaultTabs: { query: strin
 
 describe('landing page', () => {
   it('links GraphiQL, the typed SDL, metrics and health, and loads nothing', async () => {
-    const gw = await startGateway();
-    const response = await html(`${gw.url}/`);
+    const gw = await createTestApp();
+    const response = await appHtml(gw, '/');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
     const page = await response.text();
     const links = [...page.matchAll(/href="([^"]+)"/g)].map((m) => m[1]);
-    expect(links).toEqual(expect.arrayContaining(['/graphql', '/graphql/generic', '/schema.graphql', '/metrics', '/healthz', '/readyz', '/projects/default/graphql']));
+    expect(links).toEqual(expect.arrayContaining(['/graphql', '/graphql/generic', '/schema.graphql', '/metrics', '/healthz', '/readyz',
+        '/projects/default/graphql']));
     expect(links.filter((link) => !link!.startsWith('/'))).toEqual([]);
     expect(page).not.toMatch(/<script|<link|src=/);
     for (const link of ['/graphql', '/graphql/generic', '/schema.graphql', '/metrics', '/projects/default/schema.graphql']) {
-      expect({ link, status: (await html(`${gw.url}${link}`)).status }).toEqual({ link, status: 200 });
+      expect({ link, status: (await appHtml(gw, link)).status }).toEqual({ link, status: 200 });
     }
   });
 
   it('is off, with GraphiQL and its assets, when GRAPHIQL=false', async () => {
-    const gw = await startGateway({ env: { GRAPHIQL: 'false' } });
-    expect((await html(`${gw.url}/`)).status).toBe(404);
-    expect((await fetch(`${gw.url}/graphiql/${'x'}/graphiql.js`)).status).toBe(404);
+    const gw = await createTestApp({ env: { GRAPHIQL: 'false' } });
+    expect((await appHtml(gw, '/')).status).toBe(404);
+    expect((await gw.fetch(`/graphiql/${'x'}/graphiql.js`)).status).toBe(404);
   });
 
   it('names no project when API keys lock the gateway', async () => {
-    const gw = await startGateway({ env: { GATEWAY_API_KEYS: API_KEY } });
-    const page = await (await html(`${gw.url}/`)).text();
+    const gw = await createTestApp({ env: { GATEWAY_API_KEYS: API_KEY } });
+    const page = await (await appHtml(gw, '/')).text();
     expect(page).not.toContain('/projects/default');
     expect(page).toContain('Authorization: Bearer');
   });
@@ -106,10 +110,10 @@ describe('GraphiQL', () => {
   });
 
   it('opens on an introduction, then the examples its schema accepts, with real ids and dates of the last week', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const cohorts = await restQuery<{ id: number }[]>(gw.emulator, 'cohorts/list');
-    const typed = pageOptions(await (await html(gw.graphqlUrl)).text()).defaultTabs;
-    const generic = pageOptions(await (await html(gw.gateway.genericGraphqlUrl)).text()).defaultTabs;
+    const typed = pageOptions(await (await appHtml(gw, '/graphql')).text()).defaultTabs;
+    const generic = pageOptions(await (await appHtml(gw, '/graphql/generic')).text()).defaultTabs;
     const names = (tabs: typeof typed) => tabs.map((tab) => /^(?:query|subscription) (\w+)/m.exec(tab.query)?.[1]);
     expect(names(typed)).toEqual([...names(generic), 'TypedEvents', 'TypedProfile']);
     expect(names(generic)).toContain('CohortMembers');
@@ -128,25 +132,25 @@ describe('GraphiQL', () => {
 
     // The ids were read once, through the budget: a second page costs nothing more.
     const calls = gw.emulator.calls('/api/query');
-    await html(gw.graphqlUrl);
-    await html(gw.gateway.genericGraphqlUrl);
+    await appHtml(gw, '/graphql');
+    await appHtml(gw, '/graphql/generic');
     expect(gw.emulator.calls('/api/query')).toBe(calls);
   });
 
   it('is served without a key when API keys are set, without the project ids; the SDL files need a key', async () => {
-    const gw = await startGateway({ env: { GATEWAY_API_KEYS: API_KEY } });
+    const gw = await createTestApp({ env: { GATEWAY_API_KEYS: API_KEY } });
     const calls = gw.emulator.calls('/api/query');
-    const anonymous = await html(gw.graphqlUrl);
+    const anonymous = await appHtml(gw, '/graphql');
     expect(anonymous.status).toBe(200);
     const tabs = pageOptions(await anonymous.text()).defaultTabs;
     expect(tabs.length).toBeGreaterThan(5);
     expect(tabs.map((tab) => tab.variables ?? '').join('\n')).not.toMatch(/cohortId|distinctId|funnelId/);
     expect(gw.emulator.calls('/api/query')).toBe(calls);
-    const withKey = pageOptions(await (await html(gw.graphqlUrl, { authorization: `Bearer ${API_KEY}` })).text()).defaultTabs;
+    const withKey = pageOptions(await (await appHtml(gw, '/graphql', { authorization: `Bearer ${API_KEY}` })).text()).defaultTabs;
     expect(withKey.map((tab) => tab.variables ?? '').join('\n')).toMatch(/"distinctId": "[^"]+"/);
     for (const path of ['/schema.graphql', '/schema/generic.graphql', '/projects/default/schema.graphql']) {
-      expect({ path, status: (await fetch(`${gw.url}${path}`)).status }).toEqual({ path, status: 401 });
-      expect({ path, status: (await fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } })).status }).toEqual({ path, status: 200 });
+      expect({ path, status: (await gw.fetch(path)).status }).toEqual({ path, status: 401 });
+      expect({ path, status: (await gw.fetch(path, { headers: { authorization: `Bearer ${API_KEY}` } })).status }).toEqual({ path, status: 200 });
     }
   });
 });
@@ -193,12 +197,12 @@ describe('typed and generic endpoints', () => {
 
 describe('SDL files', () => {
   it('serve the typed schema of /graphql and the generic one, as `npm run schema` prints them', async () => {
-    const gw = await startGateway();
-    const typed = await fetch(`${gw.url}/schema.graphql`);
+    const gw = await createTestApp();
+    const typed = await gw.fetch('/schema.graphql');
     expect(typed.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     // The demo Lexicon is the same at every emulator size: the committed demo SDL is what /graphql serves.
     expect(await typed.text()).toBe(read('schema/projects/demo.graphql'));
-    expect(await (await fetch(`${gw.url}/projects/default/schema.graphql`)).text()).toBe(read('schema/projects/demo.graphql'));
-    expect(await (await fetch(`${gw.url}/schema/generic.graphql`)).text()).toBe(read('schema/schema.graphql'));
+    expect(await (await gw.fetch('/projects/default/schema.graphql')).text()).toBe(read('schema/projects/demo.graphql'));
+    expect(await (await gw.fetch('/schema/generic.graphql')).text()).toBe(read('schema/schema.graphql'));
   });
 });

@@ -15,7 +15,7 @@ import { createClient } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { getIntrospectionQuery } from 'graphql';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { DEMO_PROJECT } from '../src/emulator/server.js';
 import { schema } from '../src/schema/index.js';
 import { readExampleOperations } from '../src/server/graphiql.js';

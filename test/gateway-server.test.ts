@@ -10,6 +10,7 @@ import { createClient } from 'graphql-ws';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket } from 'ws';
 import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
+import { createTestApp } from './helpers/app.js';
 import { startGateway } from './helpers/gateway.js';
 import { isProbeOf, publishCohortProbe, subscribe, type Subscriber } from './helpers/subscribers.js';
 
@@ -25,20 +26,32 @@ afterEach(async () => {
 
 describe('gateway server', () => {
   it('asks for the API key on a GET that accepts HTML when GraphiQL is off (no page to serve instead)', async () => {
-    const gw = await startGateway({ env: { GATEWAY_API_KEYS: API_KEY, GRAPHIQL: 'false' } });
+    const gw = await createTestApp({ env: { GATEWAY_API_KEYS: API_KEY, GRAPHIQL: 'false' } });
     const query = `?query=${encodeURIComponent('{ __typename }')}`;
-    for (const endpoint of [gw.graphqlUrl, `${gw.url}/projects/default/graphql`]) {
-      const response = await fetch(`${endpoint}${query}`, { headers: { accept: 'text/html, */*' } });
+    for (const endpoint of ['/graphql', '/projects/default/graphql']) {
+      const response = await gw.fetch(`${endpoint}${query}`, { headers: { accept: 'text/html, */*' } });
       expect(response.status).toBe(401);
       expect(await response.text()).not.toContain('"data"');
     }
   });
 
   it('still serves the GraphiQL page without a key when GraphiQL is on', async () => {
-    const gw = await startGateway({ env: { GATEWAY_API_KEYS: API_KEY } });
-    const response = await fetch(gw.graphqlUrl, { headers: { accept: 'text/html' } });
+    const gw = await createTestApp({ env: { GATEWAY_API_KEYS: API_KEY } });
+    const response = await gw.fetch('/graphql', { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
     expect(await response.text()).toMatch(/^<!doctype html>/i);
+  });
+
+  it('answers through app.fetch without a socket, and refuses there the routes that stream through Node', async () => {
+    const gw = await createTestApp();
+    expect((await gw.fetch('/healthz')).status).toBe(200);
+    expect((await gw.query('{ __typename }')).data).toEqual({ __typename: 'Query' });
+    const missing = await gw.fetch('/projects/nope/graphql');
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).not.toContain('default');
+    const download = await gw.fetch('/projects/default/events.ndjson?from=2026-01-01&to=2026-01-02');
+    expect(download.status).toBe(501);
+    expect(gw.emulator.calls('/api/2.0/export')).toBe(0);
   });
 
   it('answers a graphql-ws syntax error with an error for that operation and keeps the socket open', async () => {

@@ -205,7 +205,8 @@ describe('Mixpanel client against the emulator', () => {
   });
 
   it('scrubs a secret that an upstream body echoes back', async () => {
-    shared.faults.inject({ path: '/api/query/cohorts/list', kind: 'status', status: 400, body: JSON.stringify({ error: `bad credential ${DEMO_PROJECT.secret}` }), times: 1 });
+    shared.faults.inject({ path: '/api/query/cohorts/list', kind: 'status', status: 400,
+        body: JSON.stringify({ error: `bad credential ${DEMO_PROJECT.secret}` }), times: 1 });
     const error = await client(shared.baseUrls).cohortsList().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as Error).message).toContain('bad credential [redacted]');

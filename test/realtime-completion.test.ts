@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { WebhookConfig } from '../src/config-types.js';
+import type { WebhookConfig } from '../src/config/types.js';
 import { COMPLETION_SCAN, MAX_MEMBERS_PER_CHANGE } from '../src/membership/apply.js';
 import { createMembershipStore } from '../src/membership/create-store.js';
 import type { AppliedChange, ApplyResult, CohortMember, MembershipStore, SyncAction, SyncPage } from '../src/membership/types.js';

@@ -4,7 +4,7 @@
  * refreshes never spend, and stale data standing in for a read the budget refuses.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CacheConfig, ProjectConfig, ProjectLimits } from '../src/config-types.js';
+import type { CacheConfig, ProjectConfig, ProjectLimits } from '../src/config/types.js';
 import { createEmulator, DEMO_PROJECT, type CallLogEntry, type Emulator } from '../src/emulator/server.js';
 import { DOCUMENTED_LIMITS } from '../src/limits/defaults.js';
 import type { RequestStats } from '../src/limits/types.js';

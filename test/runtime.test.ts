@@ -3,7 +3,7 @@
  * Mixpanel's documented limits.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CacheConfig, ProjectConfig, ProjectLimits } from '../src/config-types.js';
+import type { CacheConfig, ProjectConfig, ProjectLimits } from '../src/config/types.js';
 import { DOCUMENTED_LIMITS } from '../src/limits/defaults.js';
 import type { RequestStats } from '../src/limits/types.js';
 import { createMemoryMembershipStore } from '../src/membership/memory-store.js';

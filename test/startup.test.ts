@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
 import { withEnvFile } from '../src/env-file.js';
 import { ConfigError } from '../src/errors.js';

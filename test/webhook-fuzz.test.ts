@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { WebhookConfig } from '../src/config-types.js';
+import type { WebhookConfig } from '../src/config/types.js';
 import { createMembershipStore } from '../src/membership/create-store.js';
 import type { MembershipStore } from '../src/membership/types.js';
 import { createGatewayPubSub } from '../src/pubsub/create-pubsub.js';

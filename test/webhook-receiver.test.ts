@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { WebhookConfig } from '../src/config-types.js';
+import type { WebhookConfig } from '../src/config/types.js';
 import { createCohortSyncSender } from '../src/emulator/cohort-sync.js';
 import { createMemoryMembershipStore } from '../src/membership/memory-store.js';
 import { createSqliteMembershipStore } from '../src/membership/sqlite-store.js';

@@ -2,7 +2,7 @@
  * Starts the real gateway on loopback (port 0) against an emulator, with the
  * emulator's demo credentials and otherwise the defaults a deployment gets.
  */
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { DEMO_PROJECT } from '../../src/emulator/server.js';
 import { createLogger } from '../../src/logger.js';
 import type { MembershipStore } from '../../src/membership/types.js';

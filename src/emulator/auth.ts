@@ -65,7 +65,10 @@ export interface AuthInput {
 
 /** Where the docs give no wording, these are chosen and kept stable (Mixpanel documents no exact 401/403 bodies). */
 export const AuthMessage = {
-  /** The message clients match on (airbytehq/airbyte: airbyte-integrations/connectors/source-mixpanel/source_mixpanel/errors_handlers/base_errors_handler.py). */
+  /**
+   * The message clients match on (airbytehq/airbyte:
+   * airbyte-integrations/connectors/source-mixpanel/source_mixpanel/errors_handlers/base_errors_handler.py).
+   */
   unauthenticated: 'Unable to authenticate request',
   projectIdRequired: 'project_id is required when authenticating with a service account',
   forbidden: (projectId: string) => `Permission denied: the credentials have no access to project ${projectId}`,

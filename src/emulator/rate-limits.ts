@@ -112,10 +112,13 @@ export function createRateLimiter(limits: RateLimits, clock: Clock): RateLimiter
 
   // The observed Query 429 text (https://github.com/airbytehq/airbyte/issues/9410); its counters include the refused call.
   const queryMessage = (projectId: string, running: number, hourly: number): string =>
-    `Query rate limit exceeded for project_id: ${projectId}. ${running}/${limits.query.concurrent} queries running concurrently and ${hourly}/${limits.query.perHour} queries running in the last hour. For more information, please consult our documentation at ${QUERY_DOCS}`;
+    `Query rate limit exceeded for project_id: ${projectId}. ${running}/${limits.query.concurrent} queries running concurrently ` +
+    `and ${hourly}/${limits.query.perHour} queries running in the last hour. ` +
+    `For more information, please consult our documentation at ${QUERY_DOCS}`;
   // Export's 429 is a plain string whose wording is undocumented; this mirrors the Query text.
   const exportMessage = (projectId: string, running: number, hourly: number, perSecond: number): string =>
-    `Export rate limit exceeded for project_id: ${projectId}. ${running}/${limits.export.concurrent} queries running concurrently, ${hourly}/${limits.export.perHour} queries in the last hour and ${perSecond}/${limits.export.perSecond} queries in the last second.`;
+    `Export rate limit exceeded for project_id: ${projectId}. ${running}/${limits.export.concurrent} queries running concurrently, ` +
+    `${hourly}/${limits.export.perHour} queries in the last hour and ${perSecond}/${limits.export.perSecond} queries in the last second.`;
   // Lexicon's 429 wording is undocumented; the App family's shape is {"error","status":"error"}.
   const lexiconMessage = (minute: number): string =>
     `Rate limit exceeded: ${minute}/${limits.lexicon.perMinute} requests in the last minute.`;
@@ -185,7 +188,8 @@ export function createRateLimiter(limits: RateLimits, clock: Clock): RateLimiter
           });
         }
         case 'lexicon': {
-          // The reference page scopes this per organization (https://developer.mixpanel.com/reference/limits); https://developer.mixpanel.com/reference/rate-limits says per project, which is modelled.
+          // The reference page scopes this per organization (https://developer.mixpanel.com/reference/limits);
+          // https://developer.mixpanel.com/reference/rate-limits says per project, which is modelled.
           const minute = state.minute.total(now);
           if (minute >= limits.lexicon.perMinute) return { ok: false, message: lexiconMessage(minute + 1), retryAfterSeconds: undefined };
           return admitted(state, () => state.minute.add(now, 1));

@@ -64,8 +64,14 @@ export const EVENT_NAMES: readonly string[] = [
   'Disable Integration', 'Create API Key', 'Downgrade Plan', 'Delete Project', 'Refund', 'Cancel Subscription',
 ];
 
-const FIRST_NAMES = ['Ava', 'Ben', 'Chloe', 'Daniel', 'Emma', 'Felix', 'Grace', 'Hugo', 'Isla', 'Jack', 'Kira', 'Liam', 'Maya', 'Noah', 'Olivia', 'Paul', 'Quinn', 'Rosa', 'Sam', 'Tara', 'Umar', 'Vera', 'Will', 'Yara', 'Zoe', 'Aiko', 'Mateo', 'Priya', 'Lars', 'Nadia'];
-const LAST_NAMES = ['Smith', 'Garcia', 'Müller', 'Rossi', 'Dubois', 'Tanaka', 'Kowalski', 'Silva', 'Johnson', 'Brown', 'Nguyen', 'Patel', 'Kim', 'Larsen', 'Novak', 'Cohen', 'Okafor', 'Haddad', 'Jensen', 'Moreau', 'Schmidt', 'Lopez', 'Wilson', 'Ivanova', 'Chen'];
+const FIRST_NAMES = [
+  'Ava', 'Ben', 'Chloe', 'Daniel', 'Emma', 'Felix', 'Grace', 'Hugo', 'Isla', 'Jack', 'Kira', 'Liam', 'Maya', 'Noah', 'Olivia',
+  'Paul', 'Quinn', 'Rosa', 'Sam', 'Tara', 'Umar', 'Vera', 'Will', 'Yara', 'Zoe', 'Aiko', 'Mateo', 'Priya', 'Lars', 'Nadia',
+];
+const LAST_NAMES = [
+  'Smith', 'Garcia', 'Müller', 'Rossi', 'Dubois', 'Tanaka', 'Kowalski', 'Silva', 'Johnson', 'Brown', 'Nguyen', 'Patel', 'Kim',
+  'Larsen', 'Novak', 'Cohen', 'Okafor', 'Haddad', 'Jensen', 'Moreau', 'Schmidt', 'Lopez', 'Wilson', 'Ivanova', 'Chen',
+];
 const PLACES: readonly (readonly [city: string, region: string, country: string])[] = [
   ['San Francisco', 'California', 'US'], ['New York', 'New York', 'US'], ['Austin', 'Texas', 'US'], ['Seattle', 'Washington', 'US'],
   ['Chicago', 'Illinois', 'US'], ['Boston', 'Massachusetts', 'US'], ['Toronto', 'Ontario', 'CA'], ['London', 'England', 'GB'],
@@ -73,7 +79,10 @@ const PLACES: readonly (readonly [city: string, region: string, country: string]
   ['Madrid', 'Madrid', 'ES'], ['Milan', 'Lombardy', 'IT'], ['Amsterdam', 'North Holland', 'NL'], ['Stockholm', 'Stockholm', 'SE'],
   ['Tokyo', 'Tokyo', 'JP'], ['Sydney', 'New South Wales', 'AU'], ['São Paulo', 'São Paulo', 'BR'], ['Bengaluru', 'Karnataka', 'IN'],
 ];
-const COMPANY_WORDS = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne', 'Wonka', 'Tyrell', 'Soylent', 'Cyberdyne', 'Aperture', 'Vandelay', 'Pied Piper', 'Massive Dynamic', 'Oscorp', 'Nakatomi', 'Gringotts', 'Monarch', 'Dunder'];
+const COMPANY_WORDS = [
+  'Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne', 'Wonka', 'Tyrell', 'Soylent', 'Cyberdyne', 'Aperture',
+  'Vandelay', 'Pied Piper', 'Massive Dynamic', 'Oscorp', 'Nakatomi', 'Gringotts', 'Monarch', 'Dunder',
+];
 const COMPANY_SUFFIXES = ['Inc', 'Labs', 'GmbH', 'Ltd', 'Systems', 'Group', 'Co', 'Analytics', 'Cloud', 'Works'];
 const INDUSTRIES = ['Software', 'Retail', 'Finance', 'Healthcare', 'Media', 'Education', 'Logistics', 'Gaming'];
 const BROWSERS = ['Chrome', 'Chrome', 'Chrome', 'Safari', 'Safari', 'Firefox', 'Edge'];

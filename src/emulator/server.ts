@@ -8,13 +8,11 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { Readable, pipeline } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createGzip, gunzipSync } from 'node:zlib';
 import type { ApiFamily, BaseUrls } from '../mixpanel/types.js';
 import { authenticate, createProjectRegistry, DEMO_PROJECT_OPTIONS, type EmulatorProjectOptions, type RegisteredProject } from './auth.js';
 import { createScaledClock } from './clock.js';
-import { EmulatorHttpError, errorResponse, type ErrorStyle } from './errors.js';
+import { EmulatorHttpError, errorResponse } from './errors.js';
 import { createFaultSet, STREAM_FAULTS, type Fault, type FaultRegistry } from './faults.js';
 import { createRateLimiter, isEngageFollowOnPage, resolveLimits, type RateLimitOverrides } from './rate-limits.js';
 import { annotationRoutes } from './routes/annotations.js';
@@ -24,7 +22,10 @@ import { lexiconRoutes } from './routes/lexicon.js';
 import { createQueryRoutes } from './routes/query.js';
 import { UTC, zoneOf } from './dates.js';
 import { DATA_SIZES, generateProjectData, mulberry32, type DataSize, type DataSizeName } from './seed.js';
-import type { Clock, EmulatorProjectData, EmulatorRequest, EmulatorResponse, EmulatorRoute } from './types.js';
+import { gone, send, waitOrClose, writeLines } from './replies.js';
+import { parseBody, readBody, type ParsedBody } from './request-body.js';
+import { canonicalPath, compileRoute, styleOf, styleOfPath } from './route-table.js';
+import type { Clock, EmulatorProjectData, EmulatorRequest, EmulatorResponse } from './types.js';
 
 export { DEMO_PROJECT, DEMO_PROJECT_OPTIONS, DEMO_TIMEZONE, type EmulatorProjectOptions, type EmulatorServiceAccount } from './auth.js';
 export { createManualClock, createScaledClock, type ManualClock } from './clock.js';
@@ -110,49 +111,6 @@ export interface Emulator {
 }
 
 const DEFAULT_SESSION_TTL_MS = 30 * 60_000;
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
-/** The export spec: gzip only when the body is over 1400 bytes. */
-const GZIP_THRESHOLD = 1_400;
-const STREAM_CHUNK_BYTES = 64 * 1024;
-
-interface CompiledRoute {
-  readonly route: EmulatorRoute;
-  readonly methods: readonly string[];
-  readonly regex: RegExp;
-  readonly names: readonly string[];
-}
-
-function compileRoute(route: EmulatorRoute): CompiledRoute {
-  const names: string[] = [];
-  const source = route.pattern
-    .split('/')
-    .map((segment) => {
-      if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(segment.slice(1));
-      return '([^/]+)';
-    })
-    .join('/');
-  return { route, methods: route.method.split('|'), regex: new RegExp(`^${source}$`), names };
-}
-
-/** Query endpoints also answer on /api/2.0/<endpoint>, the spelling Mixpanel's own bodies echo. */
-function canonicalPath(path: string): string {
-  if (path.startsWith('/api/2.0/') && path !== '/api/2.0/export') return `/api/query/${path.slice('/api/2.0/'.length)}`;
-  return path;
-}
-
-function styleOf(route: EmulatorRoute): ErrorStyle {
-  if (route.host === 'query') return 'query';
-  if (route.host === 'export') return 'export';
-  if (route.host === 'app') return 'app';
-  return route.auth === 'import' ? 'import' : 'ingestion';
-}
-
-function styleOfPath(path: string): ErrorStyle {
-  if (path.startsWith('/api/query/')) return 'query';
-  if (path.startsWith('/api/app/')) return 'app';
-  return path === '/import' ? 'import' : 'ingestion';
-}
 
 function pickLatency(latency: Latency): number {
   if (typeof latency === 'number') return latency;
@@ -173,141 +131,6 @@ function emptyProject(projectId: string, token: string): EmulatorProjectData {
     annotations: [],
     annotationTags: [],
   };
-}
-
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new EmulatorHttpError(413, `request exceeds max limit of ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const raw = Buffer.concat(chunks);
-  if (!/\bgzip\b/i.test(String(request.headers['content-encoding'] ?? ''))) return raw;
-  try {
-    return gunzipSync(raw, { maxOutputLength: MAX_BODY_BYTES });
-  } catch {
-    throw new EmulatorHttpError(400, 'request body is not valid gzip');
-  }
-}
-
-interface ParsedBody {
-  readonly json: unknown;
-  readonly form: Record<string, string>;
-}
-
-function parseBody(raw: Buffer, contentType: string): ParsedBody {
-  const text = raw.toString('utf8');
-  if (text.trim() === '') return { json: undefined, form: {} };
-  const looksJson = /^\s*[[{]/.test(text);
-  const isForm = contentType.includes('application/x-www-form-urlencoded') || (contentType === '' && !looksJson);
-  if (isForm) return { json: undefined, form: Object.fromEntries(new URLSearchParams(text)) };
-  if (!contentType.includes('json') && !looksJson) return { json: undefined, form: {} };
-  try {
-    if (contentType.includes('ndjson')) {
-      return { json: text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown), form: {} };
-    }
-    return { json: JSON.parse(text) as unknown, form: {} };
-  } catch {
-    throw new EmulatorHttpError(400, 'request body is not valid JSON');
-  }
-}
-
-/** JSONL lines with the stream faults applied, each ending in "\n". */
-function* faultedLines(lines: Iterable<string>, fault: Fault | undefined): Generator<string> {
-  let index = 0;
-  const after = fault?.afterLines ?? (fault?.kind === 'truncate' ? 1 : 0);
-  for (const line of lines) {
-    if (fault?.kind === 'truncate' && index >= after) break;
-    if (fault?.kind === 'split-record' && index === after) {
-      const cut = Math.max(1, Math.floor(line.length / 2));
-      yield `${line.slice(0, cut)}\n${line.slice(cut)}\n`;
-    } else {
-      yield `${line}\n`;
-    }
-    index++;
-  }
-  // The literal line Mixpanel ends a cut stream with, as clients expect it
-  // (airbytehq/airbyte: airbyte-integrations/connectors/source-mixpanel/source_mixpanel/components.py, iter_dicts).
-  if (fault?.kind === 'truncate') yield 'terminated early\n';
-}
-
-/** Groups lines into ~64 KiB chunks so a 200k-line export is not 200k writes. */
-function* chunked(lines: Iterator<string>): Generator<string> {
-  let buffer = '';
-  for (let next = lines.next(); !next.done; next = lines.next()) {
-    buffer += next.value;
-    if (buffer.length >= STREAM_CHUNK_BYTES) {
-      yield buffer;
-      buffer = '';
-    }
-  }
-  if (buffer) yield buffer;
-}
-
-async function writeLines(
-  request: IncomingMessage,
-  response: ServerResponse,
-  reply: { status: number; headers?: Record<string, string> | undefined; lines: Iterable<string> },
-  fault: Fault | undefined,
-): Promise<void> {
-  const lines = faultedLines(reply.lines, fault)[Symbol.iterator]();
-  // Read past the gzip threshold before choosing the encoding; the rest stays lazy.
-  let head = '';
-  let done = false;
-  while (!done && Buffer.byteLength(head) <= GZIP_THRESHOLD) {
-    const next = lines.next();
-    if (next.done) done = true;
-    else head += next.value;
-  }
-  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...reply.headers };
-  if (done && Buffer.byteLength(head) <= GZIP_THRESHOLD) {
-    response.writeHead(reply.status, { ...headers, 'content-length': String(Buffer.byteLength(head)) }).end(head);
-    return;
-  }
-  const gzip = /\bgzip\b/i.test(String(request.headers['accept-encoding'] ?? ''));
-  response.writeHead(reply.status, gzip ? { ...headers, 'content-encoding': 'gzip', vary: 'Accept-Encoding' } : headers);
-  const body = Readable.from(
-    (function* () {
-      yield head;
-      yield* chunked(lines);
-    })(),
-    { objectMode: false },
-  );
-  await new Promise<void>((resolve) => {
-    const finish = (): void => resolve();
-    if (gzip) pipeline(body, createGzip(), response, finish);
-    else pipeline(body, response, finish);
-  });
-}
-
-function send(response: ServerResponse, reply: Exclude<EmulatorResponse, { lines: Iterable<string> }>): void {
-  if (response.headersSent || gone(response)) return;
-  if ('json' in reply) {
-    const body = JSON.stringify(reply.json);
-    response
-      .writeHead(reply.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...reply.headers })
-      .end(body);
-  } else {
-    response
-      .writeHead(reply.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(reply.text)), ...reply.headers })
-      .end(reply.text);
-  }
-}
-
-/** The client went away (or the emulator is closing): nothing more can be written. */
-function gone(response: ServerResponse): boolean {
-  return response.destroyed || response.socket === null || response.socket.destroyed;
-}
-
-/** Resolves after `ms` real ms, or when the client goes away. */
-function waitOrClose(response: ServerResponse, ms: number): Promise<void> {
-  if (gone(response)) return Promise.resolve();
-  const controller = new AbortController();
-  const closed = once(response, 'close', { signal: controller.signal }).then(() => undefined, () => undefined);
-  const timer = Number.isFinite(ms) ? delay(ms, undefined, { signal: controller.signal }).catch(() => undefined) : new Promise<void>(() => {});
-  return Promise.race([closed, timer]).finally(() => controller.abort());
 }
 
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -397,7 +220,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     if (!compiled) {
       const known = routes.some((r) => r.regex.test(path));
       // Unknown paths answer JSON even on the export host, so clients can log something useful.
-      const body = errorResponse(style === 'export' ? 'app' : style, known ? 405 : 404, known ? `Method ${method} not allowed` : `Unknown path ${rawPath}`, echo);
+      const message = known ? `Method ${method} not allowed` : `Unknown path ${rawPath}`;
+      const body = errorResponse(style === 'export' ? 'app' : style, known ? 405 : 404, message, echo);
       return reply(body);
     }
     const route = compiled.route;

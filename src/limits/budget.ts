@@ -7,7 +7,7 @@
  * once and never sent. Counts live in a BudgetStore (memory or Redis).
  */
 import { randomUUID } from 'node:crypto';
-import type { FamilyLimits, ProjectLimits } from '../config-types.js';
+import type { FamilyLimits, ProjectLimits } from '../mixpanel/rate-limits.js';
 import type { Metrics } from '../metrics.js';
 import { MixpanelError, RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily } from '../mixpanel/types.js';

@@ -2,7 +2,7 @@
  * Mixpanel's documented rate limits, used as each project's defaults
  * (https://developer.mixpanel.com/reference/rate-limits). Mixpanel counts them per project.
  */
-import type { ProjectLimits } from '../config-types.js';
+import type { ProjectLimits } from '../mixpanel/rate-limits.js';
 
 export const DOCUMENTED_LIMITS: ProjectLimits = Object.freeze({
   query: Object.freeze({ perHour: 60, concurrent: 5 }),

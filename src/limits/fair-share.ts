@@ -15,7 +15,7 @@
  * Counts are per gateway instance (a client usually talks to one instance;
  * the project-wide limit itself is shared through the budget store).
  */
-import type { FamilyLimits } from '../config-types.js';
+import type { FamilyLimits } from '../mixpanel/rate-limits.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily } from '../mixpanel/types.js';
 import { WINDOW_MS } from './defaults.js';

@@ -2,7 +2,7 @@
  * Picks the membership backend named by the configuration.
  */
 import type { Redis } from 'ioredis';
-import type { StoreKind } from '../config-types.js';
+import type { StoreKind } from '../config/types.js';
 import { createMemoryMembershipStore } from './memory-store.js';
 import { createRedisMembershipStore } from './redis-store.js';
 import { createSqliteMembershipStore } from './sqlite-store.js';

@@ -329,8 +329,7 @@ export interface MixpanelClient {
     truncate?: boolean,
     options?: RequestOptions,
   ): Promise<{ added: number; deleted: number }>;
-  lexiconUploadOne(entityType: LexiconEntityType, name: string, schema: LexiconSchema, options?: RequestOptions): Promise<void>;
-  lexiconDelete(target?: { entityType: LexiconEntityType; name?: string }, options?: RequestOptions): Promise<{ delete_count: number }>;
+  lexiconDelete(target: { entityType: LexiconEntityType; name: string }, options?: RequestOptions): Promise<{ delete_count: number }>;
 
   annotationsList(params: { fromDate?: DateString; toDate?: DateString }, options?: RequestOptions): Promise<Annotation[]>;
   annotationCreate(params: { date: string; description: string; tags?: readonly number[] }, options?: RequestOptions): Promise<Annotation>;

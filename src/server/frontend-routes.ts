@@ -6,12 +6,12 @@
  * GRAPHIQL; the SDL, which says what introspection says, sits behind the
  * API keys.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import type { Config } from '../config-types.js';
+import type { Config } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { isGraphiqlAssetPath, serveGraphiqlAsset } from './graphiql-assets.js';
 import { GENERIC_SDL_PATH, LANDING_PAGE_HEADERS, projectSdlPath, renderLandingPage, TYPED_SDL_PATH } from './landing-page.js';
+import { plain, UNAUTHORIZED, type Route, type RouteRequest } from './route.js';
 
 export interface FrontendRoutesOptions {
   readonly config: Config;
@@ -25,8 +25,8 @@ export interface FrontendRoutesOptions {
   readonly logger: Logger;
 }
 
-/** Returns a handler that answers the request and returns true, or returns false for a path it does not serve. */
-export function createFrontendRoutes(options: FrontendRoutesOptions): (req: IncomingMessage, res: ServerResponse, path: string) => boolean {
+/** Returns the route of a request, or undefined for a path these routes do not serve. */
+export function createFrontendRoutes(options: FrontendRoutesOptions): (request: RouteRequest) => Route | undefined {
   const { config, logger } = options;
   const sdlSchemas = new Map<string, () => GraphQLSchema>([
     [TYPED_SDL_PATH, () => options.typedSchema(options.defaultProjectKey)],
@@ -44,29 +44,35 @@ export function createFrontendRoutes(options: FrontendRoutesOptions): (req: Inco
     graphiql: config.graphiql,
   });
 
-  return (req, res, path) => {
-    const readOnly = req.method === 'GET' || req.method === 'HEAD';
-    const body = (text: string) => (req.method === 'HEAD' ? undefined : text);
+  return (request) => {
+    const { method, path } = request;
+    const readOnly = method === 'GET' || method === 'HEAD';
+    const body = (text: string) => (method === 'HEAD' ? undefined : text);
     if (config.graphiql && readOnly && path === '/' && config.graphqlPath !== '/') {
-      res.writeHead(200, LANDING_PAGE_HEADERS).end(body(landingPage));
-      return true;
+      return plain({ status: 200, headers: LANDING_PAGE_HEADERS, body: body(landingPage) });
     }
     if (config.graphiql && isGraphiqlAssetPath(path)) {
-      serveGraphiqlAsset(req, res, path).catch((error: unknown) => {
-        logger.error('GraphiQL asset failed', error);
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-      return true;
+      return {
+        kind: 'node',
+        serve: (req, res) => {
+          serveGraphiqlAsset(req, res, path).catch((error: unknown) => {
+            logger.error('GraphiQL asset failed', error);
+            if (!res.headersSent) res.writeHead(500).end();
+          });
+        },
+      };
     }
     const sdl = readOnly ? sdlSchemas.get(path) : undefined;
-    if (!sdl) return false;
-    if (!options.isAuthorized(req.headers.authorization)) {
-      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
-      return true;
-    }
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
-    res.end(body(printedSdl(sdl())));
-    return true;
+    if (!sdl) return undefined;
+    if (!options.isAuthorized(request.header('authorization'))) return plain(UNAUTHORIZED);
+    return {
+      kind: 'plain',
+      answer: () => ({
+        status: 200,
+        headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' },
+        body: body(printedSdl(sdl())),
+      }),
+    };
   };
 }
 

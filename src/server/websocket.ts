@@ -21,7 +21,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { GatewayClient } from '../context.js';
 import { fanOutKey, type FanOut, type FanOutMember, type SerializedResult } from '../pubsub/fan-out.js';
-import type { GatewayYoga } from './gateway.js';
+import type { GatewayYoga } from './project-yoga.js';
 import { mayReadProject, type ApiKeyCheck } from './plugins/use-api-keys.js';
 import type { PersistedOperations } from './plugins/use-persisted-operations.js';
 

@@ -9,7 +9,7 @@
  * reads the families from here: the schema never sees the raw client.
  */
 import { analyticsKind } from '../cache/response-cache.js';
-import type { ProjectConfig } from '../config-types.js';
+import type { ProjectConfig } from '../config/types.js';
 import type {
   AddictionResponse,
   AnnotationTag,

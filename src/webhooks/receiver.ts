@@ -29,7 +29,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
-import type { WebhookConfig } from '../config-types.js';
+import type { WebhookConfig } from '../config/types.js';
 import type { ApplyResult, MembershipStore, SyncPage } from '../membership/types.js';
 import type { GatewayPubSub } from '../pubsub/types.js';
 import { createAuthThrottle } from './auth-throttle.js';

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Redis } from 'ioredis';
-import type { StoreKind } from '../config-types.js';
+import type { StoreKind } from '../config/types.js';
 
 /** What a finished write answered: its result, or the failure replays report. */
 export type StoredOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly code: string; readonly message: string };

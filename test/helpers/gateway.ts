@@ -3,7 +3,8 @@
  * test, and tears both down after it: the tservers pattern of graphql-ws.
  */
 import { afterEach } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
+import type { Config } from '../../src/config/types.js';
 import { createEmulator, DEMO_PROJECT, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/gateway.js';
 import { createLogger } from '../../src/logger.js';
@@ -52,9 +53,9 @@ afterEach(async () => {
   running.clear();
 });
 
-export async function startGateway(options: StartGatewayOptions = {}): Promise<TestGateway> {
-  const emulator = options.emulator ?? (await createEmulator(options.emulatorOptions ?? { size: 'small' }));
-  const config = loadConfig({
+/** The configuration of a test gateway in front of `emulator` (its demo project, memory store, silent, port 0). */
+export function testGatewayConfig(emulator: Emulator, env: Record<string, string> = {}): Config {
+  return loadConfig({
     MIXPANEL_PROJECT_ID: DEMO_PROJECT.projectId,
     MIXPANEL_SERVICE_ACCOUNT_USERNAME: DEMO_PROJECT.username,
     MIXPANEL_SERVICE_ACCOUNT_SECRET: DEMO_PROJECT.secret,
@@ -65,8 +66,13 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<T
     LOG_LEVEL: 'silent',
     WEBHOOK_USERNAME: WEBHOOK_CREDENTIALS.username,
     WEBHOOK_PASSWORD: WEBHOOK_CREDENTIALS.password,
-    ...options.env,
+    ...env,
   });
+}
+
+export async function startGateway(options: StartGatewayOptions = {}): Promise<TestGateway> {
+  const emulator = options.emulator ?? (await createEmulator(options.emulatorOptions ?? { size: 'small' }));
+  const config = testGatewayConfig(emulator, options.env);
   const gateway = await createGateway(config, { logger: createLogger('silent'), ...options.gatewayOptions });
   const ownsEmulator = options.emulator === undefined;
   let closed = false;

@@ -8,7 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { getOperationAST } from 'graphql';
 import { createGraphQLError, shouldRenderGraphiQL, type Plugin } from 'graphql-yoga';
-import type { ApiKeyConfig } from '../../config-types.js';
+import type { ApiKeyConfig } from '../../config/types.js';
 import type { Context, GatewayClient } from '../../context.js';
 
 export interface ApiKeyCheck {

@@ -30,7 +30,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import type { DocumentLimits } from '../../config-types.js';
+import type { DocumentLimits } from '../../config/types.js';
 
 /** `extensions.code` of a document refused by a limit. */
 export const DOCUMENT_LIMIT = 'DOCUMENT_LIMIT';

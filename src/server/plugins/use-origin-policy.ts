@@ -14,7 +14,7 @@
  *   "same origin" with it.
  */
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import type { SecurityConfig } from '../../config-types.js';
+import type { SecurityConfig } from '../../config/types.js';
 
 type CorsOptions = { origin: string[]; methods: string[]; allowedHeaders: string[]; credentials: boolean; maxAge: number };
 
