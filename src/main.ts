@@ -5,13 +5,13 @@
  * on a signal.
  */
 import { loadConfig, withDemoProject } from './config/index.js';
-import { ConfigError } from './errors.js';
-import { createLogger } from './logger.js';
+import { ConfigError } from './shared/errors.js';
+import { createLogger } from './observability/logger.js';
 import { createEmulator, DEMO_PROJECT, DEMO_PROJECT_OPTIONS, DEMO_TIMEZONE, type Emulator } from './emulator/server.js';
 import { startDemoActivity, type DemoActivity } from './emulator/demo-activity.js';
-import { withEnvFile, type EnvWithFile } from './env-file.js';
+import { withEnvFile, type EnvWithFile } from './config/env-file.js';
 import { createGateway } from './server/gateway.js';
-import { describeMode, startupBanner, startupHeader } from './startup.js';
+import { describeMode, startupBanner, startupHeader } from './server/startup-banner.js';
 
 async function main(): Promise<void> {
   let config;

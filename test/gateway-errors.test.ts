@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEMO_PROJECT } from '../src/emulator/server.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/observability/logger.js';
 import { startGateway } from './helpers/gateway.js';
 import { day } from './helpers/schema.js';
 

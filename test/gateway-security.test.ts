@@ -20,7 +20,7 @@ import { DEMO_PROJECT } from '../src/emulator/server.js';
 import { schema } from '../src/schema/index.js';
 import { readExampleOperations } from '../src/server/graphiql.js';
 import { createDocumentLimits } from '../src/server/plugins/use-document-limits.js';
-import { hashApiKey } from '../src/secret.js';
+import { hashApiKey } from '../src/shared/secret.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 import { aliasFlood, fragmentBomb, frameHeader } from './helpers/hostile-documents.js';
 

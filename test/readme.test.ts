@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { buildSchema, parse, validate, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { startDemoActivity } from '../src/emulator/demo-activity.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/observability/logger.js';
 import { DEMO_PROJECT, DEMO_PROJECT_OPTIONS, DEMO_TIMEZONE } from '../src/emulator/server.js';
 import { createExampleValues, exampleVariables } from '../src/server/graphiql.js';
 import { startGateway, WEBHOOK_BASIC_AUTH } from './helpers/gateway.js';

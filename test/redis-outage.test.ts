@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PROJECT } from '../src/emulator/server.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/observability/logger.js';
 import { startGateway, WEBHOOK_AUTHORIZATION, type TestGateway } from './helpers/gateway.js';
 import { redisServerInstalled, startOwnRedis, type OwnRedis } from './helpers/own-redis.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { cacheKey, cacheKeyPrefix, canonicalJson, credentialsIdentity } from '../src/cache/keys.js';
 import { analyticsKind, createResponseCache, type CachedCall } from '../src/cache/response-cache.js';
-import { createMetrics } from '../src/metrics.js';
+import { createMetrics } from '../src/observability/metrics.js';
 import type { RequestStats } from '../src/limits/types.js';
-import { Secret } from '../src/secret.js';
+import { Secret } from '../src/shared/secret.js';
 
 const TTL = 60_000;
 const STALE = 300_000;

@@ -11,9 +11,9 @@ import type { RequestStats } from '../src/limits/types.js';
 import { createMemoryMembershipStore } from '../src/membership/memory-store.js';
 import { createMixpanelClient } from '../src/mixpanel/client.js';
 import { RateLimitedError } from '../src/mixpanel/errors.js';
-import { createProjectRuntime } from '../src/runtime.js';
-import type { CallContext, ProjectRuntime } from '../src/runtime-types.js';
-import { Secret } from '../src/secret.js';
+import { createProjectRuntime } from '../src/runtime/project-runtime.js';
+import type { CallContext, ProjectRuntime } from '../src/runtime/types.js';
+import { Secret } from '../src/shared/secret.js';
 
 const CACHE: CacheConfig = {
   maxBytes: 10_000_000,

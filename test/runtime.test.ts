@@ -7,13 +7,13 @@ import type { CacheConfig, ProjectConfig, ProjectLimits } from '../src/config/ty
 import { DOCUMENTED_LIMITS } from '../src/limits/defaults.js';
 import type { RequestStats } from '../src/limits/types.js';
 import { createMemoryMembershipStore } from '../src/membership/memory-store.js';
-import { createMetrics, type Metrics } from '../src/metrics.js';
+import { createMetrics, type Metrics } from '../src/observability/metrics.js';
 import { createMixpanelClient } from '../src/mixpanel/client.js';
 import { RateLimitedError } from '../src/mixpanel/errors.js';
 import type { MixpanelClient } from '../src/mixpanel/types.js';
-import { createProjectRuntime } from '../src/runtime.js';
-import type { CallContext, ProjectRuntime, UpstreamRequest } from '../src/runtime-types.js';
-import { Secret } from '../src/secret.js';
+import { createProjectRuntime } from '../src/runtime/project-runtime.js';
+import type { CallContext, ProjectRuntime, UpstreamRequest } from '../src/runtime/types.js';
+import { Secret } from '../src/shared/secret.js';
 import { createEmulator, DEMO_PROJECT, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
 
 const CACHE: CacheConfig = {

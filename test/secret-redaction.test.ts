@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEMO_PROJECT } from '../src/emulator/server.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/observability/logger.js';
 import { createRedactor } from '../src/mixpanel/auth.js';
-import { redactSecrets, Secret, secretForms } from '../src/secret.js';
+import { redactSecrets, Secret, secretForms } from '../src/shared/secret.js';
 import { startGateway } from './helpers/gateway.js';
 
 /** A secret with characters every encoding changes. */

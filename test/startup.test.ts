@@ -15,9 +15,9 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config/index.js';
 import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
-import { withEnvFile } from '../src/env-file.js';
-import { ConfigError } from '../src/errors.js';
-import { describeMode } from '../src/startup.js';
+import { withEnvFile } from '../src/config/env-file.js';
+import { ConfigError } from '../src/shared/errors.js';
+import { describeMode } from '../src/server/startup-banner.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

@@ -17,7 +17,7 @@
  * bounded in bytes like the response cache.
  */
 import { LRUCache } from 'lru-cache';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 
 /** The kinds of entity cached; each is a label of the hit/miss metric. */
 export type EntityKind = 'profile' | 'activity' | 'cohortMembers' | 'eventCounts';

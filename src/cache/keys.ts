@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ApiFamily } from '../mixpanel/types.js';
-import type { CacheKind } from '../runtime-types.js';
+import type { CacheKind } from './kinds.js';
 
 /** Identifies whose view of the data an entry is: permissions differ per service account. */
 export function credentialsIdentity(username: string): string {

@@ -19,9 +19,9 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { RequestStats } from '../limits/types.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
-import type { CacheKind } from '../runtime-types.js';
+import type { CacheKind } from './kinds.js';
 import type { SharedResponseLevel } from './redis-response-level.js';
 
 export interface ResponseCacheOptions {

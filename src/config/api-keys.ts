@@ -2,7 +2,7 @@
  * GATEWAY_API_KEYS: the clients and what each may do. No message ever quotes a key.
  */
 import type { ApiKeyConfig } from './types.js';
-import { hashApiKey } from '../secret.js';
+import { hashApiKey } from '../shared/secret.js';
 import { isPlainObject, quote, readEnv, type Env, type Problems } from './variables.js';
 
 const SHA256_ENTRY = /^sha256:([0-9a-f]{64})$/i;

@@ -4,7 +4,7 @@
  */
 import type { Config, ProjectConfig } from './types.js';
 import { resolveBaseUrls } from '../mixpanel/hosts.js';
-import { Secret } from '../secret.js';
+import { Secret } from '../shared/secret.js';
 import { DEFAULT_PROJECT_KEY, type GlobalProjectDefaults } from './environment.js';
 import { deepFreeze } from './freeze.js';
 

@@ -6,7 +6,7 @@ import type { ProjectConfig, ProjectLimits } from './types.js';
 import { DOCUMENTED_LIMITS } from '../limits/defaults.js';
 import { resolveBaseUrls } from '../mixpanel/hosts.js';
 import type { HostFamily, Region } from '../mixpanel/types.js';
-import { Secret } from '../secret.js';
+import { Secret } from '../shared/secret.js';
 import { projectDefaultsSchema } from './schema.js';
 import { quote, readEnv, readSection, type Env, type Problems } from './variables.js';
 

@@ -5,8 +5,8 @@
  * default, in .env.example; its type, default and range are in schema.ts.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
-import { Secret } from '../secret.js';
+import { ConfigError } from '../shared/errors.js';
+import { Secret } from '../shared/secret.js';
 import { readApiKeys } from './api-keys.js';
 import { demoPlaceholder } from './demo.js';
 import { DEFAULT_PROJECT_KEY, readEnvProject, readProjectDefaults } from './environment.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { FamilyLimits, ProjectConfig, ProjectLimits } from './types.js';
 import { HOST_FAMILIES, isRegion, REGIONS, resolveBaseUrls } from '../mixpanel/hosts.js';
 import type { ApiFamily, HostFamily } from '../mixpanel/types.js';
-import { Secret } from '../secret.js';
+import { Secret } from '../shared/secret.js';
 import { PROJECT_ID, type GlobalProjectDefaults } from './environment.js';
 import { checkBaseUrl, checkInteger, checkTimezone, isPlainObject, quote, readEnv, type Checked, type Env, type Problems } from './variables.js';
 

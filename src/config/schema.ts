@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { DOCUMENTED_LIMITS } from '../limits/defaults.js';
 import { REGIONS } from '../mixpanel/hosts.js';
-import { Secret } from '../secret.js';
+import { Secret } from '../shared/secret.js';
 import {
   baseUrl,
   flag,

@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { ProjectLimits } from '../mixpanel/rate-limits.js';
 import type { BaseUrls, Region } from '../mixpanel/types.js';
-import type { Secret } from '../secret.js';
+import type { Secret } from '../shared/secret.js';
 import type {
   cacheSchema,
   documentLimitsSchema,

@@ -9,8 +9,8 @@
  * (https://docs.mixpanel.com/docs/cohort-sync/webhooks): `Profile.cohorts`
  * and `Cohort.members` then cost no Query call in the demo.
  */
-import type { Logger } from '../logger.js';
-import type { Secret } from '../secret.js';
+import type { Logger } from '../observability/logger.js';
+import type { Secret } from '../shared/secret.js';
 import { createCohortSyncSender, toSenderMember } from './cohort-sync.js';
 import { cohortMembers } from './cohorts.js';
 import { mulberry32 } from './seed.js';

@@ -10,11 +10,11 @@
  * so a client never takes a partial download for a complete one.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GatewayError, InvalidArgumentError } from '../errors.js';
+import { GatewayError, InvalidArgumentError } from '../shared/errors.js';
 import { BadRequestError, RateLimitedError } from '../mixpanel/errors.js';
 import type { ExportParams } from '../mixpanel/types.js';
-import { newRequestStats } from '../server/context.js';
-import type { ProjectRuntime } from '../runtime-types.js';
+import { newRequestStats } from '../server/context-factory.js';
+import type { ProjectRuntime } from '../runtime/types.js';
 import { checkDateRange, checkExpression, checkNames, parseDay } from '../schema/validation.js';
 
 /** The path of a project's download; undefined when `path` is not one. */

@@ -7,8 +7,8 @@
  * renewed.
  */
 import { createHash } from 'node:crypto';
-import type { Context } from '../context.js';
-import { GatewayError } from '../errors.js';
+import type { Context } from '../schema/context.js';
+import { GatewayError } from '../shared/errors.js';
 import { toEvent, type EventShape } from '../schema/loaders.js';
 import { decodeCursor, encodeCursor } from '../schema/validation.js';
 import { eventReadsOf, type ReadParams } from './reads.js';

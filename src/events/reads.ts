@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportParams } from '../mixpanel/types.js';
-import type { CallContext, ProjectRuntime } from '../runtime-types.js';
+import type { CallContext, ProjectRuntime } from '../runtime/types.js';
 import { spillEvents, type SpilledRead } from './spill.js';
 
 export interface EventReadsOptions {

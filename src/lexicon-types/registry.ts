@@ -10,12 +10,12 @@
  * and a rebuild only replaces what later requests get.
  */
 import type { GraphQLSchema } from 'graphql';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
 import type { LexiconSchemaEntry } from '../mixpanel/types.js';
-import type { ProjectRuntime } from '../runtime-types.js';
+import type { ProjectRuntime } from '../runtime/types.js';
 import { readLexiconList } from '../schema/loaders.js';
-import { newRequestStats } from '../server/context.js';
+import { newRequestStats } from '../server/context-factory.js';
 import { buildTypedSchema, type TypedLayer } from './typed-schema.js';
 
 export const DEFAULT_LEXICON_REFRESH_MS = 10 * 60_000;

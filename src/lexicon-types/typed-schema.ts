@@ -37,7 +37,7 @@ import {
   type StringValueNode,
   type TypeNode,
 } from 'graphql';
-import type { Context } from '../context.js';
+import type { Context } from '../schema/context.js';
 import type { LexiconPropertySchema, LexiconSchema, LexiconSchemaEntry, MixpanelMetadata } from '../mixpanel/types.js';
 import { USER_PROFILE_SCHEMA } from '../schema/lexicon.js';
 import type { EventShape, ProfileShape } from '../schema/loaders.js';

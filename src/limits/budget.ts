@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FamilyLimits, ProjectLimits } from '../mixpanel/rate-limits.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 import { MixpanelError, RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily } from '../mixpanel/types.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';

@@ -7,8 +7,8 @@
  * estimate, and fails only with InvalidArgumentError or RateLimitedError;
  * answers over closed date ranges are cached long.
  */
-import type { Context } from '../context.js';
-import { InvalidArgumentError } from '../errors.js';
+import type { Context } from './context.js';
+import { InvalidArgumentError } from '../shared/errors.js';
 import type {
   CountType,
   FunnelParams,

@@ -1,8 +1,8 @@
 /**
  * Annotations: notes pinned to a date on Mixpanel charts (App API).
  */
-import type { Context } from '../context.js';
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import type { Context } from './context.js';
+import { InvalidArgumentError, NotFoundError } from '../shared/errors.js';
 import { BadRequestError, UpstreamNotFoundError } from '../mixpanel/errors.js';
 import type { Annotation as AnnotationRecord, AnnotationTag as AnnotationTagRecord } from '../mixpanel/types.js';
 import { builder } from './builder.js';

@@ -7,7 +7,7 @@ import ComplexityPlugin from '@pothos/plugin-complexity';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
-import type { Context } from '../context.js';
+import type { Context } from './context.js';
 
 /** Root types: their fields' unions are named for the field alone. */
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);

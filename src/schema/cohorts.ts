@@ -4,8 +4,8 @@
  * the membership store and costs no REST call; other cohorts are read
  * through engage's `filter_by_cohort`.
  */
-import type { Context } from '../context.js';
-import { NotFoundError } from '../errors.js';
+import type { Context } from './context.js';
+import { NotFoundError } from '../shared/errors.js';
 import type { CohortMember, CohortSyncState } from '../membership/types.js';
 import { builder } from './builder.js';
 import { failures } from './errors.js';

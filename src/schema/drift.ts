@@ -6,7 +6,7 @@
  * but Lexicon does not list, and values whose JSON type is not the
  * documented one. Profiles are not sampled: that would cost engage calls.
  */
-import type { Context } from '../context.js';
+import type { Context } from './context.js';
 import { coerce, jsonTypeOf, matchesDocumented, valueTypeOf } from '../lexicon-types/coercion.js';
 import type { JsonSchemaType, LexiconPropertySchema, LexiconSchemaEntry } from '../mixpanel/types.js';
 import { builder } from './builder.js';

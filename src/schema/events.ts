@@ -3,7 +3,7 @@
  * activity from /stream/query. `Event` is an interface so that typed event
  * types (one per Lexicon event) can implement it beside `GenericEvent`.
  */
-import type { Context } from '../context.js';
+import type { Context } from './context.js';
 import { decodeEventCursor, eventPage, EventRangeTooLargeError } from '../events/pages.js';
 import { builder } from './builder.js';
 import { failures } from './errors.js';

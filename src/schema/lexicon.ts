@@ -4,8 +4,8 @@
  * request asks for (the loaders below share it, and the response cache
  * shares it between requests).
  */
-import type { Context } from '../context.js';
-import { NotFoundError, InvalidArgumentError } from '../errors.js';
+import type { Context } from './context.js';
+import { NotFoundError, InvalidArgumentError } from '../shared/errors.js';
 import type { JsonSchemaType, LexiconPropertySchema, LexiconSchema, LexiconSchemaEntry, MixpanelMetadata } from '../mixpanel/types.js';
 import { builder } from './builder.js';
 import { failures } from './errors.js';

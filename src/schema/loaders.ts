@@ -5,12 +5,12 @@
  * of the project); none reaches the raw client. The batch functions here
  * back the per-request loaders the domain files declare.
  */
-import type { Context } from '../context.js';
-import { NotFoundError } from '../errors.js';
+import type { Context } from './context.js';
+import { NotFoundError } from '../shared/errors.js';
 import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import type { CohortRecord, EngagePage, EngageParams, EngageProfile, ExportParams, Annotation, LexiconSchemaEntry } from '../mixpanel/types.js';
-import type { CallContext, ProjectRuntime } from '../runtime-types.js';
+import type { CallContext, ProjectRuntime } from '../runtime/types.js';
 import { ENGAGE_PAGE_SIZE as PAGE_SIZE, type EndpointName, type ParamsOf, type ResultOf } from '../upstream/endpoints.js';
 
 /** Profiles per engage page (https://developer.mixpanel.com/reference/engage-query). */

@@ -4,8 +4,8 @@
  * call per 1000 ids.
  */
 import { createHash } from 'node:crypto';
-import type { Context } from '../context.js';
-import { NotFoundError } from '../errors.js';
+import type { Context } from './context.js';
+import { NotFoundError } from '../shared/errors.js';
 import type { EngageParams } from '../mixpanel/types.js';
 import { builder } from './builder.js';
 import { failures } from './errors.js';

@@ -6,7 +6,7 @@
  */
 import { clearAllDataLoaders } from '@pothos/plugin-dataloader';
 import { filter, pipe } from 'graphql-yoga';
-import type { Context } from '../context.js';
+import type { Context } from './context.js';
 import type { ChangeKind } from '../membership/types.js';
 import type { CohortChangeEvent, CohortSyncCompletedEvent } from '../pubsub/types.js';
 import { builder } from './builder.js';

@@ -8,7 +8,7 @@
  */
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import type { Config } from '../config/types.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 import { isGraphiqlAssetPath, serveGraphiqlAsset } from './graphiql-assets.js';
 import { GENERIC_SDL_PATH, LANDING_PAGE_HEADERS, projectSdlPath, renderLandingPage, TYPED_SDL_PATH } from './landing-page.js';
 import { plain, UNAUTHORIZED, type Route, type RouteRequest } from './route.js';

@@ -6,10 +6,10 @@
 import type { Server } from 'node:http';
 import type { Config } from '../config/types.js';
 import type { LexiconTypes } from '../lexicon-types/registry.js';
-import { createLogger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
+import { createLogger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { GatewayPubSub } from '../pubsub/types.js';
-import type { ProjectRuntime } from '../runtime-types.js';
+import type { ProjectRuntime } from '../runtime/types.js';
 import { createGatewayApp, type GatewayApp, type GatewayAppOptions } from './app.js';
 import { listenGateway } from './listen.js';
 import type { GatewayYoga } from './project-yoga.js';

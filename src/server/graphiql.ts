@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { GraphiQLOptions } from 'graphql-yoga';
 import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
-import type { CallContext, ProjectRuntime } from '../runtime-types.js';
-import { newRequestStats } from './context.js';
+import type { CallContext, ProjectRuntime } from '../runtime/types.js';
+import { newRequestStats } from './context-factory.js';
 import { graphiqlAssetUrl } from './graphiql-assets.js';
 
 const EXAMPLE_DIRS = ['../../examples/operations/', '../../examples/project-operations/'].map((dir) => fileURLToPath(new URL(dir, import.meta.url)));

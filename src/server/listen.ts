@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
 import type { Config } from '../config/types.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { GatewayApp } from './app.js';
 import { pathOf } from './route.js';
 import { settledWithin } from './settle.js';

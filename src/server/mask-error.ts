@@ -9,9 +9,9 @@
  */
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, maskError as yogaMaskError, type YogaMaskedErrorOpts } from 'graphql-yoga';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../shared/errors.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
-import { redactSecrets } from '../secret.js';
+import { redactSecrets } from '../shared/secret.js';
 
 export function gatewayMaskedErrors(isDev: boolean): Partial<YogaMaskedErrorOpts> {
   return {

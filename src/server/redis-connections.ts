@@ -15,7 +15,7 @@
  * - close() never waits on an unreachable Redis.
  */
 import { Redis } from 'ioredis';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 
 export interface RedisConnectionsOptions {
   /** Longest a command may take before it fails; default 1000 ms. */

@@ -5,9 +5,9 @@
  */
 import type { Config } from '../config/types.js';
 import { downloadProjectKey, serveEventDownload } from '../events/download.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
-import type { ProjectRuntime } from '../runtime-types.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ProjectRuntime } from '../runtime/types.js';
 import { LIVENESS_PATHS, livenessBody } from './plugins/use-health.js';
 import type { GatewayYoga } from './project-yoga.js';
 import { jsonErrorAnswer, plain, UNAUTHORIZED, type Route, type RouteRequest } from './route.js';

@@ -4,10 +4,10 @@
  * their Redis level. Keys carry the project and credentials, so one of each serves every project.
  */
 import type { Config } from '../config/types.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 import { createMembershipStore } from '../membership/create-store.js';
 import type { MembershipStore } from '../membership/types.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 import { createGatewayPubSub } from '../pubsub/create-pubsub.js';
 import type { GatewayPubSub } from '../pubsub/types.js';
 import { createMemoryBudgetStore, type BudgetStore } from '../limits/store.js';

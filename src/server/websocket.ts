@@ -19,7 +19,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, getOperationAST, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import { WebSocketServer, WebSocket } from 'ws';
-import type { GatewayClient } from '../context.js';
+import type { GatewayClient } from '../schema/context.js';
 import { fanOutKey, type FanOut, type FanOutMember, type SerializedResult } from '../pubsub/fan-out.js';
 import type { GatewayYoga } from './project-yoga.js';
 import { mayReadProject, type ApiKeyCheck } from './plugins/use-api-keys.js';

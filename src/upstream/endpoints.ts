@@ -4,7 +4,7 @@
  * limit, whether identical calls may share one answer, how two calls to it
  * merge (and split back), and how the cost estimator counts it.
  *
- * The runtime (src/runtime.ts) sends calls only through this table, the
+ * The runtime (src/runtime/project-runtime.ts) sends calls only through this table, the
  * loaders ask the runtime for data by endpoint name, and src/schema/cost.ts
  * reads the families from here: the schema never sees the raw client.
  */
@@ -45,7 +45,7 @@ import type {
   TopEventsResponse,
   TopPropertiesResponse,
 } from '../mixpanel/types.js';
-import type { CacheKind } from '../runtime-types.js';
+import type { CacheKind } from '../cache/kinds.js';
 
 /**
  * How calls of one endpoint that differ only in a list of ids merge into one.

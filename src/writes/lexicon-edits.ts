@@ -12,10 +12,10 @@
  * comes first is refused with RateLimitedError and `retryAfterMs`, never
  * sent to collect a 429.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../shared/errors.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import type { LexiconEntityType, LexiconSchema, LexiconSchemaEntry } from '../mixpanel/types.js';
-import type { CallContext, ProjectRuntime } from '../runtime-types.js';
+import type { CallContext, ProjectRuntime } from '../runtime/types.js';
 import { readLexiconList } from '../schema/loaders.js';
 import { LEXICON_UPDATES_PER_MINUTE } from './limits.js';
 import { batchCallContext, creditCalls } from './shared-call.js';

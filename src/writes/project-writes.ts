@@ -12,11 +12,11 @@
  * and `$remove` batches are sent once (maxRetries 0), as a second delivery
  * would apply them twice.
  */
-import { GatewayError, InvalidArgumentError } from '../errors.js';
+import { GatewayError, InvalidArgumentError } from '../shared/errors.js';
 import { MixpanelError } from '../mixpanel/errors.js';
 import { DEFAULT_MAX_RETRIES } from '../limits/defaults.js';
 import type { GroupUpdate, ImportResult, IngestEvent, ProfileUpdate } from '../mixpanel/types.js';
-import type { CallContext, ProjectRuntime } from '../runtime-types.js';
+import type { CallContext, ProjectRuntime } from '../runtime/types.js';
 import { createBatcher, type Batcher, type Outcome } from './batcher.js';
 import { WriteUnsupportedError } from './errors.js';
 import { prepareEvent, type EventInputShape } from './events.js';

@@ -5,7 +5,7 @@
  * report the calls the batch made for it.
  */
 import type { RequestStats } from '../limits/types.js';
-import type { CallContext } from '../runtime-types.js';
+import type { CallContext } from '../runtime/types.js';
 
 const freshStats = (): RequestStats => ({ upstreamCalls: 0, cacheHits: 0, cacheMisses: 0, deduplicated: 0, maxAgeSeconds: undefined });
 

@@ -6,7 +6,7 @@
 import { afterEach } from 'vitest';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
 import { createGatewayApp, type GatewayApp, type GatewayAppOptions } from '../../src/server/app.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { testGatewayConfig, type GraphQLResponse } from './gateway.js';
 
 /** The origin app requests are addressed to; nothing listens there (loopback, like a test gateway's HOST). */

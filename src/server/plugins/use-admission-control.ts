@@ -24,7 +24,7 @@ import { createComplexityRule } from '@pothos/plugin-complexity';
 import { validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { FamilyLimits } from '../../config/types.js';
-import type { Context } from '../../context.js';
+import type { Context } from '../../schema/context.js';
 import { WINDOW_MS, type WindowName } from '../../limits/defaults.js';
 import type { ApiFamily } from '../../mixpanel/types.js';
 import { DEFAULT_COMPLEXITY_LIMIT } from '../../schema/builder.js';

@@ -9,7 +9,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { getOperationAST } from 'graphql';
 import { createGraphQLError, shouldRenderGraphiQL, type Plugin } from 'graphql-yoga';
 import type { ApiKeyConfig } from '../../config/types.js';
-import type { Context, GatewayClient } from '../../context.js';
+import type { Context, GatewayClient } from '../../schema/context.js';
 
 export interface ApiKeyCheck {
   /** Whether keys are configured at all; without them every request is anonymous and allowed. */

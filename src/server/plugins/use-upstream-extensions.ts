@@ -32,7 +32,7 @@
  */
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Context } from '../../context.js';
+import type { Context } from '../../schema/context.js';
 import type { BudgetSnapshot, PacingSnapshot, RequestStats } from '../../limits/types.js';
 import type { ApiFamily } from '../../mixpanel/types.js';
 

@@ -4,25 +4,26 @@
  * merging -> per-client fair share -> budget -> client). The raw client stays
  * in here: the schema asks for data by endpoint (src/upstream/endpoints.ts).
  */
-import { createEntityCache, type EntityCache } from './cache/entity-cache.js';
-import { cacheKey, cacheKeyPrefix, credentialsIdentity } from './cache/keys.js';
-import type { SharedReads } from './cache/shared-reads.js';
-import { analyticsKind, createResponseCache, type BackgroundRefresh, type ResponseCache } from './cache/response-cache.js';
-import type { CacheConfig, EconomyConfig, ProjectConfig } from './config/types.js';
-import { createBudget, systemClock, type BudgetOptions, type Clock } from './limits/budget.js';
-import { BACKGROUND_PRIORITY } from './limits/defaults.js';
-import { burstOf, firstViewReserve } from './limits/pacing.js';
-import { createFairShare } from './limits/fair-share.js';
-import type { BudgetStore } from './limits/store.js';
-import type { MembershipStore } from './membership/types.js';
-import { upstreamOutcome, type Metrics } from './metrics.js';
-import { MixpanelError, RateLimitedError } from './mixpanel/errors.js';
-import type { ApiFamily, EngagePage, EngageParams, EventsParams, LexiconSchemaEntry, MixpanelClient, SegmentationParams, SeriesResponse } from './mixpanel/types.js';
-import type { CacheKind, CallContext, CohortMembersRead, FetchOptions, ProjectRuntime, UpstreamRequest } from './runtime-types.js';
-import { ENDPOINTS, EVENTS_MAX_PER_CALL, isPlainSegmentation, type EndpointDescription, type EndpointName, type ParamsOf, type ResultOf } from './upstream/endpoints.js';
-import { createEventCountSource, type EventCountsRange } from './upstream/event-counts.js';
-import { createProfileReadAhead } from './upstream/profile-read-ahead.js';
-import { createActivitySource, createProfileSource, type Send, type SourceOptions } from './upstream/sources.js';
+import { createEntityCache, type EntityCache } from '../cache/entity-cache.js';
+import { cacheKey, cacheKeyPrefix, credentialsIdentity } from '../cache/keys.js';
+import type { SharedReads } from '../cache/shared-reads.js';
+import { analyticsKind, createResponseCache, type BackgroundRefresh, type ResponseCache } from '../cache/response-cache.js';
+import type { CacheConfig, EconomyConfig, ProjectConfig } from '../config/types.js';
+import { createBudget, systemClock, type BudgetOptions, type Clock } from '../limits/budget.js';
+import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
+import { burstOf, firstViewReserve } from '../limits/pacing.js';
+import { createFairShare } from '../limits/fair-share.js';
+import type { BudgetStore } from '../limits/store.js';
+import type { MembershipStore } from '../membership/types.js';
+import { upstreamOutcome, type Metrics } from '../observability/metrics.js';
+import { MixpanelError, RateLimitedError } from '../mixpanel/errors.js';
+import type { ApiFamily, EngagePage, EngageParams, EventsParams, LexiconSchemaEntry, MixpanelClient, SegmentationParams, SeriesResponse } from '../mixpanel/types.js';
+import type { CacheKind } from '../cache/kinds.js';
+import type { CallContext, CohortMembersRead, FetchOptions, ProjectRuntime, UpstreamRequest } from './types.js';
+import { ENDPOINTS, EVENTS_MAX_PER_CALL, isPlainSegmentation, type EndpointDescription, type EndpointName, type ParamsOf, type ResultOf } from '../upstream/endpoints.js';
+import { createEventCountSource, type EventCountsRange } from '../upstream/event-counts.js';
+import { createProfileReadAhead } from '../upstream/profile-read-ahead.js';
+import { createActivitySource, createProfileSource, type Send, type SourceOptions } from '../upstream/sources.js';
 
 /** Economy defaults, as documented on EconomyConfig. */
 export const DEFAULT_ECONOMY: EconomyConfig = Object.freeze({

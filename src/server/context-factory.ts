@@ -2,10 +2,10 @@
  * One context path for HTTP, SSE and WebSocket: each gets its own request
  * stats, deadline and abort signal, bound to the project its endpoint serves.
  */
-import type { Context, GatewayClient } from '../context.js';
+import type { Context, GatewayClient } from '../schema/context.js';
 import type { RequestStats } from '../limits/types.js';
 import type { GatewayPubSub } from '../pubsub/types.js';
-import type { ProjectRuntime } from '../runtime-types.js';
+import type { ProjectRuntime } from '../runtime/types.js';
 import type { ProjectWrites } from '../writes/project-writes.js';
 
 export interface ContextFactoryOptions {

@@ -2,10 +2,10 @@
  * The GraphQL context: one per HTTP request, one per WebSocket subscription
  * (kept for its life). Built by src/server from the same path for both.
  */
-import type { RequestStats } from './limits/types.js';
-import type { GatewayPubSub } from './pubsub/types.js';
-import type { CallContext, ProjectRuntime } from './runtime-types.js';
-import type { ProjectWrites } from './writes/project-writes.js';
+import type { RequestStats } from '../limits/types.js';
+import type { GatewayPubSub } from '../pubsub/types.js';
+import type { CallContext, ProjectRuntime } from '../runtime/types.js';
+import type { ProjectWrites } from '../writes/project-writes.js';
 
 /** The client an API key authenticated (src/server/plugins/use-api-keys.ts). */
 export interface GatewayClient {

@@ -2,24 +2,15 @@
  * A project's runtime: its client, budget, cache and membership store, and the
  * one path every upstream call takes (cache -> in-flight sharing -> budget -> client).
  */
-import type { EconomyConfig, ProjectConfig } from './config/types.js';
-import type { Budget, RequestStats } from './limits/types.js';
-import type { MembershipStore } from './membership/types.js';
-import type { FairShareSnapshot } from './limits/fair-share.js';
-import type { ApiFamily, EngageProfile, StreamEvent } from './mixpanel/types.js';
-import type { EndpointName, ParamsOf, ResultOf } from './upstream/endpoints.js';
-import type { ReadResult } from './upstream/sources.js';
+import type { EconomyConfig, ProjectConfig } from '../config/types.js';
+import type { Budget, RequestStats } from '../limits/types.js';
+import type { MembershipStore } from '../membership/types.js';
+import type { FairShareSnapshot } from '../limits/fair-share.js';
+import type { ApiFamily, EngageProfile, StreamEvent } from '../mixpanel/types.js';
+import type { EndpointName, ParamsOf, ResultOf } from '../upstream/endpoints.js';
+import type { ReadResult } from '../upstream/sources.js';
 
-/** Kinds of cached data; each has its own TTL (CacheConfig.ttlMs). */
-export type CacheKind =
-  | 'lexicon'
-  | 'cohorts'
-  | 'profiles'
-  | 'analyticsClosed'
-  | 'analyticsToday'
-  | 'events'
-  | 'annotations'
-  | 'none';
+import type { CacheKind } from '../cache/kinds.js';
 
 export interface UpstreamRequest<T> {
   readonly family: ApiFamily;

@@ -3,8 +3,8 @@
  * mode and why (so a `.env` that was not picked up, or a variable with a typo,
  * shows at once), then where everything is served.
  */
-import type { Config } from './config/types.js';
-import type { EnvWithFile } from './env-file.js';
+import type { Config } from '../config/types.js';
+import type { EnvWithFile } from '../config/env-file.js';
 
 /** The variables whose absence means demo mode (src/config decides; this only explains). */
 const MODE_VARIABLES = ['MIXPANEL_PROJECT_ID', 'MIXPANEL_SERVICE_ACCOUNT_USERNAME', 'MIXPANEL_SERVICE_ACCOUNT_SECRET', 'MIXPANEL_PROJECTS_FILE'] as const;

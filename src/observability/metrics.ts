@@ -3,7 +3,7 @@
  * their own registry (the server exposes it at /metrics).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { MixpanelError, RateLimitedError, UpstreamTimeoutError } from './mixpanel/errors.js';
+import { MixpanelError, RateLimitedError, UpstreamTimeoutError } from '../mixpanel/errors.js';
 
 export interface MetricsOptions {
   /** Also collect Node.js process metrics (CPU, memory, event loop). Default true. */

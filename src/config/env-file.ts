@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
-import type { Env } from './config/index.js';
-import { ConfigError } from './errors.js';
+import type { Env } from './index.js';
+import { ConfigError } from '../shared/errors.js';
 
 export const ENV_FILE_NAME = '.env';
 
