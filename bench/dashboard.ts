@@ -209,13 +209,13 @@ export async function runDashboardBench(): Promise<DashboardBenchResult> {
   try {
     const [gatewayEmulator, naiveEmulator] = await Promise.all([emulatorFor(), emulatorFor()]);
     const gateway: Gateway = await startBenchGateway({ emulatorUrl: gatewayEmulator.url });
-    sides.push({ name: 'gateway', graphqlUrl: gateway.graphqlUrl, emulator: gatewayEmulator, close: async () => (await gateway.close(), await gatewayEmulator.close()) });
+    sides.push({ name: 'gateway', graphqlUrl: gateway.graphqlUrl, emulator: gatewayEmulator, close: async () => { await gateway.close(); await gatewayEmulator.close(); } });
     const naive: NaiveGateway = await startNaiveGateway({
       baseUrls: naiveEmulator.baseUrls,
       projectId: DEMO_PROJECT.projectId,
       serviceAccount: { username: DEMO_PROJECT.username, secret: DEMO_PROJECT.secret },
     });
-    sides.push({ name: 'naive', graphqlUrl: naive.graphqlUrl, emulator: naiveEmulator, close: async () => (await naive.close(), await naiveEmulator.close()) });
+    sides.push({ name: 'naive', graphqlUrl: naive.graphqlUrl, emulator: naiveEmulator, close: async () => { await naive.close(); await naiveEmulator.close(); } });
 
     const phases: PhaseRow[] = [];
     for (const clients of PHASES) {

@@ -78,7 +78,10 @@ function zipf<T>(items: readonly T[], random: () => number): () => T {
   const total = weights.reduce((a, b) => a + b, 0);
   const cdf: number[] = [];
   let sum = 0;
-  for (const weight of weights) cdf.push((sum += weight / total));
+  for (const weight of weights) {
+    sum += weight / total;
+    cdf.push(sum);
+  }
   return () => {
     const u = random();
     let lo = 0;
@@ -123,7 +126,11 @@ function plan(emulator: Emulator): PageLoad[] {
   for (let k = 0; k < PAGE_LOADS; k++) {
     const u = random();
     let acc = 0;
-    const kind = MIX.find(([, share]) => (acc += share) >= u)?.[0] ?? 'profile';
+    const kind =
+      MIX.find(([, share]) => {
+        acc += share;
+        return acc >= u;
+      })?.[0] ?? 'profile';
     const choice = kind === 'profile' ? profiles() : kind === 'cohortMembers' ? cohorts() : kind === 'chart' ? events() : docs();
     loads.push({ at: Math.floor((k * HOUR_MS) / PAGE_LOADS), user: Math.floor(random() * USERS), kind, choice });
   }

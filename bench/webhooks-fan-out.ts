@@ -255,7 +255,8 @@ async function measure(server: Server, clients: readonly ClientWorker[], subscri
     return everyone(sessionId);
   };
   const post = async (sessionId: string) => {
-    const body = diffBody(server.projectId, sessionId, (memberOffset += MEMBERS_PER_DIFF));
+    memberOffset += MEMBERS_PER_DIFF;
+    const body = diffBody(server.projectId, sessionId, memberOffset);
     const sentAt = epochNow();
     const started = performance.now();
     const response = await fetch(server.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: BENCH_WEBHOOK_AUTHORIZATION }, body });
@@ -281,7 +282,7 @@ async function measure(server: Server, clients: readonly ClientWorker[], subscri
       const started = performance.now();
       let received = 0;
       let quietSince = performance.now();
-      while (!(live = everyone(sessionId))) {
+      for (live = everyone(sessionId); !live; live = everyone(sessionId)) {
         await sleep(100);
         const counts = await Promise.all(active.map((client) => client.command({ type: 'count', sessionId }, 'count')));
         const total = counts.reduce((sum, report) => sum + (report.type === 'count' ? report.received : 0), 0);

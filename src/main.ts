@@ -14,7 +14,7 @@ import { createGateway } from './server/gateway.js';
 import { describeMode, startupBanner, startupHeader } from './server/startup-banner.js';
 
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   let envFile: EnvWithFile;
   try {
     envFile = withEnvFile(process.env);

@@ -24,7 +24,9 @@ const request = (now: number, concurrent?: number): AcquireRequest => ({
 });
 
 const unreachable: Redis[] = [];
-afterAll(() => unreachable.forEach((redis) => redis.disconnect()));
+afterAll(() => {
+    for (const redis of unreachable) redis.disconnect();
+  });
 
 describe('fallback budget store', () => {
   it('decides with the shared store while it is available, then with a local share counting what was sent', async () => {

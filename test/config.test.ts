@@ -265,7 +265,7 @@ describe('loadConfig', () => {
         'CORS_ORIGINS must list origins such as https://app.example.com (no path, no "*"; got "https://app.example.com/path")'],
     [{ GATEWAY_API_KEYS: '[{"id": "x", "sha256": "abc", "projects": "*"}]' },
         'GATEWAY_API_KEYS[0]: sha256 must be the key\'s SHA-256 in hex (npm run hash-key), or key a plain key of at least 16 characters'],
-    [{ GATEWAY_API_KEYS: '[{"id": "x", "sha256": "' + 'a'.repeat(64) + '", "projects": ["nope"]}]' },
+    [{ GATEWAY_API_KEYS: `[{"id": "x", "sha256": "${'a'.repeat(64)}", "projects": ["nope"]}]` },
         'GATEWAY_API_KEYS[0]: projects names unknown project keys "nope"'],
     [{ PERSISTED_OPERATIONS_FILE: '/nonexistent/persisted.json' },
         'PERSISTED_OPERATIONS_FILE (/nonexistent/persisted.json) must be a readable JSON object mapping SHA-256 hashes to documents'],

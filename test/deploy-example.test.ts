@@ -22,7 +22,7 @@ describe('the several-instances example', () => {
     const port = await listen(balancer);
     onTestFinished(() => {
       balancer.close();
-      servers.forEach((s) => s.close());
+      for (const s of servers) s.close();
     });
     const answers: string[] = [];
     // One request per connection, in sequence: the order of targets is the balancer's.

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { AUTH, PID, startEmulator } from './helpers/emulator.js';
-import { type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
+import type { Emulator, EmulatorOptions } from '../src/emulator/server.js';
 
 
 // Export's 3/second would otherwise throttle a test that makes several calls.

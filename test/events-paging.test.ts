@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEmulator, DEMO_PROJECT, type Emulator } from '../src/emulator/server.js';
-import { spillEvents } from '../src/events/spill.js';
+import { spillEvents, type EventPosition } from '../src/events/spill.js';
 import type { ExportedEvent } from '../src/mixpanel/types.js';
 import { AUTH } from './helpers/emulator.js';
 import { startGateway, type GraphQLResponse } from './helpers/gateway.js';
@@ -157,7 +157,7 @@ describe('spilled reads', () => {
       const read = await spillEvents(source(), { dir: join(dir, 'read'), maxBytes: 64 * 1024 * 1024, runBytes: 4 * 1024 });
       expect(read.count).toBe(3_000);
       const seen: ExportedEvent[] = [];
-      let after;
+      let after: EventPosition | undefined;
       for (;;) {
         const page = await read.page(after, 7);
         seen.push(...page.map((e) => e.record));

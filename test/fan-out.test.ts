@@ -177,7 +177,7 @@ describe('fan-out', () => {
     for (const member of failed) await fanOut.join('failed', failing.start, member);
     failing.end(new Error('pubsub broke'));
     await until(() => failed.every((m) => m.ended !== undefined));
-    for (const member of failed) expect((member.ended?.error as Error).message).toBe('pubsub broke');
+    for (const member of failed) expect((member.ended?.error as Error | undefined)?.message).toBe('pubsub broke');
 
     let starts = 0;
     const refusal: ExecutionResult = { errors: [] };
@@ -220,7 +220,7 @@ describe('fan-out', () => {
     source.push(2);
     await until(() => healthy.received.length === 2);
     expect(broken.received).toEqual([1]);
-    expect((broken.ended?.error as Error).message).toBe('socket gone');
+    expect((broken.ended?.error as Error | undefined)?.message).toBe('socket gone');
   });
 });
 

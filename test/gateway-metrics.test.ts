@@ -23,7 +23,7 @@ function parseMetrics(text: string): Sample[] {
 }
 
 /** The value of the one sample named `name` whose labels include `labels`. */
-function valueOf(samples: readonly Sample[], name: string, labels: Record<string, string>): number | undefined {
+function sampleValue(samples: readonly Sample[], name: string, labels: Record<string, string>): number | undefined {
   const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value));
   expect(found.length, `${name} ${JSON.stringify(labels)}`).toBeLessThanOrEqual(1);
   return found[0]?.value;
@@ -47,17 +47,17 @@ describe('/metrics', () => {
     const samples = parseMetrics(await response.text());
     const project = { project: 'default' };
 
-    expect(valueOf(samples, 'mixpanel_upstream_calls_total', { ...project, family: 'query', endpoint: 'cohortsList', outcome: 'ok' })).toBe(1);
-    expect(valueOf(samples, 'mixpanel_upstream_calls_total', { ...project, family: 'query', endpoint: 'events', outcome: 'rate_limited' })).toBe(1);
-    expect(valueOf(samples, 'mixpanel_upstream_rate_limited_total', { ...project, family: 'query' })).toBe(1);
+    expect(sampleValue(samples, 'mixpanel_upstream_calls_total', { ...project, family: 'query', endpoint: 'cohortsList', outcome: 'ok' })).toBe(1);
+    expect(sampleValue(samples, 'mixpanel_upstream_calls_total', { ...project, family: 'query', endpoint: 'events', outcome: 'rate_limited' })).toBe(1);
+    expect(sampleValue(samples, 'mixpanel_upstream_rate_limited_total', { ...project, family: 'query' })).toBe(1);
 
-    expect(valueOf(samples, 'gateway_cache_lookups_total', { ...project, kind: 'cohorts', result: 'miss' })).toBe(1);
-    expect(valueOf(samples, 'gateway_cache_lookups_total', { ...project, kind: 'cohorts', result: 'hit' })).toBe(1);
+    expect(sampleValue(samples, 'gateway_cache_lookups_total', { ...project, kind: 'cohorts', result: 'miss' })).toBe(1);
+    expect(sampleValue(samples, 'gateway_cache_lookups_total', { ...project, kind: 'cohorts', result: 'hit' })).toBe(1);
 
     // Two Query calls left the queue (the cohorts list and the segmentation), each observed once.
-    expect(valueOf(samples, 'mixpanel_budget_queue_wait_seconds_count', { ...project, family: 'query' })).toBe(2);
-    expect(valueOf(samples, 'mixpanel_budget_queue_wait_seconds_bucket', { ...project, family: 'query', le: '+Inf' })).toBe(2);
-    expect(valueOf(samples, 'mixpanel_budget_in_flight', { ...project, family: 'query' })).toBe(0);
+    expect(sampleValue(samples, 'mixpanel_budget_queue_wait_seconds_count', { ...project, family: 'query' })).toBe(2);
+    expect(sampleValue(samples, 'mixpanel_budget_queue_wait_seconds_bucket', { ...project, family: 'query', le: '+Inf' })).toBe(2);
+    expect(sampleValue(samples, 'mixpanel_budget_in_flight', { ...project, family: 'query' })).toBe(0);
   });
 
   it('asks for the API key when the gateway has keys', async () => {

@@ -27,7 +27,7 @@ describe('health endpoints', () => {
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ status: 'alive', uptimeSeconds: expect.any(Number) });
     }
-    const ready = await fetch(gw.url + '/readyz');
+    const ready = await fetch(`${gw.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { membership: { status: 'up' }, mixpanel: { status: 'up' } } });
   });
@@ -37,7 +37,7 @@ describe('health endpoints', () => {
     const gw = await startGateway({ emulator });
     await emulator.close();
     await new Promise((resolve) => setTimeout(resolve, 2100)); // past the report cache
-    const ready = await fetch(gw.url + '/readyz');
+    const ready = await fetch(`${gw.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { mixpanel: { status: 'down' }, membership: { status: 'up' } } });
     expect((await gw.query('{ __typename }')).data).toEqual({ __typename: 'Query' });
@@ -56,7 +56,7 @@ describe('graceful shutdown', () => {
     const inFlight = gw.query(COHORTS);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const closed = gw.gateway.close();
-    const readyWhileClosing = await fetch(gw.url + '/readyz').then((r) => r.status, () => 'refused');
+    const readyWhileClosing = await fetch(`${gw.url}/readyz`).then((r) => r.status, () => 'refused');
 
     const answer = await inFlight;
     expect(answer.status).toBe(200);

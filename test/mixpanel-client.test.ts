@@ -214,7 +214,7 @@ describe('Mixpanel client against the emulator', () => {
   });
 
   it('scrubs the project token from a rejected ingestion batch’s reason', async () => {
-    const server = await startCaptureServer((request, response) =>
+    const server = await startCaptureServer((_request, response) =>
       json(response, 200, { status: 0, error: `token ${DEMO_PROJECT.token} is not valid` }),
     );
     const error = await client(server.baseUrls).track([{ event: 'x', properties: {} }]).catch((e: unknown) => e);

@@ -56,7 +56,7 @@ const line = (i: number) => `${JSON.stringify({ event: 'Synthetic', properties: 
 async function startStreamServer(write: (response: ServerResponse) => void) {
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-  const server = createServer((request, response) => {
+  const server = createServer((_request, response) => {
     response.on('close', resolveClosed);
     write(response);
   });

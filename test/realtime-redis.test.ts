@@ -100,7 +100,7 @@ describe.skipIf(skip)('two gateway instances sharing Redis', () => {
     const queryUsed = async (gateway: TestGateway) => {
       const response = await gateway.query(RATE_LIMITS);
       expect(response.errors).toBeUndefined();
-      return (response.data?.['project'].rateLimits as { family: string; used: number }[]).find((r) => r.family === 'QUERY')?.used;
+      return (response.data?.['project']?.rateLimits as { family: string; used: number }[] | undefined)?.find((r) => r.family === 'QUERY')?.used;
     };
     expect(await queryUsed(b)).toBe(0);
 

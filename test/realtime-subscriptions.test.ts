@@ -142,8 +142,8 @@ describe('cohort-sync webhooks to subscriptions', () => {
       const full = await sender.sync({ ...cohort, members: initial });
       expect(full).toMatchObject({ status: 'ok', pagesSent: 5 });
       const initialPages = pagesOf(initial);
-      initialPages.forEach((page) => expected.push(change('ADDED', full.sessionId, 5, 5, page)));
-      initialPages.forEach((page, i) => expected.push(change('REPLACED', full.sessionId, i + 1, 5, page)));
+      for (const page of initialPages) expected.push(change('ADDED', full.sessionId, 5, 5, page));
+      for (const [i, page] of initialPages.entries()) expected.push(change('REPLACED', full.sessionId, i + 1, 5, page));
       expectedCompletions.push({ sessionId: full.sessionId!, totalPages: 5, memberCount: 5_000 });
       await expectDelivered();
       expect(await syncState(gateway)).toMatchObject({ sync: { source: 'WEBHOOK', memberCount: 5_000, sessionId: full.sessionId } });
@@ -167,7 +167,7 @@ describe('cohort-sync webhooks to subscriptions', () => {
       expect(shuffled).toMatchObject({ status: 'ok', pagesSent: 5 });
       const completing = acceptedPages(shuffled).at(-1)!;
       expected.push(change('REMOVED', shuffled.sessionId, completing, 5, joiners), change('ADDED', shuffled.sessionId, completing, 5, initial.slice(0, 100)));
-      initialPages.forEach((page, i) => expected.push(change('REPLACED', shuffled.sessionId, i + 1, 5, page)));
+      for (const [i, page] of initialPages.entries()) expected.push(change('REPLACED', shuffled.sessionId, i + 1, 5, page));
       expectedCompletions.push({ sessionId: shuffled.sessionId!, totalPages: 5, memberCount: 5_000 });
       expect(await sender.redeliver(COHORT_ID, 'session')).toMatchObject({ status: 'ok', pagesSent: 5 });
       await expectDelivered();
@@ -305,7 +305,7 @@ describe('webhook authentication and validation', () => {
     const subscriber = open(gateway, 'ws', CHANGES);
     await probe(gateway, [subscriber]);
 
-    for (const authorization of [undefined, basic(USERNAME, 'wrong'), basic('someone', PASSWORD), 'Bearer ' + PASSWORD, 'Basic !!!']) {
+    for (const authorization of [undefined, basic(USERNAME, 'wrong'), basic('someone', PASSWORD), `Bearer ${PASSWORD}`, 'Basic !!!']) {
       const response = await post(gateway, JSON.stringify(validBody('session-refused')), { authorization: authorization ?? '' });
       expect(response.status, String(authorization)).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/^Basic /);

@@ -47,7 +47,7 @@ describe.skipIf(!installed && !process.env['CI'])('a Redis outage', () => {
       gatewayOptions: { logger: createLogger('silent') },
     });
     const page = (session: string) =>
-      fetch(webhookGw.url + '/webhooks/mixpanel/cohorts', {
+      fetch(`${webhookGw.url}/webhooks/mixpanel/cohorts`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION },
         body: JSON.stringify({
@@ -91,7 +91,7 @@ describe.skipIf(!installed && !process.env['CI'])('a Redis outage', () => {
     expect(fresh.data?.['profile']?.__typename).toBeDefined();
     expect(fresh.extensions?.['mixpanel']?.upstreamCalls).toBe(1);
 
-    const ready = await fetch(gw.url + '/readyz');
+    const ready = await fetch(`${gw.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
       status: 'degraded',
@@ -108,7 +108,7 @@ describe.skipIf(!installed && !process.env['CI'])('a Redis outage', () => {
 
     await redis.start();
     await expect
-      .poll(async () => ((await (await fetch(gw.url + '/readyz')).json()) as { status: string }).status, { timeout: 10_000, interval: 250 })
+      .poll(async () => ((await (await fetch(`${gw.url}/readyz`)).json()) as { status: string }).status, { timeout: 10_000, interval: 250 })
       .toBe('ready');
     const after = await gw.query(COHORTS);
     expect(after.extensions?.['degraded']).toBeUndefined();

@@ -86,7 +86,9 @@ describe('the SQLite membership store', () => {
     const emulator = await createEmulator({ size: 'small' });
     onTestFinished(() => emulator.close());
     const children: ChildProcess[] = [];
-    onTestFinished(() => children.forEach((child) => child.kill('SIGKILL')));
+    onTestFinished(() => {
+      for (const child of children) child.kill('SIGKILL');
+    });
     const startChild = async (): Promise<{ child: ChildProcess; url: string }> => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
         env: {
@@ -146,7 +148,7 @@ describe('the SQLite membership store', () => {
     expect(answered).toEqual([1, 2, 3, 4, 5]);
     expect(killed.signalCode).toBe('SIGKILL');
 
-    const response = await fetch(target.url + '/graphql', {
+    const response = await fetch(`${target.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: MEMBERS, variables: { id: '63' } }),

@@ -100,28 +100,52 @@ function generate(random: () => number): FuzzRequest {
   const json = (flaw: string): FuzzRequest => ({ body: JSON.stringify(body), headers, flaw });
   const flaws: (() => FuzzRequest)[] = [
     () => ({ body: JSON.stringify(body).slice(0, Math.floor(random() * 60)), headers, flaw: 'truncated JSON' }),
-    () => ({ body: Array.from({ length: 1 + Math.floor(random() * 40) }, () => String.fromCharCode(Math.floor(random() * 128))).join('') + '{', headers, flaw: 'garbage' }),
+    () => ({ body: `${Array.from({ length: 1 + Math.floor(random() * 40) }, () => String.fromCharCode(Math.floor(random() * 128))).join('')}{`, headers, flaw: 'garbage' }),
     () => ({ body: JSON.stringify(pick([[], 7, 'members', null, true])), headers, flaw: 'not an object' }),
-    () => ((body['action'] = pick(['delete_members', 'MEMBERS', 'add', '', 3, null])), json('bad action')),
-    () => (delete body['action'], json('no action')),
-    () => ((body['parameters'] = pick([null, [], 'p', 5])), json('bad parameters')),
+    () => {
+      body['action'] = pick(['delete_members', 'MEMBERS', 'add', '', 3, null]);
+      return json('bad action');
+    },
+    () => {
+      delete body['action'];
+      return json('no action');
+    },
+    () => {
+      body['parameters'] = pick([null, [], 'p', 5]);
+      return json('bad parameters');
+    },
     () => {
       const field = pick(['mixpanel_project_id', 'mixpanel_cohort_id', 'mixpanel_session_id']);
       if (random() < 0.5) delete p[field];
       else p[field] = pick([null, true, 1.5, -0.5, [], {}, '']);
       return json(`bad ${field}`);
     },
-    () => ((p['mixpanel_cohort_name'] = pick([null, 7, [], {}, true])), json('bad cohort name')),
-    () => ((p['mixpanel_cohort_description'] = pick([7, [], {}, true])), json('bad description')),
-    () => ((p['page_info'] = pick([undefined, null, 3, [], 'page'])), json('bad page_info')),
+    () => {
+      p['mixpanel_cohort_name'] = pick([null, 7, [], {}, true]);
+      return json('bad cohort name');
+    },
+    () => {
+      p['mixpanel_cohort_description'] = pick([7, [], {}, true]);
+      return json('bad description');
+    },
+    () => {
+      p['page_info'] = pick([undefined, null, 3, [], 'page']);
+      return json('bad page_info');
+    },
     () => {
       const info = p['page_info'] as Record<string, unknown>;
       const field = pick(['page_count', 'total_pages']);
       info[field] = pick([0, -1, 1.5, '1', null, true, [], Number.MAX_SAFE_INTEGER + 2]);
       return json(`bad ${field}`);
     },
-    () => ((p['page_info'] = { total_pages: 2, page_count: 3 + Math.floor(random() * 5) }), json('page past total')),
-    () => ((p['members'] = pick([null, {}, 'a', 3, true])), json('members not a list')),
+    () => {
+      p['page_info'] = { total_pages: 2, page_count: 3 + Math.floor(random() * 5) };
+      return json('page past total');
+    },
+    () => {
+      p['members'] = pick([null, {}, 'a', 3, true]);
+      return json('members not a list');
+    },
     () => {
       const members = [...(p['members'] as unknown[]), pick([null, 'a', 3, [], true])];
       p['members'] = members;
@@ -138,8 +162,11 @@ function generate(random: () => number): FuzzRequest {
       p['members'] = [...(p['members'] as unknown[]), { mixpanel_distinct_id: 'someone', [field]: pick(WRONG_VALUES.filter((v) => typeof v !== 'string' && v !== null)) }];
       return json(`bad member ${field}`);
     },
-    () => ((p['mixpanel_project_id'] = String(9000 + Math.floor(random() * 1000))), json('unknown project')),
-    () => ({ body: JSON.stringify(body), headers: { ...headers, authorization: pick(['', 'Basic ' + Buffer.from(`mixpanel:${PASSWORD.slice(1)}`).toString('base64'), 'Bearer x', 'Basic !!']) }, flaw: 'bad credentials' }),
+    () => {
+      p['mixpanel_project_id'] = String(9000 + Math.floor(random() * 1000));
+      return json('unknown project');
+    },
+    () => ({ body: JSON.stringify(body), headers: { ...headers, authorization: pick(['', `Basic ${Buffer.from(`mixpanel:${PASSWORD.slice(1)}`).toString('base64')}`, 'Bearer x', 'Basic !!']) }, flaw: 'bad credentials' }),
     () => ({ body: JSON.stringify(body), headers: { ...headers, 'content-type': pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data']) }, flaw: 'bad content type' }),
     () => ({ body: JSON.stringify({ ...body, padding: 'x'.repeat(5000) }), headers, flaw: 'too large' }),
   ];

@@ -283,7 +283,13 @@ describe('cohort webhook receiver', () => {
     const store = createMemoryMembershipStore();
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const slow: MembershipStore = { ...store, applyPage: async (page, now) => (await gate, store.applyPage(page, now)) };
+    const slow: MembershipStore = {
+      ...store,
+      applyPage: async (page, now) => {
+        await gate;
+        return store.applyPage(page, now);
+      },
+    };
     const h = setup({ store: slow, applyTimeoutMs: 20 });
     const response = await post(h.yoga, body());
     expect(response.status).toBe(503);

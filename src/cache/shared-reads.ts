@@ -131,6 +131,7 @@ export function createSharedReads(options: SharedReadsOptions): SharedReads {
 
   /** Keys waited for, by waiter; one poller reads them all per tick. */
   const waiters = new Map<(read: boolean) => void, readonly string[]>();
+  // biome-ignore lint/correctness/noUnusedVariables: read by `poller ??=` in nextLook, which Biome counts as a write only.
   let poller: NodeJS.Timeout | undefined;
   /** Wakes every waiter; `read` false when Redis could not be read (each then gives up waiting). */
   const wakeAll = (read = true): void => {

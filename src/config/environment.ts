@@ -54,7 +54,7 @@ export function readEnvProject(env: Env, defaults: GlobalProjectDefaults, proble
   const given = required.filter((name) => readEnv(env, name) !== undefined);
   const token = readEnv(env, 'MIXPANEL_PROJECT_TOKEN');
   if (given.length === 0) {
-    if (token !== undefined) problems.push('MIXPANEL_PROJECT_TOKEN is set but the service account is not: also set ' + required.join(', '));
+    if (token !== undefined) problems.push(`MIXPANEL_PROJECT_TOKEN is set but the service account is not: also set ${required.join(', ')}`);
     return undefined;
   }
   if (given.length < required.length) {

@@ -170,10 +170,8 @@ function readFileProject(raw: unknown, at: string, env: Env, defaults: GlobalPro
     }
   }
   const limits = mergeLimits(defaults.limits, raw.limits, `${label} limits`, problems);
-  const countEngageFollowOnPages =
-    raw.countEngageFollowOnPages === undefined || typeof raw.countEngageFollowOnPages === 'boolean'
-      ? ((raw.countEngageFollowOnPages as boolean | undefined) ?? defaults.countEngageFollowOnPages)
-      : (problems.push(`${label}: countEngageFollowOnPages must be true or false`), defaults.countEngageFollowOnPages);
+  if (raw.countEngageFollowOnPages !== undefined && typeof raw.countEngageFollowOnPages !== 'boolean') problems.push(`${label}: countEngageFollowOnPages must be true or false`);
+  const countEngageFollowOnPages = typeof raw.countEngageFollowOnPages === 'boolean' ? raw.countEngageFollowOnPages : defaults.countEngageFollowOnPages;
   const timezone =
     raw.timezone === undefined ? defaults.timezone : (checked(`${label}: timezone`, checkTimezone(raw.timezone), problems) ?? defaults.timezone);
 

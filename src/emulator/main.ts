@@ -36,7 +36,7 @@ function checkTimezone(name: string): string {
 }
 
 function parseOptions(argv: string[]): EmulatorOptions | 'help' {
-  let values;
+  let values: { port?: string; host?: string; seed?: string; size?: string; 'time-scale'?: string; timezone?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,

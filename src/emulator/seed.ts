@@ -236,7 +236,10 @@ function generateEvents(
   // Zipf-like weights: the first names in EVENT_NAMES are the most frequent.
   const cumulative: number[] = [];
   let total = 0;
-  for (let k = 0; k < EVENT_NAMES.length; k++) cumulative.push((total += 1 / (k + 1) ** 0.9));
+  for (let k = 0; k < EVENT_NAMES.length; k++) {
+    total += 1 / (k + 1) ** 0.9;
+    cumulative.push(total);
+  }
   const events: EmulatorEvent[] = new Array(count);
   for (let i = 0; i < count; i++) {
     // Squaring the draw makes a minority of users account for most events, like real products.

@@ -8,7 +8,6 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { ApiFamily, BaseUrls } from '../mixpanel/types.js';
 import { authenticate, createProjectRegistry, DEMO_PROJECT_OPTIONS, type EmulatorProjectOptions, type RegisteredProject } from './auth.js';
 import { createScaledClock } from './clock.js';

@@ -11,8 +11,8 @@ import type { Context } from '../schema/context.js';
 import { GatewayError } from '../shared/errors.js';
 import { toEvent, type EventShape } from '../schema/loaders.js';
 import { decodeCursor, encodeCursor } from '../schema/validation.js';
-import { eventReadsOf, type ReadParams } from './reads.js';
-import { ReadTooLargeError, type EventKey, type EventPosition } from './spill.js';
+import { eventReadsOf, type LeasedRead, type ReadParams } from './reads.js';
+import { ReadTooLargeError, type EventKey, type EventPosition, type SpilledEvent } from './spill.js';
 
 export interface EventPageShape {
   readonly edges: readonly { readonly cursor: string; readonly node: EventShape }[];
@@ -63,7 +63,7 @@ export function decodeEventCursor(read: ReadParams, after: string | null | undef
 }
 
 export async function eventPage(ctx: Context, read: ReadParams, after: EventPosition | undefined, first: number): Promise<EventPageShape> {
-  let leased;
+  let leased: LeasedRead;
   try {
     leased = await eventReadsOf(ctx.project).read(read, ctx.upstream);
   } catch (error) {
@@ -74,7 +74,7 @@ export async function eventPage(ctx: Context, read: ReadParams, after: EventPosi
     }
     throw error;
   }
-  let events;
+  let events: SpilledEvent[];
   const totalCount = leased.read.count;
   try {
     events = await leased.read.page(after, first + 1);

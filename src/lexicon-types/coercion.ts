@@ -141,7 +141,7 @@ function toBoolean(value: unknown): Coerced {
   return mismatch(value);
 }
 
-function toString(value: unknown): Coerced {
+function toText(value: unknown): Coerced {
   if (typeof value === 'string') return ok(value);
   if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') return ok(String(value));
   return mismatch(value);
@@ -160,7 +160,7 @@ function toDateTime(value: unknown): Coerced {
 function coerceScalar(value: unknown, type: ValueType): Coerced {
   switch (type.scalar) {
     case 'String':
-      return toString(value);
+      return toText(value);
     case 'Int':
       return toInt(value, true);
     case 'Float':

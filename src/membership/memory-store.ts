@@ -97,7 +97,10 @@ export function createMemoryMembershipStore(): MembershipStore {
   const mutableMembers = (projectId: string, cohortId: string) => {
     const key = cohortKey(projectId, cohortId);
     let current = members.get(key);
-    if (!current) members.set(key, (current = new Map()));
+    if (!current) {
+      current = new Map();
+      members.set(key, current);
+    }
     return current;
   };
 

@@ -97,7 +97,7 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
     shadowRank: (s: SessionKey) => k('shadow-rank', s.projectId, s.cohortId, s.sessionId, s.kind),
     replacedIds: (s: SessionKey) => k('replaced-ids', s.projectId, s.cohortId, s.sessionId, s.kind),
     replacedMember: (s: SessionKey) => k('replaced-member', s.projectId, s.cohortId, s.sessionId, s.kind),
-    sessions: prefix + 'sessions',
+    sessions: `${prefix}sessions`,
   };
   const sessionMember = (s: SessionKey) => JSON.stringify([s.projectId, s.cohortId, s.sessionId, s.kind]);
   const shadowKeys = (s: SessionKey) => [keys.shadowIds(s), keys.shadowMember(s), keys.shadowPage(s), keys.shadowRank(s)];
@@ -108,7 +108,7 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
     const watched = new Set<string>();
     const watch = async (...names: string[]) => {
       const fresh = names.filter((name) => !watched.has(name));
-      fresh.forEach((name) => watched.add(name));
+      for (const name of fresh) watched.add(name);
       if (fresh.length > 0) await tx.watch(...fresh);
     };
     return {
@@ -253,7 +253,7 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
           const planned = await planPage(page, now, watchingReader());
           if (planned.writes.length === 0) return { writes: undefined, value: planned };
           const multi = tx.multi();
-          planned.writes.forEach((write) => queue(multi, write));
+          for (const write of planned.writes) queue(multi, write);
           return { writes: multi, value: planned };
         }),
       );

@@ -271,7 +271,10 @@ export function openSqliteEngine(options: SqliteEngineOptions): SqliteEngine {
         return;
       case 'stagePage': {
         let generation = shadowGeneration(write.key);
-        if (generation === undefined) sql.putShadow.run(...keyArgs(write.key), (generation = randomUUID()));
+        if (generation === undefined) {
+          generation = randomUUID();
+          sql.putShadow.run(...keyArgs(write.key), generation);
+        }
         write.members.forEach((m, index) => {
           sql.upsertMember.run(write.key.projectId, write.key.cohortId, generation, m.distinctId, JSON.stringify(m), rankOf(write.page, index));
         });

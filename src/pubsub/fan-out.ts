@@ -318,10 +318,16 @@ const printedDocuments = new WeakMap<DocumentNode, string>();
 /** The group of a subscription: everything its result depends on, besides the events. */
 export function fanOutKey(parts: FanOutKeyParts): string {
   let schemaId = schemaIds.get(parts.schema);
-  if (schemaId === undefined) schemaIds.set(parts.schema, (schemaId = nextSchemaId++));
+  if (schemaId === undefined) {
+    schemaId = nextSchemaId++;
+    schemaIds.set(parts.schema, schemaId);
+  }
   // The parser cache hands out one DocumentNode per query text, so this prints each document once.
   let printed = printedDocuments.get(parts.document);
-  if (printed === undefined) printedDocuments.set(parts.document, (printed = print(parts.document)));
+  if (printed === undefined) {
+    printed = print(parts.document);
+    printedDocuments.set(parts.document, printed);
+  }
   const scope = parts.authorization ? createHash('sha256').update(parts.authorization).digest('base64url') : '';
   return JSON.stringify([parts.endpoint, schemaId, scope, parts.operationName ?? null, canonicalJson(parts.variables ?? {}), printed]);
 }

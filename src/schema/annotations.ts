@@ -8,7 +8,7 @@ import type { Annotation as AnnotationRecord, AnnotationTag as AnnotationTagReco
 import { builder } from './builder.js';
 import { failures } from './errors.js';
 import { listConnection, listOf } from './lists.js';
-import { annotationGet, annotationsList, read } from './loaders.js';
+import { annotationsList, read } from './loaders.js';
 import { checkDateRange, checkName, checkNumericId } from './validation.js';
 import { IDEMPOTENCY_KEY_DESCRIPTION, WRITE_ERRORS, onceFor } from './writes.js';
 

@@ -209,7 +209,8 @@ export function estimateUpstreamCost(
   }
   const cost: { [F in ApiFamily]?: { calls: number; hourlyCalls: number } } = {};
   for (const { family, countsAgainstHourly } of calls.values()) {
-    const familyCost = (cost[family] ??= { calls: 0, hourlyCalls: 0 });
+    const familyCost = cost[family] ?? { calls: 0, hourlyCalls: 0 };
+    cost[family] = familyCost;
     familyCost.calls += 1;
     if (countsAgainstHourly) familyCost.hourlyCalls += 1;
   }

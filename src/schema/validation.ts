@@ -33,7 +33,10 @@ export function today(now: number = Date.now(), timeZone = 'UTC'): string {
   if (timeZone === 'UTC') return new Date(now).toISOString().slice(0, 10);
   let format = dayFormats.get(timeZone);
   // en-CA formats dates as yyyy-mm-dd.
-  if (!format) dayFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
   return format.format(now);
 }
 
@@ -141,7 +144,9 @@ export function findOversizedValue(value: unknown, at: string): string | undefin
     if (item.depth >= MAX_ARGUMENT_DEPTH) return `${item.at} is nested deeper than ${MAX_ARGUMENT_DEPTH} levels`;
     if (Array.isArray(item.value)) {
       if (item.value.length > MAX_ARGUMENT_LIST_LENGTH) return `${item.at} has more than ${MAX_ARGUMENT_LIST_LENGTH} items`;
-      item.value.forEach((child, index) => pending.push({ value: child, at: `${item.at}[${index}]`, depth: item.depth + 1 }));
+      item.value.forEach((child, index) => {
+        pending.push({ value: child, at: `${item.at}[${index}]`, depth: item.depth + 1 });
+      });
     } else {
       const entries = Object.entries(item.value);
       if (entries.length > MAX_ARGUMENT_LIST_LENGTH) return `${item.at} has more than ${MAX_ARGUMENT_LIST_LENGTH} fields`;

@@ -103,7 +103,8 @@ export async function serveGraphiqlAsset(req: IncomingMessage, res: ServerRespon
     return;
   }
   const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && asset.body.length > 1024;
-  const body = gzip ? (asset.gzipped ??= gzipSync(asset.body)) : asset.body;
+  if (gzip) asset.gzipped ??= gzipSync(asset.body);
+  const body = gzip && asset.gzipped ? asset.gzipped : asset.body;
   res.writeHead(200, {
     'content-type': asset.type,
     'content-length': body.length,

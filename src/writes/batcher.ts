@@ -64,8 +64,12 @@ export function createBatcher<I, R>(options: BatcherOptions<I, R>): Batcher<I, R
     pendingBytes = ARRAY_OVERHEAD_BYTES;
     sent += 1;
     options.send(batch.map((entry) => entry.item)).then(
-      (outcomes) => batch.forEach((entry, index) => entry.settle(outcomes[index] ?? { ok: false, error: new Error('Mixpanel answered for fewer records than were sent') })),
-      (error: unknown) => batch.forEach((entry) => entry.settle({ ok: false, error })),
+      (outcomes) => {
+        for (const [index, entry] of batch.entries()) entry.settle(outcomes[index] ?? { ok: false, error: new Error('Mixpanel answered for fewer records than were sent') });
+      },
+      (error: unknown) => {
+        for (const entry of batch) entry.settle({ ok: false, error });
+      },
     );
   };
 
@@ -74,7 +78,10 @@ export function createBatcher<I, R>(options: BatcherOptions<I, R>): Batcher<I, R
     if (pending.length > 0 && (pending.length >= options.maxItems || pendingBytes + bytes > options.maxBytes)) flush();
     pendingBytes += options.sizeOf(entry.item) + (pending.length > 0 ? 1 : 0);
     pending.push(entry);
-    if (pending.length >= options.maxItems) return flush();
+    if (pending.length >= options.maxItems) {
+      flush();
+      return;
+    }
     const now = Date.now();
     if (pending.length === 1) firstAt = now;
     clearTimeout(timer);

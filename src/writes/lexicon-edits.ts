@@ -66,7 +66,7 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
   const { project } = options;
   const now = options.now ?? Date.now;
   const closed = new AbortController();
-  let pending: Pending[] = [];
+  const pending: Pending[] = [];
   let running = false;
   let timer: NodeJS.Timeout | undefined;
   let firstAt = 0;
@@ -81,7 +81,14 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       const handle = setTimeout(resolve, ms);
-      closed.signal.addEventListener('abort', () => (clearTimeout(handle), resolve()), { once: true });
+      closed.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(handle);
+          resolve();
+        },
+        { once: true },
+      );
     });
 
   /**

@@ -68,7 +68,9 @@ interface Sink {
 export function subscribe<TData = Record<string, any>>(options: SubscribeOptions, request: SubscriptionRequest): Subscriber<TData> {
   const results: FormattedExecutionResult<TData>[] = [];
   const listeners = new Set<() => void>();
-  const notify = () => listeners.forEach((listener) => listener());
+  const notify = () => {
+    for (const listener of listeners) listener();
+  };
   let ignored = 0;
   let failure: unknown;
   let completed = false;

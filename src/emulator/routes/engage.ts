@@ -6,7 +6,7 @@ import { cohortMembers, findCohort } from '../cohorts.js';
 import { EmulatorHttpError } from '../errors.js';
 import { compileParam } from '../events.js';
 import type { Clock, EmulatorProfile, EmulatorProjectData, EmulatorRequest, EmulatorResponse } from '../types.js';
-import { type Params, boolean, integer, jsonArray, optional, required } from './query-params.js';
+import { type Params, boolean, integer, jsonArray, optional } from './query-params.js';
 
 const DEFAULT_PAGE_SIZE = 1_000;
 /** The largest page_size clients are seen to use (https://github.com/airbytehq/airbyte/pull/41976); larger values are clamped. */

@@ -30,7 +30,10 @@ function countByName(data: EmulatorProjectData, startMs: number, endMs: number, 
   for (const e of eventsBetween(data, startMs, endMs)) {
     events.set(e.event, (events.get(e.event) ?? 0) + 1);
     let set = users.get(e.event);
-    if (!set) users.set(e.event, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      users.set(e.event, set);
+    }
     set.add(e.distinctId);
   }
   if (type === 'general') return events;

@@ -8,7 +8,7 @@ import { compileParam } from '../events.js';
 import type { EmulatorEvent, EmulatorProjectData, EmulatorRequest, EmulatorResponse } from '../types.js';
 import type { CompiledExpression } from '../where.js';
 import { matchingEvents } from './query-counting.js';
-import { integer, oneOf, optional, required } from './query-params.js';
+import { integer, oneOf, optional } from './query-params.js';
 
 const LENGTH_UNITS = { day: DAY_MS, hour: HOUR_MS, minute: 60_000, second: 1_000 } as const;
 /** Mixpanel's default conversion window; the spec says "the value saved in the UI". */
@@ -24,7 +24,10 @@ export function eventsByUser(
   const byUser = new Map<string, EmulatorEvent[]>();
   for (const e of matchingEvents(data, names, range, where)) {
     let list = byUser.get(e.distinctId);
-    if (!list) byUser.set(e.distinctId, (list = []));
+    if (!list) {
+      list = [];
+      byUser.set(e.distinctId, list);
+    }
     list.push(e);
   }
   return byUser;

@@ -5,7 +5,7 @@ import { datesIn, DAY_MS } from '../dates.js';
 import { EmulatorHttpError } from '../errors.js';
 import type { EmulatorRequest, EmulatorResponse } from '../types.js';
 import { matchingEvents } from './query-counting.js';
-import { computedAt, integer, optional, required } from './query-params.js';
+import { computedAt, integer, optional } from './query-params.js';
 
 /** Saved reports chart the last 30 days, daily. */
 const INSIGHTS_DAYS = 30;

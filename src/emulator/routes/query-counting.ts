@@ -12,9 +12,15 @@ export class SeriesCounter {
 
   add(segment: string, bucket: string, distinctId: string): void {
     let buckets = this.counts.get(segment);
-    if (!buckets) this.counts.set(segment, (buckets = new Map()));
+    if (!buckets) {
+      buckets = new Map();
+      this.counts.set(segment, buckets);
+    }
     let cell = buckets.get(bucket);
-    if (!cell) buckets.set(bucket, (cell = { events: 0, users: new Set() }));
+    if (!cell) {
+      cell = { events: 0, users: new Set() };
+      buckets.set(bucket, cell);
+    }
     cell.events++;
     cell.users.add(distinctId);
   }

@@ -70,9 +70,15 @@ export function addiction(request: EmulatorRequest): EmulatorResponse {
   for (const e of matchingEvents(data, event ? new Set([event]) : undefined, range, where)) {
     const bucket = z.bucketKey(unit, e.time * 1000);
     let users = perUser.get(bucket);
-    if (!users) perUser.set(bucket, (users = new Map()));
+    if (!users) {
+      users = new Map();
+      perUser.set(bucket, users);
+    }
     let slots = users.get(e.distinctId);
-    if (!slots) users.set(e.distinctId, (slots = new Set()));
+    if (!slots) {
+      slots = new Set();
+      users.set(e.distinctId, slots);
+    }
     slots.add(z.bucketStart(addictionUnit, e.time * 1000));
   }
   const result: Record<string, number[]> = {};
