@@ -62,31 +62,28 @@ function cyclicGroups(edges: Map<string, Map<string, string[]>>): string[][] {
   const onStack = new Set<string>();
   const stack: string[] = [];
   const groups: string[][] = [];
-  let next = 0;
+  // Every folder read here was visited, so has both numbers.
+  const lowOf = (node: string): number => low.get(node) ?? 0;
   const visit = (node: string): void => {
-    index.set(node, next);
-    low.set(node, next);
-    next += 1;
+    index.set(node, index.size);
+    low.set(node, index.get(node) ?? 0);
     stack.push(node);
     onStack.add(node);
     for (const target of edges.get(node)?.keys() ?? []) {
       if (!index.has(target)) {
         visit(target);
-        low.set(node, Math.min(low.get(node)!, low.get(target)!));
+        low.set(node, Math.min(lowOf(node), lowOf(target)));
       } else if (onStack.has(target)) {
-        low.set(node, Math.min(low.get(node)!, index.get(target)!));
+        low.set(node, Math.min(lowOf(node), index.get(target) ?? 0));
       }
     }
-    if (low.get(node) === index.get(node)) {
-      const group: string[] = [];
-      let member: string;
-      do {
-        member = stack.pop()!;
-        onStack.delete(member);
-        group.push(member);
-      } while (member !== node);
-      if (group.length > 1) groups.push(group.sort());
+    if (lowOf(node) !== index.get(node)) return;
+    const group: string[] = [];
+    for (let member = stack.pop(); member !== undefined; member = member === node ? undefined : stack.pop()) {
+      onStack.delete(member);
+      group.push(member);
     }
+    if (group.length > 1) groups.push(group.sort());
   };
   for (const node of [...edges.keys()].sort()) if (!index.has(node)) visit(node);
   return groups;
@@ -94,21 +91,14 @@ function cyclicGroups(edges: Map<string, Map<string, string[]>>): string[][] {
 
 /** The shortest cycle through `start` inside `group` (breadth-first), as folders from `start` back to it. */
 function shortestCycle(edges: Map<string, Map<string, string[]>>, group: ReadonlySet<string>, start: string): string[] {
-  const cameFrom = new Map<string, string>();
-  const queue = [start];
-  while (queue.length > 0) {
-    const node = queue.shift()!;
-    for (const target of edges.get(node)?.keys() ?? []) {
-      if (!group.has(target)) continue;
-      if (target === start) {
-        const path = [node];
-        while (path[0] !== start) path.unshift(cameFrom.get(path[0]!)!);
-        return [...path, start];
-      }
-      if (!cameFrom.has(target)) {
-        cameFrom.set(target, node);
-        queue.push(target);
-      }
+  const reached = new Set([start]);
+  const queue: string[][] = [[start]];
+  for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+    for (const target of edges.get(path.at(-1) ?? start)?.keys() ?? []) {
+      if (target === start) return [...path, start];
+      if (!group.has(target) || reached.has(target)) continue;
+      reached.add(target);
+      queue.push([...path, target]);
     }
   }
   return [];
@@ -118,17 +108,17 @@ const edges = folderEdges(sourceFiles());
 const groups = cyclicGroups(edges);
 for (const group of groups) {
   console.log(`Import cycle between ${group.join(', ')}:`);
-  const seen = new Set<string>();
+  const named = new Set<string>();
   for (const start of group) {
     const cycle = shortestCycle(edges, new Set(group), start);
     // The same cycle found from another of its folders: name it once, by its sorted folders.
-    const name = [...cycle.slice(1)].sort().join(' ');
-    if (seen.has(name)) continue;
-    seen.add(name);
+    const name = cycle.slice(1).sort().join(' ');
+    if (named.has(name)) continue;
+    named.add(name);
     console.log(`  ${cycle.join(' -> ')}`);
-    for (let i = 0; i + 1 < cycle.length; i++) {
-      for (const line of edges.get(cycle[i]!)!.get(cycle[i + 1]!)!) console.log(`    ${line}`);
-    }
+    cycle.slice(1).forEach((to, i) => {
+      for (const line of edges.get(cycle[i] ?? to)?.get(to) ?? []) console.log(`    ${line}`);
+    });
   }
 }
 process.exitCode = groups.length > 0 ? 1 : 0;
