@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coerce, valueTypeOf } from '../src/lexicon-types/coercion.js';
+import { coerce, valueTypeOf } from '../src/schema/lexicon-coercion.js';
 
 describe('Lexicon value types', () => {
   it('maps documented types to GraphQL types', () => {

@@ -15,11 +15,11 @@
  * Redis).
  */
 import type { Redis } from 'ioredis';
-import { withinMs } from '../server/redis-connections.js';
+import { withinMs } from '../redis/connections.js';
 import type { EntityEntry, EntityStorage } from './entity-cache.js';
 
 export interface RedisEntityStorageOptions {
-  /** The shared level's connection (src/server/redis-connections.ts): fails at once while Redis is unreachable. */
+  /** The shared level's connection (src/redis/connections.ts): fails at once while Redis is unreachable. */
   readonly redis: Redis;
   /** Longest wait for a read, in ms (a busy event loop gets one more round of I/O). Default 1000. */
   readonly timeoutMs?: number;

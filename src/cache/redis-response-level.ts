@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { withinMs } from '../server/redis-connections.js';
+import { withinMs } from '../redis/connections.js';
 
 /** A value some instance loaded, and when (epoch ms). */
 export interface SharedResponse {
@@ -31,7 +31,7 @@ export interface SharedResponseLevel {
 }
 
 export interface RedisResponseLevelOptions {
-  /** The shared level's connection (src/server/redis-connections.ts): fails at once while Redis is unreachable. */
+  /** The shared level's connection (src/redis/connections.ts): fails at once while Redis is unreachable. */
   readonly redis: Redis;
   /** Longest wait for one command, in ms (a busy event loop gets one more round of I/O). Default 1000. */
   readonly timeoutMs?: number;

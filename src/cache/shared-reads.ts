@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { withinMs } from '../server/redis-connections.js';
+import { withinMs } from '../redis/connections.js';
 import { entityKey, type EntityKind, type EntityStorage } from './entity-cache.js';
 
 /** What a source asks before it reads `ids` itself. */
@@ -43,7 +43,7 @@ export interface SharedReads {
 }
 
 export interface SharedReadsOptions {
-  /** The shared level's connection (src/server/redis-connections.ts): fails at once while Redis is unreachable. */
+  /** The shared level's connection (src/redis/connections.ts): fails at once while Redis is unreachable. */
   readonly redis: Redis;
   /** Longest wait for one command, in ms (a busy event loop gets one more round of I/O). Default 1000. */
   readonly timeoutMs?: number;

@@ -14,8 +14,8 @@ import type { Logger } from '../observability/logger.js';
 import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
 import type { LexiconSchemaEntry } from '../mixpanel/types.js';
 import type { ProjectRuntime } from '../runtime/types.js';
-import { readLexiconList } from '../schema/loaders.js';
-import { newRequestStats } from '../server/context-factory.js';
+import { readLexiconList } from '../runtime/lexicon-list.js';
+import { newRequestStats } from '../upstream/call-context.js';
 import { buildTypedSchema, type TypedLayer } from './typed-schema.js';
 
 export const DEFAULT_LEXICON_REFRESH_MS = 10 * 60_000;

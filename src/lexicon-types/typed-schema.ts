@@ -42,7 +42,7 @@ import type { LexiconPropertySchema, LexiconSchema, LexiconSchemaEntry, Mixpanel
 import { USER_PROFILE_SCHEMA } from '../schema/lexicon.js';
 import type { EventShape, ProfileShape } from '../schema/loaders.js';
 import { propertyOf } from '../schema/profiles.js';
-import { coerce, typeMismatchError, valueTypeOf, type ValueType } from './coercion.js';
+import { coerce, typeMismatchError, valueTypeOf, type ValueType } from '../schema/lexicon-coercion.js';
 import { assignNames } from './naming.js';
 
 export interface TypedField {

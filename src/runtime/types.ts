@@ -3,14 +3,18 @@
  * one path every upstream call takes (cache -> in-flight sharing -> budget -> client).
  */
 import type { EconomyConfig, ProjectConfig } from '../config/types.js';
-import type { Budget, RequestStats } from '../limits/types.js';
+import type { Budget } from '../limits/types.js';
 import type { MembershipStore } from '../membership/types.js';
 import type { FairShareSnapshot } from '../limits/fair-share.js';
 import type { ApiFamily, EngageProfile, StreamEvent } from '../mixpanel/types.js';
 import type { EndpointName, ParamsOf, ResultOf } from '../upstream/endpoints.js';
 import type { ReadResult } from '../upstream/sources.js';
+import type { CallContext } from '../upstream/call-context.js';
 
 import type { CacheKind } from '../cache/kinds.js';
+
+/** Defined beside the sources that take it; part of the runtime's interface, so it is exported from here too. */
+export type { CallContext } from '../upstream/call-context.js';
 
 export interface UpstreamRequest<T> {
   readonly family: ApiFamily;
@@ -29,16 +33,6 @@ export interface UpstreamRequest<T> {
   readonly maxRetries?: number;
   /** Sends the call; `signal` aborts it. */
   readonly send: (signal: AbortSignal) => Promise<T>;
-}
-
-export interface CallContext {
-  /** Epoch ms by which the call must have started, or it fails fast (RateLimitedError). */
-  readonly deadline: number;
-  readonly signal: AbortSignal;
-  readonly stats: RequestStats;
-  readonly priority?: number;
-  /** The API-key id of the caller, for the per-client fair share; undefined = anonymous (one shared id). */
-  readonly clientId?: string;
 }
 
 /** A cohort's members as last read, and whether that read is past its TTL. */

@@ -7,7 +7,7 @@
  * documented one. Profiles are not sampled: that would cost engage calls.
  */
 import type { Context } from './context.js';
-import { coerce, jsonTypeOf, matchesDocumented, valueTypeOf } from '../lexicon-types/coercion.js';
+import { coerce, jsonTypeOf, matchesDocumented, valueTypeOf } from './lexicon-coercion.js';
 import type { JsonSchemaType, LexiconPropertySchema, LexiconSchemaEntry } from '../mixpanel/types.js';
 import { builder } from './builder.js';
 import { failures } from './errors.js';

@@ -13,7 +13,7 @@
  * MIXPANEL_BAD_REQUEST, MIXPANEL_NOT_FOUND…), and the field is null.
  */
 import { InvalidArgumentError, NotFoundError, type GatewayError } from '../shared/errors.js';
-import { EventRangeTooLargeError } from '../events/pages.js';
+import { EventRangeTooLargeError } from './event-pages.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily } from '../mixpanel/types.js';
 import { builder } from './builder.js';

@@ -4,7 +4,7 @@
  * types (one per Lexicon event) can implement it beside `GenericEvent`.
  */
 import type { Context } from './context.js';
-import { decodeEventCursor, eventPage, EventRangeTooLargeError } from '../events/pages.js';
+import { decodeEventCursor, eventPage, EventRangeTooLargeError } from './event-pages.js';
 import { builder } from './builder.js';
 import { failures } from './errors.js';
 import { listConnection, listOf } from './lists.js';

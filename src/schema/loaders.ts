@@ -10,7 +10,7 @@ import { NotFoundError } from '../shared/errors.js';
 import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import type { CohortRecord, EngagePage, EngageParams, EngageProfile, ExportParams, Annotation, LexiconSchemaEntry } from '../mixpanel/types.js';
-import type { CallContext, ProjectRuntime } from '../runtime/types.js';
+import type { CallContext } from '../runtime/types.js';
 import { ENGAGE_PAGE_SIZE as PAGE_SIZE, type EndpointName, type ParamsOf, type ResultOf } from '../upstream/endpoints.js';
 
 /** Profiles per engage page (https://developer.mixpanel.com/reference/engage-query). */
@@ -275,11 +275,6 @@ export async function loadActivity(ctx: Context, distinctIds: readonly string[],
 }
 
 // ---------- lexicon ----------
-
-/** The Lexicon list as the typed-schema registry reads it: the same cache entry and in-flight call as the schema's fields. */
-export function readLexiconList(project: Pick<ProjectRuntime, 'fetch'>, context: CallContext): Promise<LexiconSchemaEntry[]> {
-  return project.fetch('lexiconList', {}, context);
-}
 
 /** Every Lexicon schema of the project: one cached call serves all definitions of a request. */
 export function lexiconEntries(ctx: Context): Promise<LexiconSchemaEntry[]> {

@@ -3,9 +3,9 @@
  * stats, deadline and abort signal, bound to the project its endpoint serves.
  */
 import type { Context, GatewayClient } from '../schema/context.js';
-import type { RequestStats } from '../limits/types.js';
 import type { GatewayPubSub } from '../pubsub/types.js';
 import type { ProjectRuntime } from '../runtime/types.js';
+import { newRequestStats } from '../upstream/call-context.js';
 import type { ProjectWrites } from '../writes/project-writes.js';
 
 export interface ContextFactoryOptions {
@@ -16,10 +16,6 @@ export interface ContextFactoryOptions {
   /** Budget deadline of one request, in ms from its start. */
   readonly requestDeadlineMs: number;
   readonly now?: () => number;
-}
-
-export function newRequestStats(): RequestStats {
-  return { upstreamCalls: 0, cacheHits: 0, cacheMisses: 0, deduplicated: 0, maxAgeSeconds: undefined };
 }
 
 /**

@@ -16,7 +16,7 @@ import { parse, validate, type DocumentNode, type GraphQLSchema, type OperationD
 import type { GraphiQLOptions } from 'graphql-yoga';
 import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
 import type { CallContext, ProjectRuntime } from '../runtime/types.js';
-import { newRequestStats } from './context-factory.js';
+import { newRequestStats } from '../upstream/call-context.js';
 import { graphiqlAssetUrl } from './graphiql-assets.js';
 
 const EXAMPLE_DIRS = ['../../examples/operations/', '../../examples/project-operations/'].map((dir) => fileURLToPath(new URL(dir, import.meta.url)));

@@ -15,7 +15,7 @@
  */
 import { connect } from 'node:net';
 import type { MembershipStore } from '../membership/types.js';
-import type { RedisConnections } from './redis-connections.js';
+import type { RedisConnections } from '../redis/connections.js';
 
 export type DependencyStatus = 'up' | 'down';
 

@@ -4,7 +4,7 @@
  * anything else is a 404 that lists no project key.
  */
 import type { Config } from '../config/types.js';
-import { downloadProjectKey, serveEventDownload } from '../events/download.js';
+import { downloadProjectKey, serveEventDownload } from './event-download.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ProjectRuntime } from '../runtime/types.js';

@@ -19,7 +19,7 @@ import { createRedisEntityStorage } from '../cache/redis-entity-storage.js';
 import { createRedisResponseLevel } from '../cache/redis-response-level.js';
 import { createSharedReads, type SharedReads } from '../cache/shared-reads.js';
 import { ENGAGE_PAGE_SIZE } from '../upstream/endpoints.js';
-import { createRedisConnections, createThrottledWarning, type RedisConnections } from './redis-connections.js';
+import { createRedisConnections, createThrottledWarning, type RedisConnections } from '../redis/connections.js';
 import { settledWithin } from './settle.js';
 
 export interface SharedStoresOptions {

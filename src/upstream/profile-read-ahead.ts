@@ -15,7 +15,7 @@
  * then read by id only what it did not bring.
  */
 import type { EngagePage } from '../mixpanel/types.js';
-import type { CallContext } from '../runtime/types.js';
+import type { CallContext } from './call-context.js';
 
 /**
  * How long each page after page 0 may wait for a budget slot, in ms: no request waits for those pages

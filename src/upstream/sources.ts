@@ -10,7 +10,7 @@ import type { SharedReads } from '../cache/shared-reads.js';
 import type { RequestStats } from '../limits/types.js';
 import { MixpanelError, RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily, EngagePage, EngageProfile, StreamEvent } from '../mixpanel/types.js';
-import type { CallContext } from '../runtime/types.js';
+import type { CallContext } from './call-context.js';
 import { createBatcher, type BatchRun, type BatchWaiter, type Batcher } from './batcher.js';
 import type { ProfileReadAhead } from './profile-read-ahead.js';
 import { ENDPOINTS, ENGAGE_MERGE, STREAM_MERGE, type EndpointName, type ParamsOf, type ResultOf } from './endpoints.js';

@@ -16,7 +16,7 @@ import { InvalidArgumentError } from '../shared/errors.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import type { LexiconEntityType, LexiconSchema, LexiconSchemaEntry } from '../mixpanel/types.js';
 import type { CallContext, ProjectRuntime } from '../runtime/types.js';
-import { readLexiconList } from '../schema/loaders.js';
+import { readLexiconList } from '../runtime/lexicon-list.js';
 import { LEXICON_UPDATES_PER_MINUTE } from './limits.js';
 import { batchCallContext, creditCalls } from './shared-call.js';
 

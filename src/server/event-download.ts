@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError, InvalidArgumentError } from '../shared/errors.js';
 import { BadRequestError, RateLimitedError } from '../mixpanel/errors.js';
 import type { ExportParams } from '../mixpanel/types.js';
-import { newRequestStats } from '../server/context-factory.js';
+import { newRequestStats } from '../upstream/call-context.js';
 import type { ProjectRuntime } from '../runtime/types.js';
 import { checkDateRange, checkExpression, checkNames, parseDay } from '../schema/validation.js';
 

@@ -1,18 +1,18 @@
 /**
  * Pages of the `events` connection, cut from the project's one read of the
- * (range, filter) (reads.ts). A cursor is the key of its event (time,
+ * (range, filter) (src/events/reads.ts). A cursor is the key of its event (time,
  * $insert_id, record hash) and how many events of that key came before, so
  * the next page starts right after it in any read of the same range: the
  * cursor stays exact when Mixpanel reorders the export and when the read is
  * renewed.
  */
 import { createHash } from 'node:crypto';
-import type { Context } from '../schema/context.js';
+import type { Context } from './context.js';
 import { GatewayError } from '../shared/errors.js';
-import { toEvent, type EventShape } from '../schema/loaders.js';
-import { decodeCursor, encodeCursor } from '../schema/validation.js';
-import { eventReadsOf, type LeasedRead, type ReadParams } from './reads.js';
-import { ReadTooLargeError, type EventKey, type EventPosition, type SpilledEvent } from './spill.js';
+import { toEvent, type EventShape } from './loaders.js';
+import { decodeCursor, encodeCursor } from './validation.js';
+import { eventReadsOf, type LeasedRead, type ReadParams } from '../events/reads.js';
+import { ReadTooLargeError, type EventKey, type EventPosition, type SpilledEvent } from '../events/spill.js';
 
 export interface EventPageShape {
   readonly edges: readonly { readonly cursor: string; readonly node: EventShape }[];

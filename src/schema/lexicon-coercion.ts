@@ -8,7 +8,7 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
 import type { JsonSchemaType, LexiconPropertySchema } from '../mixpanel/types.js';
-import { parseDay } from '../schema/validation.js';
+import { parseDay } from './validation.js';
 
 export type ScalarKind = 'String' | 'Int' | 'Float' | 'Boolean' | 'DateTime' | 'JSON';
 
