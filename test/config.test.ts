@@ -493,17 +493,17 @@ describe('loadConfig', () => {
       const problems = problemsOf(WEBHOOK_ENV, { projectsFile: path });
       const at = (index: number, key: string) => `MIXPANEL_PROJECTS_FILE (${path}) projects[${index}] (key "${key}")`;
       expect(problems).toEqual([
-        `${at(0, 'a')} serviceAccount: secretEnv names UNSET_SECRET_VAR, which is not set`,
+        `${at(0, 'a')}: serviceAccount.secretEnv names UNSET_SECRET_VAR, which is not set`,
         `${at(2, 'bad key!')} has an unknown field "colour"`,
         `${at(2, 'bad key!')}: key must be 1 to 64 letters, digits, "-" or "_"`,
         `${at(2, 'bad key!')}: projectId must be a numeric Mixpanel project id`,
         `${at(2, 'bad key!')}: region must be one of US, EU, IN`,
         `${at(2, 'bad key!')}: serviceAccount.username is required`,
-        `${at(2, 'bad key!')} serviceAccount: set either secret or secretEnv, not both`,
-        `${at(2, 'bad key!')} baseUrl must be an http:// or https:// URL (got "ftp:" scheme)`,
-        `${at(3, 'c')} limits.query has an unknown field "perDay" (expected perHour, perMinute, perSecond, concurrent)`,
-        `${at(3, 'c')} limits.export.perHour must be an integer from 1 to 1000000 (got "0")`,
-        `MIXPANEL_PROJECTS_FILE (${path}): project key "a" appears more than once`,
+        `${at(2, 'bad key!')}: serviceAccount must set either secret or secretEnv, not both`,
+        `${at(2, 'bad key!')}: baseUrl must be an http:// or https:// URL (got "ftp:" scheme)`,
+        `${at(3, 'c')}: limits.query has an unknown field "perDay" (expected perHour, perMinute, perSecond, concurrent)`,
+        `${at(3, 'c')}: limits.export.perHour must be an integer from 1 to 1000000 (got "0")`,
+        `${at(1, 'a')}: key "a" appears more than once (also at projects[0])`,
         `MIXPANEL_PROJECTS_FILE (${path}): defaultProject "missing" is not the key of any project`,
       ]);
     });

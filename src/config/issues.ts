@@ -1,0 +1,43 @@
+/**
+ * Zod issues of a JSON setting (the projects file, GATEWAY_API_KEYS) in the house wording:
+ * `<label><entry> (key "<name>"): <field.path> <what it must be>`, e.g.
+ * `MIXPANEL_PROJECTS_FILE (p.json) projects[1] (key "web"): limits.query.perHour must be ...` or
+ * `GATEWAY_API_KEYS[0]: sha256 must be ...`. Only the schemas' own messages are used: none quotes a
+ * secret, and zod's defaults (which may describe the input) never reach an operator.
+ */
+import type { z } from 'zod';
+
+type Path = readonly PropertyKey[];
+
+/** The entry (`projects[1]`, `[0]`) and the field path inside it (`limits.query.perHour`). */
+function split(path: Path): { entry: Path; field: Path } {
+  const index = path.findIndex((segment) => typeof segment === 'number');
+  return index === -1 ? { entry: [], field: path } : { entry: path.slice(0, index + 1), field: path.slice(index + 1) };
+}
+
+function pathText(path: Path): string {
+  return path.map((segment, i) => (typeof segment === 'number' ? `[${segment}]` : i === 0 ? String(segment) : `.${String(segment)}`)).join('');
+}
+
+/**
+ * One message per issue, in the schema's order except that an entry's unknown fields come first
+ * (zod finds them last; they often explain the entry's other problems, e.g. a misspelt field).
+ * `nameOf` names an entry (a project's key) beside its index.
+ */
+export function formatIssues(label: string, issues: readonly z.core.$ZodIssue[], nameOf: (entry: Path) => string | undefined = () => undefined): string[] {
+  const ordered: z.core.$ZodIssue[] = [];
+  for (const issue of issues) {
+    let at = ordered.length;
+    if (issue.code === 'unrecognized_keys') {
+      const entry = pathText(split(issue.path).entry);
+      while (at > 0 && ordered[at - 1]!.code !== 'unrecognized_keys' && pathText(split(ordered[at - 1]!.path).entry) === entry) at -= 1;
+    }
+    ordered.splice(at, 0, issue);
+  }
+  return ordered.map((issue) => {
+    const { entry, field } = split(issue.path);
+    const name = entry.length === 0 ? undefined : nameOf(entry);
+    const where = `${label}${entry.length === 0 || typeof entry[0] === 'number' ? '' : ' '}${pathText(entry)}${name === undefined ? '' : ` (key ${name})`}`;
+    return field.length === 0 ? `${where} ${issue.message}` : `${where}: ${pathText(field)} ${issue.message}`;
+  });
+}
