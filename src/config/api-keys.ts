@@ -15,6 +15,7 @@ import { quote, readEnv, type Env, type Problems } from './variables.js';
 const SHA256_ENTRY = /^sha256:([0-9a-f]{64})$/i;
 const MIN_KEY_LENGTH = 16;
 const KEY_RULE = `must be the key's SHA-256 in hex (npm run hash-key), or key a plain key of at least ${MIN_KEY_LENGTH} characters`;
+const PLAIN_KEY_RULE = `must be a plain key of at least ${MIN_KEY_LENGTH} characters (or give sha256, its SHA-256 in hex)`;
 const CLIENT_ID_RULE = 'must be 1 to 64 letters, digits, ".", "-" or "_"';
 
 const digestOf = (key: string) => hashApiKey(key).slice('sha256:'.length);
@@ -33,7 +34,7 @@ export function apiKeysSchema(projectKeys: readonly string[]) {
           .transform((digest) => digest.replace(/^sha256:/i, '').toLowerCase())
           .optional(),
         /** A plain key instead, hashed at once (start-up warns). */
-        key: z.string({ error: KEY_RULE }).min(MIN_KEY_LENGTH, { error: KEY_RULE }).optional(),
+        key: z.string({ error: PLAIN_KEY_RULE }).min(MIN_KEY_LENGTH, { error: PLAIN_KEY_RULE }).optional(),
         /** Project keys the client may read, or "*" for every project. */
         projects: z
           .union([z.literal('*'), z.array(z.string()).min(1)], { error: 'must be "*" or a non-empty list of project keys' })

@@ -20,7 +20,7 @@ function pathText(path: Path): string {
 }
 
 /**
- * One message per issue, in the schema's order except that an entry's unknown fields come first
+ * One message per issue, in the schema's order except that an entry's own unknown fields come first
  * (zod finds them last; they often explain the entry's other problems, e.g. a misspelt field).
  * `nameOf` names an entry (a project's key) beside its index.
  */
@@ -28,7 +28,7 @@ export function formatIssues(label: string, issues: readonly z.core.$ZodIssue[],
   const ordered: z.core.$ZodIssue[] = [];
   for (const issue of issues) {
     let at = ordered.length;
-    if (issue.code === 'unrecognized_keys') {
+    if (issue.code === 'unrecognized_keys' && split(issue.path).field.length === 0) {
       const entry = pathText(split(issue.path).entry);
       while (at > 0 && ordered[at - 1]!.code !== 'unrecognized_keys' && pathText(split(ordered[at - 1]!.path).entry) === entry) at -= 1;
     }

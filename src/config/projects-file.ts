@@ -86,7 +86,9 @@ function secretFields<F extends string>(field: F, env: Env) {
         const name = value[envField];
         if (value[field] !== undefined && name !== undefined) ctx.addIssue({ code: 'custom', message: `must set either ${field} or ${envField}, not both` });
         else if (typeof name === 'string' && ENV_NAME.test(name) && readEnv(env, name) === undefined) {
-          ctx.addIssue({ code: 'custom', path: [envField], message: `names ${name}, which is not set` });
+          // A secret pasted here by mistake would pass as a name: only a conventional NAME is quoted.
+          const named = /^[A-Z_][A-Z0-9_]*$/.test(name) ? `names ${name}, which is not set` : 'names an environment variable that is not set';
+          ctx.addIssue({ code: 'custom', path: [envField], message: named });
         } else if (missing !== undefined && value[field] === undefined && name === undefined) ctx.addIssue({ code: 'custom', message: missing });
       },
       // Also when other fields failed: every problem is reported in one pass.
