@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { ProjectConfig } from './types.js';
+import type { FamilyLimits, ProjectConfig } from './types.js';
 import { HOST_FAMILIES, REGIONS, resolveBaseUrls } from '../mixpanel/hosts.js';
 import type { ApiFamily, HostFamily, Region } from '../mixpanel/types.js';
 import { Secret } from '../shared/secret.js';
@@ -17,22 +17,19 @@ import { checkBaseUrl, checkedBy, checkInteger, checkTimezone, quote, readEnv, T
 const PROJECT_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LIMIT_RANGE = { min: 1, max: 1_000_000 };
-const API_FAMILIES = ['query', 'export', 'lexicon', 'app', 'ingestion'] as const satisfies readonly ApiFamily[];
-const LIMIT_FIELDS = ['perHour', 'perMinute', 'perSecond', 'concurrent'] as const;
-
-type Shape = Record<string, z.ZodType>;
+const PLURAL = { field: 'fields', family: 'families' } as const;
 
 /**
  * An object that refuses fields it does not name. `rule` is what it must be when it is not an object;
- * `expected` lists its fields in the unknown-field message (for small, fixed sets such as families).
+ * with `expected`, the unknown-field message lists its fields (small, fixed sets such as families).
  */
-function closedObject<S extends Shape>(shape: S, rule: string, options: { noun?: string; expected?: boolean } = {}) {
+function closedObject<S extends Record<string, z.ZodType>>(shape: S, rule: string, options: { noun?: keyof typeof PLURAL; expected?: boolean } = {}) {
   const { noun = 'field', expected = false } = options;
   const known = expected ? ` (expected ${Object.keys(shape).join(', ')})` : '';
   return z.strictObject(shape, {
     error: (issue) =>
       issue.code === 'unrecognized_keys'
-        ? `has ${issue.keys.length === 1 ? `an unknown ${noun}` : `unknown ${noun === 'family' ? 'families' : `${noun}s`}`} ${issue.keys.map(quote).join(', ')}${known}`
+        ? `has ${issue.keys.length === 1 ? `an unknown ${noun}` : `unknown ${PLURAL[noun]}`} ${issue.keys.map(quote).join(', ')}${known}`
         : rule,
   });
 }
@@ -43,27 +40,34 @@ const numericId = (rule: string) =>
 
 const fileBaseUrl = z.string({ error: 'must be a URL string' }).transform(checkedBy(checkBaseUrl));
 
-/** A limit of the file: an integer in range, or null for "no such limit". */
 const inLimitRange = checkedBy((raw: number) => checkInteger(raw, LIMIT_RANGE));
+/** A limit of the file: an integer in range, or null for "no such limit". */
 const limitValue = z
   .number({ error: 'must be an integer or null' })
   .nullable()
-  .transform((value, ctx) => (value === null ? undefined : inLimitRange(value, ctx)));
+  .transform((value, ctx) => (value === null ? undefined : inLimitRange(value, ctx)))
+  .optional();
 
 const familyLimits = closedObject(
-  Object.fromEntries(LIMIT_FIELDS.map((field) => [field, limitValue.optional()])) as Record<(typeof LIMIT_FIELDS)[number], z.ZodOptional<typeof limitValue>>,
-  `must be an object with ${LIMIT_FIELDS.join(', ')}`,
+  { perHour: limitValue, perMinute: limitValue, perSecond: limitValue, concurrent: limitValue } satisfies Record<keyof FamilyLimits, z.ZodType>,
+  'must be an object with perHour, perMinute, perSecond, concurrent',
   { expected: true },
-);
+).optional();
 
-const limitsEntry = closedObject(
-  Object.fromEntries(API_FAMILIES.map((family) => [family, familyLimits.optional()])) as Record<ApiFamily, z.ZodOptional<typeof familyLimits>>,
-  `must be an object keyed by family (${API_FAMILIES.join(', ')})`,
-  { noun: 'family', expected: true },
-);
+const limitsShape = {
+  query: familyLimits,
+  export: familyLimits,
+  lexicon: familyLimits,
+  app: familyLimits,
+  ingestion: familyLimits,
+} satisfies Record<ApiFamily, z.ZodType>;
+const API_FAMILIES = Object.keys(limitsShape) as ApiFamily[];
 
 const baseUrlsEntry = closedObject(
-  Object.fromEntries(HOST_FAMILIES.map((family) => [family, fileBaseUrl.optional()])) as Record<HostFamily, z.ZodOptional<typeof fileBaseUrl>>,
+  { query: fileBaseUrl.optional(), export: fileBaseUrl.optional(), ingestion: fileBaseUrl.optional(), app: fileBaseUrl.optional() } satisfies Record<
+    HostFamily,
+    z.ZodType
+  >,
   `must be an object keyed by ${HOST_FAMILIES.join(', ')}`,
   { noun: 'family', expected: true },
 );
@@ -105,7 +109,7 @@ function secretFields<F extends string>(field: F, env: Env) {
  * One project of the file, as its JSON (`z.input`) and as the ProjectConfig it becomes: secrets read
  * from `env`, the rest defaulting to `defaults` (the MIXPANEL_* and LIMIT_* variables).
  */
-export function projectSchema(env: Env, defaults: GlobalProjectDefaults) {
+function projectSchema(env: Env, defaults: GlobalProjectDefaults) {
   const secret = secretFields('secret', env);
   const token = secretFields('projectToken', env);
   const serviceAccount = closedObject(
@@ -126,7 +130,7 @@ export function projectSchema(env: Env, defaults: GlobalProjectDefaults) {
       baseUrl: fileBaseUrl.optional(),
       baseUrls: baseUrlsEntry.optional(),
       /** Per family, the fields given replace the defaults'; null removes a limit. */
-      limits: limitsEntry.default({}),
+      limits: closedObject(limitsShape, `must be an object keyed by family (${API_FAMILIES.join(', ')})`, { noun: 'family', expected: true }).default({}),
       countEngageFollowOnPages: z.boolean({ error: 'must be true or false' }).default(defaults.countEngageFollowOnPages),
       timezone: z.string({ error: TIMEZONE_RULE }).transform(checkedBy(checkTimezone)).default(defaults.timezone),
     },
@@ -176,11 +180,8 @@ export function projectsFileSchema(env: Env, defaults: GlobalProjectDefaults) {
   return z.preprocess((value) => (Array.isArray(value) ? { projects: value } : value), root);
 }
 
-/** A projects file as its operator writes it. */
-export type ProjectsFileInput = z.input<ReturnType<typeof projectsFileSchema>>;
-
 export interface ProjectsFile {
-  /** The valid projects. */
+  /** The projects; none when the file has a problem (loadConfig then throws). */
   readonly projects: readonly ProjectConfig[];
   /** Every key the file names, valid project or not. */
   readonly keys: readonly string[];
@@ -206,18 +207,19 @@ export function readProjectsFile(path: string, env: Env, defaults: GlobalProject
     problems.push(`${label} is not valid JSON${position === undefined ? '' : ` (error at character ${position})`}`);
     return none;
   }
-  const entries: unknown[] = Array.isArray(parsed) ? parsed : Array.isArray((parsed as { projects?: unknown })?.projects) ? (parsed as { projects: unknown[] }).projects : [];
-  const keys = entries.flatMap((entry) => {
-    const key = (entry as { key?: unknown } | null)?.key;
-    return typeof key === 'string' ? [key] : [];
-  });
+  // The projects as written, to name each by its key (if it has one) beside its index.
+  const entries: unknown = Array.isArray(parsed) ? parsed : (parsed as { projects?: unknown } | null)?.projects;
+  const keyAt = (index: number): string | undefined => {
+    const key = Array.isArray(entries) ? (entries[index] as { key?: unknown } | null | undefined)?.key : undefined;
+    return typeof key === 'string' ? key : undefined;
+  };
+  const keys = Array.isArray(entries) ? entries.flatMap((_, index) => keyAt(index) ?? []) : [];
   const result = projectsFileSchema(env, defaults).safeParse(parsed);
   if (result.success) return { projects: result.data.projects, keys, defaultProject: result.data.defaultProject };
-  const keyOf = (entry: readonly PropertyKey[]) => {
-    const key = (entries[entry[1] as number] as { key?: unknown } | null)?.key;
-    return entry[0] === 'projects' && typeof key === 'string' ? quote(key) : undefined;
+  const keyOf = ([field, index]: readonly PropertyKey[]) => {
+    const key = field === 'projects' && typeof index === 'number' ? keyAt(index) : undefined;
+    return key === undefined ? undefined : quote(key);
   };
   problems.push(...formatIssues(label, result.error.issues, keyOf));
-  // The valid projects still count (their keys, API-key scopes), as the file's other problems are reported.
-  return { projects: [], keys, defaultProject: undefined };
+  return { ...none, keys };
 }
