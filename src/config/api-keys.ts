@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { hashApiKey } from '../shared/secret.js';
-import { formatIssues } from './issues.js';
+import { closedObject, formatIssues } from './issues.js';
 import { quote, readEnv, type Env, type Problems } from './variables.js';
 
 const SHA256_ENTRY = /^sha256:([0-9a-f]{64})$/i;
@@ -22,46 +22,41 @@ const digestOf = (key: string) => hashApiKey(key).slice('sha256:'.length);
 
 /** The JSON form; `projectKeys` are the configured projects a client may be scoped to. */
 export function apiKeysSchema(projectKeys: readonly string[]) {
-  const client = z
-    .strictObject(
-      {
-        /** Non-secret name of the client: `Context.client.id`, `CallContext.clientId`, logs. */
-        id: z.string({ error: CLIENT_ID_RULE }).regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: CLIENT_ID_RULE }),
-        /** The key's SHA-256, hex, optionally `sha256:`-prefixed (what `npm run hash-key` prints). */
-        sha256: z
-          .string({ error: KEY_RULE })
-          .regex(/^(sha256:)?[0-9a-f]{64}$/i, { error: KEY_RULE })
-          .transform((digest) => digest.replace(/^sha256:/i, '').toLowerCase())
-          .optional(),
-        /** A plain key instead, hashed at once (start-up warns). */
-        key: z.string({ error: PLAIN_KEY_RULE }).min(MIN_KEY_LENGTH, { error: PLAIN_KEY_RULE }).optional(),
-        /** Project keys the client may read, or "*" for every project. */
-        projects: z
-          .union([z.literal('*'), z.array(z.string()).min(1)], { error: 'must be "*" or a non-empty list of project keys' })
-          .superRefine((projects, ctx) => {
-            const unknown = projects === '*' ? [] : projects.filter((key) => !projectKeys.includes(key));
-            if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `names unknown project keys ${unknown.map(quote).join(', ')}` });
-          }),
-        /** Whether the client may run mutations. */
-        write: z.boolean({ error: 'must be true or false' }).default(false),
-      },
-      {
-        error: (issue) =>
-          issue.code === 'unrecognized_keys'
-            ? `has ${issue.keys.length === 1 ? 'an unknown field' : 'unknown fields'} ${issue.keys.map(quote).join(', ')}`
-            : 'must be {"id", "sha256", "projects", "write"}',
-      },
-    )
+  const client = closedObject(
+    {
+      id: z.string({ error: CLIENT_ID_RULE }).regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: CLIENT_ID_RULE }),
+      /** The key's SHA-256, hex, optionally `sha256:`-prefixed (what `npm run hash-key` prints). */
+      sha256: z
+        .string({ error: KEY_RULE })
+        .regex(/^(sha256:)?[0-9a-f]{64}$/i, { error: KEY_RULE })
+        .transform((digest) => digest.replace(/^sha256:/i, '').toLowerCase())
+        .optional(),
+      /** A plain key instead, hashed at once (start-up warns). */
+      key: z.string({ error: PLAIN_KEY_RULE }).min(MIN_KEY_LENGTH, { error: PLAIN_KEY_RULE }).optional(),
+      projects: z
+        .union([z.literal('*'), z.array(z.string()).min(1)], { error: 'must be "*" or a non-empty list of project keys' })
+        .superRefine((projects, ctx) => {
+          const unknown = projects === '*' ? [] : projects.filter((key) => !projectKeys.includes(key));
+          if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `names unknown project keys ${unknown.map(quote).join(', ')}` });
+        }),
+      write: z.boolean({ error: 'must be true or false' }).default(false),
+    },
+    'must be {"id", "sha256", "projects", "write"}',
+  )
     .superRefine(({ sha256, key }, ctx) => {
       if (sha256 === undefined && key === undefined) ctx.addIssue({ code: 'custom', path: ['sha256'], message: KEY_RULE });
       if (sha256 !== undefined && key !== undefined) ctx.addIssue({ code: 'custom', message: 'must set either sha256 or key, not both' });
     })
     .transform(({ id, sha256, key, projects, write }) => ({
+      /** Non-secret name of the client: `Context.client.id`, `CallContext.clientId`, logs. */
       id,
       /** SHA-256 of the key, lowercase hex (the key itself is never kept). */
       sha256: sha256 ?? digestOf(key!),
+      /** Project keys the client may read, or '*' for every project. */
       projects: projects as readonly string[] | '*',
+      /** Whether the client may run mutations. */
       canWrite: write,
+      /** Given as a plain key (start-up warns). */
       plain: sha256 === undefined,
     }));
   return z.array(client, { error: 'must be a JSON array of clients or comma-separated keys' });

@@ -3,11 +3,30 @@
  * `<label><entry> (key "<name>"): <field.path> <what it must be>`, e.g.
  * `MIXPANEL_PROJECTS_FILE (p.json) projects[1] (key "web"): limits.query.perHour must be ...` or
  * `GATEWAY_API_KEYS[0]: sha256 must be ...`. Only the schemas' own messages are used: none quotes a
- * secret, and zod's defaults (which may describe the input) never reach an operator.
+ * secret, and zod's defaults (which may describe the input) never reach an operator. `closedObject`
+ * gives an object's own wording: what it must be, and its unknown fields.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
+import { quote } from './variables.js';
 
 type Path = readonly PropertyKey[];
+
+const PLURAL = { field: 'fields', family: 'families' } as const;
+
+/**
+ * An object that refuses fields it does not name. `rule` is what it must be when it is not an object;
+ * with `expected`, the unknown-field message lists its fields (small, fixed sets such as families).
+ */
+export function closedObject<S extends Record<string, z.ZodType>>(shape: S, rule: string, options: { noun?: keyof typeof PLURAL; expected?: boolean } = {}) {
+  const { noun = 'field', expected = false } = options;
+  const known = expected ? ` (expected ${Object.keys(shape).join(', ')})` : '';
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `has ${issue.keys.length === 1 ? `an unknown ${noun}` : `unknown ${PLURAL[noun]}`} ${issue.keys.map(quote).join(', ')}${known}`
+        : rule,
+  });
+}
 
 /** The entry (`projects[1]`, `[0]`) and the field path inside it (`limits.query.perHour`). */
 function split(path: Path): { entry: Path; field: Path } {

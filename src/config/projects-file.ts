@@ -11,29 +11,12 @@ import { HOST_FAMILIES, REGIONS, resolveBaseUrls } from '../mixpanel/hosts.js';
 import type { ApiFamily, HostFamily, Region } from '../mixpanel/types.js';
 import { Secret } from '../shared/secret.js';
 import { PROJECT_ID, type GlobalProjectDefaults } from './environment.js';
-import { formatIssues } from './issues.js';
+import { closedObject, formatIssues } from './issues.js';
 import { checkBaseUrl, checkedBy, checkInteger, checkTimezone, quote, readEnv, TIMEZONE_RULE, type Env, type Problems } from './variables.js';
 
 const PROJECT_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LIMIT_RANGE = { min: 1, max: 1_000_000 };
-const PLURAL = { field: 'fields', family: 'families' } as const;
-
-/**
- * An object that refuses fields it does not name. `rule` is what it must be when it is not an object;
- * with `expected`, the unknown-field message lists its fields (small, fixed sets such as families).
- */
-function closedObject<S extends Record<string, z.ZodType>>(shape: S, rule: string, options: { noun?: keyof typeof PLURAL; expected?: boolean } = {}) {
-  const { noun = 'field', expected = false } = options;
-  const known = expected ? ` (expected ${Object.keys(shape).join(', ')})` : '';
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `has ${issue.keys.length === 1 ? `an unknown ${noun}` : `unknown ${PLURAL[noun]}`} ${issue.keys.map(quote).join(', ')}${known}`
-        : rule,
-  });
-}
-
 /** A decimal id, as a JSON string or a non-negative integer; read as its string. */
 const numericId = (rule: string) =>
   z.union([z.string(), z.int().nonnegative().transform(String)], { error: rule }).pipe(z.string().regex(PROJECT_ID, { error: rule }));
