@@ -21,7 +21,7 @@ const CLIENT_ID_RULE = 'must be 1 to 64 letters, digits, ".", "-" or "_"';
 const digestOf = (key: string) => hashApiKey(key).slice('sha256:'.length);
 
 /** The JSON form; `projectKeys` are the configured projects a client may be scoped to. */
-export function apiKeysSchema(projectKeys: readonly string[]) {
+function apiKeysSchema(projectKeys: readonly string[]) {
   const client = closedObject(
     {
       id: z.string({ error: CLIENT_ID_RULE }).regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: CLIENT_ID_RULE }),

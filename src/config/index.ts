@@ -82,7 +82,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
 }
 
 /** Shortest accepted WEBHOOK_PASSWORD: Mixpanel stores it and sends it on every page, so nobody types it. */
-export const MIN_WEBHOOK_PASSWORD_LENGTH = 16;
+const MIN_WEBHOOK_PASSWORD_LENGTH = 16;
 
 function readWebhook(env: Env, demo: boolean, problems: Problems): WebhookConfig {
   const username = readEnv(env, 'WEBHOOK_USERNAME');

@@ -133,7 +133,7 @@ function projectSchema(env: Env, defaults: GlobalProjectDefaults) {
 }
 
 /** The whole file: `{"projects": [...], "defaultProject": "<key>"}`, or a bare array of projects. */
-export function projectsFileSchema(env: Env, defaults: GlobalProjectDefaults) {
+function projectsFileSchema(env: Env, defaults: GlobalProjectDefaults) {
   const root = z
     .object(
       {

@@ -1,7 +1,9 @@
 /**
  * The validated, frozen configuration (built by loadConfig in ./index.ts). The plain settings' types
- * are inferred from the schema (schema.ts); what several variables or the projects file make is
- * described here.
+ * are inferred from their schema (schema.ts), ApiKeyConfig from the API keys' (api-keys.ts).
+ * ProjectConfig is written out: the projects file's schema must produce it (projects-file.ts), and so
+ * do the MIXPANEL_* variables, the demo and tests that build one by hand; the rest of what several
+ * variables make is described here.
  */
 import type { z } from 'zod';
 import type { ProjectLimits } from '../mixpanel/rate-limits.js';
