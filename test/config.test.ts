@@ -493,19 +493,43 @@ describe('loadConfig', () => {
       const problems = problemsOf(WEBHOOK_ENV, { projectsFile: path });
       const at = (index: number, key: string) => `MIXPANEL_PROJECTS_FILE (${path}) projects[${index}] (key "${key}")`;
       expect(problems).toEqual([
-        `${at(0, 'a')} serviceAccount: secretEnv names UNSET_SECRET_VAR, which is not set`,
+        `${at(0, 'a')}: serviceAccount.secretEnv names UNSET_SECRET_VAR, which is not set`,
         `${at(2, 'bad key!')} has an unknown field "colour"`,
         `${at(2, 'bad key!')}: key must be 1 to 64 letters, digits, "-" or "_"`,
         `${at(2, 'bad key!')}: projectId must be a numeric Mixpanel project id`,
         `${at(2, 'bad key!')}: region must be one of US, EU, IN`,
         `${at(2, 'bad key!')}: serviceAccount.username is required`,
-        `${at(2, 'bad key!')} serviceAccount: set either secret or secretEnv, not both`,
-        `${at(2, 'bad key!')} baseUrl must be an http:// or https:// URL (got "ftp:" scheme)`,
-        `${at(3, 'c')} limits.query has an unknown field "perDay" (expected perHour, perMinute, perSecond, concurrent)`,
-        `${at(3, 'c')} limits.export.perHour must be an integer from 1 to 1000000 (got "0")`,
-        `MIXPANEL_PROJECTS_FILE (${path}): project key "a" appears more than once`,
+        `${at(2, 'bad key!')}: serviceAccount must set either secret or secretEnv, not both`,
+        `${at(2, 'bad key!')}: baseUrl must be an http:// or https:// URL (got "ftp:" scheme)`,
+        `${at(3, 'c')}: limits.query has an unknown field "perDay" (expected perHour, perMinute, perSecond, concurrent)`,
+        `${at(3, 'c')}: limits.export.perHour must be an integer from 1 to 1000000 (got "0")`,
+        `${at(1, 'a')}: key "a" appears more than once (also at projects[0])`,
         `MIXPANEL_PROJECTS_FILE (${path}): defaultProject "missing" is not the key of any project`,
       ]);
+    });
+
+    it('never quotes a secret written where a name or another type belongs', () => {
+      const path = projectsFile([
+        { key: 'a', projectId: '1', serviceAccount: { username: 'u', secretEnv: 'pastedSecretValue0042' }, projectToken: 'tok' },
+        { key: 'b', projectId: '2', serviceAccount: { username: 'u', secret: 'inline-secret-0043', secretEnv: 'pasted-secret-0044' }, projectTokenEnv: 7 },
+      ]);
+      const problems = problemsOf(WEBHOOK_ENV, { projectsFile: path });
+      const at = (index: number, key: string) => `MIXPANEL_PROJECTS_FILE (${path}) projects[${index}] (key "${key}")`;
+      expect(problems).toEqual([
+        `${at(0, 'a')}: serviceAccount.secretEnv names an environment variable that is not set`,
+        `${at(1, 'b')}: serviceAccount.secretEnv must be the name of an environment variable`,
+        `${at(1, 'b')}: serviceAccount must set either secret or secretEnv, not both`,
+        `${at(1, 'b')}: projectTokenEnv must be the name of an environment variable`,
+      ]);
+      for (const secret of ['pastedSecretValue0042', 'inline-secret-0043', 'pasted-secret-0044']) expect(problems.join('\n')).not.toContain(secret);
+      const keys = problemsOf({ ...CREDENTIALS, GATEWAY_API_KEYS: JSON.stringify([{ id: 'c', key: 'short-key-0045', sha256: 'plain-key-in-digest-0046', projects: '*', scope: 1 }]) });
+      expect(keys).toEqual([
+        'GATEWAY_API_KEYS[0] has an unknown field "scope"',
+        'GATEWAY_API_KEYS[0]: sha256 must be the key\'s SHA-256 in hex (npm run hash-key), or key a plain key of at least 16 characters',
+        'GATEWAY_API_KEYS[0]: key must be a plain key of at least 16 characters (or give sha256, its SHA-256 in hex)',
+        'GATEWAY_API_KEYS[0] must set either sha256 or key, not both',
+      ]);
+      for (const secret of ['short-key-0045', 'plain-key-in-digest-0046']) expect(keys.join('\n')).not.toContain(secret);
     });
 
     it('reports an unreadable or invalid file without quoting its content', () => {

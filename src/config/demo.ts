@@ -5,23 +5,12 @@
 import type { Config, ProjectConfig } from './types.js';
 import { resolveBaseUrls } from '../mixpanel/hosts.js';
 import { Secret } from '../shared/secret.js';
-import { DEFAULT_PROJECT_KEY, type GlobalProjectDefaults } from './environment.js';
+import { defaultProject, type GlobalProjectDefaults } from './environment.js';
 import { deepFreeze } from './freeze.js';
 
 /** Placeholder credentials of the demo project, replaced by `withDemoProject`. */
 export function demoPlaceholder(defaults: GlobalProjectDefaults): ProjectConfig {
-  return {
-    key: DEFAULT_PROJECT_KEY,
-    projectId: '0',
-    region: defaults.region,
-    workspaceId: undefined,
-    serviceAccount: { username: 'demo', secret: new Secret('') },
-    projectToken: undefined,
-    baseUrls: resolveBaseUrls(defaults.region, { baseUrl: defaults.baseUrl, overrides: defaults.overrides }),
-    limits: defaults.limits,
-    countEngageFollowOnPages: defaults.countEngageFollowOnPages,
-    timezone: defaults.timezone,
-  };
+  return defaultProject(defaults, { projectId: '0', workspaceId: undefined, serviceAccount: { username: 'demo', secret: new Secret('') }, projectToken: undefined });
 }
 
 export interface DemoProjectCredentials {

@@ -5,16 +5,17 @@
  * default, in .env.example; its type, default and range are in schema.ts.
  */
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { ConfigError } from '../shared/errors.js';
 import { Secret } from '../shared/secret.js';
 import { readApiKeys } from './api-keys.js';
 import { demoPlaceholder } from './demo.js';
-import { DEFAULT_PROJECT_KEY, readEnvProject, readProjectDefaults } from './environment.js';
+import { CREDENTIAL_VARS, DEFAULT_PROJECT_KEY, readEnvProject, readProjectDefaults } from './environment.js';
 import { deepFreeze } from './freeze.js';
 import { readProjectsFile } from './projects-file.js';
 import { graphqlPathSchema, redisUrlSchema, securitySchema, settingsSchema, subscriptionsSchema, webhookSchema } from './schema.js';
 import type { Config, SecurityConfig, WebhookConfig } from './types.js';
-import { isPlainObject, readEnv, readSection, type Env, type Problems } from './variables.js';
+import { readEnv, readSection, type Env, type Problems } from './variables.js';
 
 export type * from './types.js';
 export type { Env } from './variables.js';
@@ -26,8 +27,6 @@ export interface LoadConfigOptions {
   /** Path of a projects file; wins over MIXPANEL_PROJECTS_FILE. Default: none. */
   readonly projectsFile?: string | undefined;
 }
-
-const CREDENTIAL_VARS = ['MIXPANEL_PROJECT_ID', 'MIXPANEL_SERVICE_ACCOUNT_USERNAME', 'MIXPANEL_SERVICE_ACCOUNT_SECRET'] as const;
 
 /**
  * Reads the configuration. Throws ConfigError listing every problem found.
@@ -54,7 +53,9 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const { graphqlPath } = readSection(graphqlPathSchema, env, problems);
   const webhook = readWebhook(env, demo, problems);
   if (webhook.path === graphqlPath) problems.push('WEBHOOK_PATH and GRAPHQL_PATH must differ');
-  const apiKeys = readApiKeys(env, projects.map((p) => p.key), problems);
+  // Every key the file names, valid project or not: a client scoped to a broken project is not a second problem.
+  const projectKeys = [...(envProject ? [envProject.key] : []), ...(file?.keys ?? []), ...(demo ? [DEFAULT_PROJECT_KEY] : [])];
+  const apiKeys = readApiKeys(env, projectKeys, problems);
   const settings = readSection(settingsSchema, env, problems);
   const storeKind = settings.store.kind ?? (redisUrl ? 'redis' : 'sqlite');
   if (storeKind === 'redis' && redisUrl === undefined) problems.push('MEMBERSHIP_STORE=redis needs REDIS_URL');
@@ -81,7 +82,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
 }
 
 /** Shortest accepted WEBHOOK_PASSWORD: Mixpanel stores it and sends it on every page, so nobody types it. */
-export const MIN_WEBHOOK_PASSWORD_LENGTH = 16;
+const MIN_WEBHOOK_PASSWORD_LENGTH = 16;
 
 function readWebhook(env: Env, demo: boolean, problems: Problems): WebhookConfig {
   const username = readEnv(env, 'WEBHOOK_USERNAME');
@@ -108,6 +109,9 @@ function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/** `{ "<sha256>": "<document>" }`, read by the gateway at start-up. */
+const persistedOperationsSchema = z.record(z.string(), z.string());
+
 function readSecurity(env: Env, context: { demo: boolean; keyed: boolean; host: string }, problems: Problems): SecurityConfig {
   const read = readSection(securitySchema, env, problems);
   // Open schemas where nobody else can reach them or nothing is protected: demo mode, or keyless on loopback.
@@ -115,10 +119,13 @@ function readSecurity(env: Env, context: { demo: boolean; keyed: boolean; host: 
   const { persistedOperationsFile } = read;
   if (persistedOperationsFile !== undefined) {
     // The gateway reads it at start-up; an unreadable manifest is a configuration problem, named here.
+    let manifest: unknown;
     try {
-      const manifest: unknown = JSON.parse(readFileSync(persistedOperationsFile, 'utf8'));
-      if (!isPlainObject(manifest) || Object.values(manifest).some((document) => typeof document !== 'string')) throw new Error('not a manifest');
+      manifest = JSON.parse(readFileSync(persistedOperationsFile, 'utf8'));
     } catch {
+      manifest = undefined;
+    }
+    if (!persistedOperationsSchema.safeParse(manifest).success) {
       problems.push(`PERSISTED_OPERATIONS_FILE (${persistedOperationsFile}) must be a readable JSON object mapping SHA-256 hashes to documents`);
     }
   }

@@ -1,66 +1,170 @@
 /**
  * MIXPANEL_PROJECTS_FILE: several projects in one JSON file, each with its own credentials (inline or
- * named environment variables), hosts, limits and timezone. Every problem is named with the file,
- * the project's index and key; JSON errors keep only their position (the text may hold a secret).
+ * named environment variables), hosts, limits and timezone, described by one zod schema. Every
+ * problem is named with the file, the project's index and key, and the field (issues.ts); JSON
+ * errors keep only their position (the text may hold a secret).
  */
 import { readFileSync } from 'node:fs';
-import type { FamilyLimits, ProjectConfig, ProjectLimits } from './types.js';
-import { HOST_FAMILIES, isRegion, REGIONS, resolveBaseUrls } from '../mixpanel/hosts.js';
-import type { ApiFamily, HostFamily } from '../mixpanel/types.js';
+import { z } from 'zod';
+import type { FamilyLimits, ProjectConfig } from './types.js';
+import { HOST_FAMILIES, REGIONS, resolveBaseUrls } from '../mixpanel/hosts.js';
+import type { ApiFamily, HostFamily, Region } from '../mixpanel/types.js';
 import { Secret } from '../shared/secret.js';
 import { PROJECT_ID, type GlobalProjectDefaults } from './environment.js';
-import { checkBaseUrl, checkInteger, checkTimezone, isPlainObject, quote, readEnv, type Checked, type Env, type Problems } from './variables.js';
+import { closedObject, formatIssues } from './issues.js';
+import { checkBaseUrl, checkedBy, checkInteger, checkTimezone, quote, readEnv, TIMEZONE_RULE, type Env, type Problems } from './variables.js';
 
 const PROJECT_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LIMIT_RANGE = { min: 1, max: 1_000_000 };
-const API_FAMILIES: readonly ApiFamily[] = ['query', 'export', 'lexicon', 'app', 'ingestion'];
-const LIMIT_FIELDS: readonly (keyof FamilyLimits)[] = ['perHour', 'perMinute', 'perSecond', 'concurrent'];
+/** A decimal id, as a JSON string or a non-negative integer; read as its string. */
+const numericId = (rule: string) =>
+  z.union([z.string(), z.int().nonnegative().transform(String)], { error: rule }).pipe(z.string().regex(PROJECT_ID, { error: rule }));
 
-/** `label` + what the value must be; the value itself, or undefined when it is not. */
-function checked<T>(label: string, result: Checked<T>, problems: Problems): T | undefined {
-  if (result.ok) return result.value;
-  problems.push(`${label} ${result.problem}`);
-  return undefined;
+const fileBaseUrl = z.string({ error: 'must be a URL string' }).transform(checkedBy(checkBaseUrl));
+
+const inLimitRange = checkedBy((raw: number) => checkInteger(raw, LIMIT_RANGE));
+/** A limit of the file: an integer in range, or null for "no such limit". */
+const limitValue = z
+  .number({ error: 'must be an integer or null' })
+  .nullable()
+  .transform((value, ctx) => (value === null ? undefined : inLimitRange(value, ctx)))
+  .optional();
+
+const familyLimits = closedObject(
+  { perHour: limitValue, perMinute: limitValue, perSecond: limitValue, concurrent: limitValue } satisfies Record<keyof FamilyLimits, z.ZodType>,
+  'must be an object with perHour, perMinute, perSecond, concurrent',
+  { expected: true },
+).optional();
+
+const limitsShape = {
+  query: familyLimits,
+  export: familyLimits,
+  lexicon: familyLimits,
+  app: familyLimits,
+  ingestion: familyLimits,
+} satisfies Record<ApiFamily, z.ZodType>;
+const API_FAMILIES = Object.keys(limitsShape) as ApiFamily[];
+
+const baseUrlsEntry = closedObject(
+  { query: fileBaseUrl.optional(), export: fileBaseUrl.optional(), ingestion: fileBaseUrl.optional(), app: fileBaseUrl.optional() } satisfies Record<
+    HostFamily,
+    z.ZodType
+  >,
+  `must be an object keyed by ${HOST_FAMILIES.join(', ')}`,
+  { noun: 'family', expected: true },
+);
+
+/**
+ * A secret written as `<field>` (inline) or `<field>Env` (the name of the environment variable that
+ * holds it, read from `env`). `check` wants at most one of them (and one, given what to say when both
+ * are missing) and the variable set; `secretOf` is the Secret the checked fields hold.
+ */
+function secretFields<F extends string>(field: F, env: Env) {
+  const envField = `${field}Env` as const;
+  const inline = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
+  const named = z.string({ error: 'must be the name of an environment variable' }).regex(ENV_NAME, { error: 'must be the name of an environment variable' });
+  const shape = { [field]: inline.optional(), [envField]: named.optional() } as { [K in F]: z.ZodOptional<typeof inline> } & {
+    [K in `${F}Env`]: z.ZodOptional<typeof named>;
+  };
+  const check = (missing?: string) =>
+    z.superRefine<Record<string, unknown>>(
+      (value, ctx) => {
+        const name = value[envField];
+        if (value[field] !== undefined && name !== undefined) ctx.addIssue({ code: 'custom', message: `must set either ${field} or ${envField}, not both` });
+        else if (typeof name === 'string' && ENV_NAME.test(name) && readEnv(env, name) === undefined) {
+          // A secret pasted here by mistake would pass as a name: only a conventional NAME is quoted.
+          const named = /^[A-Z_][A-Z0-9_]*$/.test(name) ? `names ${name}, which is not set` : 'names an environment variable that is not set';
+          ctx.addIssue({ code: 'custom', path: [envField], message: named });
+        } else if (missing !== undefined && value[field] === undefined && name === undefined) ctx.addIssue({ code: 'custom', message: missing });
+      },
+      // Also when other fields failed: every problem is reported in one pass.
+      { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) },
+    );
+  const secretOf = (inlineValue: string | undefined, name: string | undefined): Secret | undefined => {
+    const value = inlineValue ?? (name === undefined ? undefined : readEnv(env, name));
+    return value === undefined ? undefined : new Secret(value);
+  };
+  return { shape, check, secretOf };
 }
 
-export 
-function mergeLimits(defaults: ProjectLimits, raw: unknown, label: string, problems: Problems): ProjectLimits {
-  if (raw === undefined) return defaults;
-  if (!isPlainObject(raw)) {
-    problems.push(`${label} must be an object keyed by family (${API_FAMILIES.join(', ')})`);
-    return defaults;
-  }
-  const merged = Object.fromEntries(API_FAMILIES.map((family) => [family, { ...defaults[family] }])) as Record<
-    ApiFamily,
-    Record<string, number | undefined>
-  >;
-  for (const [family, fields] of Object.entries(raw)) {
-    if (!(API_FAMILIES as readonly string[]).includes(family)) {
-      problems.push(`${label} has an unknown family ${quote(family)} (expected ${API_FAMILIES.join(', ')})`);
-      continue;
-    }
-    if (!isPlainObject(fields)) {
-      problems.push(`${label}.${family} must be an object with ${LIMIT_FIELDS.join(', ')}`);
-      continue;
-    }
-    for (const [field, value] of Object.entries(fields)) {
-      if (!(LIMIT_FIELDS as readonly string[]).includes(field)) {
-        problems.push(`${label}.${family} has an unknown field ${quote(field)} (expected ${LIMIT_FIELDS.join(', ')})`);
-        continue;
-      }
-      const target = merged[family as ApiFamily];
-      if (value === null) target[field] = undefined;
-      else if (typeof value !== 'number') problems.push(`${label}.${family}.${field} must be an integer or null`);
-      else target[field] = checked(`${label}.${family}.${field}`, checkInteger(value, LIMIT_RANGE), problems);
-    }
-  }
-  return merged;
+/**
+ * One project of the file, as its JSON (`z.input`) and as the ProjectConfig it becomes: secrets read
+ * from `env`, the rest defaulting to `defaults` (the MIXPANEL_* and LIMIT_* variables).
+ */
+function projectSchema(env: Env, defaults: GlobalProjectDefaults) {
+  const secret = secretFields('secret', env);
+  const token = secretFields('projectToken', env);
+  const serviceAccount = closedObject(
+    { username: z.string({ error: 'is required' }).trim().min(1, { error: 'is required' }), ...secret.shape },
+    'must be {"username", "secretEnv"} (or "secret")',
+  )
+    .check(secret.check('needs "secretEnv" (the name of an environment variable holding the secret) or "secret"'))
+    .transform(({ username, secret: inline, secretEnv }): ProjectConfig['serviceAccount'] => ({ username, secret: secret.secretOf(inline, secretEnv)! }));
+
+  return closedObject(
+    {
+      key: z.string({ error: 'must be 1 to 64 letters, digits, "-" or "_"' }).regex(PROJECT_KEY, { error: 'must be 1 to 64 letters, digits, "-" or "_"' }),
+      projectId: numericId('must be a numeric Mixpanel project id'),
+      workspaceId: numericId('must be a numeric id').optional(),
+      region: z.enum(REGIONS as readonly [Region, ...Region[]], { error: `must be one of ${REGIONS.join(', ')}` }).default(defaults.region),
+      serviceAccount,
+      ...token.shape,
+      baseUrl: fileBaseUrl.optional(),
+      baseUrls: baseUrlsEntry.optional(),
+      /** Per family, the fields given replace the defaults'; null removes a limit. */
+      limits: closedObject(limitsShape, `must be an object keyed by family (${API_FAMILIES.join(', ')})`, { noun: 'family', expected: true }).default({}),
+      countEngageFollowOnPages: z.boolean({ error: 'must be true or false' }).default(defaults.countEngageFollowOnPages),
+      timezone: z.string({ error: TIMEZONE_RULE }).transform(checkedBy(checkTimezone)).default(defaults.timezone),
+    },
+    'must be an object',
+  )
+    .check(token.check())
+    .transform(({ projectToken, projectTokenEnv, baseUrl, baseUrls = {}, limits, ...project }): ProjectConfig => {
+      // The project's own URLs win; the MIXPANEL_*BASE_URL variables apply only where it sets none.
+      const ownUrls = baseUrl !== undefined || Object.keys(baseUrls).length > 0;
+      return {
+        ...project,
+        projectToken: token.secretOf(projectToken, projectTokenEnv),
+        baseUrls: resolveBaseUrls(project.region, ownUrls ? { baseUrl, overrides: baseUrls } : defaults),
+        limits: Object.fromEntries(API_FAMILIES.map((family) => [family, { ...defaults.limits[family], ...limits[family] }])) as ProjectConfig['limits'],
+      };
+    });
 }
 
+/** The whole file: `{"projects": [...], "defaultProject": "<key>"}`, or a bare array of projects. */
+function projectsFileSchema(env: Env, defaults: GlobalProjectDefaults) {
+  const root = z
+    .object(
+      {
+        projects: z.array(projectSchema(env, defaults), { error: 'must be an array of projects' }),
+        defaultProject: z.string({ error: 'must be a project key' }).optional(),
+      },
+      { error: 'must hold an array of projects, or {"projects": [...], "defaultProject": "<key>"}' },
+    )
+    .superRefine(
+      ({ projects, defaultProject }, ctx) => {
+        if (!Array.isArray(projects)) return;
+        if (projects.length === 0) ctx.addIssue({ code: 'custom', message: 'lists no project' });
+        // Also over projects that failed: their keys still clash or match.
+        const keys = projects.map((project: unknown) => (project as { key?: unknown } | undefined)?.key);
+        keys.forEach((key, index) => {
+          const first = keys.indexOf(key);
+          if (typeof key === 'string' && first !== index) {
+            ctx.addIssue({ code: 'custom', path: ['projects', index, 'key'], message: `${quote(key)} appears more than once (also at projects[${first}])` });
+          }
+        });
+        if (typeof defaultProject === 'string' && !keys.includes(defaultProject)) {
+          ctx.addIssue({ code: 'custom', path: ['defaultProject'], message: `${quote(defaultProject)} is not the key of any project` });
+        }
+      },
+      { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+    );
+  return z.preprocess((value) => (Array.isArray(value) ? { projects: value } : value), root);
+}
 
 export interface ProjectsFile {
-  /** The valid projects. */
+  /** The projects; none when the file has a problem (loadConfig then throws). */
   readonly projects: readonly ProjectConfig[];
   /** Every key the file names, valid project or not. */
   readonly keys: readonly string[];
@@ -69,12 +173,13 @@ export interface ProjectsFile {
 
 export function readProjectsFile(path: string, env: Env, defaults: GlobalProjectDefaults, problems: Problems): ProjectsFile {
   const label = `MIXPANEL_PROJECTS_FILE (${path})`;
+  const none: ProjectsFile = { projects: [], keys: [], defaultProject: undefined };
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     problems.push(`${label} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'unknown error'}`);
-    return { projects: [], keys: [], defaultProject: undefined };
+    return none;
   }
   let parsed: unknown;
   try {
@@ -83,159 +188,21 @@ export function readProjectsFile(path: string, env: Env, defaults: GlobalProject
     // JSON.parse messages quote the text around the error, which may be a secret: keep only the position.
     const position = /position (\d+)/.exec((error as Error).message)?.[1];
     problems.push(`${label} is not valid JSON${position === undefined ? '' : ` (error at character ${position})`}`);
-    return { projects: [], keys: [], defaultProject: undefined };
+    return none;
   }
-  const root = Array.isArray(parsed) ? { projects: parsed } : parsed;
-  if (!isPlainObject(root) || !Array.isArray(root.projects)) {
-    problems.push(`${label} must hold an array of projects, or {"projects": [...], "defaultProject": "<key>"}`);
-    return { projects: [], keys: [], defaultProject: undefined };
-  }
-  let defaultProject: string | undefined;
-  if (root.defaultProject !== undefined) {
-    if (typeof root.defaultProject === 'string') defaultProject = root.defaultProject;
-    else problems.push(`${label}: defaultProject must be a project key`);
-  }
-  if (root.projects.length === 0) problems.push(`${label} lists no project`);
-  const projects = root.projects
-    .map((raw, index) => readFileProject(raw, `${label} projects[${index}]`, env, defaults, problems))
-    .filter((project): project is ProjectConfig => project !== undefined);
-  const keys = root.projects.flatMap((raw) => (isPlainObject(raw) && typeof raw.key === 'string' ? [raw.key] : []));
-  for (const key of new Set(keys.filter((key, index) => keys.indexOf(key) !== index))) {
-    problems.push(`${label}: project key ${quote(key)} appears more than once`);
-  }
-  if (defaultProject !== undefined && !keys.includes(defaultProject)) {
-    problems.push(`${label}: defaultProject ${quote(defaultProject)} is not the key of any project`);
-  }
-  return { projects, keys, defaultProject };
-}
-
-const PROJECT_FIELDS = new Set([
-  'key',
-  'projectId',
-  'region',
-  'workspaceId',
-  'serviceAccount',
-  'projectToken',
-  'projectTokenEnv',
-  'baseUrl',
-  'baseUrls',
-  'limits',
-  'countEngageFollowOnPages',
-  'timezone',
-]);
-
-function readFileProject(raw: unknown, at: string, env: Env, defaults: GlobalProjectDefaults, problems: Problems): ProjectConfig | undefined {
-  if (!isPlainObject(raw)) {
-    problems.push(`${at} must be an object`);
-    return undefined;
-  }
-  const key = typeof raw.key === 'string' ? raw.key : undefined;
-  const label = key === undefined ? at : `${at} (key ${quote(key)})`;
-  const before = problems.length;
-  for (const field of Object.keys(raw)) {
-    if (!PROJECT_FIELDS.has(field)) problems.push(`${label} has an unknown field ${quote(field)}`);
-  }
-  if (key === undefined || !PROJECT_KEY.test(key)) {
-    problems.push(`${label}: key must be 1 to 64 letters, digits, "-" or "_"`);
-  }
-  const projectId = idString(raw.projectId);
-  if (projectId === undefined) problems.push(`${label}: projectId must be a numeric Mixpanel project id`);
-  const workspaceId = raw.workspaceId === undefined ? undefined : idString(raw.workspaceId);
-  if (raw.workspaceId !== undefined && workspaceId === undefined) problems.push(`${label}: workspaceId must be a numeric id`);
-
-  let region = defaults.region;
-  if (raw.region !== undefined) {
-    if (typeof raw.region === 'string' && isRegion(raw.region)) region = raw.region;
-    else problems.push(`${label}: region must be one of ${REGIONS.join(', ')}`);
-  }
-
-  const serviceAccount = readServiceAccount(raw.serviceAccount, label, env, problems);
-  const projectToken = readFileSecret(raw, 'projectToken', label, env, problems);
-
-  if (raw.baseUrl !== undefined && typeof raw.baseUrl !== 'string') problems.push(`${label}: baseUrl must be a URL string`);
-  const baseUrl = typeof raw.baseUrl === 'string' ? checked(`${label} baseUrl`, checkBaseUrl(raw.baseUrl), problems) : undefined;
-  const overrides: Partial<Record<HostFamily, string>> = {};
-  if (raw.baseUrls !== undefined) {
-    if (!isPlainObject(raw.baseUrls)) problems.push(`${label}: baseUrls must be an object keyed by ${HOST_FAMILIES.join(', ')}`);
-    else {
-      for (const [family, value] of Object.entries(raw.baseUrls)) {
-        if (!(HOST_FAMILIES as readonly string[]).includes(family)) {
-          problems.push(`${label}: baseUrls has an unknown family ${quote(family)} (expected ${HOST_FAMILIES.join(', ')})`);
-          continue;
-        }
-        const url = typeof value === 'string' ? checked(`${label} baseUrls.${family}`, checkBaseUrl(value), problems) : undefined;
-        if (typeof value !== 'string') problems.push(`${label}: baseUrls.${family} must be a URL string`);
-        if (url !== undefined) overrides[family as HostFamily] = url;
-      }
-    }
-  }
-  const limits = mergeLimits(defaults.limits, raw.limits, `${label} limits`, problems);
-  if (raw.countEngageFollowOnPages !== undefined && typeof raw.countEngageFollowOnPages !== 'boolean') problems.push(`${label}: countEngageFollowOnPages must be true or false`);
-  const countEngageFollowOnPages = typeof raw.countEngageFollowOnPages === 'boolean' ? raw.countEngageFollowOnPages : defaults.countEngageFollowOnPages;
-  const timezone =
-    raw.timezone === undefined ? defaults.timezone : (checked(`${label}: timezone`, checkTimezone(raw.timezone), problems) ?? defaults.timezone);
-
-  if (problems.length > before || key === undefined || projectId === undefined || serviceAccount === undefined) return undefined;
-  // The project's own URLs win; the MIXPANEL_*BASE_URL variables apply only where it sets none.
-  const ownUrls = baseUrl !== undefined || Object.keys(overrides).length > 0;
-  return {
-    key,
-    projectId,
-    region,
-    workspaceId,
-    serviceAccount,
-    projectToken,
-    baseUrls: ownUrls
-      ? resolveBaseUrls(region, { baseUrl, overrides })
-      : resolveBaseUrls(region, { baseUrl: defaults.baseUrl, overrides: defaults.overrides }),
-    limits,
-    countEngageFollowOnPages,
-    timezone,
+  // The projects as written, to name each by its key (if it has one) beside its index.
+  const entries: unknown = Array.isArray(parsed) ? parsed : (parsed as { projects?: unknown } | null)?.projects;
+  const keyAt = (index: number): string | undefined => {
+    const key = Array.isArray(entries) ? (entries[index] as { key?: unknown } | null | undefined)?.key : undefined;
+    return typeof key === 'string' ? key : undefined;
   };
+  const keys = Array.isArray(entries) ? entries.flatMap((_, index) => keyAt(index) ?? []) : [];
+  const result = projectsFileSchema(env, defaults).safeParse(parsed);
+  if (result.success) return { projects: result.data.projects, keys, defaultProject: result.data.defaultProject };
+  const keyOf = ([field, index]: readonly PropertyKey[]) => {
+    const key = field === 'projects' && typeof index === 'number' ? keyAt(index) : undefined;
+    return key === undefined ? undefined : quote(key);
+  };
+  problems.push(...formatIssues(label, result.error.issues, keyOf));
+  return { ...none, keys };
 }
-
-function idString(value: unknown): string | undefined {
-  const text = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : value;
-  return typeof text === 'string' && PROJECT_ID.test(text) ? text : undefined;
-}
-
-function readServiceAccount(raw: unknown, label: string, env: Env, problems: Problems): ProjectConfig['serviceAccount'] | undefined {
-  if (!isPlainObject(raw)) {
-    problems.push(`${label}: serviceAccount must be {"username", "secretEnv"} (or "secret")`);
-    return undefined;
-  }
-  const username = typeof raw.username === 'string' && raw.username.trim() !== '' ? raw.username.trim() : undefined;
-  if (username === undefined) problems.push(`${label}: serviceAccount.username is required`);
-  const secret = readFileSecret(raw, 'secret', `${label} serviceAccount`, env, problems);
-  if (secret === undefined && raw.secret === undefined && raw.secretEnv === undefined) {
-    problems.push(`${label}: serviceAccount needs "secretEnv" (the name of an environment variable holding the secret) or "secret"`);
-  }
-  return username === undefined || secret === undefined ? undefined : { username, secret };
-}
-
-/** `<field>` inline, or `<field>Env` naming the environment variable that holds it. */
-function readFileSecret(raw: Record<string, unknown>, field: string, label: string, env: Env, problems: Problems): Secret | undefined {
-  const inline = raw[field];
-  const envName = raw[`${field}Env`];
-  if (inline !== undefined && envName !== undefined) {
-    problems.push(`${label}: set either ${field} or ${field}Env, not both`);
-    return undefined;
-  }
-  if (inline !== undefined) {
-    if (typeof inline === 'string' && inline !== '') return new Secret(inline);
-    problems.push(`${label}: ${field} must be a non-empty string`);
-    return undefined;
-  }
-  if (envName === undefined) return undefined;
-  if (typeof envName !== 'string' || !ENV_NAME.test(envName)) {
-    problems.push(`${label}: ${field}Env must be the name of an environment variable`);
-    return undefined;
-  }
-  const value = readEnv(env, envName);
-  if (value === undefined) {
-    problems.push(`${label}: ${field}Env names ${envName}, which is not set`);
-    return undefined;
-  }
-  return new Secret(value);
-}
-

@@ -2,8 +2,9 @@
  * Every plain environment variable of the gateway, as one declarative schema: each section is a zod
  * object whose fields are the configuration's, each leaf the variable it reads with its default and
  * range (variables.ts). Types are inferred from it (types.ts); .env.example documents each variable.
- * What depends on several variables (the projects, API keys, webhook credentials, the store's and
- * the schema policy's defaults) is read beside it, in environment.ts, projects-file.ts and index.ts.
+ * What depends on several variables (the MIXPANEL_* project, webhook credentials, the store's and
+ * the schema policy's defaults) is read beside it, in environment.ts and index.ts; the JSON settings
+ * have their own schemas (projects-file.ts, api-keys.ts).
  */
 import { z } from 'zod';
 import { DOCUMENTED_LIMITS } from '../limits/defaults.js';
@@ -48,14 +49,21 @@ export const projectDefaultsSchema = z.object({
     app: baseUrl('MIXPANEL_APP_BASE_URL'),
   }),
   baseUrl: baseUrl('MIXPANEL_BASE_URL'),
-  /** Each defaults to Mixpanel's documented limit (limits/defaults.ts). */
+  /** Shaped as ProjectLimits; each defaults to Mixpanel's documented limit (limits/defaults.ts). */
   limits: z.object({
-    queryPerHour: integer('LIMIT_QUERY_PER_HOUR', DOCUMENTED_LIMITS.query.perHour!, ...LIMIT_RANGE),
-    queryConcurrent: integer('LIMIT_QUERY_CONCURRENT', DOCUMENTED_LIMITS.query.concurrent!, ...LIMIT_RANGE),
-    exportPerHour: integer('LIMIT_EXPORT_PER_HOUR', DOCUMENTED_LIMITS.export.perHour!, ...LIMIT_RANGE),
-    exportPerSecond: integer('LIMIT_EXPORT_PER_SECOND', DOCUMENTED_LIMITS.export.perSecond!, ...LIMIT_RANGE),
-    exportConcurrent: integer('LIMIT_EXPORT_CONCURRENT', DOCUMENTED_LIMITS.export.concurrent!, ...LIMIT_RANGE),
-    lexiconPerMinute: integer('LIMIT_LEXICON_PER_MINUTE', DOCUMENTED_LIMITS.lexicon.perMinute!, ...LIMIT_RANGE),
+    query: z.object({
+      perHour: integer('LIMIT_QUERY_PER_HOUR', DOCUMENTED_LIMITS.query.perHour!, ...LIMIT_RANGE),
+      concurrent: integer('LIMIT_QUERY_CONCURRENT', DOCUMENTED_LIMITS.query.concurrent!, ...LIMIT_RANGE),
+    }),
+    export: z.object({
+      perHour: integer('LIMIT_EXPORT_PER_HOUR', DOCUMENTED_LIMITS.export.perHour!, ...LIMIT_RANGE),
+      perSecond: integer('LIMIT_EXPORT_PER_SECOND', DOCUMENTED_LIMITS.export.perSecond!, ...LIMIT_RANGE),
+      concurrent: integer('LIMIT_EXPORT_CONCURRENT', DOCUMENTED_LIMITS.export.concurrent!, ...LIMIT_RANGE),
+    }),
+    lexicon: z.object({ perMinute: integer('LIMIT_LEXICON_PER_MINUTE', DOCUMENTED_LIMITS.lexicon.perMinute!, ...LIMIT_RANGE) }),
+    // No variable: Mixpanel documents no call limit for them.
+    app: z.object({}),
+    ingestion: z.object({}),
   }),
   /** Whether engage pages after the first of a session count against the hourly Query limit. */
   countEngageFollowOnPages: flag('COUNT_ENGAGE_FOLLOW_ON_PAGES', true),

@@ -1,12 +1,15 @@
 /**
  * The validated, frozen configuration (built by loadConfig in ./index.ts). The plain settings' types
- * are inferred from the schema (schema.ts); what several variables or the projects file make is
- * described here.
+ * are inferred from their schema (schema.ts), ApiKeyConfig from the API keys' (api-keys.ts).
+ * ProjectConfig is written out: the projects file's schema must produce it (projects-file.ts), and so
+ * do the MIXPANEL_* variables, the demo and tests that build one by hand; the rest of what several
+ * variables make is described here.
  */
 import type { z } from 'zod';
 import type { ProjectLimits } from '../mixpanel/rate-limits.js';
 import type { BaseUrls, Region } from '../mixpanel/types.js';
 import type { Secret } from '../shared/secret.js';
+import type { ApiKeyEntry } from './api-keys.js';
 import type {
   cacheSchema,
   documentLimitsSchema,
@@ -75,17 +78,8 @@ export type SecurityConfig = Frozen<Omit<z.output<typeof securitySchema>, 'intro
   readonly fieldSuggestions: boolean;
 };
 
-/** One client's API key (GATEWAY_API_KEYS). */
-export interface ApiKeyConfig {
-  /** Non-secret name of the client: `Context.client.id`, `CallContext.clientId`, logs. */
-  readonly id: string;
-  /** SHA-256 of the key, lowercase hex (the key itself is never kept). */
-  readonly sha256: string;
-  /** Project keys the client may read, or '*' for every project. */
-  readonly projects: readonly string[] | '*';
-  /** Whether the client may run mutations. */
-  readonly canWrite: boolean;
-}
+/** One client's API key (GATEWAY_API_KEYS), as its schema (api-keys.ts) makes it. */
+export type ApiKeyConfig = Frozen<ApiKeyEntry>;
 
 export type Config = Frozen<Omit<z.output<typeof settingsSchema>, 'store'>> & {
   readonly graphqlPath: string;

@@ -23,28 +23,28 @@ export function quote(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 }
 
-/** A JSON object (not an array, not null). */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function readEnv(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** A transform applying `check`: its value, or an issue saying what the input must be. */
+export function checkedBy<I, T>(check: (raw: I) => Checked<T>) {
+  return (raw: I, ctx: { readonly issues: z.core.$ZodRawIssue[] }): T => {
+    const checked = check(raw);
+    if (checked.ok) return checked.value;
+    ctx.issues.push({ code: 'custom', message: checked.problem, input: raw });
+    return z.NEVER;
+  };
+}
+
 /** A leaf reading `env` through `check`; `fallback` when the variable is unset. */
 function variable<T>(env: string, fallback: T, check: (raw: string) => Checked<T>) {
+  const checked = checkedBy(check);
   const schema = z
     .string()
     .optional()
-    .transform((raw, ctx): T => {
-      if (raw === undefined) return fallback;
-      const checked = check(raw);
-      if (checked.ok) return checked.value;
-      ctx.issues.push({ code: 'custom', message: checked.problem, input: raw });
-      return z.NEVER;
-    });
+    .transform((raw, ctx): T => (raw === undefined ? fallback : checked(raw, ctx)));
   schema.register(variables, { env });
   return schema;
 }
@@ -129,13 +129,14 @@ export const urlPath = (env: string, fallback: string) =>
   );
 
 /** An IANA timezone name Intl knows (e.g. "America/Los_Angeles"), in its canonical spelling. */
-export function checkTimezone(raw: unknown): Checked<string> {
-  const problem = 'must be an IANA timezone name such as "UTC" or "America/Los_Angeles"';
-  if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, problem };
+export const TIMEZONE_RULE = 'must be an IANA timezone name such as "UTC" or "America/Los_Angeles"';
+
+export function checkTimezone(raw: string): Checked<string> {
+  if (raw.trim() === '') return { ok: false, problem: TIMEZONE_RULE };
   try {
     return { ok: true, value: new Intl.DateTimeFormat('en-US', { timeZone: raw.trim() }).resolvedOptions().timeZone };
   } catch {
-    return { ok: false, problem: `${problem} (got ${quote(raw)})` };
+    return { ok: false, problem: `${TIMEZONE_RULE} (got ${quote(raw)})` };
   }
 }
 
@@ -202,11 +203,4 @@ export function readSection<S extends z.ZodObject>(section: S, env: Env, problem
     }
   }
   return values as z.output<S>;
-}
-
-/** The variables a section reads, in order (for documentation and tests). */
-export function variablesOf(section: z.ZodObject): string[] {
-  return Object.values(section.shape as Record<string, z.ZodType>).flatMap((leaf) =>
-    leaf instanceof z.ZodObject ? variablesOf(leaf) : [variables.get(leaf)?.env ?? ''],
-  );
 }
