@@ -32,7 +32,7 @@ export interface CreateTestAppOptions {
   readonly emulator?: Emulator;
   /** Extra environment variables for loadConfig. */
   readonly env?: Record<string, string>;
-  readonly appOptions?: GatewayAppOptions;
+  readonly gatewayOptions?: GatewayAppOptions;
 }
 
 const running = new Set<TestApp>();
@@ -44,7 +44,7 @@ afterEach(async () => {
 export async function createTestApp(options: CreateTestAppOptions = {}): Promise<TestApp> {
   const emulator = options.emulator ?? (await createEmulator(options.emulatorOptions ?? { size: 'small' }));
   const config = testGatewayConfig(emulator, options.env);
-  const gateway = await createGatewayApp(config, { logger: createLogger('silent'), ...options.appOptions });
+  const gateway = await createGatewayApp(config, { logger: createLogger('silent'), ...options.gatewayOptions });
   const ownsEmulator = options.emulator === undefined;
   let closed = false;
   // A Request carries no Host header of itself; an HTTP client always sends the URL's (see above).
