@@ -6,24 +6,19 @@
 import { expect } from 'vitest';
 import { DEMO_PROJECT, type Emulator } from '../../src/emulator/server.js';
 import type { LexiconSchemaEntry } from '../../src/mixpanel/types.js';
-import { createTestApp, type TestApp } from './app.js';
-import { startGateway, type GatewayUnderTest, type GraphQLResponse, type StartGatewayOptions, type TestGateway } from './gateway.js';
+import { createTestApp, type CreateTestAppOptions, type TestApp } from './app.js';
+import type { GatewayUnderTest, GraphQLResponse } from './gateway.js';
 
 const AUTH = `Basic ${Buffer.from(`${DEMO_PROJECT.username}:${DEMO_PROJECT.secret}`).toString('base64')}`;
 export const PROJECT_KEY = 'default';
 
 /** Lexicon allows 5 calls a minute: tests that edit it lift both the emulator's and the gateway's limit. */
-const TYPED_GATEWAY: Pick<StartGatewayOptions, 'emulatorOptions' | 'env'> = {
+const TYPED_GATEWAY: Pick<CreateTestAppOptions, 'emulatorOptions' | 'env'> = {
   emulatorOptions: { size: 'small', limits: { lexicon: { perMinute: 1_000 }, export: { perHour: 10_000, perSecond: 1_000 } } },
   env: { LIMIT_LEXICON_PER_MINUTE: '1000', LIMIT_EXPORT_PER_HOUR: '10000', LIMIT_EXPORT_PER_SECOND: '1000' },
 };
 
-/** That gateway listening, for tests over WebSocket. */
-export function startTypedGateway(): Promise<TestGateway> {
-  return startGateway(TYPED_GATEWAY);
-}
-
-/** That gateway without a socket (app.fetch). */
+/** That gateway, without a socket (app.fetch). */
 export function createTypedApp(): Promise<TestApp> {
   return createTestApp(TYPED_GATEWAY);
 }
