@@ -11,7 +11,8 @@ import { createEmulator, DEMO_PROJECT, type Emulator } from '../src/emulator/ser
 import { spillEvents, type EventPosition } from '../src/events/spill.js';
 import type { ExportedEvent } from '../src/mixpanel/types.js';
 import { AUTH } from './helpers/emulator.js';
-import { startGateway, type GraphQLResponse } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
+import type { GraphQLResponse } from './helpers/gateway.js';
 import { restExport } from './helpers/schema.js';
 
 const PAGE = `query($from: Date!, $to: Date!, $first: Int, $after: String) {
@@ -36,7 +37,7 @@ const identity = (name: string, properties: Record<string, unknown>): string => 
   return JSON.stringify([name, time > 1e11 ? time / 1000 : time, properties['$insert_id'] ?? null, properties['distinct_id'], properties['n'] ?? null]);
 };
 
-async function pageAll(gw: Awaited<ReturnType<typeof startGateway>>, from: string, to: string, first: number): Promise<{ nodes: Node[]; pages: number }> {
+async function pageAll(gw: Awaited<ReturnType<typeof createTestApp>>, from: string, to: string, first: number): Promise<{ nodes: Node[]; pages: number }> {
   const nodes: Node[] = [];
   let after: string | null = null;
   let pages = 0;
@@ -74,7 +75,7 @@ async function addTies(emulator: Emulator): Promise<number> {
 describe('events paging over an unordered export', () => {
   it('returns every one of 2,500+ events exactly once, 100 a page, from one export call', async () => {
     const emulator = await createEmulator({ size: SIZE, limits: LIMITS });
-    const gw = await startGateway({ emulator });
+    const gw = await createTestApp({ emulator });
     try {
       const added = await addTies(emulator);
       const from = dayOf(emulator.clock.now() - 5 * 86_400_000);
@@ -105,7 +106,7 @@ describe('events paging over an unordered export', () => {
   it('keeps cursors exact when every page is a new read in a new order', async () => {
     const emulator = await createEmulator({ size: SIZE, limits: LIMITS });
     // A zero TTL: no read is kept, so each page reads the range again (and Mixpanel reorders it).
-    const gw = await startGateway({ emulator, env: { CACHE_TTL_EVENTS_MS: '0' } });
+    const gw = await createTestApp({ emulator, env: { CACHE_TTL_EVENTS_MS: '0' } });
     try {
       await addTies(emulator);
       const from = dayOf(emulator.clock.now() - 86_400_000);
@@ -123,7 +124,7 @@ describe('events paging over an unordered export', () => {
 
   it('shares one read between concurrent first pages, and refuses a cursor of another range', async () => {
     const emulator = await createEmulator({ size: SIZE, limits: LIMITS });
-    const gw = await startGateway({ emulator });
+    const gw = await createTestApp({ emulator });
     try {
       const from = dayOf(emulator.clock.now() - 2 * 86_400_000);
       const to = dayOf(emulator.clock.now());

@@ -9,7 +9,8 @@ import { DEMO_PROJECT, type Emulator } from '../src/emulator/server.js';
 import { schema } from '../src/schema/index.js';
 import { FIELD_COSTS, FREE_ROOT_FIELDS } from '../src/schema/cost.js';
 import { BUDGET_EXCEEDED } from '../src/server/plugins/use-admission-control.js';
-import { startGateway, type GraphQLResponse } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
+import type { GraphQLResponse } from './helpers/gateway.js';
 import { day } from './helpers/schema.js';
 
 const AUTH = `Basic ${Buffer.from(`${DEMO_PROJECT.username}:${DEMO_PROJECT.secret}`).toString('base64')}`;
@@ -26,7 +27,7 @@ const segmentation = (alias: string, event: string, from: string, to: string) =>
 
 describe('budget deadline', () => {
   it('fails an uncached field fast with RateLimitedError once the hourly Query budget is spent, sends nothing, and still answers the rest', async () => {
-    const gw = await startGateway({ env: { LIMIT_QUERY_PER_HOUR: '2' } });
+    const gw = await createTestApp({ env: { LIMIT_QUERY_PER_HOUR: '2' } });
     const [from, to] = [day(gw.emulator, -7), day(gw.emulator, -1)];
     for (const event of ['A', 'B']) {
       const spent = await gw.query(`{ ${segmentation('s', event, from, to)} }`);
@@ -57,7 +58,7 @@ describe('budget deadline', () => {
 
 describe('admission control', () => {
   it('refuses an operation whose uncached Query calls exceed a whole hourly window, before sending anything', async () => {
-    const gw = await startGateway({ env: { LIMIT_QUERY_PER_HOUR: '2' } });
+    const gw = await createTestApp({ env: { LIMIT_QUERY_PER_HOUR: '2' } });
     const [from, to] = [day(gw.emulator, -7), day(gw.emulator, -1)];
     // The gateway may read Lexicon at start; only what this operation sends counts.
     const before = gw.emulator.calls();
@@ -84,7 +85,7 @@ describe('admission control', () => {
   });
 
   it('counts shared calls once and lets an operation that fits through', async () => {
-    const gw = await startGateway({ env: { LIMIT_QUERY_PER_HOUR: '2' } });
+    const gw = await createTestApp({ env: { LIMIT_QUERY_PER_HOUR: '2' } });
     const [from, to] = [day(gw.emulator, -7), day(gw.emulator, -1)];
     // Same arguments three times and two cohort fields: two distinct calls.
     const result = await gw.query(`{
@@ -101,7 +102,7 @@ describe('admission control', () => {
   });
 
   it('refuses a mutation batch over the Lexicon per-minute limit without writing anything', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     // Each deleted schema costs a DELETE of its own: 6 calls, over the 5 a minute.
     const writes = Array.from({ length: 6 }, (_, i) => `w${i}: deleteEventDefinition(name: "Event ${i}") { __typename }`).join('\n');
     const before = gw.emulator.calls();
@@ -127,7 +128,7 @@ describe('admission control', () => {
 describe('bursts and upstream 429s', () => {
   it('sends 200 concurrent dashboard queries without a single 429, at most one call per distinct dataset', async () => {
     // Mixpanel's documented Query limits on both sides: 5 concurrent, 60 an hour.
-    const gw = await startGateway({ emulatorOptions: { size: 'small', latencyMs: 30 } });
+    const gw = await createTestApp({ emulatorOptions: { size: 'small', latencyMs: 30 } });
     const [from, to] = [day(gw.emulator, -7), day(gw.emulator, -1)];
     const events = ['A', 'B', 'C', 'D'];
     const dashboard = (event: string) => `{
@@ -154,7 +155,7 @@ describe('bursts and upstream 429s', () => {
   });
 
   it("honours a 429 caused by another client: reports RateLimitedError, then holds calls instead of hammering Mixpanel", async () => {
-    const gw = await startGateway({
+    const gw = await createTestApp({
       emulatorOptions: { size: 'small', limits: { query: { perHour: 3 } } },
       // A deadline shorter than the first retry delay: the 429 is reported at once.
       env: { REQUEST_DEADLINE_MS: '1000' },
@@ -202,7 +203,7 @@ describe('engage follow-on pages', () => {
   }`;
 
   async function pageThrough(env: Record<string, string>, countEngageFollowOnPages: boolean) {
-    const gw = await startGateway({
+    const gw = await createTestApp({
       env: { LIMIT_QUERY_PER_HOUR: '2', ...env },
       emulatorOptions: { size, limits: { query: { perHour: 2 } }, countEngageFollowOnPages },
     });

@@ -5,12 +5,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { createTestApp, type TestApp } from './helpers/app.js';
 
 const COHORTS = `{ cohorts { __typename ... on CohortConnection { nodes { id name } } ... on Error { code } } }`;
 
-async function postQuery(gw: TestGateway, query: string): Promise<Response> {
-  return fetch(gw.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+async function postQuery(gw: TestApp, query: string): Promise<Response> {
+  return gw.fetch(gw.graphqlPath, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
 }
 
 async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
@@ -24,7 +24,7 @@ async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void>
 describe('in-flight sharing', () => {
   it('answers 20 concurrent identical cohort queries with exactly one upstream call', async () => {
     // Latency keeps the first call in flight while the others arrive.
-    const gw = await startGateway({ emulatorOptions: { size: 'small', latencyMs: 200 } });
+    const gw = await createTestApp({ emulatorOptions: { size: 'small', latencyMs: 200 } });
     const results = await Promise.all(Array.from({ length: 20 }, () => gw.query(COHORTS)));
     expect(gw.emulator.calls('/api/query/cohorts/list')).toBe(1);
     const lists = results.map((result) => result.data!['cohorts']);
@@ -39,7 +39,7 @@ describe('in-flight sharing', () => {
 
 describe('cache TTL and staleness', () => {
   it('serves a repeat within the TTL from cache, with cacheHits, cacheControl.maxAge and a Cache-Control header', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const first = await gw.query(COHORTS);
     expect(first.extensions!['mixpanel']).toMatchObject({ upstreamCalls: 1, cacheHits: 0, cacheMisses: 1 });
     // Default cohorts TTL: five minutes.
@@ -58,7 +58,7 @@ describe('cache TTL and staleness', () => {
   });
 
   it('sends no Cache-Control header when part of the response was not served from fresh cache', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const missed = await postQuery(gw, COHORTS);
     expect(missed.headers.get('cache-control')).toBeNull();
     await missed.arrayBuffer();
@@ -70,7 +70,7 @@ describe('cache TTL and staleness', () => {
   });
 
   it('keeps answering from the stale entry after the TTL while Mixpanel fails (stale-if-error)', async () => {
-    const gw = await startGateway({ env: { CACHE_TTL_COHORTS_MS: '100', CACHE_STALE_MS: '60000' } });
+    const gw = await createTestApp({ env: { CACHE_TTL_COHORTS_MS: '100', CACHE_STALE_MS: '60000' } });
     const fresh = await gw.query(COHORTS);
     expect(fresh.data!['cohorts'].__typename).toBe('CohortConnection');
     expect(gw.emulator.calls('/api/query/cohorts/list')).toBe(1);

@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CallLogEntry, Emulator } from '../src/emulator/server.js';
 import { EVENTS_MAX_PER_CALL } from '../src/upstream/endpoints.js';
-import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
+import { startGateway, type GatewayUnderTest } from './helpers/gateway.js';
 import { day, restQuery } from './helpers/schema.js';
 
 /**
@@ -37,7 +38,7 @@ const eventsCalls = (emulator: Emulator): CallLogEntry[] => emulator.callLog.fil
 const segmentationCalls = (emulator: Emulator): CallLogEntry[] => emulator.callLog.filter((entry) => entry.path.endsWith('/segmentation'));
 const namesOf = (entry: CallLogEntry): string[] => JSON.parse(entry.params['event'] ?? '[]') as string[];
 
-function eventNames(gw: TestGateway): string[] {
+function eventNames(gw: GatewayUnderTest): string[] {
   return [...new Set(gw.emulator.data().events.map((event) => event.event))].sort();
 }
 
@@ -47,7 +48,7 @@ const asValues = (segments: readonly Segment[]): Record<string, Record<string, n
 
 describe('charts merged into /events calls', () => {
   it('answers 40 concurrent charts of 40 events over one range with one /events call, each equal to its /segmentation answer; a later chart of one costs nothing', async () => {
-    const gw = await startGateway(BURST);
+    const gw = await createTestApp(BURST);
     const names = eventNames(gw);
     expect(names.length).toBeGreaterThanOrEqual(40);
     const charted = names.slice(0, 40);
@@ -80,14 +81,14 @@ describe('charts merged into /events calls', () => {
     expect(counts.extensions!['mixpanel'].upstreamCalls).toBe(0);
 
     // The merged batch is in the metrics, under its endpoint.
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const metrics = await (await gw.fetch('/metrics')).text();
     expect(metrics).toMatch(/gateway_merged_batch_ids_count\{[^}]*endpoint="events"[^}]*\} 1\n/);
     expect(metrics).toMatch(/gateway_merged_batch_ids_sum\{[^}]*endpoint="events"[^}]*\} 40\n/);
     expect(metrics).toMatch(/gateway_merged_batch_requests_sum\{[^}]*endpoint="events"[^}]*\} 40\n/);
   });
 
   it('reads the documented events along: a chart of one nobody asked for yet costs nothing', async () => {
-    const gw = await startGateway(BURST);
+    const gw = await createTestApp(BURST);
     // The gateway reads Lexicon at start, on its own budget.
     const documented = [...gw.emulator.data().lexicon.keys()].filter((key) => key.startsWith('event:')).map((key) => key.slice('event:'.length));
     expect(documented.length).toBeGreaterThan(1);
@@ -104,7 +105,7 @@ describe('charts merged into /events calls', () => {
   });
 
   it('answers unique and average counts, by month and by hour, equal to /segmentation', async () => {
-    const gw = await startGateway(BURST);
+    const gw = await createTestApp(BURST);
     const range = { from: day(gw.emulator, -40), to: day(gw.emulator, -1) };
     const hours = { from: day(gw.emulator, -2), to: day(gw.emulator, -1) };
     const cases = [
@@ -132,7 +133,7 @@ describe('charts merged into /events calls', () => {
   });
 
   it('keeps segmented, filtered and hourly-unique charts on /segmentation', async () => {
-    const gw = await startGateway(BURST);
+    const gw = await createTestApp(BURST);
     const range = { from: day(gw.emulator, -6), to: day(gw.emulator, -1) };
     const answers = await Promise.all([
       gw.query(CHART, { event: 'Purchase', on: 'properties["product"]', ...range }),
@@ -180,7 +181,7 @@ describe('charts merged into /events calls', () => {
   });
 
   it(`sends at most ${EVENTS_MAX_PER_CALL} events per /events call, and an event without data comes back as zeros`, async () => {
-    const gw = await startGateway(BURST);
+    const gw = await createTestApp(BURST);
     const range = { from: day(gw.emulator, -6), to: day(gw.emulator, -1) };
     const names = [...eventNames(gw).slice(0, 40), ...Array.from({ length: 90 }, (_, k) => `Never Sent ${k}`)];
     const answers = await Promise.all(names.map((event) => gw.query(CHART, { event, ...range })));

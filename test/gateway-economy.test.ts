@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CallLogEntry, Emulator } from '../src/emulator/server.js';
 import { ENGAGE_PAGE_SIZE } from '../src/upstream/endpoints.js';
-import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
+import { startGateway, type GatewayUnderTest } from './helpers/gateway.js';
 
 /**
  * A merge window wide enough for a loaded test machine to deliver every request of a burst inside
@@ -28,7 +29,7 @@ const idsOf = (entry: CallLogEntry): string[] => JSON.parse(entry.params['distin
 const profilesQuery = (ids: readonly string[]): string =>
   `{ ${ids.map((id, k) => `p${k}: profile(distinctId: ${JSON.stringify(id)}) { __typename ... on Profile { distinctId email } ... on Error { code } }`).join('\n')} }`;
 
-function profileIds(gw: TestGateway): string[] {
+function profileIds(gw: GatewayUnderTest): string[] {
   return [...gw.emulator.data().profiles.keys()].map(String);
 }
 
@@ -46,7 +47,7 @@ function pick(ids: readonly string[], count: number, seed: number): string[] {
 
 describe('cross-request economy', () => {
   it('answers 100 concurrent requests for 100 different profiles with one engage call, then 200 requests of 10 of 300 with at most 2 more', async () => {
-    const gw = await startGateway({ env: BURST_ENV });
+    const gw = await createTestApp({ env: BURST_ENV });
     const ids = profileIds(gw);
     const first = ids.slice(0, 100);
     const answers = await Promise.all(first.map((id) => gw.query(profilesQuery([id]))));
@@ -77,7 +78,7 @@ describe('cross-request economy', () => {
   });
 
   it('fetches only the new ids for a request overlapping an earlier one', async () => {
-    const gw = await startGateway({ env: BY_ID_ENV });
+    const gw = await createTestApp({ env: BY_ID_ENV });
     const ids = profileIds(gw);
     await gw.query(profilesQuery(ids.slice(0, 10)));
     const overlapping = await gw.query(profilesQuery(ids.slice(5, 15)));
@@ -113,7 +114,7 @@ describe('cross-request economy', () => {
   });
 
   it('reports a missing id as NotFoundError for that field alone, in the same engage call as the others', async () => {
-    const gw = await startGateway({ env: BY_ID_ENV });
+    const gw = await createTestApp({ env: BY_ID_ENV });
     const [known] = profileIds(gw);
     const answer = await gw.query(
       `{ known: profile(distinctId: ${JSON.stringify(known)}) { __typename ... on Profile { distinctId } }
@@ -130,7 +131,7 @@ describe('cross-request economy', () => {
   });
 
   it(`keeps merged calls within ${ENGAGE_PAGE_SIZE} distinct ids each (one engage page), whatever the burst`, async () => {
-    const gw = await startGateway({ env: BURST_ENV });
+    const gw = await createTestApp({ env: BURST_ENV });
     const known = profileIds(gw);
     // 1,500 distinct ids (most unknown to Mixpanel), 150 requests of 10.
     const ids = [...known, ...Array.from({ length: 1500 - known.length }, (_, k) => `unknown-${k}`)];
@@ -148,14 +149,14 @@ describe('cross-request economy', () => {
   });
 
   it('sends every request its own engage calls when cross-request merging is off', async () => {
-    const gw = await startGateway({ env: { COALESCE: 'off' } });
+    const gw = await createTestApp({ env: { COALESCE: 'off' } });
     const ids = profileIds(gw).slice(0, 10);
     await Promise.all(ids.map((id) => gw.query(profilesQuery([id]))));
     expect(engageCalls(gw.emulator)).toHaveLength(10);
   });
 
   it('bounds what one Profile.cohorts costs and never combines filter_by_cohort with distinct_ids', async () => {
-    const gw = await startGateway({ env: { LIMIT_QUERY_PER_HOUR: '12', PROFILE_COHORTS_MAX_CALLS: '3' } });
+    const gw = await createTestApp({ env: { LIMIT_QUERY_PER_HOUR: '12', PROFILE_COHORTS_MAX_CALLS: '3' } });
     const [id] = profileIds(gw);
     const answer = await gw.query(
       `{ profile(distinctId: ${JSON.stringify(id)}) { ... on Profile { cohorts { __typename ... on RateLimitedError { code message } } } } }`,

@@ -6,16 +6,17 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_PROJECT } from '../src/emulator/server.js';
 import { createLogger } from '../src/observability/logger.js';
-import { startGateway } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
+import type { GatewayUnderTest } from './helpers/gateway.js';
 import { day } from './helpers/schema.js';
 
-const post = (url: string, body: string, contentType = 'application/json') =>
-  fetch(url, { method: 'POST', headers: { 'content-type': contentType, accept: 'application/graphql-response+json' }, body });
+const post = (gw: GatewayUnderTest, body: string, contentType = 'application/json') =>
+  gw.fetch(gw.graphqlPath, { method: 'POST', headers: { 'content-type': contentType, accept: 'application/graphql-response+json' }, body });
 
 describe('gateway errors', () => {
   it('answers malformed GraphQL and malformed JSON with a 4xx and a message that says what is wrong', async () => {
-    const gw = await startGateway();
-    const syntax = await post(gw.graphqlUrl, JSON.stringify({ query: '{ project { id ' }));
+    const gw = await createTestApp();
+    const syntax = await post(gw, JSON.stringify({ query: '{ project { id ' }));
     expect(syntax.status).toBe(400);
     expect(((await syntax.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(/Syntax Error/);
 
@@ -23,7 +24,7 @@ describe('gateway errors', () => {
     expect(unknownField.status).toBe(400);
     expect(unknownField.errors?.[0]?.message).toMatch(/Cannot query field "nope" on type "Project"/);
 
-    const badJson = await post(gw.graphqlUrl, '{"query": ');
+    const badJson = await post(gw, '{"query": ');
     expect(badJson.status).toBe(400);
     expect(JSON.stringify(await badJson.json())).toMatch(/POST body sent invalid JSON/);
 
@@ -34,7 +35,7 @@ describe('gateway errors', () => {
   });
 
   it('turns upstream garbage into an error in `errors` for that field only, with its code', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     gw.emulator.faults.inject({ path: '/api/query/cohorts/list', kind: 'status', status: 200, body: '<html>not json</html>' });
     const result = await gw.query('{ cohorts { __typename } project { id } }');
     expect(result.data?.['cohorts']).toBeNull();
@@ -44,7 +45,7 @@ describe('gateway errors', () => {
   });
 
   it('reports a Mixpanel timeout in `errors` with MIXPANEL_TIMEOUT and no secret; the rest of the response stands', async () => {
-    const gw = await startGateway({ env: { UPSTREAM_TIMEOUT_MS: '200', NODE_ENV: 'development' } });
+    const gw = await createTestApp({ env: { UPSTREAM_TIMEOUT_MS: '200', NODE_ENV: 'development' } });
     gw.emulator.faults.inject({ path: '/api/query/cohorts/list', kind: 'hang' });
     const result = await gw.query('{ cohorts { __typename ... on CohortConnection { totalCount } } project { id } }');
     expect(result.data?.['cohorts']).toBeNull();
@@ -58,7 +59,7 @@ describe('gateway errors', () => {
   });
 
   it('answers a rate-limited list field with RateLimitedError and retryAfterSeconds, in data, sending nothing', async () => {
-    const gw = await startGateway({ env: { LIMIT_QUERY_PER_HOUR: '1' } });
+    const gw = await createTestApp({ env: { LIMIT_QUERY_PER_HOUR: '1' } });
     const spent = await gw.query('{ funnels { __typename } }');
     expect(spent.data?.['funnels'].__typename).toBe('FunnelSummaryConnection');
     const before = gw.emulator.calls('/api/query');
@@ -72,7 +73,7 @@ describe('gateway errors', () => {
   });
 
   it('answers list fields as connections with nodes and totalCount', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const [from, to] = [day(gw.emulator, -3), day(gw.emulator, -1)];
     const result = await gw.query(`{
       cohorts { ... on CohortConnection { nodes { id } totalCount } }
@@ -105,7 +106,7 @@ describe('gateway errors', () => {
 
   it('never shows the service-account secret, even unmasked in development, nor logs it', async () => {
     const lines: string[] = [];
-    const gw = await startGateway({
+    const gw = await createTestApp({
       env: { NODE_ENV: 'development', LOG_LEVEL: 'debug' },
       gatewayOptions: { logger: createLogger('debug', (line) => lines.push(line)) },
     });
@@ -119,17 +120,17 @@ describe('gateway errors', () => {
   });
 
   it('answers 404 on paths it does not serve, including an unknown project key', async () => {
-    const gw = await startGateway();
-    const unknownProject = await fetch(`${gw.url}/projects/nope/graphql?query=${encodeURIComponent('{ project { id } }')}`);
+    const gw = await createTestApp();
+    const unknownProject = await gw.fetch(`/projects/nope/graphql?query=${encodeURIComponent('{ project { id } }')}`);
     expect(unknownProject.status).toBe(404);
     const notFound = JSON.stringify(await unknownProject.json());
     expect(notFound).toMatch(/No endpoint at \/projects\/nope\/graphql/);
     // Configured project keys are not listed to an unauthenticated caller.
     expect(notFound).not.toMatch(/projects\/default/);
-    expect((await fetch(`${gw.url}/elsewhere`)).status).toBe(404);
-    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+    expect((await gw.fetch('/elsewhere')).status).toBe(404);
+    expect((await gw.fetch('/health')).status).toBe(200);
     // A GET must carry the CSRF header, as a legitimate (preflighted) client does.
-    const known = await fetch(`${gw.url}/projects/default/graphql?query=${encodeURIComponent('{ project { id } }')}`, { headers: { 'x-graphql-yoga-csrf': '1' } });
+    const known = await gw.fetch(`/projects/default/graphql?query=${encodeURIComponent('{ project { id } }')}`, { headers: { 'x-graphql-yoga-csrf': '1' } });
     expect(((await known.json()) as { data: { project: { id: string } } }).data.project.id).toBe(DEMO_PROJECT.projectId);
   });
 });

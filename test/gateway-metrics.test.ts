@@ -3,7 +3,7 @@
  * lookups and the budget's queue wait, each with its labels.
  */
 import { describe, expect, it } from 'vitest';
-import { startGateway } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
 import { day } from './helpers/schema.js';
 
 interface Sample {
@@ -32,7 +32,7 @@ function sampleValue(samples: readonly Sample[], name: string, labels: Record<st
 describe('/metrics', () => {
   it('exposes upstream calls, 429s, cache lookups and queue wait with project, family, endpoint and outcome labels', async () => {
     // A deadline shorter than the first retry delay: the injected 429 is reported, not retried.
-    const gw = await startGateway({ env: { REQUEST_DEADLINE_MS: '1000' } });
+    const gw = await createTestApp({ env: { REQUEST_DEADLINE_MS: '1000' } });
     const cohorts = `{ cohorts { __typename } }`;
     expect((await gw.query(cohorts)).data!['cohorts'].__typename).toBe('CohortConnection');
     expect((await gw.query(cohorts)).data!['cohorts'].__typename).toBe('CohortConnection');
@@ -41,7 +41,7 @@ describe('/metrics', () => {
     const limited = await gw.query(`{ segmentation(event: "A", from: "${day(gw.emulator, -3)}", to: "${day(gw.emulator, -1)}") { __typename } }`);
     expect(limited.data!['segmentation'].__typename).toBe('RateLimitedError');
 
-    const response = await fetch(`${gw.url}/metrics`);
+    const response = await gw.fetch('/metrics');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
     const samples = parseMetrics(await response.text());
@@ -62,9 +62,9 @@ describe('/metrics', () => {
 
   it('asks for the API key when the gateway has keys', async () => {
     const key = 'metrics-test-key-0123456789';
-    const gw = await startGateway({ env: { GATEWAY_API_KEYS: key } });
-    expect((await fetch(`${gw.url}/metrics`)).status).toBe(401);
-    const response = await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${key}` } });
+    const gw = await createTestApp({ env: { GATEWAY_API_KEYS: key } });
+    expect((await gw.fetch('/metrics')).status).toBe(401);
+    const response = await gw.fetch('/metrics', { headers: { authorization: `Bearer ${key}` } });
     expect(response.status).toBe(200);
     expect(await response.text()).toMatch(/mixpanel_upstream_calls_total/);
   });

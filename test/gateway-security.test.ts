@@ -21,7 +21,8 @@ import { schema } from '../src/schema/index.js';
 import { readExampleOperations } from '../src/server/graphiql.js';
 import { createDocumentLimits } from '../src/server/plugins/use-document-limits.js';
 import { hashApiKey } from '../src/shared/secret.js';
-import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
+import { startGateway, type GatewayUnderTest } from './helpers/gateway.js';
 import { aliasFlood, fragmentBomb, frameHeader } from './helpers/hostile-documents.js';
 
 const FOREIGN = 'https://evil.example';
@@ -41,8 +42,8 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-function post(gw: TestGateway, body: string, headers: Record<string, string>, path = '/graphql'): Promise<Response> {
-  return fetch(`${gw.url}${path}`, { method: 'POST', headers, body });
+function post(gw: GatewayUnderTest, body: string, headers: Record<string, string>, path = '/graphql'): Promise<Response> {
+  return gw.fetch(path, { method: 'POST', headers, body });
 }
 
 const json = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
@@ -183,7 +184,7 @@ describe('clients', () => {
   });
 
   it('names the authenticated client on every upstream call it causes (CallContext.clientId), none when anonymous', async () => {
-    const gw = await startGateway({ env: { GATEWAY_API_KEYS: SCOPED_KEYS } });
+    const gw = await createTestApp({ env: { GATEWAY_API_KEYS: SCOPED_KEYS } });
     const runtime = gw.gateway.projects.get('default')!;
     const seen: (string | undefined)[] = [];
     const fetch = runtime.fetch.bind(runtime);
@@ -195,7 +196,7 @@ describe('clients', () => {
     await gw.query('{ cohorts { __typename } }', undefined, { authorization: `Bearer ${READER_KEY}` });
     await gw.query('{ profiles(first: 1) { __typename } }', undefined, { authorization: `Bearer ${WRITER_KEY}` });
     expect(seen).toEqual(['reader', 'writer']);
-    const open = await startGateway();
+    const open = await createTestApp();
     const openRuntime = open.gateway.projects.get('default')!;
     const openFetch = openRuntime.fetch.bind(openRuntime);
     (openRuntime as { fetch: typeof openRuntime.fetch }).fetch = (endpoint, params, context, options) => {
@@ -233,7 +234,7 @@ describe('clients', () => {
   });
 
   it('hides introspection and field suggestions from keyed clients by default', async () => {
-    const gw = await startGateway({ env: { GATEWAY_API_KEYS: SCOPED_KEYS } });
+    const gw = await createTestApp({ env: { GATEWAY_API_KEYS: SCOPED_KEYS } });
     const auth = { authorization: `Bearer ${READER_KEY}` };
     const introspection = await gw.query('{ __schema { types { name } } }', undefined, auth);
     expect(introspection.errors?.[0]?.message).toMatch(/introspection/i);
@@ -245,7 +246,7 @@ describe('clients', () => {
     expect(JSON.stringify(badEnum)).toMatch(/DAYS/);
     expect(JSON.stringify(badEnum)).not.toMatch(/Did you mean/);
     // Keyless on loopback (and in demo mode) the schema can be explored.
-    const open = await startGateway();
+    const open = await createTestApp();
     expect((await open.query('{ __schema { queryType { name } } }')).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
     expect((await open.query('{ projec { id } }')).errors?.[0]?.message).toMatch(/Did you mean "project/);
   });
@@ -288,7 +289,7 @@ describe('persisted operations from codegen', () => {
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, string>;
     const [hash, document] = Object.entries(manifest).find(([, text]) => /^query ProjectBudget\b/.test(text))!;
     expect(createHash('sha256').update(document).digest('hex')).toBe(hash);
-    const gw = await startGateway({ env: { PERSISTED_OPERATIONS_FILE: manifestPath } });
+    const gw = await createTestApp({ env: { PERSISTED_OPERATIONS_FILE: manifestPath } });
     const ran = await post(gw, JSON.stringify({ operationName: 'ProjectBudget', extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }), json);
     expect(ran.status).toBe(200);
     expect(((await ran.json()) as { data: { project: { id: string } } }).data.project.id).toBe(DEMO_PROJECT.projectId);
@@ -297,7 +298,7 @@ describe('persisted operations from codegen', () => {
 
 describe('hostile documents', () => {
   it('refuses 5,000 aliases of profile with one error in under 100 ms, sending nothing', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     await gw.query('{ __typename }'); // warm
     const { ms, result } = await bestOf(3, () => gw.query(aliasFlood(5_000)));
     expect(result.errors).toHaveLength(1);
@@ -310,7 +311,7 @@ describe('hostile documents', () => {
   });
 
   it('refuses 5,000 aliases with the alias limit alone when the size and token limits are raised', async () => {
-    const gw = await startGateway({ env: { MAX_DOCUMENT_BYTES: String(1024 * 1024), MAX_TOKENS: '1000000' } });
+    const gw = await createTestApp({ env: { MAX_DOCUMENT_BYTES: String(1024 * 1024), MAX_TOKENS: '1000000' } });
     await gw.query('{ __typename }');
     // Parsing 234 KB is most of the time here; the generous bound only says nothing scans the document per alias.
     const { ms, result } = await bestOf(3, () => gw.query(aliasFlood(5_000)));
@@ -339,7 +340,7 @@ describe('hostile documents', () => {
   });
 
   it('lets the full introspection query GraphiQL and codegen send, and every example operation, through the limits', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const introspection = await gw.query(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }));
     expect(introspection.errors).toBeUndefined();
     const checks = createDocumentLimits(loadConfig({}).security.documentLimits);
@@ -349,7 +350,7 @@ describe('hostile documents', () => {
   });
 
   it('refuses depth, directive and token floods each with its own limit', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const deep = `{ __type(name: "Query") { fields { type { ${'ofType { '.repeat(10)}name ${'} '.repeat(10)}} } } }`;
     expect((await gw.query(deep)).errors?.[0]?.message).toMatch(/^Query depth limit of 12 exceeded, found 1[3-9]\.$/);
     const directives = `{ __typename ${'@include(if: true) '.repeat(51)} }`;
@@ -393,7 +394,7 @@ describe('hostile documents', () => {
   });
 
   it('checks every argument’s size before any upstream call: a 1 MB event name, a 300-character one, deep variables', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const segmentation = 'query ($e: String!) { segmentation(event: $e, from: "2025-05-01", to: "2025-05-02") { __typename ... on Error { message code } } }';
     const huge = await gw.query(segmentation, { e: 'x'.repeat(1_000_000) });
     expect(huge.errors).toMatchObject([{ message: 'variables.e is longer than 8192 characters; nothing was sent', extensions: { code: 'INVALID_ARGUMENT' } }]);
@@ -408,7 +409,7 @@ describe('hostile documents', () => {
   });
 
   it('refuses an HTTP body over MAX_BODY_BYTES', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const answer = await post(gw, JSON.stringify({ query: `{ __typename } # ${'x'.repeat(1_100_000)}` }), json);
     expect(answer.status).toBe(413);
     expect(await answer.json()).toMatchObject({ errors: [{ extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } }] });

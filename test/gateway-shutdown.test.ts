@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
+import { createTestApp } from './helpers/app.js';
 import { startGateway, WEBHOOK_CREDENTIALS } from './helpers/gateway.js';
 import { isProbeOf, publishCohortProbe, subscribe, type Subscriber } from './helpers/subscribers.js';
 
@@ -21,23 +22,23 @@ afterEach(async () => {
 
 describe('health endpoints', () => {
   it('answers /healthz and /health with a small JSON body and /readyz with every dependency', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     for (const path of ['/healthz', '/health']) {
-      const response = await fetch(gw.url + path);
+      const response = await gw.fetch(path);
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ status: 'alive', uptimeSeconds: expect.any(Number) });
     }
-    const ready = await fetch(`${gw.url}/readyz`);
+    const ready = await gw.fetch('/readyz');
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { membership: { status: 'up' }, mixpanel: { status: 'up' } } });
   });
 
   it('reports Mixpanel as degraded, still with 200, when its host cannot be reached', async () => {
     const emulator = await createEmulator({ size: 'small' });
-    const gw = await startGateway({ emulator });
+    const gw = await createTestApp({ emulator });
     await emulator.close();
     await new Promise((resolve) => setTimeout(resolve, 2100)); // past the report cache
-    const ready = await fetch(`${gw.url}/readyz`);
+    const ready = await gw.fetch('/readyz');
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { mixpanel: { status: 'down' }, membership: { status: 'up' } } });
     expect((await gw.query('{ __typename }')).data).toEqual({ __typename: 'Query' });

@@ -9,7 +9,7 @@
  * The generator is seeded, so a failure names a case that can be replayed.
  */
 import { describe, expect, it } from 'vitest';
-import { startGateway } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
 import { aliasFlood, fragmentBomb } from './helpers/hostile-documents.js';
 import { mulberry32 } from '../src/emulator/seed.js';
 
@@ -120,7 +120,7 @@ function typedErrorsOnly(body: string): boolean {
 
 describe('GraphQL fuzz', () => {
   it(`answers ${CASES} generated invalid requests with a 4xx or a GraphQL error and writes nothing`, async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const nextCase = generator(0x5eed);
     const unclear: { index: number; status: number; body: string; request: string }[] = [];
     let index = 0;
@@ -130,7 +130,7 @@ describe('GraphQL fuzz', () => {
         const request = nextCase();
         let response: Response;
         try {
-          response = await fetch(gw.graphqlUrl, {
+          response = await gw.fetch(gw.graphqlPath, {
             method: 'POST',
             headers: { 'content-type': request.contentType, accept: 'application/graphql-response+json' },
             body: request.body,

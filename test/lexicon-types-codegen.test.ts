@@ -9,7 +9,7 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientPresetConfig } from '../codegen.js';
 import { nameHash } from '../src/lexicon-types/naming.js';
-import { PROJECT_KEY, retype, startTypedGateway, uploadLexicon } from './helpers/lexicon-types.js';
+import { PROJECT_KEY, retype, createTypedApp, uploadLexicon } from './helpers/lexicon-types.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
@@ -44,7 +44,7 @@ export function describeSignUp(event: SignUp): string {
 
 describe('codegen over a project schema', () => {
   it('generates types that a typed operation compiles against', async () => {
-    const gw = await startTypedGateway();
+    const gw = await createTypedApp();
     await uploadLexicon(gw.emulator, [
       {
         entityType: 'event',

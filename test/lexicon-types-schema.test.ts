@@ -8,8 +8,8 @@ import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
 import { nameHash } from '../src/lexicon-types/naming.js';
 import type { LexiconSchemaEntry } from '../src/mixpanel/types.js';
 import { schema as genericSchema } from '../src/schema/index.js';
-import { startGateway } from './helpers/gateway.js';
-import { eventAt, importEvents, PROJECT_KEY, projectQuery, retype, startTypedGateway, todayUtc, uploadLexicon } from './helpers/lexicon-types.js';
+import { createTestApp } from './helpers/app.js';
+import { eventAt, importEvents, PROJECT_KEY, projectQuery, retype, createTypedApp, todayUtc, uploadLexicon } from './helpers/lexicon-types.js';
 
 const AWKWARD: LexiconSchemaEntry[] = [
   {
@@ -39,7 +39,7 @@ interface IntrospectedType {
 }
 
 /** Every type implementing Event, with its fields: what a frontend sees of the typed layer. */
-async function typedLayer(gw: Awaited<ReturnType<typeof startTypedGateway>>): Promise<Map<string, IntrospectedType>> {
+async function typedLayer(gw: Awaited<ReturnType<typeof createTypedApp>>): Promise<Map<string, IntrospectedType>> {
   const result = await projectQuery<{ __type: { possibleTypes: IntrospectedType[] } }>(
     gw,
     `{ __type(name: "Event") { possibleTypes { name fields(includeDeprecated: true) { name description isDeprecated deprecationReason type { name kind } } } } }`,
@@ -50,7 +50,7 @@ async function typedLayer(gw: Awaited<ReturnType<typeof startTypedGateway>>): Pr
 
 describe('Lexicon-typed schema', () => {
   it('types awkward names by a stable rule, and an added event renames nothing', async () => {
-    const gw = await startTypedGateway();
+    const gw = await createTypedApp();
     await uploadLexicon(gw.emulator, AWKWARD, true);
     await retype(gw);
     const before = await typedLayer(gw);
@@ -70,7 +70,7 @@ describe('Lexicon-typed schema', () => {
     // /graphql serves the default project's typed schema; /graphql/generic keeps the generic one, exactly as printed for CI.
     const typedDefault = await gw.query(`{ __type(name: "SignUp") { name } }`);
     expect(typedDefault.data!['__type']).toEqual({ name: 'SignUp' });
-    const generic = await fetch(gw.gateway.genericGraphqlUrl, {
+    const generic = await gw.fetch(gw.gateway.genericGraphqlPath, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ __type(name: "SignUp") { name } }' }),
@@ -93,7 +93,7 @@ describe('Lexicon-typed schema', () => {
   });
 
   it('converts values that fit losslessly, and reports the others as typed field errors', async () => {
-    const gw = await startTypedGateway();
+    const gw = await createTypedApp();
     await uploadLexicon(gw.emulator, [
       {
         entityType: 'event',
@@ -134,7 +134,7 @@ describe('Lexicon-typed schema', () => {
   });
 
   it('types documented profile properties on Profile beside its own fields', async () => {
-    const gw = await startTypedGateway();
+    const gw = await createTypedApp();
     const [profile] = gw.emulator.data(DEMO_PROJECT.projectId).profiles.values();
     profile!.properties['age'] = '41';
     const result = await projectQuery(gw, `query($id: ID!) { profile(distinctId: $id) { ... on Profile { email _email plan age lifetimeValue _created } } }`, {
@@ -149,7 +149,7 @@ describe('Lexicon-typed schema', () => {
   });
 
   it('reports drift between Lexicon and a day of events with one export call', async () => {
-    const gw = await startTypedGateway();
+    const gw = await createTypedApp();
     await uploadLexicon(gw.emulator, [{ entityType: 'event', name: 'Drift Test', schemaJson: { properties: { count: { type: 'integer' }, plan: { type: 'string' } } } }]);
     await importEvents(gw.emulator, [
       eventAt('Drift Test', 300, { count: '3', plan: 'Pro', surprise: 1 }),
@@ -186,9 +186,9 @@ describe('Lexicon-typed schema', () => {
       emulator.data(second.projectId).lexicon.set('event:Only Second', { entityType: 'event', name: 'Only Second', schemaJson: { properties: { level: { type: 'integer' } } } });
       const file = join(dir, 'projects.json');
       writeFileSync(file, JSON.stringify([{ key: 'second', projectId: second.projectId, serviceAccount: second.serviceAccounts[0] }]));
-      const gw = await startGateway({ emulator, env: { MIXPANEL_PROJECTS_FILE: file } });
+      const gw = await createTestApp({ emulator, env: { MIXPANEL_PROJECTS_FILE: file } });
       const typeOf = async (path: string) => {
-        const response = await fetch(`${gw.url}${path}`, {
+        const response = await gw.fetch(path, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ query: '{ only: __type(name: "OnlySecond") { name } signUp: __type(name: "SignUp") { name } }' }),

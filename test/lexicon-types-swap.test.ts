@@ -3,7 +3,8 @@ import { createClient } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DEMO_PROJECT } from '../src/emulator/server.js';
-import { eventAt, importEvents, PROJECT_KEY, projectQuery, retype, startTypedGateway, todayUtc, uploadLexicon } from './helpers/lexicon-types.js';
+import { createTestApp } from './helpers/app.js';
+import { createTypedApp, eventAt, importEvents, PROJECT_KEY, projectQuery, retype, todayUtc, uploadLexicon } from './helpers/lexicon-types.js';
 import { startGateway } from './helpers/gateway.js';
 
 const SCHEMAS_PATH = `/api/app/projects/${DEMO_PROJECT.projectId}/schemas`;
@@ -16,7 +17,7 @@ async function until(condition: () => boolean): Promise<void> {
 
 describe('Lexicon-typed schema swaps', () => {
   it('reads Lexicon once at start-up, through the budget, and serves the typed schema at once', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     expect(gw.emulator.calls(SCHEMAS_PATH)).toBe(1);
     const result = await projectQuery(gw, `{ __type(name: "SignUp") { name interfaces { name } } }`);
     expect(result.data!['__type']).toEqual({ name: 'SignUp', interfaces: [{ name: 'Event' }] });
@@ -37,7 +38,7 @@ describe('Lexicon-typed schema swaps', () => {
   });
 
   it('adds a type while a request is in flight: the request completes on its schema, new requests see the type', async () => {
-    const gw = await startTypedGateway();
+    const gw = await createTypedApp();
     await importEvents(gw.emulator, [eventAt('Swap Test', 60, { step: 1 })]);
 
     gw.emulator.setLatency(1_500);
@@ -62,7 +63,7 @@ describe('Lexicon-typed schema swaps', () => {
   });
 
   it('retypes at once after a Lexicon edit made through the gateway', async () => {
-    const gw = await startTypedGateway();
+    const gw = await createTypedApp();
     const edit = await projectQuery(gw, `mutation { updateLexiconEventDefinition(input: { name: "Brand New", description: "Added from GraphQL" }) { __typename } }`);
     expect(edit.data!['updateLexiconEventDefinition']).toEqual({ __typename: 'EventDefinition' });
     await gw.gateway.lexiconTypes.get(PROJECT_KEY)!.refresh();

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
-import { startGateway } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
 
 const run = promisify(execFile);
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -20,7 +20,7 @@ const TLS = { key: readFileSync(fixture('tls/localhost-key.pem')), cert: readFil
 describe('the official mixpanel client against the emulator', () => {
   it('tracks, imports (GET /import and import_batch without $insert_id), updates people and groups; the gateway reads it back', async () => {
     const emulator = await createEmulator({ size: 'small', tls: TLS, limits: { export: { perSecond: 100, perHour: 1000 } } });
-    const gw = await startGateway({ emulator });
+    const gw = await createTestApp({ emulator });
     try {
       const now = emulator.clock.now();
       const ids = { user: 'official-user-1', group: 'official-co', deleted: [...emulator.data().profiles.keys()][0]! };

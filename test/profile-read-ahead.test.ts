@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CallLogEntry, Emulator } from '../src/emulator/server.js';
-import { startGateway } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
 
 /** 2,500 profiles: three engage pages. */
 const SIZE = { profiles: 2_500, events: 2_000, days: 7, groups: 5 } as const;
@@ -25,7 +25,7 @@ const profilesQuery = (ids: readonly string[]): string =>
 
 describe('profile read-ahead', () => {
   it('lists every profile in whole engage pages on the first miss; later profile pages cost no call', async () => {
-    const gw = await startGateway({ emulatorOptions: { size: SIZE } });
+    const gw = await createTestApp({ emulatorOptions: { size: SIZE } });
     const ids = [...gw.emulator.data().profiles.keys()].map(String);
     expect(ids).toHaveLength(2_500);
 
@@ -45,7 +45,7 @@ describe('profile read-ahead', () => {
   });
 
   it('stops after page 0 when the listing would take more pages than allowed, and reads the rest by id', async () => {
-    const gw = await startGateway({ emulatorOptions: { size: SIZE }, env: { PROFILE_READ_AHEAD_MAX_PAGES: '2' } });
+    const gw = await createTestApp({ emulatorOptions: { size: SIZE }, env: { PROFILE_READ_AHEAD_MAX_PAGES: '2' } });
     const ids = [...gw.emulator.data().profiles.keys()].map(String);
     const all = await gw.query(profilesQuery(ids.filter((_, k) => k % 50 === 0)));
     expect(Object.values(all.data!).every((profile) => profile.__typename === 'Profile')).toBe(true);
@@ -57,7 +57,7 @@ describe('profile read-ahead', () => {
 
   it('does not list ahead when the budget cannot spare the pages', async () => {
     // 3 calls an hour: half of what is left is at most 1 call, fewer than the 2 pages left after page 0.
-    const gw = await startGateway({ emulatorOptions: { size: SIZE }, env: { LIMIT_QUERY_PER_HOUR: '3' } });
+    const gw = await createTestApp({ emulatorOptions: { size: SIZE }, env: { LIMIT_QUERY_PER_HOUR: '3' } });
     const ids = [...gw.emulator.data().profiles.keys()].map(String);
     await gw.query(profilesQuery([ids[0]!]));
     await gw.query(profilesQuery([ids[0]!, ids[2_000]!]));
@@ -66,7 +66,7 @@ describe('profile read-ahead', () => {
 
   it('is off with cross-request merging, and with PROFILE_READ_AHEAD_MAX_PAGES=0', async () => {
     for (const env of [{ COALESCE: 'off' }, { PROFILE_READ_AHEAD_MAX_PAGES: '0' }] as Record<string, string>[]) {
-      const gw = await startGateway({ emulatorOptions: { size: SIZE }, env });
+      const gw = await createTestApp({ emulatorOptions: { size: SIZE }, env });
       const ids = [...gw.emulator.data().profiles.keys()].map(String);
       const result = await gw.query(profilesQuery([ids[7]!]));
       expect(result.data!['p0'].distinctId).toBe(ids[7]);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createEmulator, createManualClock, DEMO_PROJECT, DEMO_PROJECT_OPTIONS } from '../src/emulator/server.js';
-import { startGateway } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
 import { AUTH } from './helpers/emulator.js';
 
 const ZONE = 'America/Los_Angeles';
@@ -34,7 +34,7 @@ describe('project timezone', () => {
   it('asked at 23:30 UTC for today in a UTC−8 project: local buckets, local today', async () => {
     const clock = createManualClock(AT);
     const emulator = await createEmulator({ size: 'small', clock, projects: [{ ...DEMO_PROJECT_OPTIONS, timezone: ZONE }] });
-    const gw = await startGateway({ emulator, env: { MIXPANEL_TIMEZONE: ZONE }, gatewayOptions: { now: () => clock.now() } });
+    const gw = await createTestApp({ emulator, env: { MIXPANEL_TIMEZONE: ZONE }, gatewayOptions: { now: () => clock.now() } });
     try {
       await importEvents(emulator.url, [
         { event: 'Probe', time: Date.UTC(2025, 0, 15, 7, 30) / 1000, id: 'probe-local-14th' }, // 2025-01-14 23:30 local
@@ -79,7 +79,7 @@ describe('project timezone', () => {
   it('splits days into buckets of `interval` days counted from `from`', async () => {
     const clock = createManualClock(AT);
     const emulator = await createEmulator({ size: 'small', clock, projects: [{ ...DEMO_PROJECT_OPTIONS, timezone: ZONE }] });
-    const gw = await startGateway({ emulator, env: { MIXPANEL_TIMEZONE: ZONE }, gatewayOptions: { now: () => clock.now() } });
+    const gw = await createTestApp({ emulator, env: { MIXPANEL_TIMEZONE: ZONE }, gatewayOptions: { now: () => clock.now() } });
     try {
       await importEvents(emulator.url, [
         { event: 'Probe', time: Date.UTC(2025, 0, 10, 12) / 1000, id: 'probe-10' },

@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PROJECT } from '../src/emulator/server.js';
 import { createLogger } from '../src/observability/logger.js';
-import { startGateway, WEBHOOK_AUTHORIZATION, type TestGateway } from './helpers/gateway.js';
+import { createTestApp, type TestApp } from './helpers/app.js';
+import { startGateway, WEBHOOK_AUTHORIZATION } from './helpers/gateway.js';
 import { redisServerInstalled, startOwnRedis, type OwnRedis } from './helpers/own-redis.js';
 
 const COHORTS = `{ cohorts { __typename ... on CohortConnection { nodes { id name } } ... on Error { code } } }`;
@@ -37,17 +38,17 @@ describe.skipIf(!installed && !process.env['CI'])('a Redis outage', () => {
     const lines: string[] = [];
     const logger = createLogger('info', (line) => lines.push(line));
     const prefix = `mpgw-outage-${process.pid}:`;
-    const gw: TestGateway = await startGateway({
+    const gw: TestApp = await createTestApp({
       env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix, MEMBERSHIP_STORE: 'memory', REDIS_OUTAGE_BUDGET_PERCENT: '20' },
       gatewayOptions: { logger },
     });
-    const webhookGw = await startGateway({
+    const webhookGw = await createTestApp({
       emulator: gw.emulator,
       env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix, MEMBERSHIP_STORE: 'redis' },
       gatewayOptions: { logger: createLogger('silent') },
     });
     const page = (session: string) =>
-      fetch(`${webhookGw.url}/webhooks/mixpanel/cohorts`, {
+      webhookGw.fetch('/webhooks/mixpanel/cohorts', {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION },
         body: JSON.stringify({
@@ -91,7 +92,7 @@ describe.skipIf(!installed && !process.env['CI'])('a Redis outage', () => {
     expect(fresh.data?.['profile']?.__typename).toBeDefined();
     expect(fresh.extensions?.['mixpanel']?.upstreamCalls).toBe(1);
 
-    const ready = await fetch(`${gw.url}/readyz`);
+    const ready = await gw.fetch('/readyz');
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
       status: 'degraded',
@@ -108,7 +109,7 @@ describe.skipIf(!installed && !process.env['CI'])('a Redis outage', () => {
 
     await redis.start();
     await expect
-      .poll(async () => ((await (await fetch(`${gw.url}/readyz`)).json()) as { status: string }).status, { timeout: 10_000, interval: 250 })
+      .poll(async () => ((await (await gw.fetch('/readyz')).json()) as { status: string }).status, { timeout: 10_000, interval: 250 })
       .toBe('ready');
     const after = await gw.query(COHORTS);
     expect(after.extensions?.['degraded']).toBeUndefined();

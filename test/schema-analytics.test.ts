@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { day, restQuery, startSchemaGateway } from './helpers/schema.js';
+import { day, restQuery, createSchemaApp } from './helpers/schema.js';
 
 type Series = { data: { series: string[]; values: Record<string, Record<string, number>> } };
 
@@ -10,7 +10,7 @@ function asValues(segments: { name: string; points: { date: string; value: numbe
 
 describe('analytics', () => {
   it('returns segmentation, event counts and property counts as typed series equal to the Query API', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const from = day(gw.emulator, -6);
     const to = day(gw.emulator);
     const on = 'properties["signup_method"]';
@@ -36,7 +36,7 @@ describe('analytics', () => {
   });
 
   it('serves top events, names, property names and values, funnels, retention and insights', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const from = day(gw.emulator, -13);
     const to = day(gw.emulator);
     const result = await gw.query(
@@ -89,7 +89,7 @@ describe('analytics', () => {
   });
 
   it('validates every argument before any Query call', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const today = day(gw.emulator);
     const result = await gw.query(
       `query($today: Date!, $yesterday: Date!, $tomorrow: Date!, $old: Date!) {
@@ -128,7 +128,7 @@ describe('analytics', () => {
   });
 
   it('answers a spent Query budget with RateLimitedError and retryAfterSeconds, while other fields still resolve', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const from = day(gw.emulator, -1);
     const to = day(gw.emulator);
     // Sixty distinct reports spend the hour's Query budget (each a different event, segmented, so none is cached

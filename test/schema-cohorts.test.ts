@@ -1,8 +1,8 @@
 import { createClient } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { restEngageAll, restQuery, startSchemaGateway } from './helpers/schema.js';
-import { WEBHOOK_AUTHORIZATION, type GraphQLResponse, type TestGateway } from './helpers/gateway.js';
+import { createSchemaApp, restEngageAll, restQuery, startSchemaGateway } from './helpers/schema.js';
+import { WEBHOOK_AUTHORIZATION, type GatewayUnderTest, type GraphQLResponse } from './helpers/gateway.js';
 
 interface CohortRecord {
   id: number;
@@ -17,9 +17,9 @@ interface CohortRecord {
 let sessions = 0;
 
 /** Sends one cohort-sync webhook page, as Mixpanel does. */
-async function webhook(gw: TestGateway, action: 'members' | 'add_members' | 'remove_members', cohort: CohortRecord, members: { id: string; email: string }[]) {
+async function webhook(gw: GatewayUnderTest, action: 'members' | 'add_members' | 'remove_members', cohort: CohortRecord, members: { id: string; email: string }[]) {
   sessions += 1;
-  const response = await fetch(`${gw.url}/webhooks/mixpanel/cohorts`, {
+  const response = await gw.fetch('/webhooks/mixpanel/cohorts', {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION },
     body: JSON.stringify({
@@ -50,7 +50,7 @@ const MEMBERS_PAGE = `
 
 describe('cohorts', () => {
   it('lists cohorts as Mixpanel does, finds one by id, and reports unknown and malformed ids', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const records = await restQuery<CohortRecord[]>(gw.emulator, 'cohorts/list');
     const result = await gw.query(`query($id: ID!) {
       cohorts { ... on CohortConnection { nodes { id name description count isVisible projectId createdAt sync { source } } } }
@@ -77,7 +77,7 @@ describe('cohorts', () => {
   });
 
   it('pages members of an unsynced cohort through engage filter_by_cohort', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const records = await restQuery<CohortRecord[]>(gw.emulator, 'cohorts/list');
     const cohort = records.find((r) => r.count > 100)!;
     const expected = (await restEngageAll(gw.emulator, { filter_by_cohort: JSON.stringify({ id: cohort.id }) })).map((p) => String(p.$distinct_id));
@@ -95,7 +95,7 @@ describe('cohorts', () => {
   });
 
   it('serves a webhook-synced cohort from the membership store, and profiles resolve the rest on demand', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const [cohort] = await restQuery<CohortRecord[]>(gw.emulator, 'cohorts/list');
     const profiles = (await restEngageAll(gw.emulator)).slice(0, 3);
     const members = profiles.slice(0, 2).map((p) => ({ id: String(p.$distinct_id), email: `synced-${String(p.$distinct_id)}@example.com` }));

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { schema } from '../src/schema/index.js';
 import { estimateUpstreamCost } from '../src/schema/cost.js';
 import { complexityError } from '../src/server/plugins/use-admission-control.js';
-import { startGateway } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
 
 /** F0 selects a profile; Fk spreads F(k-1) twice, so F40 names 2^40 profile selections. */
 function fragmentBomb(levels: number): string {
@@ -46,7 +46,7 @@ describe('cost estimate', () => {
 
   it('answers an operation over the complexity limit with one error, whatever the number of root fields, before any upstream call', async () => {
     // The document limits (tokens, aliases) would refuse this operation first: raised here so the complexity check is the one that answers.
-    const gw = await startGateway({ env: { MAX_TOKENS: '100000', MAX_ALIASES: '1000', MAX_SELECTIONS: '100000' } });
+    const gw = await createTestApp({ env: { MAX_TOKENS: '100000', MAX_ALIASES: '1000', MAX_SELECTIONS: '100000' } });
     const before = gw.emulator.calls('/api/query');
     const fields = Array.from({ length: 300 }, (_, i) => `p${i}: profiles(first: 1000) { ... on ProfileConnection { edges { node { email } } } }`);
     const result = await gw.query(`{ ${fields.join('\n')} }`);

@@ -8,7 +8,7 @@ import { parse, validate, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../src/schema/index.js';
 import { createExampleValues, exampleVariables } from '../src/server/graphiql.js';
-import { restQuery, startSchemaGateway } from './helpers/schema.js';
+import { restQuery, createSchemaApp } from './helpers/schema.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OPERATIONS = join(ROOT, 'examples/operations');
@@ -58,7 +58,7 @@ describe('example operations', () => {
   });
 
   it('run against the gateway without errors', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     // The variables GraphiQL opens the examples with: ids read through the project's runtime, 3 Query calls once.
     const before = gw.emulator.calls('/api/query');
     const readValues = createExampleValues(gw.gateway.projects.get('default')!);
@@ -83,7 +83,7 @@ describe('example operations', () => {
 
 describe('complexity', () => {
   it('rejects an operation whose estimated cost is over the limit before any upstream call', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const fields = Array.from({ length: 30 }, (_, i) => `p${i}: profiles(first: 1000) { ... on ProfileConnection { edges { node { email } } } }`);
     const result = await gw.query(`{ ${fields.join('\n')} }`);
     expect(result.errors?.[0]?.message).toMatch(/complexity/);

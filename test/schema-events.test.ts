@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphQLResponse } from './helpers/gateway.js';
-import { day, startSchemaGateway, restExport } from './helpers/schema.js';
+import { day, createSchemaApp, restExport } from './helpers/schema.js';
 
 const EVENTS_PAGE = `
   query Events($from: Date!, $to: Date!, $names: [String!], $where: String, $first: Int, $after: String) {
@@ -26,7 +26,7 @@ type EventNode = { name: string; time: string; distinctId: string | null; insert
 
 describe('events', () => {
   it('pages through the range oldest first, and the pages join into what export returns', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const from = day(gw.emulator, -2);
     const to = day(gw.emulator);
     const expected = byTime(await restExport(gw.emulator, { from_date: from, to_date: to }));
@@ -50,7 +50,7 @@ describe('events', () => {
   });
 
   it('filters by names and where like export does, with an empty page when nothing matches', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const from = day(gw.emulator, -6);
     const to = day(gw.emulator);
     const names = ['Purchase', 'Refund'];
@@ -69,7 +69,7 @@ describe('events', () => {
   });
 
   it('refuses bad ranges and arguments before any export call', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const today = day(gw.emulator);
     const cases: [Record<string, unknown>, string][] = [
       [{ from: today, to: day(gw.emulator, -1) }, 'from'],
@@ -90,7 +90,7 @@ describe('events', () => {
   });
 
   it('resolves each event’s profile and definition with one engage and one Lexicon call for the page', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const result = await gw.query(
       `query($from: Date!, $to: Date!) { events(from: $from, to: $to, first: 100) { ... on EventConnection { edges { node {
         name distinctId profile { distinctId } definition { name } propertyValues { name definition { name } }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { restApp, startSchemaGateway } from './helpers/schema.js';
+import { restApp, createSchemaApp } from './helpers/schema.js';
 
 interface Entry {
   entityType: 'event' | 'profile';
@@ -9,7 +9,7 @@ interface Entry {
 
 describe('lexicon and annotations', () => {
   it('lists event and profile definitions from one schemas call, as the Lexicon API has them', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const entries = await restApp<Entry[]>(gw.emulator, 'schemas');
     gw.emulator.resetCalls();
     const result = await gw.query(`{ lexicon {
@@ -35,7 +35,7 @@ describe('lexicon and annotations', () => {
   });
 
   it('updates an event definition, and the next read sees the change', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const before = await gw.query(`{ lexicon { eventDefinition(name: "Sign Up") { ... on EventDefinition { description properties { name } } } } }`);
     const update = await gw.query(`mutation { updateLexiconEventDefinition(input: { name: "Sign Up", description: "A new account", tags: ["growth"] }) {
       __typename ... on EventDefinition { name description tags properties { name } } } }`);
@@ -52,7 +52,7 @@ describe('lexicon and annotations', () => {
   });
 
   it('creates an annotation, lists it, finds it by id, and reports unknown ids', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const created = await gw.query(`mutation { createAnnotation(input: { date: "2024-03-01T10:00:00Z", description: "Release 2.0" }) {
       __typename ... on Annotation { id date description } } }`);
     const annotation = created.data!['createAnnotation'];

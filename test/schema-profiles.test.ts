@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphQLResponse } from './helpers/gateway.js';
-import { day, startSchemaGateway, restEngageAll, restQuery } from './helpers/schema.js';
+import { day, createSchemaApp, restEngageAll, restQuery } from './helpers/schema.js';
 
 const PROFILES_PAGE = `
   query Page($first: Int, $after: String, $where: String, $cohortId: ID) {
@@ -14,7 +14,7 @@ const PROFILES_PAGE = `
 
 describe('profiles', () => {
   it('pages through every profile exactly once, as engage lists them', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const expected = await restEngageAll(gw.emulator);
     const seen: string[] = [];
     let after: string | null = null;
@@ -35,7 +35,7 @@ describe('profiles', () => {
   });
 
   it('filters with where and by cohort like engage does, and returns an empty page when nothing matches', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const where = 'properties["$country_code"] == "DE"';
     const [cohort] = await restQuery<{ id: number }[]>(gw.emulator, 'cohorts/list');
     const byWhere = await gw.query(PROFILES_PAGE, { first: 1000, where });
@@ -57,7 +57,7 @@ describe('profiles', () => {
   });
 
   it('refuses bad arguments before any upstream call', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     for (const [variables, argument] of [
       [{ first: 0 }, 'first'],
       [{ first: 1001 }, 'first'],
@@ -72,7 +72,7 @@ describe('profiles', () => {
   });
 
   it('refuses a forged cursor and a cursor of another query, before any upstream call', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const where = 'properties["$country_code"] == "DE"';
     const page = await gw.query(PROFILES_PAGE, { first: 1, where });
     const endCursor = page.data!['profiles'].pageInfo.endCursor as string;
@@ -87,7 +87,7 @@ describe('profiles', () => {
   });
 
   it('reports a where-expression Mixpanel refuses in errors with MIXPANEL_BAD_REQUEST, without sinking the other fields', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const result = await gw.query(`{
       bad: profiles(where: "properties[") { __typename }
       project { id }
@@ -99,7 +99,7 @@ describe('profiles', () => {
   });
 
   it('serves profile(distinctId) with typed properties equal to engage, and NotFoundError for an unknown id', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const [first] = await restEngageAll(gw.emulator);
     const id = String(first!.$distinct_id);
     const props = first!.$properties;
@@ -128,7 +128,7 @@ describe('profiles', () => {
   });
 
   it('loads a group profile by group key', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const [company] = await restEngageAll(gw.emulator, { data_group_id: 'company' });
     const result = await gw.query(`query($id: ID!) { groupProfile(groupKey: "company", groupId: $id) { __typename ... on Profile { distinctId groupKey properties } } }`, {
       id: String(company!.$distinct_id),
@@ -142,7 +142,7 @@ describe('profiles', () => {
   });
 
   it('answers 100 profiles with their cohorts and activity without one call per profile', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const from = day(gw.emulator, -6);
     const to = day(gw.emulator);
     const cohorts = await restQuery<{ id: number; count: number }[]>(gw.emulator, 'cohorts/list');
@@ -194,7 +194,7 @@ describe('profiles', () => {
   });
 
   it('checks activity dates before calling upstream', async () => {
-    const gw = await startSchemaGateway();
+    const gw = await createSchemaApp();
     const reversed = await gw.query(
       `query($from: Date!, $to: Date!) { profiles(first: 2) { ... on ProfileConnection { edges { node {
         activity(from: $from, to: $to) { __typename ... on InvalidArgumentError { argument } }

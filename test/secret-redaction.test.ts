@@ -8,7 +8,7 @@ import { DEMO_PROJECT } from '../src/emulator/server.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createRedactor } from '../src/mixpanel/auth.js';
 import { redactSecrets, Secret, secretForms } from '../src/shared/secret.js';
-import { startGateway } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
 
 /** A secret with characters every encoding changes. */
 const SECRET_VALUE = 'p@ss "word"/+ü=&x';
@@ -46,7 +46,7 @@ describe('secret redaction', () => {
 
   it('keeps every form of the service-account secret out of responses and logs when upstream echoes it', async () => {
     const lines: string[] = [];
-    const gw = await startGateway({
+    const gw = await createTestApp({
       env: { NODE_ENV: 'development', LOG_LEVEL: 'debug' },
       gatewayOptions: { logger: createLogger('debug', (line) => lines.push(line)) },
     });

@@ -7,7 +7,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
 import { redisServerInstalled, startOwnRedis, type OwnRedis } from './helpers/own-redis.js';
 
 const installed = redisServerInstalled();
@@ -28,8 +28,8 @@ describe.skipIf(!installed && !process.env['CI'])('the shared cache level during
 
   it('shares while Redis is up, and falls back to each process level at once when it goes away', async () => {
     const env = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: `mpgw-shared-outage-${process.pid}:`, MEMBERSHIP_STORE: 'memory' };
-    const a = await startGateway({ env });
-    const b = await startGateway({ emulator: a.emulator, env });
+    const a = await createTestApp({ env });
+    const b = await createTestApp({ emulator: a.emulator, env });
     const [first, second, third] = [...a.emulator.data().profiles.values()].map((p) => p.distinctId);
     const chartWeek = (daysBack: number) => ({ from: day(Date.now() - (daysBack + 6) * 86_400_000), to: day(Date.now() - daysBack * 86_400_000) });
     const engage = () => a.emulator.callLog.filter((e) => e.path.endsWith('/engage')).length;

@@ -16,7 +16,8 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createCohortSyncSender, type CohortSyncPayload, type FetchLike } from '../src/emulator/cohort-sync.js';
 import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
-import { startGateway, WEBHOOK_AUTHORIZATION, WEBHOOK_BASIC_AUTH, WEBHOOK_CREDENTIALS } from './helpers/gateway.js';
+import { createTestApp } from './helpers/app.js';
+import { WEBHOOK_AUTHORIZATION, WEBHOOK_BASIC_AUTH, WEBHOOK_CREDENTIALS, type GatewayUnderTest } from './helpers/gateway.js';
 
 const WEBHOOK_PATH = '/webhooks/mixpanel/cohorts';
 const tempDir = mkdtempSync(join(tmpdir(), 'mpgw-sqlite-resilience-'));
@@ -38,14 +39,14 @@ const page = (cohortId: string, session: string, pageCount: number, totalPages: 
   },
 });
 
-const post = (url: string, body: unknown) =>
-  fetch(url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION }, body: JSON.stringify(body) });
+const post = (gw: GatewayUnderTest, body: unknown) =>
+  gw.fetch(WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION }, body: JSON.stringify(body) });
 
 describe('the SQLite membership store', () => {
   it('keeps answering reads while another connection holds the write lock', async () => {
     const sqlitePath = join(tempDir, 'locked.sqlite');
-    const gw = await startGateway({ env: { MEMBERSHIP_STORE: 'sqlite', SQLITE_PATH: sqlitePath } });
-    expect((await post(gw.url, page('61', 's1', 1, 1, ['a', 'b', 'c']))).status).toBe(200);
+    const gw = await createTestApp({ env: { MEMBERSHIP_STORE: 'sqlite', SQLITE_PATH: sqlitePath } });
+    expect((await post(gw, page('61', 's1', 1, 1, ['a', 'b', 'c']))).status).toBe(200);
 
     const locker = new Database(sqlitePath);
     onTestFinished(() => void (locker.open && locker.close()));
@@ -54,7 +55,7 @@ describe('the SQLite membership store', () => {
 
     // The page waits for the lock in the writer's thread (busy timeout 5 s), then gives up: 503, Mixpanel retries.
     let pageAnswered = false;
-    const blocked = post(gw.url, page('62', 's2', 1, 1, ['d'])).finally(() => (pageAnswered = true));
+    const blocked = post(gw, page('62', 's2', 1, 1, ['d'])).finally(() => (pageAnswered = true));
     const reads: number[] = [];
     const answeredWhileWaiting: boolean[] = [];
     for (let i = 0; i < 5; i++) {
@@ -77,7 +78,7 @@ describe('the SQLite membership store', () => {
 
     locker.exec('ROLLBACK');
     locker.close();
-    expect((await post(gw.url, page('62', 's2', 1, 1, ['d']))).status).toBe(200);
+    expect((await post(gw, page('62', 's2', 1, 1, ['d']))).status).toBe(200);
     expect((await gw.query(MEMBERS, { id: '62' })).data?.['cohort']).toMatchObject({ sync: { memberCount: 1, sessionId: 's2' } });
   }, 60_000);
 

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createEmulator } from '../src/emulator/server.js';
-import { startGateway, type GraphQLResponse, type TestGateway } from './helpers/gateway.js';
+import { createTestApp, type TestApp } from './helpers/app.js';
+import type { GraphQLResponse } from './helpers/gateway.js';
 import { REDIS, redisSkip } from './helpers/redis.js';
 
 const IMPORT = `mutation Import($events: [EventInput!]!, $key: String) {
@@ -31,9 +32,9 @@ function events(count: number, name: string, prefix: string, at = Date.now() - 6
   }));
 }
 
-const importCalls = (gw: TestGateway) => gw.emulator.callLog.filter((entry) => entry.path === '/import');
+const importCalls = (gw: TestApp) => gw.emulator.callLog.filter((entry) => entry.path === '/import');
 
-async function countEvents(gw: TestGateway, name: string): Promise<number> {
+async function countEvents(gw: TestApp, name: string): Promise<number> {
   const result = await gw.query(`{ events(from: "${today()}", to: "${today()}", names: ["${name}"], first: 1000) {
     __typename ... on EventConnection { edges { node { name } } } ... on Error { message } } }`);
   expect(result.errors).toBeUndefined();
@@ -43,7 +44,7 @@ async function countEvents(gw: TestGateway, name: string): Promise<number> {
 
 describe('importEvents', () => {
   it('sends 5,000 events from 50 concurrent clients in at most 3 requests, all of them landing', async () => {
-    const gw = await startGateway({ env: { WRITE_BATCH_WINDOW_MS: '1000' } });
+    const gw = await createTestApp({ env: { WRITE_BATCH_WINDOW_MS: '1000' } });
     gw.emulator.resetCalls();
     const results = await Promise.all(Array.from({ length: 50 }, (_, c) => gw.query(IMPORT, { events: events(100, 'Batched', `c${c}`) })));
     for (const result of results) {
@@ -58,7 +59,7 @@ describe('importEvents', () => {
   });
 
   it('replays a write with the same key without sending it again, and refuses the key with another input', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const batch = events(10, 'Replayed', 'r');
     const first = await gw.query(IMPORT, { events: batch, key: 'import-key-1' });
     expect(first.data!['importEvents']).toMatchObject({ imported: 10, failures: [] });
@@ -76,7 +77,7 @@ describe('importEvents', () => {
   });
 
   it('reports one invalid event among ten at its index while the nine land', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const batch = events(10, 'Nine Land', 'v');
     batch[3] = { ...batch[3]!, distinctId: 'anonymous' };
     const result = await gw.query(IMPORT, { events: batch });
@@ -90,7 +91,7 @@ describe('importEvents', () => {
 
   it("maps Mixpanel's failed_records back to each caller's own indexes, in one shared request", async () => {
     // Mixpanel's clock two hours behind the gateway's: an event 30 minutes old is, to Mixpanel, 90 minutes in the future.
-    const gw = await startGateway({ emulatorOptions: { size: 'small', now: Date.now() - 2 * 3_600_000 }, env: { WRITE_BATCH_WINDOW_MS: '500' } });
+    const gw = await createTestApp({ emulatorOptions: { size: 'small', now: Date.now() - 2 * 3_600_000 }, env: { WRITE_BATCH_WINDOW_MS: '500' } });
     gw.emulator.resetCalls();
     const old = Date.now() - 3 * 3_600_000;
     const callers = [1, 4, 0].map((bad, c) => {
@@ -110,7 +111,7 @@ describe('importEvents', () => {
   });
 
   it('sends the halves of a batch Mixpanel refused as too large (413: nothing was ingested)', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     gw.emulator.faults.inject({ path: '/import', kind: 'status', status: 413, times: 1 });
     const result = await gw.query(IMPORT, { events: events(10, 'Halved', 'h') });
     expect(result.data!['importEvents']).toEqual({ __typename: 'ImportEventsPayload', imported: 10, failures: [] });
@@ -119,7 +120,7 @@ describe('importEvents', () => {
   });
 
   it('validates every event before sending and generates the same $insert_id for the same event', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const bad = [
       { event: '', time: new Date().toISOString() },
       { event: 'Old', time: '1970-06-01T00:00:00Z' },
@@ -153,7 +154,7 @@ describe('importEvents', () => {
 
 describe('profiles, groups and identity', () => {
   it('reads a profile set through the gateway back at once, merging concurrent updates into one request', async () => {
-    const gw = await startGateway({ env: { WRITE_BATCH_WINDOW_MS: '300' } });
+    const gw = await createTestApp({ env: { WRITE_BATCH_WINDOW_MS: '300' } });
     const read = (id: string) => gw.query(`{ profile(distinctId: "${id}") { __typename ... on Profile { property(name: "plan") } } }`);
     await read('writer-1'); // now cached as missing
     gw.emulator.resetCalls();
@@ -170,7 +171,7 @@ describe('profiles, groups and identity', () => {
   });
 
   it('sends an $add once when Mixpanel fails, and refuses to replay its key rather than add twice', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     gw.emulator.faults.inject({ path: '/engage', kind: 'status', status: 503, times: 1 });
     const add = `mutation { updateProfiles(updates: [{ distinctId: "counter", add: { visits: 1 } }], idempotencyKey: "add-1") {
       __typename ... on Error { code } } }`;
@@ -183,7 +184,7 @@ describe('profiles, groups and identity', () => {
 
   it('lets the budget retry a $set batch after a 503 (setting twice is setting once)', async () => {
     // The budget's first retry waits 3-7 s (Mixpanel's recommended backoff): the deadline leaves room for it.
-    const gw = await startGateway({ env: { REQUEST_DEADLINE_MS: '30000' } });
+    const gw = await createTestApp({ env: { REQUEST_DEADLINE_MS: '30000' } });
     gw.emulator.faults.inject({ path: '/engage', kind: 'status', status: 503, times: 1 });
     const set = await gw.query(`mutation { updateProfiles(updates: [{ distinctId: "retried", set: { plan: "Team" } }]) { __typename ... on UpdateProfilesPayload { updated } } }`);
     expect(set.data!['updateProfiles']).toEqual({ __typename: 'UpdateProfilesPayload', updated: 1 });
@@ -191,7 +192,7 @@ describe('profiles, groups and identity', () => {
   }, 20_000);
 
   it('refuses an invalid update before sending anything, naming its path', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const result = await gw.query(`mutation { updateProfiles(updates: [{ distinctId: "ok", set: { a: 1 } }, { distinctId: "ok", add: { visits: "one" } }]) {
       __typename ... on InvalidArgumentError { argument } } }`);
     expect(result.data!['updateProfiles']).toEqual({ __typename: 'InvalidArgumentError', argument: 'updates[1].add.visits' });
@@ -201,7 +202,7 @@ describe('profiles, groups and identity', () => {
   });
 
   it('updates a group profile and reads it back', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const update = await gw.query(`mutation { updateGroupProfiles(updates: [{ groupKey: "company_id", groupId: "acme", set: { name: "Acme" } }]) {
       __typename ... on UpdateGroupProfilesPayload { updated } } }`);
     expect(update.data!['updateGroupProfiles']).toEqual({ __typename: 'UpdateGroupProfilesPayload', updated: 1 });
@@ -211,12 +212,12 @@ describe('profiles, groups and identity', () => {
 
   it('merges profiles with $merge when the project uses the Original ID Merge API, and refuses otherwise', async () => {
     const merge = `mutation { mergeProfiles(distinctIds: ["a", "b", "c"]) { __typename ... on MergeProfilesPayload { merged } } }`;
-    const simplified = await startGateway();
+    const simplified = await createTestApp();
     const refused = await simplified.query(merge);
     expect(refused.errors?.[0]?.extensions?.['code'] ?? refused.data!['mergeProfiles'].__typename).toMatch(/WRITE_UNSUPPORTED|GatewayError/);
     expect(simplified.emulator.calls('/import')).toBe(0);
 
-    const original = await startGateway({ env: { MIXPANEL_ID_MERGE_API: 'original' } });
+    const original = await createTestApp({ env: { MIXPANEL_ID_MERGE_API: 'original' } });
     const merged = await original.query(merge);
     expect(merged.data!['mergeProfiles']).toEqual({ __typename: 'MergeProfilesPayload', merged: 2 });
     expect(original.emulator.calls('/import')).toBe(1);
@@ -224,10 +225,10 @@ describe('profiles, groups and identity', () => {
 });
 
 describe('Lexicon edits', () => {
-  const lexiconCalls = (gw: TestGateway) => gw.emulator.callLog.filter((entry) => entry.path.includes('/schemas'));
+  const lexiconCalls = (gw: TestApp) => gw.emulator.callLog.filter((entry) => entry.path.includes('/schemas'));
 
   it('merges the edits of 20 concurrent clients into one upload, within 5 Lexicon calls a minute and without a 429', async () => {
-    const gw = await startGateway({ env: { LEXICON_EDIT_WINDOW_MS: '500' } });
+    const gw = await createTestApp({ env: { LEXICON_EDIT_WINDOW_MS: '500' } });
     const before = lexiconCalls(gw).length;
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -246,7 +247,7 @@ describe('Lexicon edits', () => {
 
   it('creates, updates and deletes event and property definitions, reporting what does not exist', async () => {
     // Eight edits one after the other: more Lexicon calls than a minute allows, so both sides allow more here.
-    const gw = await startGateway({ emulatorOptions: { size: 'small', limits: { lexicon: { perMinute: 60 } } }, env: { LEXICON_EDIT_WINDOW_MS: '0', LIMIT_LEXICON_PER_MINUTE: '60' } });
+    const gw = await createTestApp({ emulatorOptions: { size: 'small', limits: { lexicon: { perMinute: 60 } } }, env: { LEXICON_EDIT_WINDOW_MS: '0', LIMIT_LEXICON_PER_MINUTE: '60' } });
     const run = (document: string) => gw.query(document).then((result) => {
       expect(result.errors).toBeUndefined();
       return Object.values(result.data!)[0] as Record<string, unknown>;
@@ -285,7 +286,7 @@ describe('Lexicon edits', () => {
     const emulator = await createEmulator({ size: 'small' });
     const properties = Object.fromEntries(Array.from({ length: 2_600 }, (_, i) => [`p${i}`, { type: 'string' as const }]));
     emulator.data().lexicon.set('event:Wide', { entityType: 'event', name: 'Wide', schemaJson: { properties } });
-    const gw = await startGateway({ emulator, env: { LEXICON_EDIT_WINDOW_MS: '0' } });
+    const gw = await createTestApp({ emulator, env: { LEXICON_EDIT_WINDOW_MS: '0' } });
     try {
       const edit = (description: string) =>
         gw.query(`mutation { updateEventDefinition(input: { name: "Wide", description: "${description}" }) {
@@ -307,7 +308,7 @@ describe('Lexicon edits', () => {
 
 describe('annotations', () => {
   it('creates an annotation with tags by name, updates, lists and deletes it', async () => {
-    const gw = await startGateway();
+    const gw = await createTestApp();
     const created = await gw.query(`mutation { createAnnotation(input: { date: "2024-03-01T10:00:00Z", description: "Release 2.0", tags: ["release", "web"] }, idempotencyKey: "ann-1") {
       __typename ... on Annotation { id tags { name } } } }`);
     const annotation = created.data!['createAnnotation'];
@@ -338,7 +339,7 @@ describe('idempotency across instances', () => {
     const prefix = `test:writes:${randomUUID()}:`;
     const emulator = await createEmulator({ size: 'small' });
     const env = { REDIS_URL: `redis://${REDIS.host}:${REDIS.port}`, MEMBERSHIP_STORE: 'redis', REDIS_KEY_PREFIX: prefix };
-    const [a, b] = await Promise.all([startGateway({ emulator, env }), startGateway({ emulator, env })]);
+    const [a, b] = await Promise.all([createTestApp({ emulator, env }), createTestApp({ emulator, env })]);
     try {
       const batch = events(5, 'Two Instances', 'i');
       const first = await a.query(IMPORT, { events: batch, key: 'shared-key' });

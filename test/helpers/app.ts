@@ -1,30 +1,28 @@
 /**
  * Builds the gateway app in front of the Mixpanel emulator without listening: requests go to
  * `app.fetch` as Fetch Requests, so a test that needs no socket (no WebSocket, no streamed download,
- * no Node-only route) opens no gateway port. Torn down after each test like startGateway.
+ * no Node-only route) opens no gateway port. The emulator still listens on loopback: it stands for
+ * Mixpanel, which the gateway reaches over HTTP. Torn down after each test like startGateway, and
+ * offers the same surface (GatewayUnderTest), so a test moves from one to the other by its setup line.
+ *
+ * The same plugins answer as over a socket (one route table, one yoga per endpoint); what a socket
+ * would add is the `Host` header an HTTP client sends of itself. The test gateway is bound to
+ * loopback, where the origin policy refuses a request whose Host is not a loopback name (DNS
+ * rebinding), so every request here carries `Host: 127.0.0.1`, the value a client of a test
+ * gateway sends bar the port. A test may set its own Host to see it refused.
  */
 import { afterEach } from 'vitest';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
 import { createGatewayApp, type GatewayApp, type GatewayAppOptions } from '../../src/server/app.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { testGatewayConfig, type GraphQLResponse } from './gateway.js';
+import { testGatewayConfig, type GatewayUnderTest, type GraphQLResponse } from './gateway.js';
 
 /** The origin app requests are addressed to; nothing listens there (loopback, like a test gateway's HOST). */
 export const APP_ORIGIN = 'http://127.0.0.1';
 
-export interface TestApp {
-  readonly emulator: Emulator;
-  readonly app: GatewayApp;
-  /** `app.fetch` on a path of the gateway (`/graphql`, `/healthz` …). */
-  fetch(path: string, init?: RequestInit): Promise<Response>;
-  /** POSTs a GraphQL operation to `path` (default: the default project's endpoint). */
-  query<T = Record<string, any>>(
-    document: string,
-    variables?: Record<string, unknown>,
-    headers?: Record<string, string>,
-    path?: string,
-  ): Promise<GraphQLResponse<T>>;
-  close(): Promise<void>;
+export interface TestApp extends GatewayUnderTest {
+  /** The gateway app itself (`fetch`, `handle`, its runtimes …). */
+  readonly gateway: GatewayApp;
 }
 
 export interface CreateTestAppOptions {
@@ -34,7 +32,7 @@ export interface CreateTestAppOptions {
   readonly emulator?: Emulator;
   /** Extra environment variables for loadConfig. */
   readonly env?: Record<string, string>;
-  readonly appOptions?: GatewayAppOptions;
+  readonly gatewayOptions?: GatewayAppOptions;
 }
 
 const running = new Set<TestApp>();
@@ -46,18 +44,19 @@ afterEach(async () => {
 export async function createTestApp(options: CreateTestAppOptions = {}): Promise<TestApp> {
   const emulator = options.emulator ?? (await createEmulator(options.emulatorOptions ?? { size: 'small' }));
   const config = testGatewayConfig(emulator, options.env);
-  const app = await createGatewayApp(config, { logger: createLogger('silent'), ...options.appOptions });
+  const gateway = await createGatewayApp(config, { logger: createLogger('silent'), ...options.gatewayOptions });
   const ownsEmulator = options.emulator === undefined;
   let closed = false;
-  // A Request carries no Host header of itself; a browser or HTTP client always sends the URL's.
+  // A Request carries no Host header of itself; an HTTP client always sends the URL's (see above).
   const fetchPath = (path: string, init?: RequestInit) => {
     const headers = new Headers(init?.headers);
     if (!headers.has('host')) headers.set('host', new URL(APP_ORIGIN).host);
-    return app.fetch(new Request(new URL(path, APP_ORIGIN), { ...init, headers }));
+    return gateway.fetch(new Request(new URL(path, APP_ORIGIN), { ...init, headers }));
   };
   const handle: TestApp = {
     emulator,
-    app,
+    gateway,
+    graphqlPath: config.graphqlPath,
     fetch: fetchPath,
     async query(document, variables, headers, path = config.graphqlPath) {
       const response = await fetchPath(path, {
@@ -72,7 +71,7 @@ export async function createTestApp(options: CreateTestAppOptions = {}): Promise
       if (closed) return;
       closed = true;
       running.delete(handle);
-      await app.close();
+      await gateway.close();
       if (ownsEmulator) await emulator.close();
     },
   };

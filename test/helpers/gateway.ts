@@ -24,17 +24,32 @@ export interface GraphQLResponse<T = Record<string, any>> {
   readonly extensions?: Record<string, any>;
 }
 
-export interface TestGateway {
+/**
+ * What a test reads of a gateway, whether it listens (startGateway) or not (createTestApp in app.ts):
+ * helpers written against it serve both.
+ */
+export interface GatewayUnderTest {
   readonly emulator: Emulator;
-  readonly gateway: Gateway;
-  readonly url: string;
-  readonly graphqlUrl: string;
+  /** The gateway's parts a test inspects (runtimes, typed schemas, pub/sub, metrics). */
+  readonly gateway: Pick<Gateway, 'projects' | 'lexiconTypes' | 'pubsub' | 'metrics'>;
+  /** Path of the default project's GraphQL endpoint (`/graphql`). */
+  readonly graphqlPath: string;
+  /** A request to a path of the gateway (`/healthz`, `/webhooks/…`). */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** POSTs a GraphQL operation to `path` (default: `graphqlPath`) and reads the JSON answer. */
   query<T = Record<string, any>>(
     document: string,
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
+    path?: string,
   ): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
+}
+
+export interface TestGateway extends GatewayUnderTest {
+  readonly gateway: Gateway;
+  readonly url: string;
+  readonly graphqlUrl: string;
 }
 
 export interface StartGatewayOptions {
@@ -76,13 +91,16 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<T
   const gateway = await createGateway(config, { logger: createLogger('silent'), ...options.gatewayOptions });
   const ownsEmulator = options.emulator === undefined;
   let closed = false;
+  const fetchPath = (path: string, init?: RequestInit) => fetch(new URL(path, gateway.url), init);
   const handle: TestGateway = {
     emulator,
     gateway,
     url: gateway.url,
     graphqlUrl: gateway.graphqlUrl,
-    async query(document, variables, headers) {
-      const response = await fetch(gateway.graphqlUrl, {
+    graphqlPath: config.graphqlPath,
+    fetch: fetchPath,
+    async query(document, variables, headers, path = config.graphqlPath) {
+      const response = await fetchPath(path, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
         body: JSON.stringify({ query: document, variables }),

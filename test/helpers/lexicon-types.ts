@@ -6,27 +6,26 @@
 import { expect } from 'vitest';
 import { DEMO_PROJECT, type Emulator } from '../../src/emulator/server.js';
 import type { LexiconSchemaEntry } from '../../src/mixpanel/types.js';
-import { startGateway, type GraphQLResponse, type TestGateway } from './gateway.js';
+import { createTestApp, type CreateTestAppOptions, type TestApp } from './app.js';
+import type { GatewayUnderTest, GraphQLResponse } from './gateway.js';
 
 const AUTH = `Basic ${Buffer.from(`${DEMO_PROJECT.username}:${DEMO_PROJECT.secret}`).toString('base64')}`;
 export const PROJECT_KEY = 'default';
 
 /** Lexicon allows 5 calls a minute: tests that edit it lift both the emulator's and the gateway's limit. */
-export function startTypedGateway(): Promise<TestGateway> {
-  return startGateway({
-    emulatorOptions: { size: 'small', limits: { lexicon: { perMinute: 1_000 }, export: { perHour: 10_000, perSecond: 1_000 } } },
-    env: { LIMIT_LEXICON_PER_MINUTE: '1000', LIMIT_EXPORT_PER_HOUR: '10000', LIMIT_EXPORT_PER_SECOND: '1000' },
-  });
+const TYPED_GATEWAY: Pick<CreateTestAppOptions, 'emulatorOptions' | 'env'> = {
+  emulatorOptions: { size: 'small', limits: { lexicon: { perMinute: 1_000 }, export: { perHour: 10_000, perSecond: 1_000 } } },
+  env: { LIMIT_LEXICON_PER_MINUTE: '1000', LIMIT_EXPORT_PER_HOUR: '10000', LIMIT_EXPORT_PER_SECOND: '1000' },
+};
+
+/** That gateway, without a socket (app.fetch). */
+export function createTypedApp(): Promise<TestApp> {
+  return createTestApp(TYPED_GATEWAY);
 }
 
 /** A query on a project endpoint (`/projects/{key}/graphql`), which serves the typed schema. */
-export async function projectQuery<T = Record<string, any>>(gw: TestGateway, document: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
-  const response = await fetch(`${gw.url}/projects/${PROJECT_KEY}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-    body: JSON.stringify({ query: document, variables }),
-  });
-  return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<T>, 'status'>) };
+export function projectQuery<T = Record<string, any>>(gw: GatewayUnderTest, document: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
+  return gw.query<T>(document, variables, undefined, `/projects/${PROJECT_KEY}/graphql`);
 }
 
 /** Uploads schemas through the emulator's Lexicon API, as another Lexicon client would. */
@@ -56,7 +55,7 @@ export function eventAt(event: string, secondsAgo: number, properties: Record<st
 }
 
 /** As after a Lexicon edit through the gateway: drops the cached Lexicon and waits for the typed schema to be rebuilt. */
-export async function retype(gw: TestGateway): Promise<void> {
+export async function retype(gw: GatewayUnderTest): Promise<void> {
   gw.gateway.projects.get(PROJECT_KEY)!.invalidate('lexicon');
   await gw.gateway.lexiconTypes.get(PROJECT_KEY)!.refresh();
 }

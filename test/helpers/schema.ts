@@ -3,7 +3,8 @@
  * answer with Mixpanel's own answer for the same data.
  */
 import { DEMO_PROJECT, type Emulator } from '../../src/emulator/server.js';
-import { startGateway, type TestGateway } from './gateway.js';
+import { createTestApp, type TestApp } from './app.js';
+import { startGateway, type StartGatewayOptions, type TestGateway } from './gateway.js';
 
 const AUTH = `Basic ${Buffer.from(`${DEMO_PROJECT.username}:${DEMO_PROJECT.secret}`).toString('base64')}`;
 
@@ -70,8 +71,16 @@ export function day(emulator: Emulator, offsetDays = 0): string {
  * direct REST calls must not eat the budget the gateway accounts for (the
  * gateway still enforces Mixpanel's documented limits itself).
  */
+const SCHEMA_GATEWAY: Pick<StartGatewayOptions, 'emulatorOptions'> = {
+  emulatorOptions: { size: 'small', limits: { query: { perHour: 100_000, concurrent: 100 }, export: { perHour: 100_000, perSecond: 1_000 }, lexicon: { perMinute: 1_000 } } },
+};
+
+/** That gateway listening, for tests over WebSocket. */
 export function startSchemaGateway(): Promise<TestGateway> {
-  return startGateway({
-    emulatorOptions: { size: 'small', limits: { query: { perHour: 100_000, concurrent: 100 }, export: { perHour: 100_000, perSecond: 1_000 }, lexicon: { perMinute: 1_000 } } },
-  });
+  return startGateway(SCHEMA_GATEWAY);
+}
+
+/** That gateway without a socket (app.fetch). */
+export function createSchemaApp(): Promise<TestApp> {
+  return createTestApp(SCHEMA_GATEWAY);
 }
