@@ -29,7 +29,12 @@ afterEach(async () => {
   }
 });
 
-async function start(limits: ProjectLimits, clock?: { now: () => number }, latencyMs?: number): Promise<{ emulator: Emulator; runtime: ProjectRuntime }> {
+async function start(
+  limits: ProjectLimits,
+  clock?: { now: () => number },
+  latencyMs?: number,
+  cacheConfig: CacheConfig = CACHE,
+): Promise<{ emulator: Emulator; runtime: ProjectRuntime }> {
   const emulator = await createEmulator({ size: 'small', ...(latencyMs === undefined ? {} : { latencyMs }) });
   const serviceAccount = { username: DEMO_PROJECT.username, secret: new Secret(DEMO_PROJECT.secret) };
   const config: ProjectConfig = {
@@ -45,7 +50,7 @@ async function start(limits: ProjectLimits, clock?: { now: () => number }, laten
     config,
     client: createMixpanelClient({ projectId: DEMO_PROJECT.projectId, serviceAccount, baseUrls: emulator.baseUrls, integrationId: 'economy-test' }),
     membership: createMemoryMembershipStore(),
-    cacheConfig: CACHE,
+    cacheConfig,
     ...(clock ? { clock } : {}),
   });
   opened.push({ emulator, runtime });
@@ -148,6 +153,39 @@ describe('runtime economy', () => {
     const fresh = await runtime.cohortMembers(unread!, context({ deadline: now + 5_000 }));
     expect(fresh.stale).toBe(false);
     expect(engage()).toHaveLength(readCalls + 1);
+  });
+
+  it("queues a stale chart's background refresh while the pacing is down to the first views' half, and sends it once the bucket holds more", async () => {
+    let now = Date.now();
+    const { emulator, runtime } = await start(DOCUMENTED_LIMITS, { now: () => now }, undefined, { ...CACHE, staleMs: 10 * 60_000 });
+    const today = new Date(now).toISOString().slice(0, 10);
+    const week = { event: 'Sign Up', fromDate: new Date(now - 6 * 86_400_000).toISOString().slice(0, 10), toDate: today };
+    const first = await runtime.fetch('segmentation', week, context({ deadline: now + 5_000 }));
+    expect(emulator.calls('/api/query/events')).toBe(1);
+    for (let k = 0; runtime.budget.pacing('query').pacedCalls! > 15; k++) await runtime.fetch('segmentation', segmentation(`spend-${k}`), context({ deadline: now + 5_000 }));
+    now += 61_000; // past the 60 s TTL of a range ending today, within its stale window
+    const stale = context({ deadline: now + 5_000 });
+    expect(await runtime.fetch('segmentation', week, stale)).toEqual(first);
+    expect(stale.stats).toMatchObject({ staleAnswers: 1, upstreamCalls: 0 });
+    // The refresh waits in the budget as background work rather than giving up.
+    for (let k = 0; k < 100 && (await runtime.budget.snapshot('query')).queued === 0; k++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await runtime.budget.snapshot('query')).queued).toBe(1);
+    expect(emulator.calls('/api/query/events')).toBe(1);
+    now += 5 * 60_000; // the bucket refills 2.5 calls: a live call takes one, the refresh the next
+    await runtime.fetch('segmentation', segmentation('live'), context({ deadline: now + 5_000 }));
+    for (let k = 0; k < 100 && emulator.calls('/api/query/events') === 1; k++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(emulator.calls('/api/query/events')).toBe(2);
+    // Once its answer is stored, the chart is fresh again, at no further call.
+    let fresh = context({ deadline: now + 5_000 });
+    for (let k = 0; k < 100; k++) {
+      fresh = context({ deadline: now + 5_000 });
+      await runtime.fetch('segmentation', week, fresh);
+      if (!fresh.stats.staleAnswers) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(fresh.stats).toMatchObject({ upstreamCalls: 0 });
+    expect(fresh.stats.staleAnswers ?? 0).toBe(0);
+    expect(emulator.calls('/api/query/events')).toBe(2);
   });
 
   it("keeps a cohort's first member read queued past its request's deadline: the next request finds it read", async () => {
