@@ -29,7 +29,12 @@ afterEach(async () => {
   }
 });
 
-async function start(limits: ProjectLimits, clock?: { now: () => number }, latencyMs?: number): Promise<{ emulator: Emulator; runtime: ProjectRuntime }> {
+async function start(
+  limits: ProjectLimits,
+  clock?: { now: () => number },
+  latencyMs?: number,
+  cacheConfig: CacheConfig = CACHE,
+): Promise<{ emulator: Emulator; runtime: ProjectRuntime }> {
   const emulator = await createEmulator({ size: 'small', ...(latencyMs === undefined ? {} : { latencyMs }) });
   const serviceAccount = { username: DEMO_PROJECT.username, secret: new Secret(DEMO_PROJECT.secret) };
   const config: ProjectConfig = {
@@ -45,7 +50,7 @@ async function start(limits: ProjectLimits, clock?: { now: () => number }, laten
     config,
     client: createMixpanelClient({ projectId: DEMO_PROJECT.projectId, serviceAccount, baseUrls: emulator.baseUrls, integrationId: 'economy-test' }),
     membership: createMemoryMembershipStore(),
-    cacheConfig: CACHE,
+    cacheConfig,
     ...(clock ? { clock } : {}),
   });
   opened.push({ emulator, runtime });
@@ -78,7 +83,9 @@ describe('runtime economy', () => {
   it('never lets background work spend the interactive reserve', async () => {
     const { emulator, runtime } = await start({ ...DOCUMENTED_LIMITS, query: { perHour: 10, concurrent: 5 } });
     expect(runtime.budget.pacing('query')).toEqual({ reserve: 2, pacedCalls: null });
-    const background = (k: number) => runtime.fetch('segmentation', segmentation(`bg-${k}`), context({ priority: 10, deadline: Date.now() + 300 }));
+    // Deadlines no wait for a concurrency slot can reach, and short of the hour the reserve would take to clear:
+    // the two refused are refused by the reserve alone, at once.
+    const background = (k: number) => runtime.fetch('segmentation', segmentation(`bg-${k}`), context({ priority: 10, deadline: Date.now() + 30 * 60_000 }));
     const outcomes = await Promise.all(Array.from({ length: 10 }, (_, k) => background(k).then(() => 'sent', (e: unknown) => (e instanceof RateLimitedError ? 'refused' : 'failed'))));
     expect(outcomes.filter((o) => o === 'sent')).toHaveLength(8);
     expect(outcomes.filter((o) => o === 'refused')).toHaveLength(2);
@@ -93,7 +100,8 @@ describe('runtime economy', () => {
     expect(runtime.budget.pacing('query')).toEqual({ reserve: 12, pacedCalls: 30 });
     const outcome = (promise: Promise<unknown>) => promise.then(() => 'sent', (e: unknown) => (e instanceof RateLimitedError ? 'refused' : 'failed'));
     const background = await Promise.all(
-      Array.from({ length: 30 }, (_, k) => outcome(runtime.fetch('segmentation', segmentation(`bg-${k}`), context({ priority: 10, deadline: Date.now() + 300 })))),
+      // A deadline short of the 2 min the bucket takes to refill one call, and one no wait for a concurrency slot can reach.
+      Array.from({ length: 30 }, (_, k) => outcome(runtime.fetch('segmentation', segmentation(`bg-${k}`), context({ priority: 10, deadline: Date.now() + 60_000 })))),
     );
     expect(background.filter((o) => o === 'sent')).toHaveLength(15);
     expect(background.filter((o) => o === 'refused')).toHaveLength(15);
@@ -147,6 +155,39 @@ describe('runtime economy', () => {
     expect(engage()).toHaveLength(readCalls + 1);
   });
 
+  it("queues a stale chart's background refresh while the pacing is down to the first views' half, and sends it once the bucket holds more", async () => {
+    let now = Date.now();
+    const { emulator, runtime } = await start(DOCUMENTED_LIMITS, { now: () => now }, undefined, { ...CACHE, staleMs: 10 * 60_000 });
+    const today = new Date(now).toISOString().slice(0, 10);
+    const week = { event: 'Sign Up', fromDate: new Date(now - 6 * 86_400_000).toISOString().slice(0, 10), toDate: today };
+    const first = await runtime.fetch('segmentation', week, context({ deadline: now + 5_000 }));
+    expect(emulator.calls('/api/query/events')).toBe(1);
+    for (let k = 0; runtime.budget.pacing('query').pacedCalls! > 15; k++) await runtime.fetch('segmentation', segmentation(`spend-${k}`), context({ deadline: now + 5_000 }));
+    now += 61_000; // past the 60 s TTL of a range ending today, within its stale window
+    const stale = context({ deadline: now + 5_000 });
+    expect(await runtime.fetch('segmentation', week, stale)).toEqual(first);
+    expect(stale.stats).toMatchObject({ staleAnswers: 1, upstreamCalls: 0 });
+    // The refresh waits in the budget as background work rather than giving up.
+    for (let k = 0; k < 100 && (await runtime.budget.snapshot('query')).queued === 0; k++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await runtime.budget.snapshot('query')).queued).toBe(1);
+    expect(emulator.calls('/api/query/events')).toBe(1);
+    now += 5 * 60_000; // the bucket refills 2.5 calls: a live call takes one, the refresh the next
+    await runtime.fetch('segmentation', segmentation('live'), context({ deadline: now + 5_000 }));
+    for (let k = 0; k < 100 && emulator.calls('/api/query/events') === 1; k++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(emulator.calls('/api/query/events')).toBe(2);
+    // Once its answer is stored, the chart is fresh again, at no further call.
+    let fresh = context({ deadline: now + 5_000 });
+    for (let k = 0; k < 100; k++) {
+      fresh = context({ deadline: now + 5_000 });
+      await runtime.fetch('segmentation', week, fresh);
+      if (!fresh.stats.staleAnswers) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(fresh.stats).toMatchObject({ upstreamCalls: 0 });
+    expect(fresh.stats.staleAnswers ?? 0).toBe(0);
+    expect(emulator.calls('/api/query/events')).toBe(2);
+  });
+
   it("keeps a cohort's first member read queued past its request's deadline: the next request finds it read", async () => {
     const { emulator, runtime } = await start({ ...DOCUMENTED_LIMITS, query: { perHour: 60, concurrent: 1 } }, undefined, 400);
     const engage = (): CallLogEntry[] => emulator.callLog.filter((entry) => entry.path.endsWith('/engage'));
@@ -166,5 +207,31 @@ describe('runtime economy', () => {
     expect(read.stale).toBe(false);
     expect(next.stats).toMatchObject({ upstreamCalls: 0, cacheHits: 1 });
     expect(engage()).toHaveLength(1);
+  });
+
+  it("lets no queued first member read delay a live request: once its request has gone it waits behind live calls, off the first views' pacing", async () => {
+    let now = Date.now();
+    const { emulator, runtime } = await start(DOCUMENTED_LIMITS, { now: () => now });
+    const engage = (): CallLogEntry[] => emulator.callLog.filter((entry) => entry.path.endsWith('/engage'));
+    const [cohort] = emulator.data().cohorts.map((c) => String(c.id));
+    // Spend the whole burst: the next paced call is 2 min away.
+    for (let k = 0; runtime.budget.pacing('query').pacedCalls! > 0; k++) await runtime.fetch('segmentation', segmentation(`spend-${k}`), context({ deadline: now + 5_000 }));
+    const spent = emulator.calls('/api/query/segmentation');
+    expect(spent).toBe(30);
+    // A cohort's first read cannot start before its request's deadline: the request gives up, the read stays queued.
+    const refused = await runtime.cohortMembers(cohort!, context({ deadline: now + 50 })).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    expect(runtime.budget.pacing('query').pacedCalls).toBe(0);
+    expect((await runtime.budget.snapshot('query')).queued).toBe(1);
+    now += 121_000; // the bucket refills one call
+    expect(runtime.budget.pacing('query').pacedCalls).toBe(1);
+    // A live request asking now gets that call, though the cohort read was queued first.
+    await runtime.fetch('segmentation', segmentation('live'), context({ deadline: now + 5_000 }));
+    expect(emulator.calls('/api/query/segmentation')).toBe(spent + 1);
+    expect(engage()).toHaveLength(0);
+    // As background work the cohort read would wait for the bucket to hold more than the first views' half
+    // (30 min away, past its 10 min): it is dropped unsent, and the next viewer's request reads it anew.
+    expect((await runtime.budget.snapshot('query')).queued).toBe(0);
+    expect(runtime.isCohortCached(cohort!)).toBe(false);
   });
 });

@@ -80,7 +80,9 @@ type CallClass = 'hourly' | 'free';
 
 interface Waiter {
   readonly seq: number;
-  readonly priority: number;
+  /** Lowered to BACKGROUND_PRIORITY once `backgroundAfter` has passed. */
+  priority: number;
+  readonly backgroundAfter: number;
   readonly deadline: number;
   readonly callClass: CallClass;
   readonly enqueuedAt: number;
@@ -169,12 +171,30 @@ export function createBudget(options: BudgetOptions): Budget {
     return queue;
   };
 
+  /** Puts `waiter` in the queue by priority, FIFO within. */
+  const place = (queue: FamilyQueue, waiter: Waiter): void => {
+    const position = queue.waiters.findIndex(
+      (other) => other !== waiter && (other.priority > waiter.priority || (other.priority === waiter.priority && other.seq > waiter.seq)),
+    );
+    queue.waiters.splice(position === -1 ? queue.waiters.length : position, 0, waiter);
+  };
+
+  /** Waiters whose `backgroundAfter` has passed go behind every live call, as background work. */
+  const demote = (queue: FamilyQueue, now: number): void => {
+    for (const waiter of [...queue.waiters]) {
+      if (waiter.priority >= BACKGROUND_PRIORITY || waiter.backgroundAfter > now) continue;
+      queue.waiters.splice(queue.waiters.indexOf(waiter), 1);
+      waiter.priority = BACKGROUND_PRIORITY;
+      place(queue, waiter);
+    }
+  };
+
   const classOf = (countsAgainstHourly: boolean | undefined): CallClass => (countsAgainstHourly === false ? 'free' : 'hourly');
 
   /** Waits for the call's turn and a slot; resolves with the lease id once the call is counted as sent. */
   const acquire = (
     family: ApiFamily,
-    call: { seq: number; priority: number; deadline: number; callClass: CallClass; signal: AbortSignal | undefined },
+    call: { seq: number; priority: number; backgroundAfter: number; deadline: number; callClass: CallClass; signal: AbortSignal | undefined },
   ): Promise<string> =>
     new Promise<string>((resolve, reject) => {
       if (closed) return reject(closedError());
@@ -185,6 +205,7 @@ export function createBudget(options: BudgetOptions): Budget {
       const waiter: Waiter = {
         seq: call.seq,
         priority: call.priority,
+        backgroundAfter: call.backgroundAfter,
         deadline: call.deadline,
         callClass: call.callClass,
         enqueuedAt: clock.now(),
@@ -202,10 +223,7 @@ export function createBudget(options: BudgetOptions): Budget {
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      const position = queue.waiters.findIndex(
-        (other) => other.priority > waiter.priority || (other.priority === waiter.priority && other.seq > waiter.seq),
-      );
-      queue.waiters.splice(position === -1 ? queue.waiters.length : position, 0, waiter);
+      place(queue, waiter);
       metrics?.budgetQueued.inc(labels(family));
       void pump(family);
     });
@@ -230,6 +248,13 @@ export function createBudget(options: BudgetOptions): Budget {
     }
   };
 
+  /** Background hourly calls that cannot wait until `at` fail now, as every call does that cannot meet its deadline. */
+  const refuseBackground = (family: ApiFamily, queue: FamilyQueue, at: number, now: number): void => {
+    for (const other of [...queue.waiters]) {
+      if (other.priority >= BACKGROUND_PRIORITY && other.callClass === 'hourly' && other.deadline < at) other.finish(refusal(family, at - now));
+    }
+  };
+
   /** One pass over the queue: start every call the store allows, refuse the ones that cannot meet their deadline. */
   const admit = async (family: ApiFamily, queue: FamilyQueue): Promise<void> => {
     if (queue.wake !== undefined) clock.clearTimeout(queue.wake);
@@ -242,6 +267,7 @@ export function createBudget(options: BudgetOptions): Budget {
       if (closed) return;
       const now = clock.now();
       for (const waiter of [...queue.waiters]) if (waiter.deadline < now) waiter.finish(refusal(family, undefined));
+      demote(queue, now);
       const waiter = queue.waiters.find(
         (candidate) => !blocked[candidate.callClass] && !(blockedBackground && candidate.priority >= BACKGROUND_PRIORITY && candidate.callClass === 'hourly'),
       );
@@ -256,7 +282,7 @@ export function createBudget(options: BudgetOptions): Budget {
         if (backgroundAt > now) {
           blockedBackground = true;
           wakeAt = Math.min(wakeAt, backgroundAt);
-          if (waiter.deadline < backgroundAt) waiter.finish(refusal(family, backgroundAt - now));
+          refuseBackground(family, queue, backgroundAt, now);
           continue;
         }
       }
@@ -297,7 +323,7 @@ export function createBudget(options: BudgetOptions): Budget {
         if (waiter.priority >= BACKGROUND_PRIORITY && waiter.callClass === 'hourly' && reserveOf(family) > 0) {
           blockedBackground = true;
           wakeAt = Math.min(wakeAt, notBefore);
-          if (waiter.deadline < notBefore) waiter.finish(refusal(family, notBefore - now));
+          refuseBackground(family, queue, notBefore, now);
           continue;
         }
         // Hourly calls count against every window free calls do: what blocks a free call blocks them too.
@@ -387,6 +413,7 @@ export function createBudget(options: BudgetOptions): Budget {
       const call = {
         seq: nextSeq++,
         priority: scheduleOptions.priority ?? 0,
+        backgroundAfter: scheduleOptions.backgroundAfter ?? Number.POSITIVE_INFINITY,
         deadline,
         callClass: classOf(scheduleOptions.countsAgainstHourly),
         signal,

@@ -28,6 +28,12 @@ export interface ScheduleOptions {
   readonly deadline?: number | undefined;
   /** Lower runs first (0 = interactive, 10 = background refresh). Default 0. */
   readonly priority?: number | undefined;
+  /**
+   * Epoch ms from which a call still waiting runs at background priority (BACKGROUND_PRIORITY): a read
+   * kept queued for later once the request that asked has gone, which then waits behind every live
+   * call and leaves the interactive reserve and the first views' share of the pacing alone. Default: never.
+   */
+  readonly backgroundAfter?: number | undefined;
   readonly signal?: AbortSignal | undefined;
   /** False for calls Mixpanel does not count against the hourly limit (engage follow-on pages, when configured). */
   readonly countsAgainstHourly?: boolean | undefined;

@@ -160,6 +160,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     context: {
       deadline: number;
       priority: number;
+      backgroundAfter?: number | undefined;
       signal: AbortSignal;
       stats: CallContext['stats'] | undefined;
       clientId: string | undefined;
@@ -187,6 +188,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
       {
         deadline: context.deadline,
         priority: context.priority,
+        backgroundAfter: context.backgroundAfter,
         signal: context.signal,
         countsAgainstHourly: context.countsAgainstHourly,
         maxRetries: context.maxRetries,
@@ -201,6 +203,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
         // A refresh is worth sending only while the stale value it replaces is still served.
         deadline: refresh ? refresh.staleUntil : context.deadline,
         priority: refresh ? BACKGROUND_PRIORITY : (context.priority ?? 0),
+        backgroundAfter: refresh ? undefined : context.backgroundAfter,
         signal,
         countsAgainstHourly: request.countsAgainstHourly,
         maxRetries: request.maxRetries,
@@ -385,8 +388,12 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     else {
       // Shared by every request that asks meanwhile: the first one going away must not cancel it. A cohort
       // never read stays queued past its request's deadline: the next slot brings it for whoever asks next.
-      const deadline = found.state === 'missing' ? Math.max(context.deadline, clock.now() + FIRST_READ_PATIENCE_MS) : context.deadline;
-      const read = readMembers(cohortId, { ...context, deadline, signal: new AbortController().signal }).finally(() => memberReads.delete(cohortId));
+      // Once that request has gone it waits as background work, behind every live call and off their reserves.
+      const patient = found.state === 'missing' && clock.now() + FIRST_READ_PATIENCE_MS > context.deadline;
+      const readContext: CallContext = patient
+        ? { ...context, deadline: clock.now() + FIRST_READ_PATIENCE_MS, backgroundAfter: Math.min(context.backgroundAfter ?? Number.POSITIVE_INFINITY, context.deadline) }
+        : context;
+      const read = readMembers(cohortId, { ...readContext, signal: new AbortController().signal }).finally(() => memberReads.delete(cohortId));
       read.catch(() => undefined);
       memberReads.set(cohortId, { promise: read, background: (context.priority ?? 0) >= BACKGROUND_PRIORITY });
       pending = read;

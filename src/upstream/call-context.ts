@@ -11,6 +11,8 @@ export interface CallContext {
   readonly signal: AbortSignal;
   readonly stats: RequestStats;
   readonly priority?: number;
+  /** Epoch ms from which the call, if still queued, waits as background work (ScheduleOptions.backgroundAfter). Default: never. */
+  readonly backgroundAfter?: number;
   /** The API-key id of the caller, for the per-client fair share; undefined = anonymous (one shared id). */
   readonly clientId?: string;
 }

@@ -14,6 +14,7 @@
  * then refreshes or first-loads the charts nobody has asked for yet, for free.
  */
 import type { EntityCache } from '../cache/entity-cache.js';
+import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
 import type { RequestStats } from '../limits/types.js';
 import { MixpanelError, RateLimitedError } from '../mixpanel/errors.js';
 import type { CountType, SegmentationUnit, SeriesResponse } from '../mixpanel/types.js';
@@ -179,7 +180,8 @@ export function createEventCountSource(options: EventCountSourceOptions): EventC
       note(key, wanted);
       const found = new Map<string, EventCounts>();
       const stale = new Map<string, { counts: EventCounts; fetchedAt: number }>();
-      let oldest = now();
+      // When the oldest of the counts was read: counts loaded below were read when their call answered.
+      let oldest = Number.POSITIVE_INFINITY;
       const lookup = (name: string, stats: RequestStats | undefined): boolean => {
         const entry = options.entities.lookup<EventCounts>('eventCounts', options.project, entityKey(key, name));
         if (entry.state === 'fresh' && entry.entry.value !== undefined) {
@@ -210,14 +212,18 @@ export function createEventCountSource(options: EventCountSourceOptions): EventC
         waiter.stats.maxAgeSeconds = 0;
         options.onStale?.();
       };
-      // Near exhaustion, what was read a little while ago beats spending what a first view needs.
-      if (missing.length > 0 && missing.every((name) => stale.has(name)) && options.scarce?.()) {
+      // Near exhaustion, what was read a little while ago beats spending what a first view needs. A background
+      // refresh queues all the same: the budget keeps it off what first views need, and one /events call then
+      // refreshes every chart of the range, worth a slot as much as any other stale read's refresh.
+      const refresh = waiter.priority >= BACKGROUND_PRIORITY;
+      if (missing.length > 0 && !refresh && missing.every((name) => stale.has(name)) && options.scarce?.()) {
         serveStale();
         missing = [];
       }
       if (missing.length > 0) {
         try {
           const loaded = await batcher.load(key, missing, waiter);
+          oldest = Math.min(oldest, now());
           for (const [name, outcome] of loaded) found.set(name, outcome.found ? outcome.value : { series: [], counts: {} });
         } catch (error) {
           // Refused or failed: counts read a while ago stand in, said to be stale, when every event has some.
@@ -227,7 +233,7 @@ export function createEventCountSource(options: EventCountSourceOptions): EventC
       }
       const series = [...found.values()].find((counts) => counts.series.length > 0)?.series ?? [];
       const values = Object.fromEntries(wanted.map((name) => [name, found.get(name)?.counts ?? {}]));
-      return { response: { data: { series: [...series], values }, legend_size: wanted.length }, fetchedAt: oldest };
+      return { response: { data: { series: [...series], values }, legend_size: wanted.length }, fetchedAt: Number.isFinite(oldest) ? oldest : now() };
     },
   };
 }
