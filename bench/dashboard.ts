@@ -209,13 +209,29 @@ export async function runDashboardBench(): Promise<DashboardBenchResult> {
   try {
     const [gatewayEmulator, naiveEmulator] = await Promise.all([emulatorFor(), emulatorFor()]);
     const gateway: Gateway = await startBenchGateway({ emulatorUrl: gatewayEmulator.url });
-    sides.push({ name: 'gateway', graphqlUrl: gateway.graphqlUrl, emulator: gatewayEmulator, close: async () => { await gateway.close(); await gatewayEmulator.close(); } });
+    sides.push({
+      name: 'gateway',
+      graphqlUrl: gateway.graphqlUrl,
+      emulator: gatewayEmulator,
+      close: async () => {
+        await gateway.close();
+        await gatewayEmulator.close();
+      },
+    });
     const naive: NaiveGateway = await startNaiveGateway({
       baseUrls: naiveEmulator.baseUrls,
       projectId: DEMO_PROJECT.projectId,
       serviceAccount: { username: DEMO_PROJECT.username, secret: DEMO_PROJECT.secret },
     });
-    sides.push({ name: 'naive', graphqlUrl: naive.graphqlUrl, emulator: naiveEmulator, close: async () => { await naive.close(); await naiveEmulator.close(); } });
+    sides.push({
+      name: 'naive',
+      graphqlUrl: naive.graphqlUrl,
+      emulator: naiveEmulator,
+      close: async () => {
+        await naive.close();
+        await naiveEmulator.close();
+      },
+    });
 
     const phases: PhaseRow[] = [];
     for (const clients of PHASES) {
@@ -241,7 +257,15 @@ export async function runDashboardBench(): Promise<DashboardBenchResult> {
     };
     report(result);
     const path = await writeResult('dashboard', {
-      workload: { phases: PHASES, rounds: ROUNDS, requestsPerLoad: dashboardRequests().length, latencyMs: LATENCY, data: 'demo', seed: SEED, limits: 'documented' },
+      workload: {
+        phases: PHASES,
+        rounds: ROUNDS,
+        requestsPerLoad: dashboardRequests().length,
+        latencyMs: LATENCY,
+        data: 'demo',
+        seed: SEED,
+        limits: 'documented',
+      },
       ...result,
     });
     process.stdout.write(`\nwrote ${path}\n`);
@@ -254,7 +278,19 @@ export async function runDashboardBench(): Promise<DashboardBenchResult> {
 function report(result: DashboardBenchResult): void {
   printTable(
     `Dashboard: gateway vs naive baseline, documented limits, ${LATENCY.min}-${LATENCY.max} ms upstream latency (${ROUNDS} rounds per phase)`,
-    ['clients', 'side', 'requests', 'upstream calls', 'upstream 429s', 'failed requests', 'GraphQL errors', 'error results', 'rate-limit errors', 'p50 ms', 'p99 ms'],
+    [
+      'clients',
+      'side',
+      'requests',
+      'upstream calls',
+      'upstream 429s',
+      'failed requests',
+      'GraphQL errors',
+      'error results',
+      'rate-limit errors',
+      'p50 ms',
+      'p99 ms',
+    ],
     result.phases.map((row) => [
       row.clients,
       row.side,

@@ -79,7 +79,10 @@ export async function runEventsBench(): Promise<Record<string, unknown>> {
   const to = new Date(now).toISOString().slice(0, 10);
   const phases: Phase[] = [];
 
-  async function phase(name: string, run: () => Promise<Omit<Phase, 'name' | 'exportCalls' | 'seconds' | 'eventsPerSecond' | 'rssDeltaMiB' | 'heapDeltaMiB'>>): Promise<void> {
+  async function phase(
+    name: string,
+    run: () => Promise<Omit<Phase, 'name' | 'exportCalls' | 'seconds' | 'eventsPerSecond' | 'rssDeltaMiB' | 'heapDeltaMiB'>>,
+  ): Promise<void> {
     emulator.resetCalls();
     const sampler = startMemorySampler();
     const started = performance.now();
@@ -176,7 +179,16 @@ export async function runEventsBench(): Promise<Record<string, unknown>> {
       for (let i = 0; i < count; i++) {
         yield {
           event: 'View Page',
-          properties: { time: now - ((i * 7919) % (10 * DAY_MS)), $insert_id: `bench-${i}`, distinct_id: `user-${i % 5_000}`, $browser: 'Chrome', $os: 'Linux', $city: 'Paris', page: '/pricing', mp_processing_time_ms: now },
+          properties: {
+            time: now - ((i * 7919) % (10 * DAY_MS)),
+            $insert_id: `bench-${i}`,
+            distinct_id: `user-${i % 5_000}`,
+            $browser: 'Chrome',
+            $os: 'Linux',
+            $city: 'Paris',
+            page: '/pricing',
+            mp_processing_time_ms: now,
+          },
         };
       }
     }
@@ -187,7 +199,14 @@ export async function runEventsBench(): Promise<Record<string, unknown>> {
     const memory = sampler.stop();
     collect();
     const retainedMiB = Math.round(((process.memoryUsage().heapUsed - heapBefore) / 1024 ** 2) * 10) / 10;
-    spills.push({ events: count, seconds: Math.round(seconds * 10) / 10, rssDeltaMiB: memory.rssDeltaMiB, heapDeltaMiB: memory.heapDeltaMiB, retainedMiB, diskMiB: Math.round(read.bytes / 1024 ** 2) });
+    spills.push({
+      events: count,
+      seconds: Math.round(seconds * 10) / 10,
+      rssDeltaMiB: memory.rssDeltaMiB,
+      heapDeltaMiB: memory.heapDeltaMiB,
+      retainedMiB,
+      diskMiB: Math.round(read.bytes / 1024 ** 2),
+    });
     await read.remove();
     await rm(dir, { recursive: true, force: true });
   }
@@ -201,7 +220,17 @@ export async function runEventsBench(): Promise<Record<string, unknown>> {
   printTable(
     `Raw events over an unordered export (${EVENTS.toLocaleString('en-US')} events in range)`,
     ['phase', 'export calls', 'events read', 'events delivered', 'exact', 'events/s', 'x floor events/s', 'peak RSS rise MiB', 'peak heap rise MiB'],
-    phases.map((p) => [p.name, p.exportCalls, p.eventsRead, p.eventsDelivered, p.exact ?? null, p.eventsPerSecond, ratio(p.eventsPerSecond, floor.eventsPerSecond), p.rssDeltaMiB, p.heapDeltaMiB]),
+    phases.map((p) => [
+      p.name,
+      p.exportCalls,
+      p.eventsRead,
+      p.eventsDelivered,
+      p.exact ?? null,
+      p.eventsPerSecond,
+      ratio(p.eventsPerSecond, floor.eventsPerSecond),
+      p.rssDeltaMiB,
+      p.heapDeltaMiB,
+    ]),
   );
   const result = { events: EVENTS, pageSize: PAGE_SIZE, phases, spills };
   await writeResult('events', result);

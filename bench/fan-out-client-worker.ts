@@ -68,7 +68,10 @@ function sessionOf(data: Buffer): string | undefined {
 }
 
 function checkFirstCopy(data: Buffer): boolean {
-  const message = JSON.parse(data.toString('utf8')) as { type?: string; payload?: { data?: { cohortMembershipChanged?: { members?: unknown[] } }; errors?: unknown } };
+  const message = JSON.parse(data.toString('utf8')) as {
+    type?: string;
+    payload?: { data?: { cohortMembershipChanged?: { members?: unknown[] } }; errors?: unknown };
+  };
   return message.type === 'next' && !message.payload?.errors && message.payload?.data?.cohortMembershipChanged?.members?.length === membersPerEvent;
 }
 

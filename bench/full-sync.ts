@@ -87,7 +87,10 @@ function waitFor<T extends WorkerMessage['type']>(child: ChildProcess, type: T, 
 }
 
 async function syncOnce(kind: StoreKind, location: string | undefined, all: readonly SenderMember[]) {
-  const child = fork(WORKER, location ? [kind, location] : [kind], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(WORKER, location ? [kind, location] : [kind], {
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const request = <T extends WorkerMessage['type']>(message: ParentMessage, reply: T) => {
     const answer = waitFor(child, reply);
@@ -130,7 +133,8 @@ async function syncOnce(kind: StoreKind, location: string | undefined, all: read
     const others = [...pageMs].filter(([page]) => page !== sync.pagesSent).map(([, ms]) => ms);
     const mean = others.reduce((a, b) => a + b, 0) / Math.max(1, others.length);
     const lastAnswered = answeredAt.get(sync.pagesSent);
-    const completionEventsMs = stopped.completedAtEpochMs !== undefined && lastAnswered !== undefined ? Math.max(0, stopped.completedAtEpochMs - lastAnswered) : null;
+    const completionEventsMs =
+      stopped.completedAtEpochMs !== undefined && lastAnswered !== undefined ? Math.max(0, stopped.completedAtEpochMs - lastAnswered) : null;
     return {
       pages: sync.pagesSent,
       seconds,
@@ -194,7 +198,21 @@ export async function runFullSyncBench(): Promise<{ members: number; pageSize: n
   const rows = measured.map((row) => ({ ...row, pagesPerSecondVsMemory: baseline ? ratio(row.pagesPerSecond, baseline.pagesPerSecond) : null }));
   printTable(
     `Full sync: ${MEMBERS.toLocaleString('en-US')} members, ${MEMBERS / PAGE_SIZE} pages of ${PAGE_SIZE} (baselines: the memory backend; the sync's mean page)`,
-    ['backend', 'pages/s', 'x memory', 'peak RSS Δ MiB', 'mean page ms', 'last page ms', 'last x mean', 'last page share', 'max probe ms', 'completion events ms', 'events', 'members in events', 'members stored'],
+    [
+      'backend',
+      'pages/s',
+      'x memory',
+      'peak RSS Δ MiB',
+      'mean page ms',
+      'last page ms',
+      'last x mean',
+      'last page share',
+      'max probe ms',
+      'completion events ms',
+      'events',
+      'members in events',
+      'members stored',
+    ],
     rows.map((row) => [
       row.backend,
       row.pagesPerSecond,

@@ -96,12 +96,19 @@ function createResolvers(client: MixpanelClient) {
     Query: {
       profiles: async (_: unknown, args: { first?: number | null }) => {
         const page = await rest(() => client.engage({ pageSize: args.first ?? 50 }));
-        return { __typename: 'ProfileConnection', totalCount: page.total ?? null, edges: page.results.map((node) => ({ cursor: node.$distinct_id, node })), nodes: page.results };
+        return {
+          __typename: 'ProfileConnection',
+          totalCount: page.total ?? null,
+          edges: page.results.map((node) => ({ cursor: node.$distinct_id, node })),
+          nodes: page.results,
+        };
       },
       profile: async (_: unknown, args: { distinctId: string }) => {
         const page = await rest(() => client.engage({ distinctId: args.distinctId }));
         const found = page.results[0];
-        return found ? { __typename: 'Profile', ...found } : { __typename: 'NotFoundError', code: 'NOT_FOUND', message: `Profile ${args.distinctId} was not found` };
+        return found
+          ? { __typename: 'Profile', ...found }
+          : { __typename: 'NotFoundError', code: 'NOT_FOUND', message: `Profile ${args.distinctId} was not found` };
       },
       cohort: async (_: unknown, args: { id: string }) => {
         const found = (await rest(() => client.cohortsList())).find((cohort) => String(cohort.id) === args.id);
@@ -133,10 +140,11 @@ function createResolvers(client: MixpanelClient) {
       city: (profile: EngageProfile) => property(profile, '$city'),
       cohorts: async (profile: EngageProfile) => {
         const cohorts = await rest(() => client.cohortsList());
-        const pages = await Promise.all(
-          cohorts.map((cohort) => rest(() => client.engage({ filterByCohort: cohort.id, distinctId: profile.$distinct_id }))),
+        const pages = await Promise.all(cohorts.map((cohort) => rest(() => client.engage({ filterByCohort: cohort.id, distinctId: profile.$distinct_id }))));
+        return nodesOf(
+          'CohortConnection',
+          cohorts.filter((_, k) => (pages[k]?.results.length ?? 0) > 0),
         );
-        return nodesOf('CohortConnection', cohorts.filter((_, k) => (pages[k]?.results.length ?? 0) > 0));
       },
     },
     Lexicon: {

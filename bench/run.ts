@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     summary.push({ bench: name, seconds: Math.round((performance.now() - started) / 100) / 10, outcome });
   }
   process.stdout.write('\n=== summary ===\n');
-  for (const row of summary) process.stdout.write(`${row.bench.padEnd(10)} ${String(row.seconds).padStart(6)} s  ${row.outcome}  (bench/results/${row.bench}.json)\n`);
+  for (const row of summary)
+    process.stdout.write(`${row.bench.padEnd(10)} ${String(row.seconds).padStart(6)} s  ${row.outcome}  (bench/results/${row.bench}.json)\n`);
 }
 
 await main();

@@ -59,7 +59,9 @@ export async function runSecurityBench(): Promise<void> {
     const wsBaseline = await timed(ROUNDS, async () => {
       const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
       try {
-        await new Promise<void>((resolve, reject) => client.subscribe({ query: '{ __typename }' }, { next: () => undefined, error: reject, complete: resolve }));
+        await new Promise<void>((resolve, reject) =>
+          client.subscribe({ query: '{ __typename }' }, { next: () => undefined, error: reject, complete: resolve }),
+        );
       } finally {
         await client.dispose();
       }
@@ -97,7 +99,11 @@ export async function runSecurityBench(): Promise<void> {
       ['case', 'bytes', 'p50 ms', 'p99 ms', 'ratio'],
       rows.map((row) => [row.case, row.bytes, row.latency.p50Ms, row.latency.p99Ms, ratio(row.latency.p50Ms, row.versus.p50Ms)]),
     );
-    printTable('Gateway memory over the 16 MiB frames', ['frames', 'RSS growth MiB', 'heap growth MiB'], [[ROUNDS + 1, frameMemory.rssDeltaMiB, frameMemory.heapDeltaMiB]]);
+    printTable(
+      'Gateway memory over the 16 MiB frames',
+      ['frames', 'RSS growth MiB', 'heap growth MiB'],
+      [[ROUNDS + 1, frameMemory.rssDeltaMiB, frameMemory.heapDeltaMiB]],
+    );
     const path = await writeResult('security', {
       rounds: ROUNDS,
       rows: rows.map((row) => ({ case: row.case, bytes: row.bytes, ...row.latency, ratioToBaseline: ratio(row.latency.p50Ms, row.versus.p50Ms) })),

@@ -117,10 +117,19 @@ function plan(emulator: Emulator): PageLoad[] {
   const random = mulberry32(SEED);
   const data = emulator.data();
   const profiles = zipf(shuffled([...data.profiles.keys()].map(String), random), random);
-  const cohorts = zipf(shuffled(data.cohorts.map((c) => String(c.id)), random), random);
+  const cohorts = zipf(
+    shuffled(
+      data.cohorts.map((c) => String(c.id)),
+      random,
+    ),
+    random,
+  );
   const eventNames = [...new Set(data.events.map((e) => e.event))].sort();
   const events = zipf(shuffled(eventNames, random), random);
-  const documented = [...data.lexicon.keys()].filter((key) => key.startsWith('event:')).map((key) => key.slice('event:'.length)).sort();
+  const documented = [...data.lexicon.keys()]
+    .filter((key) => key.startsWith('event:'))
+    .map((key) => key.slice('event:'.length))
+    .sort();
   const docs = zipf(shuffled(documented, random), random);
   const loads: PageLoad[] = [];
   for (let k = 0; k < PAGE_LOADS; k++) {
@@ -217,7 +226,10 @@ async function runSide(side: SideName): Promise<SideRow> {
       // The gateway lives on the emulator's clock: its hour is the emulator's hour.
       clock: {
         now: () => clock.now(),
-        timers: { setTimeout: (callback, ms) => setTimeout(callback, Math.max(0, ms / TIME_SCALE)), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) },
+        timers: {
+          setTimeout: (callback, ms) => setTimeout(callback, Math.max(0, ms / TIME_SCALE)),
+          clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+        },
       },
     });
   }
@@ -244,12 +256,18 @@ async function runSide(side: SideName): Promise<SideRow> {
               ? `transport: ${String(result.errors?.[0]?.message ?? '').slice(0, 60)}`
               : result.status !== 200
                 ? `HTTP ${result.status}`
-              : result.errors?.length
-                ? String(result.errors[0]?.extensions?.['code'] ?? 'GRAPHQL_ERROR')
-                : result.data == null
-                  ? 'NO_DATA'
-                  : errorResultCode(result.data);
-          outcomes.push({ kind: load.kind, ok: code === undefined, code, stale: result.extensions?.mixpanel?.stale !== undefined, ms: performance.now() - sent });
+                : result.errors?.length
+                  ? String(result.errors[0]?.extensions?.['code'] ?? 'GRAPHQL_ERROR')
+                  : result.data == null
+                    ? 'NO_DATA'
+                    : errorResultCode(result.data);
+          outcomes.push({
+            kind: load.kind,
+            ok: code === undefined,
+            code,
+            stale: result.extensions?.mixpanel?.stale !== undefined,
+            ms: performance.now() - sent,
+          });
         })(),
       );
     }
@@ -302,7 +320,17 @@ export async function runTeamBench(): Promise<SideRow[]> {
   printTable(
     `Team: ${USERS} users, ${PAGE_LOADS} page loads in a simulated hour, documented limits (Query 60/hour), ${LATENCY.min}-${LATENCY.max} ms latency`,
     ['side', 'answered with data', '%', 'stale answers', 'upstream calls', 'Query calls', '429s', 'p50 ms', 'p99 ms'],
-    rows.map((row) => [row.side, row.answeredWithData, row.answeredPercent, row.staleAnswers, row.upstreamCalls, row.queryCalls, row.upstream429s, row.latency.p50Ms, row.latency.p99Ms]),
+    rows.map((row) => [
+      row.side,
+      row.answeredWithData,
+      row.answeredPercent,
+      row.staleAnswers,
+      row.upstreamCalls,
+      row.queryCalls,
+      row.upstream429s,
+      row.latency.p50Ms,
+      row.latency.p99Ms,
+    ]),
   );
   printTable(
     'Answered with data per page kind',
@@ -312,7 +340,18 @@ export async function runTeamBench(): Promise<SideRow[]> {
   for (const row of rows) process.stdout.write(`${row.side}: not answered with data by cause ${JSON.stringify(row.failures)}\n`);
   for (const row of rows) process.stdout.write(`${row.side}: Query calls by read ${JSON.stringify(row.queryCallsByRead)}\n`);
   const path = await writeResult('team', {
-    workload: { requestDeadlineMs: REQUEST_DEADLINE_MS, users: USERS, pageLoads: PAGE_LOADS, mix: Object.fromEntries(MIX), zipfS: ZIPF_S, timeScale: TIME_SCALE, latencyMs: LATENCY, data: 'demo', seed: SEED, limits: 'documented' },
+    workload: {
+      requestDeadlineMs: REQUEST_DEADLINE_MS,
+      users: USERS,
+      pageLoads: PAGE_LOADS,
+      mix: Object.fromEntries(MIX),
+      zipfS: ZIPF_S,
+      timeScale: TIME_SCALE,
+      latencyMs: LATENCY,
+      data: 'demo',
+      seed: SEED,
+      limits: 'documented',
+    },
     sides: rows,
   });
   process.stdout.write(`\nwrote ${path}\n`);

@@ -123,7 +123,10 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 async function startGatewayServer(): Promise<Server> {
-  const child = fork(here('./webhooks-worker.ts'), ['memory'], { execArgv: [...EXEC_ARGV, ...(process.env['FAN_OUT_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['FAN_OUT_PROFILE']}`] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(here('./webhooks-worker.ts'), ['memory'], {
+    execArgv: [...EXEC_ARGV, ...(process.env['FAN_OUT_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['FAN_OUT_PROFILE']}`] : [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ready = await once<WorkerMessage>(child, (m) => m.type === 'ready', 'gateway worker');
   if (ready.type !== 'ready') throw new Error('unreachable');
   return {
@@ -205,7 +208,10 @@ function startClientWorker(): ClientWorker {
 // ---------- one measurement ----------
 
 function diffBody(projectId: string, sessionId: string, offset: number): string {
-  const members: SenderMember[] = Array.from({ length: MEMBERS_PER_DIFF }, (_, k) => ({ distinctId: `fan-out-user-${String(offset + k).padStart(7, '0')}`, email: `fan${String(offset + k).padStart(7, '0')}@example.com` }));
+  const members: SenderMember[] = Array.from({ length: MEMBERS_PER_DIFF }, (_, k) => ({
+    distinctId: `fan-out-user-${String(offset + k).padStart(7, '0')}`,
+    email: `fan${String(offset + k).padStart(7, '0')}@example.com`,
+  }));
   return JSON.stringify({
     action: 'add_members',
     parameters: {
@@ -259,7 +265,11 @@ async function measure(server: Server, clients: readonly ClientWorker[], subscri
     const body = diffBody(server.projectId, sessionId, memberOffset);
     const sentAt = epochNow();
     const started = performance.now();
-    const response = await fetch(server.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: BENCH_WEBHOOK_AUTHORIZATION }, body });
+    const response = await fetch(server.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: BENCH_WEBHOOK_AUTHORIZATION },
+      body,
+    });
     await response.arrayBuffer();
     if (response.status !== 200) throw new Error(`${server.name} answered the webhook with ${response.status}`);
     return { sentAt, responseMs: performance.now() - started };
@@ -267,7 +277,19 @@ async function measure(server: Server, clients: readonly ClientWorker[], subscri
 
   try {
     const connected = await Promise.all(
-      active.map((client, i) => client.command({ type: 'connect', url: server.wsUrl, count: shares[i]!, query: SUBSCRIPTION, variables: { cohortIds: [COHORT_ID] }, membersPerEvent: MEMBERS_PER_DIFF }, 'connected')),
+      active.map((client, i) =>
+        client.command(
+          {
+            type: 'connect',
+            url: server.wsUrl,
+            count: shares[i]!,
+            query: SUBSCRIPTION,
+            variables: { cohortIds: [COHORT_ID] },
+            membersPerEvent: MEMBERS_PER_DIFF,
+          },
+          'connected',
+        ),
+      ),
     );
     const open = connected.reduce((sum, report) => sum + (report.type === 'connected' ? report.open : 0), 0);
     if (open !== subscribers) throw new Error(`${server.name}: only ${open} of ${subscribers} sockets opened`);
@@ -392,5 +414,11 @@ export async function runFanOutBench(log: (line: string) => void): Promise<FanOu
     await Promise.all([...servers.map((server) => server.close()), ...clients.map((client) => client.close())]);
   }
   const round = (load: number) => Math.round(load * 100) / 100;
-  return { membersPerDiff: MEMBERS_PER_DIFF, clientWorkers: CLIENT_WORKERS, rows, skipped, loadAverage: { before: round(loadBefore), after: round(os.loadavg()[0] ?? 0) } };
+  return {
+    membersPerDiff: MEMBERS_PER_DIFF,
+    clientWorkers: CLIENT_WORKERS,
+    rows,
+    skipped,
+    loadAverage: { before: round(loadBefore), after: round(os.loadavg()[0] ?? 0) },
+  };
 }

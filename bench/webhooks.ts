@@ -161,7 +161,7 @@ async function runIngestion(): Promise<{ rows: IngestionRow[]; skipped: string[]
     process.stdout.write(`note: Redis is not reachable at ${REDIS_URL}; the redis backend is skipped\n`);
   }
 
-  const measured: (Omit<IngestionRow, 'pagesPerSecondVsMemory' | 'rssDeltaVsMemory' | 'heapDeltaVsMemory'>)[] = [];
+  const measured: Omit<IngestionRow, 'pagesPerSecondVsMemory' | 'rssDeltaVsMemory' | 'heapDeltaVsMemory'>[] = [];
   for (const kind of kinds) {
     process.stdout.write(`webhooks: full sync of ${MEMBERS.toLocaleString('en-US')} members into ${kind}...\n`);
     const tempDir = kind === 'sqlite' ? await mkdtemp(join(os.tmpdir(), 'mpgw-bench-')) : undefined;
@@ -222,7 +222,23 @@ export async function runWebhooksBench(): Promise<WebhooksBenchResult> {
 function printFanOut(fanOut: FanOutBenchResult): void {
   printTable(
     `Fan-out: one ${fanOut.membersPerDiff}-member add_members diff to N graphql-ws subscribers (baseline: plain graphql-ws server, same payload)`,
-    ['server', 'subscribers', 'diffs', 'deliveries', 'expected', 'faulty', 'msg bytes', 'p50 ms', 'p99 ms', 'max ms', 'x baseline p99', 'webhook p50 ms', 'webhook max ms', 'CPU ms/diff', 'x baseline CPU'],
+    [
+      'server',
+      'subscribers',
+      'diffs',
+      'deliveries',
+      'expected',
+      'faulty',
+      'msg bytes',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'x baseline p99',
+      'webhook p50 ms',
+      'webhook max ms',
+      'CPU ms/diff',
+      'x baseline CPU',
+    ],
     fanOut.rows.map((row) => [
       row.server,
       row.subscribers,

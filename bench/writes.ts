@@ -87,7 +87,10 @@ export async function runWritesBench(): Promise<void> {
       Array.from({ length: CLIENTS }, async (_, client) => {
         for (let n = 0; n < EVENTS_PER_CLIENT; n += 1) {
           const [event] = eventsOf(client, 'direct', n, 1, at);
-          const record = { event: event!.event, properties: { ...event!.properties, time: Date.parse(event!.time), distinct_id: event!.distinctId, $insert_id: event!.insertId, ip: 0 } };
+          const record = {
+            event: event!.event,
+            properties: { ...event!.properties, time: Date.parse(event!.time), distinct_id: event!.distinctId, $insert_id: event!.insertId, ip: 0 },
+          };
           const sent = performance.now();
           const response = await fetch(`${emulator.url}/import?strict=1&project_id=${DEMO_PROJECT.projectId}`, {
             method: 'POST',
@@ -121,7 +124,11 @@ export async function runWritesBench(): Promise<void> {
       side.p50Ms,
       side.p99Ms,
     ]);
-    printTable(`${CLIENTS} concurrent clients, ${total.toLocaleString('en-US')} events each side`, ['side', 'events', 'imported', 'upstream requests', 'events/s', '× baseline', 'p50 ms', 'p99 ms'], rows);
+    printTable(
+      `${CLIENTS} concurrent clients, ${total.toLocaleString('en-US')} events each side`,
+      ['side', 'events', 'imported', 'upstream requests', 'events/s', '× baseline', 'p50 ms', 'p99 ms'],
+      rows,
+    );
     await writeResult('writes', {
       workload: { clients: CLIENTS, eventsPerClient: EVENTS_PER_CLIENT, eventsPerMutation: EVENTS_PER_MUTATION, latencyMs: LATENCY },
       gateway: gatewaySide,

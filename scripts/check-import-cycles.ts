@@ -22,13 +22,15 @@ function folderOf(file: string): string {
 }
 
 function sourceFiles(): string[] {
-  return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'src/*.ts'], {
-    cwd: root,
-    encoding: 'utf8',
-  })
-    .split('\n')
-    // Tracked files deleted from the work tree are listed by --cached too: they import nothing any more.
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts') && existsSync(path.join(root, file)));
+  return (
+    execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'src/*.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      // Tracked files deleted from the work tree are listed by --cached too: they import nothing any more.
+      .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts') && existsSync(path.join(root, file)))
+  );
 }
 
 /** For each folder, the folders it imports, each with the file-level imports that make the edge. */

@@ -65,7 +65,11 @@ const check = process.argv.includes('--check');
 /** Undefined: stdout (a project's schema without --file). */
 const SCHEMA_FILE =
   option('--file') ??
-  (project === undefined ? fileURLToPath(new URL('../schema/schema.graphql', import.meta.url)) : check ? fail('--check needs --file with --project') : undefined);
+  (project === undefined
+    ? fileURLToPath(new URL('../schema/schema.graphql', import.meta.url))
+    : check
+      ? fail('--check needs --file with --project')
+      : undefined);
 
 function readCommitted(file: string): string | undefined {
   try {

@@ -48,7 +48,9 @@ async function main(): Promise<void> {
     // The first query of a newcomer should find the cohorts synced: membership then costs no Query call.
     await demoActivity.ready;
   }
-  process.stdout.write(startupBanner({ config, url: gateway.url, genericGraphqlPath: new URL(gateway.genericGraphqlUrl).pathname, emulatorUrl: emulator?.url }));
+  process.stdout.write(
+    startupBanner({ config, url: gateway.url, genericGraphqlPath: new URL(gateway.genericGraphqlUrl).pathname, emulatorUrl: emulator?.url }),
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

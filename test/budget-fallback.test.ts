@@ -25,8 +25,8 @@ const request = (now: number, concurrent?: number): AcquireRequest => ({
 
 const unreachable: Redis[] = [];
 afterAll(() => {
-    for (const redis of unreachable) redis.disconnect();
-  });
+  for (const redis of unreachable) redis.disconnect();
+});
 
 describe('fallback budget store', () => {
   it('decides with the shared store while it is available, then with a local share counting what was sent', async () => {

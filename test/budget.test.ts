@@ -183,9 +183,7 @@ describe('budget', () => {
       ['middle', 5],
       ['second', 0],
     ];
-    const calls = names.map(([name, priority]) =>
-      b.schedule('query', async () => void order.push(name), { priority }),
-    );
+    const calls = names.map(([name, priority]) => b.schedule('query', async () => void order.push(name), { priority }));
     await settle();
     gate.resolve('done');
     await Promise.all(calls);
@@ -294,9 +292,7 @@ describe('budget', () => {
     const b = makeBudget();
     await Promise.all(Array.from({ length: 60 }, () => b.schedule('query', async () => 'ok')));
     const followOn = vi.fn(async () => 'page 2');
-    await expect(b.schedule('query', followOn, { countsAgainstHourly: false, deadline: clock.now() })).resolves.toBe(
-      'page 2',
-    );
+    await expect(b.schedule('query', followOn, { countsAgainstHourly: false, deadline: clock.now() })).resolves.toBe('page 2');
     expect((await b.snapshot('query')).used).toBe(60);
 
     const gates = Array.from({ length: 5 }, () => deferred());

@@ -34,7 +34,10 @@ describe('codegen', () => {
       expect(files).toEqual((await readdir(join(ROOT, out))).sort());
       for (const file of files) {
         const fresh = await readFile(join(dir, out, file), 'utf8');
-        expect({ file: `${out}${file}`, upToDate: fresh === (await readFile(join(ROOT, out, file), 'utf8')) }).toEqual({ file: `${out}${file}`, upToDate: true });
+        expect({ file: `${out}${file}`, upToDate: fresh === (await readFile(join(ROOT, out, file), 'utf8')) }).toEqual({
+          file: `${out}${file}`,
+          upToDate: true,
+        });
       }
     }
   }, 60_000);

@@ -57,12 +57,25 @@ describe('loadConfig', () => {
       upstreamTimeoutMs: 60_000,
       redisUrl: undefined,
       store: { kind: 'sqlite', sqlitePath: './data/membership.sqlite' },
-      webhook: { path: '/webhooks/mixpanel/cohorts', username: 'mixpanel', maxBodyBytes: 5 * 1024 * 1024, sessionTtlMs: 6 * 3_600_000,
-          maxAuthFailures: 10, authFailureWindowMs: 60_000 },
+      webhook: {
+        path: '/webhooks/mixpanel/cohorts',
+        username: 'mixpanel',
+        maxBodyBytes: 5 * 1024 * 1024,
+        sessionTtlMs: 6 * 3_600_000,
+        maxAuthFailures: 10,
+        authFailureWindowMs: 60_000,
+      },
       cache: {
         maxBytes: 64 * 1024 * 1024,
-        ttlMs: { lexicon: 600_000, cohorts: 300_000, profiles: 60_000, analyticsClosed: 21_600_000, analyticsToday: 60_000, events: 60_000,
-            annotations: 300_000 },
+        ttlMs: {
+          lexicon: 600_000,
+          cohorts: 300_000,
+          profiles: 60_000,
+          analyticsClosed: 21_600_000,
+          analyticsToday: 60_000,
+          events: 60_000,
+          annotations: 300_000,
+        },
       },
       logLevel: 'info',
       graphiql: true,
@@ -92,8 +105,13 @@ describe('loadConfig', () => {
       workspaceId: undefined,
       countEngageFollowOnPages: true,
       baseUrls: { query: 'https://mixpanel.com', export: 'https://data.mixpanel.com', ingestion: 'https://api.mixpanel.com', app: 'https://mixpanel.com' },
-      limits: { query: { perHour: 60, concurrent: 5 }, export: { perHour: 60, perSecond: 3, concurrent: 100 }, lexicon: { perMinute: 5 }, app: {},
-          ingestion: {} },
+      limits: {
+        query: { perHour: 60, concurrent: 5 },
+        export: { perHour: 60, perSecond: 3, concurrent: 100 },
+        lexicon: { perMinute: 5 },
+        app: {},
+        ingestion: {},
+      },
     });
     expect(project?.serviceAccount.secret.reveal()).toBe(SECRET);
     expect(project?.projectToken?.reveal()).toBe(TOKEN);
@@ -253,22 +271,32 @@ describe('loadConfig', () => {
     [{ MIXPANEL_WORKSPACE_ID: 'w1' }, 'MIXPANEL_WORKSPACE_ID must be a numeric workspace (data view) id (got "w1")'],
     [{ MIXPANEL_INTEGRATION_ID: 'bad\u0001id' }, 'MIXPANEL_INTEGRATION_ID must be 1 to 100 printable ASCII characters (got "bad\\u0001id")'],
     [{ WEBHOOK_PASSWORD: undefined }, 'WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set together (or both left unset)'],
-    [{ WEBHOOK_USERNAME: undefined, WEBHOOK_PASSWORD: undefined },
-        'WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set outside demo mode: the cohort-sync webhook never runs without Basic authentication'],
+    [
+      { WEBHOOK_USERNAME: undefined, WEBHOOK_PASSWORD: undefined },
+      'WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set outside demo mode: the cohort-sync webhook never runs without Basic authentication',
+    ],
     [{ WEBHOOK_PASSWORD: 'fifteen-chars-x' }, 'WEBHOOK_PASSWORD must be at least 16 characters'],
     [{ WEBHOOK_MAX_AUTH_FAILURES: '0' }, 'WEBHOOK_MAX_AUTH_FAILURES must be an integer from 1 to 1000000 (got "0")'],
     [{ WEBHOOK_PATH: '/graphql' }, 'WEBHOOK_PATH and GRAPHQL_PATH must differ'],
     [{ MEMBERSHIP_STORE: 'redis' }, 'MEMBERSHIP_STORE=redis needs REDIS_URL'],
     [{ GATEWAY_API_KEYS: 'short' }, 'GATEWAY_API_KEYS must be comma-separated sha256:<hex> digests or keys of at least 16 characters each'],
     [{ CORS_ORIGINS: '*' }, 'CORS_ORIGINS must list origins such as https://app.example.com (no path, no "*"; got "*")'],
-    [{ CORS_ORIGINS: 'https://app.example.com/path' },
-        'CORS_ORIGINS must list origins such as https://app.example.com (no path, no "*"; got "https://app.example.com/path")'],
-    [{ GATEWAY_API_KEYS: '[{"id": "x", "sha256": "abc", "projects": "*"}]' },
-        'GATEWAY_API_KEYS[0]: sha256 must be the key\'s SHA-256 in hex (npm run hash-key), or key a plain key of at least 16 characters'],
-    [{ GATEWAY_API_KEYS: `[{"id": "x", "sha256": "${'a'.repeat(64)}", "projects": ["nope"]}]` },
-        'GATEWAY_API_KEYS[0]: projects names unknown project keys "nope"'],
-    [{ PERSISTED_OPERATIONS_FILE: '/nonexistent/persisted.json' },
-        'PERSISTED_OPERATIONS_FILE (/nonexistent/persisted.json) must be a readable JSON object mapping SHA-256 hashes to documents'],
+    [
+      { CORS_ORIGINS: 'https://app.example.com/path' },
+      'CORS_ORIGINS must list origins such as https://app.example.com (no path, no "*"; got "https://app.example.com/path")',
+    ],
+    [
+      { GATEWAY_API_KEYS: '[{"id": "x", "sha256": "abc", "projects": "*"}]' },
+      "GATEWAY_API_KEYS[0]: sha256 must be the key's SHA-256 in hex (npm run hash-key), or key a plain key of at least 16 characters",
+    ],
+    [
+      { GATEWAY_API_KEYS: `[{"id": "x", "sha256": "${'a'.repeat(64)}", "projects": ["nope"]}]` },
+      'GATEWAY_API_KEYS[0]: projects names unknown project keys "nope"',
+    ],
+    [
+      { PERSISTED_OPERATIONS_FILE: '/nonexistent/persisted.json' },
+      'PERSISTED_OPERATIONS_FILE (/nonexistent/persisted.json) must be a readable JSON object mapping SHA-256 hashes to documents',
+    ],
     [{ WS_MAX_PAYLOAD_BYTES: '10' }, 'WS_MAX_PAYLOAD_BYTES must be an integer from 1024 to 67108864 (got "10")'],
     [{ REQUEST_DEADLINE_MS: '-1' }, 'REQUEST_DEADLINE_MS must be an integer from 1 to 3600000 (got "-1")'],
     [{ WEBHOOK_MAX_BODY_BYTES: '10' }, 'WEBHOOK_MAX_BODY_BYTES must be an integer from 1024 to 1073741824 (got "10")'],
@@ -420,8 +448,13 @@ describe('loadConfig', () => {
           },
         ],
       });
-      const config = loadConfig({ ...WEBHOOK_ENV, MIXPANEL_PROJECTS_FILE: path, WEB_MP_SECRET: WEB_SECRET, WEB_MP_TOKEN: 'web-token',
-          LIMIT_QUERY_CONCURRENT: '4' });
+      const config = loadConfig({
+        ...WEBHOOK_ENV,
+        MIXPANEL_PROJECTS_FILE: path,
+        WEB_MP_SECRET: WEB_SECRET,
+        WEB_MP_TOKEN: 'web-token',
+        LIMIT_QUERY_CONCURRENT: '4',
+      });
       expect(config.demo).toBe(false);
       expect(config.defaultProjectKey).toBe('app');
       expect(config.projects.map((p) => p.key)).toEqual(['web', 'app']);
@@ -522,10 +555,13 @@ describe('loadConfig', () => {
         `${at(1, 'b')}: projectTokenEnv must be the name of an environment variable`,
       ]);
       for (const secret of ['pastedSecretValue0042', 'inline-secret-0043', 'pasted-secret-0044']) expect(problems.join('\n')).not.toContain(secret);
-      const keys = problemsOf({ ...CREDENTIALS, GATEWAY_API_KEYS: JSON.stringify([{ id: 'c', key: 'short-key-0045', sha256: 'plain-key-in-digest-0046', projects: '*', scope: 1 }]) });
+      const keys = problemsOf({
+        ...CREDENTIALS,
+        GATEWAY_API_KEYS: JSON.stringify([{ id: 'c', key: 'short-key-0045', sha256: 'plain-key-in-digest-0046', projects: '*', scope: 1 }]),
+      });
       expect(keys).toEqual([
         'GATEWAY_API_KEYS[0] has an unknown field "scope"',
-        'GATEWAY_API_KEYS[0]: sha256 must be the key\'s SHA-256 in hex (npm run hash-key), or key a plain key of at least 16 characters',
+        "GATEWAY_API_KEYS[0]: sha256 must be the key's SHA-256 in hex (npm run hash-key), or key a plain key of at least 16 characters",
         'GATEWAY_API_KEYS[0]: key must be a plain key of at least 16 characters (or give sha256, its SHA-256 in hex)',
         'GATEWAY_API_KEYS[0] must set either sha256 or key, not both',
       ]);

@@ -53,8 +53,12 @@ describe('emulator annotations', () => {
 
     const patched = await call('PATCH', `${BASE}/${id}`, { description: 'Launched v2.0', tags: [incident.id] });
     expect(patched.status).toBe(200);
-    expect(patched.body.results).toMatchObject({ id, date: '2031-02-15 12:00:00', description: 'Launched v2.0', tags: [{ id: incident.id,
-        name: 'test-incident' }] });
+    expect(patched.body.results).toMatchObject({
+      id,
+      date: '2031-02-15 12:00:00',
+      description: 'Launched v2.0',
+      tags: [{ id: incident.id, name: 'test-incident' }],
+    });
 
     expect(await call('DELETE', `${BASE}/${id}`)).toEqual({ status: 200, body: { status: 'ok', results: { id } } });
     // No 404 is documented for an unknown id (only 200/401/403): a client error, not a promise.

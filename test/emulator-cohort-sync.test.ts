@@ -35,8 +35,13 @@ async function startReceiver(script: Reply[] = []) {
     }
     const { status, body: answer } =
       typeof reply === 'number'
-        ? { status: reply, body: reply < 300 ? { action: body.action, status: 'success' } : { action: body.action, status: 'failure',
-            error: { message: `nope ${reply}`, code: reply } } }
+        ? {
+            status: reply,
+            body:
+              reply < 300
+                ? { action: body.action, status: 'success' }
+                : { action: body.action, status: 'failure', error: { message: `nope ${reply}`, code: reply } },
+          }
         : reply;
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
   });
@@ -77,8 +82,10 @@ describe('cohort sync sender', () => {
   it('sends a first sync as full `members` pages of 1000 under one session id, with basic auth', async () => {
     const receiver = await startReceiver();
     const { instance } = sender(receiver.url, { basicAuth: { username: 'hook', password: new Secret('s3cret') } });
-    const result = await instance.sync({ ...cohort, members: [...members(0, 2500), { ...member(9999), phoneNumber: '555-0100',
-        properties: { plan: 'pro' } }] });
+    const result = await instance.sync({
+      ...cohort,
+      members: [...members(0, 2500), { ...member(9999), phoneNumber: '555-0100', properties: { plan: 'pro' } }],
+    });
 
     expect(result).toMatchObject({ status: 'ok', pagesSent: 3, attempts: 3 });
     expect(receiver.received).toHaveLength(3);

@@ -4,10 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { AUTH, PID, startEmulator } from './helpers/emulator.js';
 import type { Emulator, EmulatorOptions } from '../src/emulator/server.js';
 
-
 // Export's 3/second would otherwise throttle a test that makes several calls.
-const start = (options: EmulatorOptions = {}): Promise<Emulator> =>
-  startEmulator({ limits: { export: { perSecond: 1_000, perHour: 1_000 } }, ...options });
+const start = (options: EmulatorOptions = {}): Promise<Emulator> => startEmulator({ limits: { export: { perSecond: 1_000, perHour: 1_000 } }, ...options });
 
 function exportUrl(emulator: Emulator, params: Record<string, string> = {}): string {
   const query = new URLSearchParams({ project_id: PID, from_date: '2025-05-10', to_date: '2025-05-15', ...params });

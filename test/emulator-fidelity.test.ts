@@ -17,8 +17,10 @@ async function get(url: string): Promise<{ status: number; text: string }> {
 describe('emulator fidelity', () => {
   it('answers non-strict /import with 1/0 (verbose JSON with verbose=1), strict with its JSON body, and takes GET /import', async () => {
     const emulator = await startEmulator();
-    const event = (id?: string) => ({ event: 'Legacy', properties: { time: Math.floor(NOW / 1000) - 60, distinct_id: 'u-1',
-        ...(id ? { $insert_id: id } : {}) } });
+    const event = (id?: string) => ({
+      event: 'Legacy',
+      properties: { time: Math.floor(NOW / 1000) - 60, distinct_id: 'u-1', ...(id ? { $insert_id: id } : {}) },
+    });
     const post = async (query: string, body: unknown) => {
       const response = await fetch(`${emulator.url}/import?project_id=${PID}${query}`, {
         method: 'POST',
@@ -56,8 +58,7 @@ describe('emulator fidelity', () => {
   it('fails `and`/`or` over a non-boolean operand, as the expression docs say, and keeps undefined as false', async () => {
     const emulator = await startEmulator();
     const url = (where: string) =>
-      `${emulator.url}/api/query/segmentation?project_id=${PID}&event=Purchase&from_date=2025-05-14&to_date=${TODAY}` +
-      `&where=${encodeURIComponent(where)}`;
+      `${emulator.url}/api/query/segmentation?project_id=${PID}&event=Purchase&from_date=2025-05-14&to_date=${TODAY}` + `&where=${encodeURIComponent(where)}`;
     const bad = await get(url('properties["price"] and true'));
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.text).error).toMatch(/boolean/);

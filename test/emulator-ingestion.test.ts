@@ -103,7 +103,7 @@ describe('emulator /import', () => {
       importEvent('Dedupe Test', 'other-id', { time }),
     ];
     const ndjson = lines.map((l) => JSON.stringify(l)).join('\n');
-    const response = await post("/import?strict=1", new Blob([gzipSync(ndjson)]), {
+    const response = await post('/import?strict=1', new Blob([gzipSync(ndjson)]), {
       authorization: TOKEN_AUTH,
       'content-type': 'application/x-ndjson',
       'content-encoding': 'gzip',
@@ -129,8 +129,9 @@ describe('emulator /import', () => {
   });
 
   it('refuses bad credentials with the import 401 body', async () => {
-    const response = await post('/import?strict=1', JSON.stringify([importEvent('X', 'x-1')]),
-        { authorization: `Basic ${Buffer.from('bogus:').toString('base64')}` });
+    const response = await post('/import?strict=1', JSON.stringify([importEvent('X', 'x-1')]), {
+      authorization: `Basic ${Buffer.from('bogus:').toString('base64')}`,
+    });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ code: 401, error: 'Invalid credentials', status: 'Unauthorized' });
   });

@@ -62,8 +62,7 @@ describe('Query limits', () => {
 
   it('does not count engage follow-on pages when countEngageFollowOnPages is false', async () => {
     const emulator = await start({ countEngageFollowOnPages: false, limits: { query: { perHour: 2 } } });
-    const engage = (form: Record<string, string>) =>
-      get(emulator, `/api/query/engage?project_id=${PID}`, { method: 'POST', body: new URLSearchParams(form) });
+    const engage = (form: Record<string, string>) => get(emulator, `/api/query/engage?project_id=${PID}`, { method: 'POST', body: new URLSearchParams(form) });
     const first = (await (await engage({ page_size: '50' })).json()) as { session_id: string };
     for (let page = 1; page <= 4; page++) {
       expect((await engage({ page_size: '50', page: String(page), session_id: first.session_id })).status).toBe(200);
@@ -74,8 +73,7 @@ describe('Query limits', () => {
 
   it('counts engage follow-on pages by default', async () => {
     const emulator = await start({ limits: { query: { perHour: 2 } } });
-    const engage = (form: Record<string, string>) =>
-      get(emulator, `/api/query/engage?project_id=${PID}`, { method: 'POST', body: new URLSearchParams(form) });
+    const engage = (form: Record<string, string>) => get(emulator, `/api/query/engage?project_id=${PID}`, { method: 'POST', body: new URLSearchParams(form) });
     const first = (await (await engage({ page_size: '50' })).json()) as { session_id: string };
     expect((await engage({ page_size: '50', page: '1', session_id: first.session_id })).status).toBe(200);
     expect((await engage({ page_size: '50', page: '2', session_id: first.session_id })).status).toBe(429);

@@ -65,8 +65,12 @@ describe('engage', () => {
 
   it("does not serve one project's engage session to another project", async () => {
     const shared = [{ username: DEMO_PROJECT.username, secret: DEMO_PROJECT.secret }];
-    const emulator = await start({ projects: [{ projectId: PID, token: 't1', serviceAccounts: shared }, { projectId: '2000002', token: 't2',
-        serviceAccounts: shared }] });
+    const emulator = await start({
+      projects: [
+        { projectId: PID, token: 't1', serviceAccounts: shared },
+        { projectId: '2000002', token: 't2', serviceAccounts: shared },
+      ],
+    });
     const first = await engage(emulator, { page_size: '10' });
     expect(first.status).toBe(200);
     const foreign = await query(emulator, '/api/query/engage?project_id=2000002', {
@@ -135,8 +139,9 @@ describe('auth', () => {
   const other = { projectId: '2000002', token: 'other-token', serviceAccounts: [{ username: 'other.1.mp-service-account', secret: 'other-secret' }] };
 
   it('answers 401, 400 and 403 with Mixpanel-shaped bodies', async () => {
-    const emulator = await start({ projects: [{ ...other }, { projectId: PID, token: 't', serviceAccounts: [{ username: DEMO_PROJECT.username,
-        secret: DEMO_PROJECT.secret }] }] });
+    const emulator = await start({
+      projects: [{ ...other }, { projectId: PID, token: 't', serviceAccounts: [{ username: DEMO_PROJECT.username, secret: DEMO_PROJECT.secret }] }],
+    });
     const path = `/api/query/cohorts/list?project_id=${PID}`;
     const wrong = await query(emulator, path, { headers: { authorization: basic(DEMO_PROJECT.username, 'nope') } });
     expect(wrong).toEqual({ status: 401, body: { request: `/api/2.0/cohorts/list?project_id=${PID}`, error: 'Unable to authenticate request' } });
@@ -191,8 +196,10 @@ describe('analytics endpoints', () => {
   it('segments with on/type and limit, and buckets numerically', async () => {
     const emulator = await start();
     const base = `project_id=${PID}&from_date=${WEEK_AGO}&to_date=${TODAY}`;
-    const on = await query(emulator,
-        `/api/query/segmentation?${base}&event=View%20Page&on=${encodeURIComponent('properties["$browser"]')}&type=unique&limit=2&unit=month`);
+    const on = await query(
+      emulator,
+      `/api/query/segmentation?${base}&event=View%20Page&on=${encodeURIComponent('properties["$browser"]')}&type=unique&limit=2&unit=month`,
+    );
     expect(Object.keys(on.body.data.values)).toHaveLength(2);
     expect(on.body.legend_size).toBe(2);
     const numeric = await query(emulator, `/api/query/segmentation/numeric?${base}&event=Purchase&on=${encodeURIComponent('properties["price"]')}`);
@@ -246,8 +253,10 @@ describe('analytics endpoints', () => {
   it('answers the activity stream for the given users only', async () => {
     const emulator = await start();
     const id = emulator.data().events.at(-1)!.distinctId;
-    const stream = await query(emulator,
-        `/api/query/stream/query?project_id=${PID}&distinct_ids=${encodeURIComponent(JSON.stringify([id]))}&from_date=${WEEK_AGO}&to_date=${TODAY}`);
+    const stream = await query(
+      emulator,
+      `/api/query/stream/query?project_id=${PID}&distinct_ids=${encodeURIComponent(JSON.stringify([id]))}&from_date=${WEEK_AGO}&to_date=${TODAY}`,
+    );
     expect(stream.body.status).toBe('ok');
     expect(stream.body.results.events.length).toBeGreaterThan(0);
     expect(stream.body.results.events.every((e: any) => e.properties.distinct_id === id)).toBe(true);
@@ -277,8 +286,10 @@ describe('robustness', () => {
     for (let k = 0; k < 150_000; k++) {
       data.events.push({ event: 'Bulk', time, distinctId: `u${k % 50}`, insertId: `b${k}`, properties: { amount: k } });
     }
-    const result = await query(emulator,
-        `/api/query/segmentation/numeric?project_id=${PID}&event=Bulk&on=properties["amount"]&from_date=${TODAY}&to_date=${TODAY}`);
+    const result = await query(
+      emulator,
+      `/api/query/segmentation/numeric?project_id=${PID}&event=Bulk&on=properties["amount"]&from_date=${TODAY}&to_date=${TODAY}`,
+    );
     expect(result.status).toBe(200);
     const buckets = Object.values(result.body.data.values) as Record<string, number>[];
     expect(buckets.reduce((sum, b) => sum + (b[TODAY] ?? 0), 0)).toBe(150_000);

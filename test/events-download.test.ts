@@ -47,7 +47,10 @@ describe('NDJSON download', () => {
       const ok = await download(url, { authorization: `Bearer ${KEY}` });
       expect(ok.status).toBe(200);
       expect(ok.type).toMatch(/^application\/x-ndjson/);
-      const records = ok.body.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { event: string; properties: Record<string, unknown> });
+      const records = ok.body
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as { event: string; properties: Record<string, unknown> });
       expect(records.map((r) => r.properties['$insert_id']).sort()).toEqual(expected.map((r) => r.properties['$insert_id']).sort());
       expect(records.every((r) => r.event === 'Purchase' || r.event === 'Log In')).toBe(true);
       expect(emulator.calls('/api/2.0/export')).toBe(1);
@@ -56,9 +59,12 @@ describe('NDJSON download', () => {
       expect(bad.status).toBe(400);
       expect(JSON.parse(bad.body).errors[0].extensions).toEqual({ code: 'INVALID_ARGUMENT', argument: 'from' });
       // Mixpanel refuses a `where` it cannot evaluate: the client's error, passed on as 400.
-      const refused = await download(`${gw.url}/projects/default/events.ndjson?from=${from}&to=${to}&where=${encodeURIComponent('properties["$browser"] and true')}`, {
-        authorization: `Bearer ${KEY}`,
-      });
+      const refused = await download(
+        `${gw.url}/projects/default/events.ndjson?from=${from}&to=${to}&where=${encodeURIComponent('properties["$browser"] and true')}`,
+        {
+          authorization: `Bearer ${KEY}`,
+        },
+      );
       expect(refused.status).toBe(400);
       expect(emulator.calls('/api/2.0/export')).toBe(2);
       const unknown = await download(`${gw.url}/projects/nope/events.ndjson?from=${from}&to=${to}`, { authorization: `Bearer ${KEY}` });

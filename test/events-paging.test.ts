@@ -148,7 +148,8 @@ describe('spilled reads', () => {
     const dir = await mkdtemp(join(tmpdir(), 'spill-test-'));
     try {
       const records: ExportedEvent[] = [];
-      for (let i = 0; i < 3_000; i++) records.push({ event: 'E', properties: { time: 1_700_000_000_000 + (i % 97) * 1000, $insert_id: `id-${i % 1_500}`, distinct_id: 'u' } });
+      for (let i = 0; i < 3_000; i++)
+        records.push({ event: 'E', properties: { time: 1_700_000_000_000 + (i % 97) * 1000, $insert_id: `id-${i % 1_500}`, distinct_id: 'u' } });
       // Shuffled, as Mixpanel sends them; every record appears twice (ids repeat with the same time: i and i+1500 share i % 97 only sometimes).
       const shuffled = [...records].sort(() => Math.random() - 0.5);
       async function* source(): AsyncGenerator<ExportedEvent> {

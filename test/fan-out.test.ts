@@ -8,7 +8,15 @@
 import type { ExecutionResult } from 'graphql';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createFanOut, fanOutKey, FanOutOverflowError, MAX_PENDING_EVENTS, serializeResult, type FanOutMember, type SerializedResult } from '../src/pubsub/fan-out.js';
+import {
+  createFanOut,
+  fanOutKey,
+  FanOutOverflowError,
+  MAX_PENDING_EVENTS,
+  serializeResult,
+  type FanOutMember,
+  type SerializedResult,
+} from '../src/pubsub/fan-out.js';
 import { GraphQLError, parse } from 'graphql';
 
 /**
@@ -162,7 +170,7 @@ describe('fan-out', () => {
     expect(again.state.starts).toBe(1);
   });
 
-  it("ends every member when the source completes or fails, and hands a refusal to each member that joined", async () => {
+  it('ends every member when the source completes or fails, and hands a refusal to each member that joined', async () => {
     const fanOut = createFanOut();
     const completing = controlledSource();
     const done = [recordingMember(), recordingMember()];
@@ -187,7 +195,10 @@ describe('fan-out', () => {
       return refusal;
     };
     const outcomes = await Promise.all([fanOut.join('refused', refuse, recordingMember()), fanOut.join('refused', refuse, recordingMember())]);
-    expect(outcomes).toEqual([{ kind: 'result', result: refusal }, { kind: 'result', result: refusal }]);
+    expect(outcomes).toEqual([
+      { kind: 'result', result: refusal },
+      { kind: 'result', result: refusal },
+    ]);
     expect(starts).toBe(1);
     expect(fanOut.size).toEqual({ groups: 0, members: 0 });
   });

@@ -112,9 +112,7 @@ describe('admission control', () => {
   });
 
   it('costs every root field of the schema (a new field must say what it sends)', () => {
-    const roots = [schema.getQueryType()!, schema.getMutationType()!].flatMap((type) =>
-      Object.keys(type.getFields()).map((name) => `${type.name}.${name}`),
-    );
+    const roots = [schema.getQueryType()!, schema.getMutationType()!].flatMap((type) => Object.keys(type.getFields()).map((name) => `${type.name}.${name}`));
     const uncosted = roots.filter((coordinate) => !(coordinate in FIELD_COSTS) && !FREE_ROOT_FIELDS.includes(coordinate));
     expect(uncosted).toEqual([]);
     for (const coordinate of Object.keys(FIELD_COSTS)) {
@@ -154,7 +152,7 @@ describe('bursts and upstream 429s', () => {
     expect(results.reduce((sum, result) => sum + result.extensions!['mixpanel'].upstreamCalls, 0)).toBe(2 + eventCalls);
   });
 
-  it("honours a 429 caused by another client: reports RateLimitedError, then holds calls instead of hammering Mixpanel", async () => {
+  it('honours a 429 caused by another client: reports RateLimitedError, then holds calls instead of hammering Mixpanel', async () => {
     const gw = await createTestApp({
       emulatorOptions: { size: 'small', limits: { query: { perHour: 3 } } },
       // A deadline shorter than the first retry delay: the 429 is reported at once.

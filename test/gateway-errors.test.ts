@@ -63,7 +63,9 @@ describe('gateway errors', () => {
     const spent = await gw.query('{ funnels { __typename } }');
     expect(spent.data?.['funnels'].__typename).toBe('FunnelSummaryConnection');
     const before = gw.emulator.calls('/api/query');
-    const result = await gw.query('{ cohorts { __typename ... on RateLimitedError { code family retryAfterSeconds } ... on CohortConnection { totalCount } } project { id } }');
+    const result = await gw.query(
+      '{ cohorts { __typename ... on RateLimitedError { code family retryAfterSeconds } ... on CohortConnection { totalCount } } project { id } }',
+    );
     expect(result.errors).toBeUndefined();
     expect(result.data?.['cohorts']).toMatchObject({ __typename: 'RateLimitedError', code: 'MIXPANEL_RATE_LIMITED', family: 'QUERY' });
     // The one counted call leaves the hourly window in about an hour.

@@ -40,8 +40,9 @@ describe('landing page', () => {
     expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
     const page = await response.text();
     const links = [...page.matchAll(/href="([^"]+)"/g)].map((m) => m[1]);
-    expect(links).toEqual(expect.arrayContaining(['/graphql', '/graphql/generic', '/schema.graphql', '/metrics', '/healthz', '/readyz',
-        '/projects/default/graphql']));
+    expect(links).toEqual(
+      expect.arrayContaining(['/graphql', '/graphql/generic', '/schema.graphql', '/metrics', '/healthz', '/readyz', '/projects/default/graphql']),
+    );
     expect(links.filter((link) => !link!.startsWith('/'))).toEqual([]);
     expect(page).not.toMatch(/<script|<link|src=/);
     for (const link of ['/graphql', '/graphql/generic', '/schema.graphql', '/metrics', '/projects/default/schema.graphql']) {

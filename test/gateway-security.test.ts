@@ -138,10 +138,14 @@ describe('browsers', () => {
     });
     expect(status).toBe(403);
     const rebound = await new Promise<number | undefined>((resolve, reject) => {
-      const req = httpRequest(gw.graphqlUrl, { method: 'POST', headers: { ...json, host: 'rebound.example:4000', origin: 'http://rebound.example:4000' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode);
-      });
+      const req = httpRequest(
+        gw.graphqlUrl,
+        { method: 'POST', headers: { ...json, host: 'rebound.example:4000', origin: 'http://rebound.example:4000' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify({ query: '{ __typename }' }));
     });
@@ -171,7 +175,10 @@ describe('clients', () => {
       const client = createClient({ url: gw.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: bearer(key) });
       try {
         return await new Promise<unknown>((resolve) => {
-          client.subscribe({ query }, { next: resolve, error: (error: unknown) => resolve({ failed: (error as { code?: number }).code ?? error }), complete: () => undefined });
+          client.subscribe(
+            { query },
+            { next: resolve, error: (error: unknown) => resolve({ failed: (error as { code?: number }).code ?? error }), complete: () => undefined },
+          );
         });
       } finally {
         await client.dispose();
@@ -242,7 +249,11 @@ describe('clients', () => {
     const typo = await gw.query('{ projec { id } }', undefined, auth);
     expect(typo.errors?.[0]?.message).toMatch(/Cannot query field "projec"/);
     expect(JSON.stringify(typo)).not.toMatch(/Did you mean/);
-    const badEnum = await gw.query('query ($u: TimeUnit) { eventCounts(events: ["A"], from: "2025-05-01", to: "2025-05-02", unit: $u) { __typename } }', { u: 'DAYS' }, auth);
+    const badEnum = await gw.query(
+      'query ($u: TimeUnit) { eventCounts(events: ["A"], from: "2025-05-01", to: "2025-05-02", unit: $u) { __typename } }',
+      { u: 'DAYS' },
+      auth,
+    );
     expect(JSON.stringify(badEnum)).toMatch(/DAYS/);
     expect(JSON.stringify(badEnum)).not.toMatch(/Did you mean/);
     // Keyless on loopback (and in demo mode) the schema can be explored.
@@ -341,7 +352,9 @@ describe('hostile documents', () => {
 
   it('lets the full introspection query GraphiQL and codegen send, and every example operation, through the limits', async () => {
     const gw = await createTestApp();
-    const introspection = await gw.query(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }));
+    const introspection = await gw.query(
+      getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }),
+    );
     expect(introspection.errors).toBeUndefined();
     const checks = createDocumentLimits(loadConfig({}).security.documentLimits);
     const examples = readExampleOperations();

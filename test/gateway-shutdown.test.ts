@@ -57,7 +57,10 @@ describe('graceful shutdown', () => {
     const inFlight = gw.query(COHORTS);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const closed = gw.gateway.close();
-    const readyWhileClosing = await fetch(`${gw.url}/readyz`).then((r) => r.status, () => 'refused');
+    const readyWhileClosing = await fetch(`${gw.url}/readyz`).then(
+      (r) => r.status,
+      () => 'refused',
+    );
 
     const answer = await inFlight;
     expect(answer.status).toBe(200);

@@ -98,7 +98,10 @@ describe.skipIf(!haveChromium && !process.env['CI'])('GraphiQL in chromium', () 
     expect(expectedTabs).toEqual(expect.arrayContaining(['TypedEvents', 'TypedProfile', 'CohortMembers', 'FunnelConversion']));
 
     await page.goto(gw.graphqlUrl);
-    await page.locator('.graphiql-tab').nth(expectedTabs.length - 1).waitFor({ timeout: 30_000 });
+    await page
+      .locator('.graphiql-tab')
+      .nth(expectedTabs.length - 1)
+      .waitFor({ timeout: 30_000 });
     expect(await page.locator('.graphiql-tab').allInnerTexts()).toEqual(expectedTabs);
 
     const results = new Map<string, WireResult>();
@@ -110,7 +113,10 @@ describe.skipIf(!haveChromium && !process.env['CI'])('GraphiQL in chromium', () 
         continue;
       }
       const response = page.waitForResponse(
-        (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/graphql' && (r.request().postDataJSON() as { operationName?: string } | null)?.operationName === name,
+        (r) =>
+          r.request().method() === 'POST' &&
+          new URL(r.url()).pathname === '/graphql' &&
+          (r.request().postDataJSON() as { operationName?: string } | null)?.operationName === name,
         { timeout: 30_000 },
       );
       await page.locator('.graphiql-execute-button').click();

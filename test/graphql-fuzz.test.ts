@@ -28,7 +28,8 @@ function generator(seed: number) {
   const next = mulberry32(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
-  const text = (length: number) => Array.from({ length }, () => String.fromCharCode(pick([0x20 + int(95), 0x80 + int(0x700), 0xd800 + int(0x400), 0]))).join('');
+  const text = (length: number) =>
+    Array.from({ length }, () => String.fromCharCode(pick([0x20 + int(95), 0x80 + int(0x700), 0xd800 + int(0x400), 0]))).join('');
   const nested = (depth: number): unknown => {
     let value: unknown = 'x';
     for (let i = 0; i < depth; i++) value = next() < 0.5 ? [value] : { a: value };
@@ -51,9 +52,20 @@ function generator(seed: number) {
     ])();
   const invalidDate = (): unknown =>
     pick<() => unknown>([invalidScalar, () => text(1 + int(30)), () => `2025-${13 + int(80)}-01T00:00:00Z`, () => '2025-02-30T00:00:00Z', () => 'Infinity'])();
-  const invalidDescription = (): unknown => pick<() => unknown>([() => null, () => '', () => ' \t ', () => 'd'.repeat(2_001 + int(5_000)), () => int(100), () => [text(5)], () => nested(20)])();
-  const invalidTagIds = (): unknown => pick<() => unknown>([() => [-1 - int(100)], () => ['abc'], () => [0], () => [''], () => Array.from({ length: 10_001 }, () => '1'), () => [[['1']]], () => [null]])();
-  const invalidName = (): unknown => pick<() => unknown>([() => '', () => '   ', () => 'n'.repeat(256 + int(5_000)), () => null, () => int(10), () => nested(3)])();
+  const invalidDescription = (): unknown =>
+    pick<() => unknown>([() => null, () => '', () => ' \t ', () => 'd'.repeat(2_001 + int(5_000)), () => int(100), () => [text(5)], () => nested(20)])();
+  const invalidTagIds = (): unknown =>
+    pick<() => unknown>([
+      () => [-1 - int(100)],
+      () => ['abc'],
+      () => [0],
+      () => [''],
+      () => Array.from({ length: 10_001 }, () => '1'),
+      () => [[['1']]],
+      () => [null],
+    ])();
+  const invalidName = (): unknown =>
+    pick<() => unknown>([() => '', () => '   ', () => 'n'.repeat(256 + int(5_000)), () => null, () => int(10), () => nested(3)])();
 
   const json = (query: string, variables: unknown): FuzzCase => ({ body: JSON.stringify({ query, variables }), contentType: 'application/json' });
 
@@ -81,7 +93,10 @@ function generator(seed: number) {
         () => `mutation { ${text(int(200))} }`,
         () => `mutation { createAnnotation(input: { date: "2025-05-01T00:00:00Z", description: "x" ${'{'.repeat(1 + int(50))} }`,
         () => `mutation { createAnnotation(input: ${text(int(50))}) { __typename } }`,
-        () => `mutation { ${aliasFlood(101 + int(200), 'createAnnotation(input: { date: "2025-05-01T00:00:00Z", description: "x" }) { __typename }')} }`.replace(/^mutation \{ \{/, 'mutation {').replace(/\} \}$/, '}'),
+        () =>
+          `mutation { ${aliasFlood(101 + int(200), 'createAnnotation(input: { date: "2025-05-01T00:00:00Z", description: "x" }) { __typename }')} }`
+            .replace(/^mutation \{ \{/, 'mutation {')
+            .replace(/\} \}$/, '}'),
         () => fragmentBomb(8 + int(8), 3 + int(3)),
         () => `mutation { createAnnotation(input: { date: "2025-05-01T00:00:00Z", description: "${'x'.repeat(8_193)}" }) { __typename } }`,
         () => `{ ${'__typename '.repeat(2_001 + int(100))} }`,
@@ -149,7 +164,8 @@ describe('GraphQL fuzz', () => {
           errors = undefined;
         }
         const clear = (response.status >= 400 && response.status < 500) || (Array.isArray(errors) && errors.length > 0) || typedErrorsOnly(body);
-        if (!clear || response.status >= 500) unclear.push({ index: mine, status: response.status, body: body.slice(0, 300), request: request.body.slice(0, 300) });
+        if (!clear || response.status >= 500)
+          unclear.push({ index: mine, status: response.status, body: body.slice(0, 300), request: request.body.slice(0, 300) });
       }
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));

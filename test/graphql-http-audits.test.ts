@@ -72,7 +72,11 @@ describe('GraphQL over HTTP audits', () => {
       'MAY allow URL-encoded JSON string {variables} parameter in GETs when accepting application/graphql-response+json',
       'MAY allow URL-encoded JSON string {variables} parameter in GETs when accepting application/json',
     ]);
-    const introspection = await closed.query('query Type($name: String!) { __type(name: $name) { name } }', { name: 'Query' }, { authorization: `Bearer ${key}` });
+    const introspection = await closed.query(
+      'query Type($name: String!) { __type(name: $name) { name } }',
+      { name: 'Query' },
+      { authorization: `Bearer ${key}` },
+    );
     expect(introspection.errors?.[0]?.message).toMatch(/introspection/i);
   });
 });

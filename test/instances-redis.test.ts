@@ -34,7 +34,9 @@ interface Answer {
 
 /** One dashboard: 20 profiles by distinct id in one request. */
 function dashboardQuery(ids: readonly string[]): string {
-  const fields = ids.map((id, i) => `p${i}: profile(distinctId: ${JSON.stringify(id)}) { __typename ... on Profile { distinctId email } ... on Error { code } }`);
+  const fields = ids.map(
+    (id, i) => `p${i}: profile(distinctId: ${JSON.stringify(id)}) { __typename ... on Profile { distinctId email } ... on Error { code } }`,
+  );
   return `{ ${fields.join(' ')} }`;
 }
 
@@ -45,7 +47,10 @@ async function askDashboard(gateway: GatewayProcess, ids: readonly string[]): Pr
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
       body: JSON.stringify({ query: dashboardQuery(ids) }),
     });
-    const body = (await response.json()) as { data?: Record<string, { __typename: string; code?: string } | null>; errors?: { extensions?: { code?: string } }[] };
+    const body = (await response.json()) as {
+      data?: Record<string, { __typename: string; code?: string } | null>;
+      errors?: { extensions?: { code?: string } }[];
+    };
     const fields = Object.values(body.data ?? {});
     const limited = fields.filter((f) => f?.code === RATE_LIMITED).length + (body.errors ?? []).filter((e) => e.extensions?.code === RATE_LIMITED).length;
     const profiles = fields.filter((f) => f?.__typename === 'Profile').length;
@@ -57,7 +62,11 @@ async function askDashboard(gateway: GatewayProcess, ids: readonly string[]): Pr
 }
 
 const sum = (answers: readonly Answer[]): Answer =>
-  answers.reduce((a, b) => ({ ok: a.ok + b.ok, rateLimited: a.rateLimited + b.rateLimited, failed: a.failed + b.failed }), { ok: 0, rateLimited: 0, failed: 0 });
+  answers.reduce((a, b) => ({ ok: a.ok + b.ok, rateLimited: a.rateLimited + b.rateLimited, failed: a.failed + b.failed }), {
+    ok: 0,
+    rateLimited: 0,
+    failed: 0,
+  });
 
 describe.skipIf(skip)('three gateway processes on one Redis', () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -119,7 +128,9 @@ describe.skipIf(skip)('three gateway processes on one Redis', () => {
     const together = sum(await burst(three.gateways, three.dashboards));
     const calls = engageCalls(three.emulator);
     const sizes = (entries: typeof calls) => entries.map((e) => (JSON.parse(e.params['distinct_ids'] ?? '[]') as string[]).length).join(', ');
-    console.info(`engage calls for ${CLIENTS} clients: one process ${aloneCalls.length} (ids ${sizes(aloneCalls)}), three processes ${calls.length} (ids ${sizes(calls)})`);
+    console.info(
+      `engage calls for ${CLIENTS} clients: one process ${aloneCalls.length} (ids ${sizes(aloneCalls)}), three processes ${calls.length} (ids ${sizes(calls)})`,
+    );
     expect(together).toEqual({ ok: CLIENTS, rateLimited: 0, failed: 0 });
     expect(calls.length).toBeGreaterThan(0);
     // Close to what one process spends: one process merges its whole burst (it parses every request before
@@ -193,7 +204,9 @@ describe.skipIf(skip)('three gateway processes on one Redis', () => {
     emulator.setLatency({ min: 50, max: 150 });
 
     const onSurvivors = await Promise.all(
-      Array.from({ length: CLIENTS }, (_, c) => c).filter((c) => c % 3 !== 0).map((c) => askDashboard(gateways[c % 3]!, dashboards[c % DASHBOARDS]!)),
+      Array.from({ length: CLIENTS }, (_, c) => c)
+        .filter((c) => c % 3 !== 0)
+        .map((c) => askDashboard(gateways[c % 3]!, dashboards[c % DASHBOARDS]!)),
     );
     expect(sum(onSurvivors)).toEqual({ ok: onSurvivors.length, rateLimited: 0, failed: 0 });
     expect(emulator.callLog.filter((entry) => entry.status === 429)).toEqual([]);
@@ -212,7 +225,9 @@ describe.skipIf(skip)('three gateway processes on one Redis', () => {
     const COHORT_ID = '7171';
     const query = /* GraphQL */ `subscription($ids: [ID!]) { cohortMembershipChanged(cohortIds: $ids) { kind sessionId page totalPages members { distinctId } } }`;
     const subscribers: Subscriber[] = gateways.flatMap((g) =>
-      (['ws', 'sse'] as const).map((transport) => subscribe({ url: g.graphqlUrl, transport, ignore: isProbeOf('cohortMembershipChanged') }, { query, variables: { ids: [COHORT_ID] } })),
+      (['ws', 'sse'] as const).map((transport) =>
+        subscribe({ url: g.graphqlUrl, transport, ignore: isProbeOf('cohortMembershipChanged') }, { query, variables: { ids: [COHORT_ID] } }),
+      ),
     );
     cleanups.push(async () => void (await Promise.all(subscribers.map((s) => s.close()))));
     // A probe published on the processes' Redis channel: once every subscriber saw one, each process listens.
@@ -221,7 +236,16 @@ describe.skipIf(skip)('three gateway processes on one Redis', () => {
     const probe = () =>
       void publisher.publish(
         `${project.redisKeyPrefix}pubsub:cohortMembershipChanged:${project.projectId}`,
-        JSON.stringify({ projectId: project.projectId, cohortId: COHORT_ID, kind: 'ADDED', members: [], sessionId: PROBE_SESSION_ID, page: 1, totalPages: 1, at: Date.now() }),
+        JSON.stringify({
+          projectId: project.projectId,
+          cohortId: COHORT_ID,
+          kind: 'ADDED',
+          members: [],
+          sessionId: PROBE_SESSION_ID,
+          page: 1,
+          totalPages: 1,
+          at: Date.now(),
+        }),
       );
     await Promise.all(subscribers.map((s) => s.waitForProbe(probe, 20_000)));
 
@@ -233,7 +257,13 @@ describe.skipIf(skip)('three gateway processes on one Redis', () => {
     for (const subscriber of subscribers) {
       const [result] = await subscriber.waitForResults(1, 20_000);
       const event = result?.data?.['cohortMembershipChanged'] as { members: { distinctId: string }[] } | undefined;
-      expect({ ...event, members: event?.members.map((m) => m.distinctId).sort() }).toEqual({ kind: 'ADDED', sessionId: sync.sessionId, page: 1, totalPages: 1, members: ids });
+      expect({ ...event, members: event?.members.map((m) => m.distinctId).sort() }).toEqual({
+        kind: 'ADDED',
+        sessionId: sync.sessionId,
+        page: 1,
+        totalPages: 1,
+        members: ids,
+      });
     }
   }, 240_000);
 });

@@ -31,7 +31,13 @@ describe('Lexicon value types', () => {
     expect(as(1_715_000_000_000, { type: 'integer' }, 'size_ms')).toEqual({ ok: true, value: 1_715_000_000_000 });
     expect(as('-1.5e3', { type: 'number' })).toEqual({ ok: true, value: -1500 });
     expect(as('12abc', { type: 'number' })).toEqual({ ok: false, actual: 'string' });
-    for (const [value, expected] of [[1, true], [0, false], ['true', true], ['false', false], ['1', true]] as const) {
+    for (const [value, expected] of [
+      [1, true],
+      [0, false],
+      ['true', true],
+      ['false', false],
+      ['1', true],
+    ] as const) {
       expect(as(value, { type: 'boolean' })).toEqual({ ok: true, value: expected });
     }
     expect(as('yes', { type: 'boolean' })).toEqual({ ok: false, actual: 'string' });

@@ -32,7 +32,24 @@ describe('Lexicon GraphQL names', () => {
   });
 
   it('never gives two names the same GraphQL name, and adding names renames none', () => {
-    const awkward = ['Sign Up', 'Sign up', 'sign_up', 'SIGN UP', 'SignUp', 'sign-up', '$sign_up', 'Sign  Up', '注册', '登録', '', ' ', '3d', '$3d', '_x', '__y'];
+    const awkward = [
+      'Sign Up',
+      'Sign up',
+      'sign_up',
+      'SIGN UP',
+      'SignUp',
+      'sign-up',
+      '$sign_up',
+      'Sign  Up',
+      '注册',
+      '登録',
+      '',
+      ' ',
+      '3d',
+      '$3d',
+      '_x',
+      '__y',
+    ];
     const first = assignNames(awkward, 'type', NONE);
     expect(first.clashes).toEqual([]);
     expect(new Set(first.names.values()).size).toBe(awkward.length);

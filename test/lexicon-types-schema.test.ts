@@ -35,7 +35,9 @@ const AWKWARD: LexiconSchemaEntry[] = [
 
 interface IntrospectedType {
   name: string;
-  fields: { name: string; description: string | null; isDeprecated: boolean; deprecationReason: string | null; type: { name: string | null; kind: string } }[] | null;
+  fields:
+    | { name: string; description: string | null; isDeprecated: boolean; deprecationReason: string | null; type: { name: string | null; kind: string } }[]
+    | null;
 }
 
 /** Every type implementing Event, with its fields: what a frontend sees of the typed layer. */
@@ -55,7 +57,9 @@ describe('Lexicon-typed schema', () => {
     await retype(gw);
     const before = await typedLayer(gw);
 
-    expect([...before.keys()].sort()).toEqual(['GenericEvent', `Profile_${nameHash('Profile')}`, 'SignUp', `SignUp_${nameHash('sign_up')}`, '_MpWebPageView'].sort());
+    expect([...before.keys()].sort()).toEqual(
+      ['GenericEvent', `Profile_${nameHash('Profile')}`, 'SignUp', `SignUp_${nameHash('sign_up')}`, '_MpWebPageView'].sort(),
+    );
     const pageView = new Map(before.get('_MpWebPageView')!.fields!.map((f) => [f.name, f]));
     expect(pageView.get('_browser')).toMatchObject({ type: { name: 'String' } });
     expect(pageView.get('_browser')!.description).toContain('Mixpanel property `$browser`');
@@ -80,7 +84,11 @@ describe('Lexicon-typed schema', () => {
 
     await uploadLexicon(gw.emulator, [
       { entityType: 'event', name: 'sign up', schemaJson: { properties: { plan: { type: 'string' } } } },
-      { entityType: 'event', name: 'Sign Up', schemaJson: { properties: { plan: { type: 'string' }, referrer: { type: ['string', 'null'] }, Plan: { type: 'string' } } } },
+      {
+        entityType: 'event',
+        name: 'Sign Up',
+        schemaJson: { properties: { plan: { type: 'string' }, referrer: { type: ['string', 'null'] }, Plan: { type: 'string' } } },
+      },
     ]);
     await retype(gw);
     const after = await typedLayer(gw);
@@ -116,10 +124,23 @@ describe('Lexicon-typed schema', () => {
       eventAt('Typed Test', 60, { count: 'many', price: 2, active: 'maybe', label: { nested: true }, created: 'yesterday', tags: [1, 'x'] }),
     ]);
 
-    const result = await projectQuery(gw, `query($day: Date!) { events(from: $day, to: $day, names: ["Typed Test"]) {
-      ... on EventConnection { edges { node { __typename name ... on TypedTest { count price active label created tags } } } } } }`, { day: todayUtc() });
+    const result = await projectQuery(
+      gw,
+      `query($day: Date!) { events(from: $day, to: $day, names: ["Typed Test"]) {
+      ... on EventConnection { edges { node { __typename name ... on TypedTest { count price active label created tags } } } } } }`,
+      { day: todayUtc() },
+    );
     const nodes = result.data!['events'].edges.map((edge: { node: unknown }) => edge.node);
-    expect(nodes[0]).toEqual({ __typename: 'TypedTest', name: 'Typed Test', count: 42, price: 3.5, active: true, label: '7', created: '2024-05-01T10:00:00.000Z', tags: [1, 2] });
+    expect(nodes[0]).toEqual({
+      __typename: 'TypedTest',
+      name: 'Typed Test',
+      count: 42,
+      price: 3.5,
+      active: true,
+      label: '7',
+      created: '2024-05-01T10:00:00.000Z',
+      tags: [1, 2],
+    });
     // The rest of the response stands: only the fields that do not fit are null.
     expect(nodes[1]).toEqual({ __typename: 'TypedTest', name: 'Typed Test', count: null, price: 2, active: null, label: null, created: null, tags: null });
     const errors = new Map(result.errors!.map((error) => [error.path!.at(-1), error]));
@@ -145,12 +166,19 @@ describe('Lexicon-typed schema', () => {
     expect(typed).toMatchObject({ email: profile!.properties['$email'], _email: profile!.properties['$email'], plan: profile!.properties['plan'], age: 41 });
     expect(typeof typed.lifetimeValue).toBe('number');
     expect(new Date(typed._created).getTime()).not.toBeNaN();
-    expect(gw.gateway.lexiconTypes.get(PROJECT_KEY)!.layer()!.profileFields.map((f) => f.name)).toContain('_lastSeen');
+    expect(
+      gw.gateway.lexiconTypes
+        .get(PROJECT_KEY)!
+        .layer()!
+        .profileFields.map((f) => f.name),
+    ).toContain('_lastSeen');
   });
 
   it('reports drift between Lexicon and a day of events with one export call', async () => {
     const gw = await createTypedApp();
-    await uploadLexicon(gw.emulator, [{ entityType: 'event', name: 'Drift Test', schemaJson: { properties: { count: { type: 'integer' }, plan: { type: 'string' } } } }]);
+    await uploadLexicon(gw.emulator, [
+      { entityType: 'event', name: 'Drift Test', schemaJson: { properties: { count: { type: 'integer' }, plan: { type: 'string' } } } },
+    ]);
     await importEvents(gw.emulator, [
       eventAt('Drift Test', 300, { count: '3', plan: 'Pro', surprise: 1 }),
       eventAt('Drift Test', 200, { count: 'lots', plan: 'Pro' }),
@@ -169,7 +197,9 @@ describe('Lexicon-typed schema', () => {
     expect(drift).toMatchObject({ __typename: 'LexiconDrift', from: todayUtc(), to: todayUtc() });
     expect(drift.sampledEvents).toBeGreaterThanOrEqual(4);
     expect(drift.undocumentedEvents).toContainEqual({ name: 'Mystery Event', count: 1 });
-    expect(drift.undocumentedProperties.filter((p: { event: string }) => p.event === 'Drift Test')).toEqual([{ event: 'Drift Test', property: 'surprise', count: 2 }]);
+    expect(drift.undocumentedProperties.filter((p: { event: string }) => p.event === 'Drift Test')).toEqual([
+      { event: 'Drift Test', property: 'surprise', count: 2 },
+    ]);
     expect(drift.typeMismatches.filter((m: { event: string }) => m.event === 'Drift Test')).toEqual([
       { event: 'Drift Test', property: 'count', documented: ['INTEGER'], actual: ['STRING'], count: 2, convertible: false },
     ]);
@@ -179,11 +209,17 @@ describe('Lexicon-typed schema', () => {
   });
 
   it('serves each project its own typed schema beside the generic one', async () => {
-    const second = { projectId: '2000002', token: 'second-token', serviceAccounts: [{ username: 'second.1a2b3c.mp-service-account', secret: 'second-secret' }] };
+    const second = {
+      projectId: '2000002',
+      token: 'second-token',
+      serviceAccounts: [{ username: 'second.1a2b3c.mp-service-account', secret: 'second-secret' }],
+    };
     const emulator = await createEmulator({ size: 'small', projects: [DEMO_PROJECT_OPTIONS, second] });
     const dir = mkdtempSync(join(tmpdir(), 'lexicon-projects-'));
     try {
-      emulator.data(second.projectId).lexicon.set('event:Only Second', { entityType: 'event', name: 'Only Second', schemaJson: { properties: { level: { type: 'integer' } } } });
+      emulator
+        .data(second.projectId)
+        .lexicon.set('event:Only Second', { entityType: 'event', name: 'Only Second', schemaJson: { properties: { level: { type: 'integer' } } } });
       const file = join(dir, 'projects.json');
       writeFileSync(file, JSON.stringify([{ key: 'second', projectId: second.projectId, serviceAccount: second.serviceAccounts[0] }]));
       const gw = await createTestApp({ emulator, env: { MIXPANEL_PROJECTS_FILE: file } });

@@ -64,7 +64,10 @@ describe('Lexicon-typed schema swaps', () => {
 
   it('retypes at once after a Lexicon edit made through the gateway', async () => {
     const gw = await createTypedApp();
-    const edit = await projectQuery(gw, `mutation { updateLexiconEventDefinition(input: { name: "Brand New", description: "Added from GraphQL" }) { __typename } }`);
+    const edit = await projectQuery(
+      gw,
+      `mutation { updateLexiconEventDefinition(input: { name: "Brand New", description: "Added from GraphQL" }) { __typename } }`,
+    );
     expect(edit.data!['updateLexiconEventDefinition']).toEqual({ __typename: 'EventDefinition' });
     await gw.gateway.lexiconTypes.get(PROJECT_KEY)!.refresh();
     const result = await projectQuery(gw, `{ __type(name: "BrandNew") { description } }`);

@@ -138,9 +138,20 @@ describe.each(backends)('$name membership store', (backend) => {
       const completion = await allChanges(last);
       expect(kinds(completion)).toEqual(['ADDED', 'REPLACED', 'REPLACED', 'REPLACED']);
       expect(ids(completion[0]!.members)).toEqual(['a', 'b', 'c', 'd', 'e']);
-      expect(completion.slice(1).map((c) => [c.page, ids(c.members)])).toEqual([[1, ['a', 'b']], [2, ['c']], [3, ['d', 'e']]]);
+      expect(completion.slice(1).map((c) => [c.page, ids(c.members)])).toEqual([
+        [1, ['a', 'b']],
+        [2, ['c']],
+        [3, ['d', 'e']],
+      ]);
       expect(await allIds(store)).toEqual(['a', 'b', 'c', 'd', 'e']);
-      expect(await store.syncState('p1', 'c1')).toEqual({ projectId: 'p1', cohortId: 'c1', cohortName: 'Cohort c1', lastSyncAt: 1002, sessionId: 's1', memberCount: 5 });
+      expect(await store.syncState('p1', 'c1')).toEqual({
+        projectId: 'p1',
+        cohortId: 'c1',
+        cohortName: 'Cohort c1',
+        lastSyncAt: 1002,
+        sessionId: 's1',
+        memberCount: 5,
+      });
       expect((await store.members('p1', 'c1', { first: 1 }))[0]).toEqual(member('a'));
     });
 
@@ -195,7 +206,11 @@ describe.each(backends)('$name membership store', (backend) => {
       expect(again.changes.map((c) => ids(c.members))).toEqual([['c']]);
       const empty = await store.applyPage(page('remove_members', 'd3', 1, 1, []), 14);
       // A page that changed nothing is still published, so a subscriber waiting for it sees it.
-      expect(empty).toMatchObject({ applied: true, changes: [{ kind: 'REMOVED', members: [], page: 1, totalPages: 1, sessionId: 'd3' }], sessionCompleted: true });
+      expect(empty).toMatchObject({
+        applied: true,
+        changes: [{ kind: 'REMOVED', members: [], page: 1, totalPages: 1, sessionId: 'd3' }],
+        sessionCompleted: true,
+      });
       const unchanged = await store.applyPage(page('add_members', 'd4', 1, 1, ['a']), 15);
       expect(unchanged.changes.map((c) => [c.kind, ids(c.members)])).toEqual([['ADDED', []]]);
       expect(await store.syncState('p1', 'c1')).toMatchObject({ lastSyncAt: 15, sessionId: 'd4', memberCount: 2 });
@@ -256,32 +271,36 @@ describe.each(backends)('$name membership store', (backend) => {
 
       const cohorts = await store.cohortsOf('p1', ['a', 'c', 'x']);
       expect(Object.fromEntries(cohorts)).toEqual({ a: ['c1'], c: ['c1', 'c2'], x: [] });
-      expect((await store.syncedCohorts('p1')).map((s) => [s.cohortId, s.memberCount])).toEqual([['c1', 4], ['c2', 2]]);
+      expect((await store.syncedCohorts('p1')).map((s) => [s.cohortId, s.memberCount])).toEqual([
+        ['c1', 4],
+        ['c2', 2],
+      ]);
       expect(await store.syncedCohorts('p2')).toEqual([]);
     });
 
     // Only the persistent backends have a restart to survive; the memory store gets no such test.
-    if (backend.persistent) it('keeps membership, staged pages and seen pages across a restart', async () => {
-      let store = await start();
-      await store.applyPage(page('add_members', 'd0', 1, 1, ['old']), 1);
-      const pages = [1, 2, 3, 4, 5].map((n) => page('members', 's1', n, 5, range(n * 10, n * 10 + 2)));
-      for (const p of pages.slice(0, 3)) await store.applyPage(p, 2);
-      store = await reopen(store);
+    if (backend.persistent)
+      it('keeps membership, staged pages and seen pages across a restart', async () => {
+        let store = await start();
+        await store.applyPage(page('add_members', 'd0', 1, 1, ['old']), 1);
+        const pages = [1, 2, 3, 4, 5].map((n) => page('members', 's1', n, 5, range(n * 10, n * 10 + 2)));
+        for (const p of pages.slice(0, 3)) await store.applyPage(p, 2);
+        store = await reopen(store);
 
-      expect(await allIds(store)).toEqual(['old']);
-      expect(await store.applyPage(pages[2]!, 3)).toMatchObject({ applied: false });
-      await store.applyPage(pages[3]!, 4);
-      const done = await store.applyPage(pages[4]!, 5);
-      expect(done.sessionCompleted).toBe(true);
-      expect((await allChanges(done)).map((c) => c.kind)).toEqual(['REMOVED', 'ADDED', 'REPLACED', 'REPLACED', 'REPLACED', 'REPLACED', 'REPLACED']);
-      const expected = pages.flatMap((p) => ids(p.members));
-      expect(await allIds(store)).toEqual(expected);
+        expect(await allIds(store)).toEqual(['old']);
+        expect(await store.applyPage(pages[2]!, 3)).toMatchObject({ applied: false });
+        await store.applyPage(pages[3]!, 4);
+        const done = await store.applyPage(pages[4]!, 5);
+        expect(done.sessionCompleted).toBe(true);
+        expect((await allChanges(done)).map((c) => c.kind)).toEqual(['REMOVED', 'ADDED', 'REPLACED', 'REPLACED', 'REPLACED', 'REPLACED', 'REPLACED']);
+        const expected = pages.flatMap((p) => ids(p.members));
+        expect(await allIds(store)).toEqual(expected);
 
-      store = await reopen(store);
-      expect(await allIds(store)).toEqual(expected);
-      expect(await store.applyPage(pages[4]!, 6)).toMatchObject({ applied: false });
-      expect(await store.syncState('p1', 'c1')).toMatchObject({ sessionId: 's1', memberCount: 15, lastSyncAt: 5 });
-    });
+        store = await reopen(store);
+        expect(await allIds(store)).toEqual(expected);
+        expect(await store.applyPage(pages[4]!, 6)).toMatchObject({ applied: false });
+        expect(await store.syncState('p1', 'c1')).toMatchObject({ sessionId: 's1', memberCount: 15, lastSyncAt: 5 });
+      });
   });
 });
 

@@ -150,9 +150,7 @@ describe('Mixpanel client against the emulator', () => {
     const mixpanel = client(shared.baseUrls);
     const time = nowSeconds();
     await mixpanel.track([{ event: 'Client Track Test', properties: { distinct_id: 'source-user', time, $insert_id: 'track-src-1' } }]);
-    const result = await mixpanel.importEvents([
-      { event: 'Client Import Test', properties: { distinct_id: 'source-user', time, $insert_id: 'import-src-1' } },
-    ]);
+    const result = await mixpanel.importEvents([{ event: 'Client Import Test', properties: { distinct_id: 'source-user', time, $insert_id: 'import-src-1' } }]);
     expect(result.num_records_imported).toBe(1);
 
     const written = shared.data().events.filter((e) => e.event === 'Client Track Test' || e.event === 'Client Import Test');
@@ -205,19 +203,26 @@ describe('Mixpanel client against the emulator', () => {
   });
 
   it('scrubs a secret that an upstream body echoes back', async () => {
-    shared.faults.inject({ path: '/api/query/cohorts/list', kind: 'status', status: 400,
-        body: JSON.stringify({ error: `bad credential ${DEMO_PROJECT.secret}` }), times: 1 });
-    const error = await client(shared.baseUrls).cohortsList().catch((e: unknown) => e);
+    shared.faults.inject({
+      path: '/api/query/cohorts/list',
+      kind: 'status',
+      status: 400,
+      body: JSON.stringify({ error: `bad credential ${DEMO_PROJECT.secret}` }),
+      times: 1,
+    });
+    const error = await client(shared.baseUrls)
+      .cohortsList()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as Error).message).toContain('bad credential [redacted]');
     expect((error as Error).message).not.toContain(DEMO_PROJECT.secret);
   });
 
   it('scrubs the project token from a rejected ingestion batch’s reason', async () => {
-    const server = await startCaptureServer((_request, response) =>
-      json(response, 200, { status: 0, error: `token ${DEMO_PROJECT.token} is not valid` }),
-    );
-    const error = await client(server.baseUrls).track([{ event: 'x', properties: {} }]).catch((e: unknown) => e);
+    const server = await startCaptureServer((_request, response) => json(response, 200, { status: 0, error: `token ${DEMO_PROJECT.token} is not valid` }));
+    const error = await client(server.baseUrls)
+      .track([{ event: 'x', properties: {} }])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as Error).message).toContain('token [redacted] is not valid');
     expect((error as Error).message).not.toContain(DEMO_PROJECT.token);
@@ -243,14 +248,18 @@ describe('Mixpanel client against the emulator', () => {
   it('404 → UpstreamNotFoundError', async () => {
     // Mixpanel documents no 404 for an unknown annotation; the status is injected.
     shared.faults.inject({ path: `/api/app/projects/${DEMO_PROJECT.projectId}/annotations/987654`, kind: 'status', status: 404, times: 1 });
-    const error = await client(shared.baseUrls).annotationGet(987_654).catch((e: unknown) => e);
+    const error = await client(shared.baseUrls)
+      .annotationGet(987_654)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamNotFoundError);
     expect((error as UpstreamNotFoundError).status).toBe(404);
   });
 
   it('402 and 403 → ForbiddenError', async () => {
     shared.faults.inject({ path: '/api/query/engage', kind: 'status', status: 402, times: 1 });
-    const payment = await client(shared.baseUrls).engage({}).catch((e: unknown) => e);
+    const payment = await client(shared.baseUrls)
+      .engage({})
+      .catch((e: unknown) => e);
     expect(payment).toBeInstanceOf(ForbiddenError);
     expect((payment as ForbiddenError).status).toBe(402);
 
@@ -260,7 +269,9 @@ describe('Mixpanel client against the emulator', () => {
         { projectId: '2000002', token: 'other-token', serviceAccounts: [{ username: 'other.sa', secret: 'other-secret' }] },
       ],
     });
-    const forbidden = await client(other.baseUrls, { projectId: '2000002' }).cohortsList().catch((e: unknown) => e);
+    const forbidden = await client(other.baseUrls, { projectId: '2000002' })
+      .cohortsList()
+      .catch((e: unknown) => e);
     expect(forbidden).toBeInstanceOf(ForbiddenError);
     expect((forbidden as ForbiddenError).status).toBe(403);
   });
@@ -305,7 +316,9 @@ describe('Mixpanel client against the emulator', () => {
 
   it('a per-call timeoutMs overrides the client default', async () => {
     shared.faults.inject({ path: '/api/query/funnels/list', kind: 'hang', times: 1 });
-    const error = await client(shared.baseUrls).funnelsList({ timeoutMs: 150 }).catch((e: unknown) => e);
+    const error = await client(shared.baseUrls)
+      .funnelsList({ timeoutMs: 150 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamTimeoutError);
   });
 
@@ -314,7 +327,9 @@ describe('Mixpanel client against the emulator', () => {
     const deadUrl = capture.url;
     await capture.close();
     servers.delete(capture);
-    const error = await client(resolveBaseUrls('US', { baseUrl: deadUrl })).cohortsList().catch((e: unknown) => e);
+    const error = await client(resolveBaseUrls('US', { baseUrl: deadUrl }))
+      .cohortsList()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamError);
     expect((error as UpstreamError).status).toBeUndefined();
     expect((error as UpstreamError).retryable).toBe(true);
@@ -338,7 +353,9 @@ describe('rate limits (429)', () => {
   it('the export 429 carries Retry-After as retryAfterMs', async () => {
     const emulator = await startEmulator();
     emulator.faults.inject({ path: '/api/2.0/export', kind: 'rate-limit', times: 1 });
-    const iterator = client(emulator.baseUrls).exportEvents({ fromDate: daysAgo(1), toDate: today })[Symbol.asyncIterator]();
+    const iterator = client(emulator.baseUrls)
+      .exportEvents({ fromDate: daysAgo(1), toDate: today })
+      [Symbol.asyncIterator]();
     const error = await iterator.next().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitedError);
     expect((error as RateLimitedError).family).toBe('export');
@@ -381,9 +398,7 @@ describe('what goes on the wire', () => {
     expect(lexicon?.url.pathname).toBe(`/api/app/projects/${DEMO_PROJECT.projectId}/schemas`);
     expect(lexicon?.url.searchParams.has('project_id')).toBe(false);
     expect(track?.headers.authorization).toBeUndefined();
-    expect(JSON.parse(track?.body ?? '')).toEqual([
-      { event: 'Wire', properties: { distinct_id: 'w1', token: DEMO_PROJECT.token, $source: INTEGRATION_ID } },
-    ]);
+    expect(JSON.parse(track?.body ?? '')).toEqual([{ event: 'Wire', properties: { distinct_id: 'w1', token: DEMO_PROJECT.token, $source: INTEGRATION_ID } }]);
     // A keep-alive pool per origin: sequential calls reuse its connections instead of opening one each.
     for (let i = 0; i < 5; i++) await mixpanel.lexiconList();
     expect(capture.captured).toHaveLength(8);

@@ -107,9 +107,7 @@ describe('exportEvents', () => {
 
   it('passes the export parameters (event list as a JSON array, limit, time_in_ms)', async () => {
     const emulator = await startEmulator();
-    const { events, error } = await drain(
-      client(emulator.baseUrls).exportEvents({ ...RANGE, events: ['View Page', 'Log In'], limit: 25, timeInMs: true }),
-    );
+    const { events, error } = await drain(client(emulator.baseUrls).exportEvents({ ...RANGE, events: ['View Page', 'Log In'], limit: 25, timeInMs: true }));
     expect(error).toBeUndefined();
     expect(events.length).toBeGreaterThan(0);
     expect(events.length).toBeLessThanOrEqual(25);

@@ -25,7 +25,16 @@ describe('the official mixpanel client against the emulator', () => {
       const now = emulator.clock.now();
       const ids = { user: 'official-user-1', group: 'official-co', deleted: [...emulator.data().profiles.keys()][0]! };
       const { port, hostname } = new URL(emulator.tlsUrl!);
-      const input = { host: hostname, port, token: DEMO_PROJECT.token, username: DEMO_PROJECT.username, secret: DEMO_PROJECT.secret, projectId: DEMO_PROJECT.projectId, now, ids };
+      const input = {
+        host: hostname,
+        port,
+        token: DEMO_PROJECT.token,
+        username: DEMO_PROJECT.username,
+        secret: DEMO_PROJECT.secret,
+        projectId: DEMO_PROJECT.projectId,
+        now,
+        ids,
+      };
       const { stdout } = await run(process.execPath, [fixture('official-client.cjs'), JSON.stringify(input)], {
         env: { ...process.env, NODE_EXTRA_CA_CERTS: fixture('tls/localhost-cert.pem') },
       });
@@ -64,12 +73,20 @@ describe('the official mixpanel client against the emulator', () => {
       expect(events.map((e: { name: string }) => e.name)).toEqual(['Official Import', 'Official Batch', 'Official Batch', 'Official Track']);
       expect(events.every((e: { distinctId: string }) => e.distinctId === ids.user)).toBe(true);
       // import_batch sent no $insert_id: Mixpanel keeps both events, without one.
-      expect(events.filter((e: { name: string }) => e.name === 'Official Batch').map((e: { insertId: unknown; property: unknown }) => [e.insertId, e.property])).toEqual([
+      expect(
+        events.filter((e: { name: string }) => e.name === 'Official Batch').map((e: { insertId: unknown; property: unknown }) => [e.insertId, e.property]),
+      ).toEqual([
         [null, 1],
         [null, 2],
       ]);
       expect(events[0].insertId).toBe('official-import-1');
-      expect(result.data!['profile'].properties).toMatchObject({ $email: 'official@example.com', plan: 'Pro', logins: 3, tags: ['a', 'b'], first_seen: 'yesterday' });
+      expect(result.data!['profile'].properties).toMatchObject({
+        $email: 'official@example.com',
+        plan: 'Pro',
+        logins: 3,
+        tags: ['a', 'b'],
+        first_seen: 'yesterday',
+      });
       expect(result.data!['groupProfile'].properties).toMatchObject({ $name: 'Official Co', industry: 'widgets' });
       expect(result.data!['gone'].__typename).toBe('NotFoundError');
     } finally {

@@ -16,7 +16,10 @@ const SIZE = { profiles: 2_500, events: 2_000, days: 7, groups: 5 } as const;
 const engageCalls = (emulator: Emulator): CallLogEntry[] => emulator.callLog.filter((entry) => entry.path === '/api/query/engage');
 const listingPages = (emulator: Emulator): string[] =>
   engageCalls(emulator)
-    .filter((entry) => entry.params['distinct_ids'] === undefined && entry.params['filter_by_cohort'] === undefined && entry.params['output_properties'] === undefined)
+    .filter(
+      (entry) =>
+        entry.params['distinct_ids'] === undefined && entry.params['filter_by_cohort'] === undefined && entry.params['output_properties'] === undefined,
+    )
     .map((entry) => entry.params['page'] ?? '0');
 const byIdCalls = (emulator: Emulator): CallLogEntry[] => engageCalls(emulator).filter((entry) => entry.params['distinct_ids'] !== undefined);
 
@@ -33,7 +36,11 @@ describe('profile read-ahead', () => {
     expect(first.data!['p0']).toEqual({ __typename: 'Profile', distinctId: ids[1_234], email: expect.any(String) });
     // Page 0, then pages 1 and 2 of its session: the whole listing, no read by id.
     expect(listingPages(gw.emulator)).toEqual(['0', '1', '2']);
-    expect(engageCalls(gw.emulator).filter((entry) => entry.params['page'] !== undefined && entry.params['page'] !== '0').every((entry) => entry.params['session_id'] !== undefined)).toBe(true);
+    expect(
+      engageCalls(gw.emulator)
+        .filter((entry) => entry.params['page'] !== undefined && entry.params['page'] !== '0')
+        .every((entry) => entry.params['session_id'] !== undefined),
+    ).toBe(true);
     expect(byIdCalls(gw.emulator)).toEqual([]);
 
     // 100 requests for 100 other profiles, and one for an id Mixpanel does not know: no call at all.

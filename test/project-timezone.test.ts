@@ -46,7 +46,9 @@ describe('project timezone', () => {
       const hourly = hours.data!['segmentation'];
       expect(hourly.series).toHaveLength(24);
       expect(hourly.series[0]).toBe('2025-01-15 00:00:00');
-      const counted = Object.fromEntries(hourly.segments[0].points.filter((p: { value: number }) => p.value > 0).map((p: { date: string; value: number }) => [p.date, p.value]));
+      const counted = Object.fromEntries(
+        hourly.segments[0].points.filter((p: { value: number }) => p.value > 0).map((p: { date: string; value: number }) => [p.date, p.value]),
+      );
       expect(counted).toEqual({ '2025-01-15 00:00:00': 1, '2025-01-15 15:00:00': 1 });
 
       const days = await gw.query(SEGMENTATION, { from: '2025-01-14', to: '2025-01-15', unit: 'DAY' });
@@ -64,9 +66,12 @@ describe('project timezone', () => {
       expect(early.data!['segmentation']).toMatchObject({ __typename: 'InvalidArgumentError', argument: 'to', message: expect.stringContaining(ZONE) });
       expect(emulator.calls('/api/query')).toBe(calls);
       // And Mixpanel agrees: the emulator refuses it too.
-      const direct = await fetch(`${emulator.url}/api/query/segmentation?project_id=${DEMO_PROJECT.projectId}&event=Probe&from_date=2025-01-15&to_date=2025-01-16`, {
-        headers: { authorization: AUTH },
-      });
+      const direct = await fetch(
+        `${emulator.url}/api/query/segmentation?project_id=${DEMO_PROJECT.projectId}&event=Probe&from_date=2025-01-15&to_date=2025-01-16`,
+        {
+          headers: { authorization: AUTH },
+        },
+      );
       expect(await direct.json()).toMatchObject({ error: 'to_date cannot be later than today' });
       const today = await gw.query(SEGMENTATION, { from: '2025-01-15', to: '2025-01-15' });
       expect(today.data!['segmentation'].segments[0].points).toEqual([{ date: '2025-01-15', value: 2 }]);

@@ -43,30 +43,30 @@ describe('README', () => {
     });
     await demo.ready;
     try {
-    const values = await createExampleValues(gw.gateway.projects.get('default')!)();
-    for (const [index, block] of blocks.entries()) {
-      const operation = parse(block).definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')!;
-      const variables = exampleVariables(operation, values, Date.now());
-      if (operation.operation === 'subscription') {
-        const cohortId = values.cohortId!;
-        const field = (operation.selectionSet.selections[0] as { name: { value: string } }).name.value;
-        const subscriber = subscribe({ url: gw.graphqlUrl, transport: 'ws', ignore: isProbeOf(field) }, { query: block, variables });
-        try {
-          await subscriber.waitForProbe(() => publishCohortProbe(gw.gateway.pubsub, DEMO_PROJECT.projectId, cohortId));
-          expect({ index, failure: subscriber.failure, results: subscriber.results }).toEqual({ index, failure: undefined, results: [] });
-        } finally {
-          await subscriber.close();
+      const values = await createExampleValues(gw.gateway.projects.get('default')!)();
+      for (const [index, block] of blocks.entries()) {
+        const operation = parse(block).definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')!;
+        const variables = exampleVariables(operation, values, Date.now());
+        if (operation.operation === 'subscription') {
+          const cohortId = values.cohortId!;
+          const field = (operation.selectionSet.selections[0] as { name: { value: string } }).name.value;
+          const subscriber = subscribe({ url: gw.graphqlUrl, transport: 'ws', ignore: isProbeOf(field) }, { query: block, variables });
+          try {
+            await subscriber.waitForProbe(() => publishCohortProbe(gw.gateway.pubsub, DEMO_PROJECT.projectId, cohortId));
+            expect({ index, failure: subscriber.failure, results: subscriber.results }).toEqual({ index, failure: undefined, results: [] });
+          } finally {
+            await subscriber.close();
+          }
+          continue;
         }
-        continue;
+        const result = await gw.query(block, variables);
+        expect({ index, errors: result.errors }).toEqual({ index, errors: undefined });
+        const json = JSON.stringify(result.data);
+        // A typed error in the data, or an object with nothing selected (a union member the query left out), is a silent failure.
+        expect({ index, typedError: /"code":"[A-Z_]+"/.exec(json)?.[0], empty: json.includes('{}') }).toEqual({ index, typedError: undefined, empty: false });
       }
-      const result = await gw.query(block, variables);
-      expect({ index, errors: result.errors }).toEqual({ index, errors: undefined });
-      const json = JSON.stringify(result.data);
-      // A typed error in the data, or an object with nothing selected (a union member the query left out), is a silent failure.
-      expect({ index, typedError: /"code":"[A-Z_]+"/.exec(json)?.[0], empty: json.includes('{}') }).toEqual({ index, typedError: undefined, empty: false });
-    }
-    // Every demo cohort is synced by webhook: no cohort was read through engage's filter_by_cohort.
-    expect(gw.emulator.callLog.filter((entry) => entry.path === '/api/query/engage' && entry.params['filter_by_cohort'] !== undefined)).toEqual([]);
+      // Every demo cohort is synced by webhook: no cohort was read through engage's filter_by_cohort.
+      expect(gw.emulator.callLog.filter((entry) => entry.path === '/api/query/engage' && entry.params['filter_by_cohort'] !== undefined)).toEqual([]);
     } finally {
       await demo.stop();
     }

@@ -182,7 +182,15 @@ describe('sqlite completion stream after a crash', () => {
 
 describe('webhook receiver publishing a completion stream', () => {
   const PATH = '/webhooks/mixpanel/cohorts';
-  const CONFIG: WebhookConfig = { path: PATH, username: undefined, password: undefined, maxBodyBytes: 1024 * 1024, sessionTtlMs: 3_600_000, maxAuthFailures: 10, authFailureWindowMs: 60_000 };
+  const CONFIG: WebhookConfig = {
+    path: PATH,
+    username: undefined,
+    password: undefined,
+    maxBodyBytes: 1024 * 1024,
+    sessionTtlMs: 3_600_000,
+    maxAuthFailures: 10,
+    authFailureWindowMs: 60_000,
+  };
   const body = (action: SyncAction, session: string, n: number, total: number, memberIds: readonly string[]) => ({
     action,
     parameters: {
@@ -195,59 +203,69 @@ describe('webhook receiver publishing a completion stream', () => {
     },
   });
 
-  it.each(backends.filter((b) => !b.skip))('$name: the answer follows the swap; every change, then the completion, then the next page, in order', async (backend) => {
-    const store = await backend.open();
-    opened.push(store);
-    const pubsub = createGatewayPubSub();
-    const changes: CohortChangeEvent[] = [];
-    const completions: CohortSyncCompletedEvent[] = [];
-    const order: string[] = [];
-    const changeStream = pubsub.subscribe('cohortMembershipChanged', '42')[Symbol.asyncIterator]();
-    const completionStream = pubsub.subscribe('cohortSyncCompleted', '42')[Symbol.asyncIterator]();
-    void (async () => {
-      for (let r = await changeStream.next(); !r.done; r = await changeStream.next()) {
-        changes.push(r.value);
-        order.push(`${r.value.sessionId}:${r.value.kind}`);
+  it.each(backends.filter((b) => !b.skip))(
+    '$name: the answer follows the swap; every change, then the completion, then the next page, in order',
+    async (backend) => {
+      const store = await backend.open();
+      opened.push(store);
+      const pubsub = createGatewayPubSub();
+      const changes: CohortChangeEvent[] = [];
+      const completions: CohortSyncCompletedEvent[] = [];
+      const order: string[] = [];
+      const changeStream = pubsub.subscribe('cohortMembershipChanged', '42')[Symbol.asyncIterator]();
+      const completionStream = pubsub.subscribe('cohortSyncCompleted', '42')[Symbol.asyncIterator]();
+      void (async () => {
+        for (let r = await changeStream.next(); !r.done; r = await changeStream.next()) {
+          changes.push(r.value);
+          order.push(`${r.value.sessionId}:${r.value.kind}`);
+        }
+      })();
+      void (async () => {
+        for (let r = await completionStream.next(); !r.done; r = await completionStream.next()) {
+          completions.push(r.value);
+          order.push(`${r.value.sessionId}:completed`);
+        }
+      })();
+      const errors: unknown[] = [];
+      const yoga = createYoga({
+        schema: createSchema({ typeDefs: 'type Query { ok: Boolean }' }),
+        logging: false,
+        plugins: [
+          useCohortWebhooks({
+            config: CONFIG,
+            resolveProject: (id) => (id === '42' ? { projectId: '42', store } : undefined),
+            pubsub,
+            onError: (e) => errors.push(e),
+          }),
+        ],
+      });
+      const post = (payload: unknown) =>
+        yoga.fetch(`http://localhost${PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+      try {
+        const all = users(0, 2500);
+        for (let n = 1; n <= 4; n++) expect((await post(body('members', 'full', n, 5, all.slice((n - 1) * 500, n * 500)))).status).toBe(200);
+        // The last page and a diff of the same cohort, sent without waiting for each other.
+        const [last, diff] = await Promise.all([post(body('members', 'full', 5, 5, all.slice(2000))), post(body('add_members', 'diff', 1, 1, ['late']))]);
+        expect([last.status, diff.status]).toEqual([200, 200]);
+        await expect.poll(() => completions.length, { timeout: 10_000 }).toBe(2);
+        await expect.poll(() => order.at(-1)).toBe('diff:completed');
+        expect(errors).toEqual([]);
+        expect(order).toEqual([
+          'full:ADDED',
+          'full:ADDED',
+          'full:ADDED',
+          ...[1, 2, 3, 4, 5].map(() => 'full:REPLACED'),
+          'full:completed',
+          'diff:ADDED',
+          'diff:completed',
+        ]);
+        expect(changes.filter((c) => c.kind === 'REPLACED').map((c) => [c.page, c.members.length])).toEqual([1, 2, 3, 4, 5].map((n) => [n, 500]));
+        expect(changes.filter((c) => c.sessionId === 'full' && c.kind === 'ADDED').flatMap((c) => ids(c.members))).toEqual(all);
+        expect(completions[0]).toMatchObject({ sessionId: 'full', memberCount: 2500, totalPages: 5 });
+        expect(ids(changes.at(-1)!.members)).toEqual(['late']);
+      } finally {
+        await Promise.all([changeStream.return?.(), completionStream.return?.()]);
       }
-    })();
-    void (async () => {
-      for (let r = await completionStream.next(); !r.done; r = await completionStream.next()) {
-        completions.push(r.value);
-        order.push(`${r.value.sessionId}:completed`);
-      }
-    })();
-    const errors: unknown[] = [];
-    const yoga = createYoga({
-      schema: createSchema({ typeDefs: 'type Query { ok: Boolean }' }),
-      logging: false,
-      plugins: [useCohortWebhooks({ config: CONFIG, resolveProject: (id) => (id === '42' ? { projectId: '42', store } : undefined), pubsub, onError: (e) => errors.push(e) })],
-    });
-    const post = (payload: unknown) =>
-      yoga.fetch(`http://localhost${PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
-    try {
-      const all = users(0, 2500);
-      for (let n = 1; n <= 4; n++) expect((await post(body('members', 'full', n, 5, all.slice((n - 1) * 500, n * 500)))).status).toBe(200);
-      // The last page and a diff of the same cohort, sent without waiting for each other.
-      const [last, diff] = await Promise.all([post(body('members', 'full', 5, 5, all.slice(2000))), post(body('add_members', 'diff', 1, 1, ['late']))]);
-      expect([last.status, diff.status]).toEqual([200, 200]);
-      await expect.poll(() => completions.length, { timeout: 10_000 }).toBe(2);
-      await expect.poll(() => order.at(-1)).toBe('diff:completed');
-      expect(errors).toEqual([]);
-      expect(order).toEqual([
-        'full:ADDED',
-        'full:ADDED',
-        'full:ADDED',
-        ...[1, 2, 3, 4, 5].map(() => 'full:REPLACED'),
-        'full:completed',
-        'diff:ADDED',
-        'diff:completed',
-      ]);
-      expect(changes.filter((c) => c.kind === 'REPLACED').map((c) => [c.page, c.members.length])).toEqual([1, 2, 3, 4, 5].map((n) => [n, 500]));
-      expect(changes.filter((c) => c.sessionId === 'full' && c.kind === 'ADDED').flatMap((c) => ids(c.members))).toEqual(all);
-      expect(completions[0]).toMatchObject({ sessionId: 'full', memberCount: 2500, totalPages: 5 });
-      expect(ids(changes.at(-1)!.members)).toEqual(['late']);
-    } finally {
-      await Promise.all([changeStream.return?.(), completionStream.return?.()]);
-    }
-  });
+    },
+  );
 });

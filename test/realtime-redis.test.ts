@@ -72,7 +72,11 @@ describe.skipIf(skip)('two gateway instances sharing Redis', () => {
     const diff = await sender.sync({ ...cohort, members: people.slice(5, 30) });
     expect([full.status, diff.status]).toEqual(['ok', 'ok']);
 
-    const ids = (from: number, to: number) => people.slice(from, to).map((p) => p.distinctId).sort();
+    const ids = (from: number, to: number) =>
+      people
+        .slice(from, to)
+        .map((p) => p.distinctId)
+        .sort();
     const expected = [
       ['ADDED', full.sessionId, 1, 1, ids(0, 20)],
       ['REPLACED', full.sessionId, 1, 1, ids(0, 20)],

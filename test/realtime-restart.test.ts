@@ -42,7 +42,10 @@ async function restartMidSession(project: IsolatedProject, storeEnv: Record<stri
   const env = { ...project.env, ...storeEnv };
   const subscribers: Subscriber[] = [];
   const open = (gateway: TestGateway) => {
-    const subscriber = subscribe({ url: gateway.graphqlUrl, transport: 'ws', ignore: isProbeOf('cohortMembershipChanged') }, { query: CHANGES, variables: { ids: [COHORT_ID] } });
+    const subscriber = subscribe(
+      { url: gateway.graphqlUrl, transport: 'ws', ignore: isProbeOf('cohortMembershipChanged') },
+      { query: CHANGES, variables: { ids: [COHORT_ID] } },
+    );
     subscribers.push(subscriber);
     return subscriber;
   };
@@ -87,7 +90,8 @@ async function restartMidSession(project: IsolatedProject, storeEnv: Record<stri
     // B completed the session from the three pages A stored: every member joined, then each page replaced.
     await onB.waitForResults(10);
     const events = onB.results.map((r) => {
-      const e = (r.data as { cohortMembershipChanged: { kind: string; sessionId: string; page: number; totalPages: number; members: unknown[] } }).cohortMembershipChanged;
+      const e = (r.data as { cohortMembershipChanged: { kind: string; sessionId: string; page: number; totalPages: number; members: unknown[] } })
+        .cohortMembershipChanged;
       return [e.kind, e.page, e.totalPages, e.sessionId, e.members.length];
     });
     expect(events).toEqual([

@@ -95,7 +95,10 @@ const change = (kind: Change['kind'], sessionId: string | undefined, page: numbe
   sessionId: sessionId!,
   page,
   totalPages,
-  ids: normalize(kind, members.map((m) => m.distinctId)),
+  ids: normalize(
+    kind,
+    members.map((m) => m.distinctId),
+  ),
 });
 
 const pagesOf = <T>(items: readonly T[], size = 1000): T[][] =>
@@ -109,7 +112,9 @@ function senderFor(gateway: TestGateway, extra: { basicAuth?: { username: string
 }
 
 async function syncState(gateway: TestGateway, cohortId = COHORT_ID) {
-  const response = await gateway.query(`query($id: ID!) { cohort(id: $id) { __typename ... on Cohort { sync { source memberCount sessionId } } } }`, { id: cohortId });
+  const response = await gateway.query(`query($id: ID!) { cohort(id: $id) { __typename ... on Cohort { sync { source memberCount sessionId } } } }`, {
+    id: cohortId,
+  });
   expect(response.errors).toBeUndefined();
   return response.data?.['cohort'];
 }
@@ -132,10 +137,7 @@ describe('cohort-sync webhooks to subscriptions', () => {
       const expected: Change[] = [];
       const expectedCompletions: Completion[] = [];
       const expectDelivered = async () => {
-        await Promise.all([
-          ...changes.map((s) => s.waitForResults(expected.length)),
-          ...completions.map((s) => s.waitForResults(expectedCompletions.length)),
-        ]);
+        await Promise.all([...changes.map((s) => s.waitForResults(expected.length)), ...completions.map((s) => s.waitForResults(expectedCompletions.length))]);
       };
 
       // 1. First sync: a full export of 5,000 members in 5 pages, applied when page 5 completes it.
@@ -231,7 +233,10 @@ async function syncAndLoadProfiles(gateway: TestGateway, waitBeforeSyncMs = 0) {
     }
   `;
   const live = (['ws', 'sse'] as const).map((transport) => {
-    const subscriber = subscribe({ url: gateway.graphqlUrl, transport, ignore: isProbeOf('cohortMembershipChanged') }, { query, variables: { ids: [COHORT_ID] } });
+    const subscriber = subscribe(
+      { url: gateway.graphqlUrl, transport, ignore: isProbeOf('cohortMembershipChanged') },
+      { query, variables: { ids: [COHORT_ID] } },
+    );
     subscribers.push(subscriber);
     return subscriber;
   });
@@ -282,7 +287,11 @@ describe('webhook authentication and validation', () => {
   });
 
   async function post(gateway: TestGateway, body: string, headers: Record<string, string> = {}) {
-    const response = await fetch(gateway.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION, ...headers }, body });
+    const response = await fetch(gateway.url + WEBHOOK_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION, ...headers },
+      body,
+    });
     return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
   }
 
@@ -333,8 +342,16 @@ describe('webhook authentication and validation', () => {
       ['an array', '[]', /JSON object/],
       ['unknown action', JSON.stringify({ ...body, action: 'drop_everyone' }), /action must be one of/],
       ['no parameters', JSON.stringify({ action: 'members' }), /parameters must be an object/],
-      ['page beyond total', JSON.stringify({ ...body, parameters: { ...body.parameters, page_info: { total_pages: 1, page_count: 2 } } }), /page_count \(2\) must not exceed total_pages \(1\)/],
-      ['member without id', JSON.stringify({ ...body, parameters: { ...body.parameters, members: [{ email: 'x@example.com' }] } }), /members\[0\]\.mixpanel_distinct_id/],
+      [
+        'page beyond total',
+        JSON.stringify({ ...body, parameters: { ...body.parameters, page_info: { total_pages: 1, page_count: 2 } } }),
+        /page_count \(2\) must not exceed total_pages \(1\)/,
+      ],
+      [
+        'member without id',
+        JSON.stringify({ ...body, parameters: { ...body.parameters, members: [{ email: 'x@example.com' }] } }),
+        /members\[0\]\.mixpanel_distinct_id/,
+      ],
       ['no session id', JSON.stringify({ ...body, parameters: { ...body.parameters, mixpanel_session_id: '' } }), /mixpanel_session_id/],
     ];
     for (const [name, text, message] of cases) {
@@ -386,7 +403,6 @@ describe('subscription authentication', () => {
     expect(changesOf(allowed).map((c) => c.kind)).toEqual(['ADDED', 'REPLACED']);
   });
 });
-
 
 describe('graphql-ws connections', () => {
   it('runs many operations on one connection without piling up listeners on its socket', async () => {

@@ -108,9 +108,7 @@ describe.skipIf(!installed && !process.env['CI'])('a Redis outage', () => {
     expect(warnings.length).toBeLessThanOrEqual(4);
 
     await redis.start();
-    await expect
-      .poll(async () => ((await (await gw.fetch('/readyz')).json()) as { status: string }).status, { timeout: 10_000, interval: 250 })
-      .toBe('ready');
+    await expect.poll(async () => ((await (await gw.fetch('/readyz')).json()) as { status: string }).status, { timeout: 10_000, interval: 250 }).toBe('ready');
     const after = await gw.query(COHORTS);
     expect(after.extensions?.['degraded']).toBeUndefined();
     expect(lines.some((line) => line.includes('Redis is reachable again'))).toBe(true);

@@ -85,7 +85,10 @@ describe('response cache', () => {
 
   it('keeps serving the stale value while refreshing fails, until the stale window ends', async () => {
     const { clock, cache, call } = setup();
-    await cache.get('k', call(async () => 'old'));
+    await cache.get(
+      'k',
+      call(async () => 'old'),
+    );
     clock.time += TTL + 1_000;
     const failing = vi.fn(async () => {
       throw new Error('Mixpanel is down');
@@ -137,10 +140,16 @@ describe('response cache', () => {
 
     const only = new AbortController();
     const never = deferred<string>();
-    const single = cache.get('other', call((signal) => {
-      loadSignal = signal;
-      return never.promise;
-    }, { signal: only.signal }));
+    const single = cache.get(
+      'other',
+      call(
+        (signal) => {
+          loadSignal = signal;
+          return never.promise;
+        },
+        { signal: only.signal },
+      ),
+    );
     only.abort(new Error('gone'));
     await expect(single).rejects.toThrow('gone');
     expect(loadSignal?.aborted).toBe(true);
@@ -159,17 +168,30 @@ describe('response cache', () => {
     expect(a.stats).toMatchObject({ cacheMisses: 0, cacheHits: 0 });
     expect(a.stats?.maxAgeSeconds).toBeUndefined();
     expect(b.stats?.deduplicated).toBe(1);
-    await cache.get('k', call(async () => 8, { ttlMs: 0 }));
+    await cache.get(
+      'k',
+      call(async () => 8, { ttlMs: 0 }),
+    );
     expect(cache.bytes).toBe(0);
   });
 
   it('stays within its byte bound, evicting the least recently used entries', async () => {
     const { cache, call } = setup(300);
     const value = 'x'.repeat(90); // 92 bytes of JSON + a 2-byte key
-    for (const key of ['k1', 'k2', 'k3']) await cache.get(key, call(async () => value));
+    for (const key of ['k1', 'k2', 'k3'])
+      await cache.get(
+        key,
+        call(async () => value),
+      );
     expect(cache.bytes).toBe(282);
-    await cache.get('k1', call(async () => 'reloaded')); // a hit: k1 becomes the most recent
-    await cache.get('k4', call(async () => value));
+    await cache.get(
+      'k1',
+      call(async () => 'reloaded'),
+    ); // a hit: k1 becomes the most recent
+    await cache.get(
+      'k4',
+      call(async () => value),
+    );
     expect(cache.bytes).toBeLessThanOrEqual(300);
     const load = vi.fn(async () => 'reloaded');
     expect(await cache.get('k1', call(load))).toBe(value);
@@ -177,7 +199,10 @@ describe('response cache', () => {
     expect(load).toHaveBeenCalledTimes(1);
 
     const huge = 'y'.repeat(400);
-    await cache.get('big', call(async () => huge));
+    await cache.get(
+      'big',
+      call(async () => huge),
+    );
     const again = vi.fn(async () => huge);
     await cache.get('big', call(again));
     expect(again).toHaveBeenCalledTimes(1); // larger than the whole cache: never stored
@@ -198,7 +223,10 @@ describe('response cache', () => {
 
   it('counts keys in bytes, not characters (event names may be non-ASCII)', async () => {
     const { cache, call } = setup();
-    await cache.get('é€', call(async () => 1));
+    await cache.get(
+      'é€',
+      call(async () => 1),
+    );
     expect(cache.bytes).toBe(5 + 1); // 2 + 3 bytes of UTF-8 key, 1 byte of JSON
   });
 
@@ -207,10 +235,19 @@ describe('response cache', () => {
     const cohorts = cacheKeyPrefix('default', 'cohorts');
     const keyA = `${cohorts}"a"]`;
     const keyB = `${cacheKeyPrefix('default', 'lexicon')}"b"]`;
-    await cache.get(keyA, call(async () => 'a'));
-    await cache.get(keyB, call(async () => 'b'));
+    await cache.get(
+      keyA,
+      call(async () => 'a'),
+    );
+    await cache.get(
+      keyB,
+      call(async () => 'b'),
+    );
     const gate = deferred<string>();
-    const pending = cache.get(`${cohorts}"c"]`, call(() => gate.promise));
+    const pending = cache.get(
+      `${cohorts}"c"]`,
+      call(() => gate.promise),
+    );
     expect(cache.invalidate(cohorts)).toBe(1);
     gate.resolve('c');
     expect(await pending).toBe('c');
@@ -246,9 +283,7 @@ describe('cache keys', () => {
     expect(key.startsWith(cacheKeyPrefix('default"', 'profiles'))).toBe(false);
     expect(cacheKey({ ...parts, project: 'other', params: {} })).not.toBe(key);
     expect(cacheKey({ ...parts, endpoint: 'cohorts', params: {} })).not.toBe(key);
-    expect(cacheKey({ ...parts, credentials: credentialsIdentity('admin.6d4ee7.mp-service-account'), params: {} })).not.toBe(
-      key,
-    );
+    expect(cacheKey({ ...parts, credentials: credentialsIdentity('admin.6d4ee7.mp-service-account'), params: {} })).not.toBe(key);
   });
 
   it('never carries a secret or the username itself', () => {

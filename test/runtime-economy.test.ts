@@ -58,7 +58,12 @@ async function start(
 }
 
 const stats = (): RequestStats => ({ upstreamCalls: 0, cacheHits: 0, cacheMisses: 0, deduplicated: 0 });
-const context = (overrides: Partial<CallContext> = {}): CallContext => ({ deadline: Date.now() + 5_000, signal: new AbortController().signal, stats: stats(), ...overrides });
+const context = (overrides: Partial<CallContext> = {}): CallContext => ({
+  deadline: Date.now() + 5_000,
+  signal: new AbortController().signal,
+  stats: stats(),
+  ...overrides,
+});
 /** A segmented report: one /segmentation call each (a plain one would merge into /events calls). */
 const segmentation = (event: string) => ({ event, fromDate: '2020-01-01', toDate: '2020-01-07', on: 'properties["plan"]' });
 
@@ -86,7 +91,14 @@ describe('runtime economy', () => {
     // Deadlines no wait for a concurrency slot can reach, and short of the hour the reserve would take to clear:
     // the two refused are refused by the reserve alone, at once.
     const background = (k: number) => runtime.fetch('segmentation', segmentation(`bg-${k}`), context({ priority: 10, deadline: Date.now() + 30 * 60_000 }));
-    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, k) => background(k).then(() => 'sent', (e: unknown) => (e instanceof RateLimitedError ? 'refused' : 'failed'))));
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, k) =>
+        background(k).then(
+          () => 'sent',
+          (e: unknown) => (e instanceof RateLimitedError ? 'refused' : 'failed'),
+        ),
+      ),
+    );
     expect(outcomes.filter((o) => o === 'sent')).toHaveLength(8);
     expect(outcomes.filter((o) => o === 'refused')).toHaveLength(2);
     // The reserve is still there for users asking now.
@@ -98,10 +110,16 @@ describe('runtime economy', () => {
   it('leaves half the pacing burst to first views: background refreshes stop there, interactive calls do not', async () => {
     const { emulator, runtime } = await start(DOCUMENTED_LIMITS);
     expect(runtime.budget.pacing('query')).toEqual({ reserve: 12, pacedCalls: 30 });
-    const outcome = (promise: Promise<unknown>) => promise.then(() => 'sent', (e: unknown) => (e instanceof RateLimitedError ? 'refused' : 'failed'));
+    const outcome = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'sent',
+        (e: unknown) => (e instanceof RateLimitedError ? 'refused' : 'failed'),
+      );
     const background = await Promise.all(
       // A deadline short of the 2 min the bucket takes to refill one call, and one no wait for a concurrency slot can reach.
-      Array.from({ length: 30 }, (_, k) => outcome(runtime.fetch('segmentation', segmentation(`bg-${k}`), context({ priority: 10, deadline: Date.now() + 60_000 })))),
+      Array.from({ length: 30 }, (_, k) =>
+        outcome(runtime.fetch('segmentation', segmentation(`bg-${k}`), context({ priority: 10, deadline: Date.now() + 60_000 }))),
+      ),
     );
     expect(background.filter((o) => o === 'sent')).toHaveLength(15);
     expect(background.filter((o) => o === 'refused')).toHaveLength(15);
@@ -138,7 +156,8 @@ describe('runtime economy', () => {
     const readCalls = engage().length;
     expect(readCalls).toBeGreaterThanOrEqual(2);
     // Spend the burst down to the half kept for first views (30 → 15).
-    for (let k = 0; runtime.budget.pacing('query').pacedCalls! > 15; k++) await runtime.fetch('segmentation', segmentation(`spend-${k}`), context({ deadline: now + 5_000 }));
+    for (let k = 0; runtime.budget.pacing('query').pacedCalls! > 15; k++)
+      await runtime.fetch('segmentation', segmentation(`spend-${k}`), context({ deadline: now + 5_000 }));
     expect(runtime.budget.pacing('query').pacedCalls).toBe(15);
     now += 61_000; // past the 60 s TTLs; the pacing refills half a call meanwhile
     const later = context({ deadline: now + 5_000 });
@@ -162,7 +181,8 @@ describe('runtime economy', () => {
     const week = { event: 'Sign Up', fromDate: new Date(now - 6 * 86_400_000).toISOString().slice(0, 10), toDate: today };
     const first = await runtime.fetch('segmentation', week, context({ deadline: now + 5_000 }));
     expect(emulator.calls('/api/query/events')).toBe(1);
-    for (let k = 0; runtime.budget.pacing('query').pacedCalls! > 15; k++) await runtime.fetch('segmentation', segmentation(`spend-${k}`), context({ deadline: now + 5_000 }));
+    for (let k = 0; runtime.budget.pacing('query').pacedCalls! > 15; k++)
+      await runtime.fetch('segmentation', segmentation(`spend-${k}`), context({ deadline: now + 5_000 }));
     now += 61_000; // past the 60 s TTL of a range ending today, within its stale window
     const stale = context({ deadline: now + 5_000 });
     expect(await runtime.fetch('segmentation', week, stale)).toEqual(first);
@@ -215,7 +235,8 @@ describe('runtime economy', () => {
     const engage = (): CallLogEntry[] => emulator.callLog.filter((entry) => entry.path.endsWith('/engage'));
     const [cohort] = emulator.data().cohorts.map((c) => String(c.id));
     // Spend the whole burst: the next paced call is 2 min away.
-    for (let k = 0; runtime.budget.pacing('query').pacedCalls! > 0; k++) await runtime.fetch('segmentation', segmentation(`spend-${k}`), context({ deadline: now + 5_000 }));
+    for (let k = 0; runtime.budget.pacing('query').pacedCalls! > 0; k++)
+      await runtime.fetch('segmentation', segmentation(`spend-${k}`), context({ deadline: now + 5_000 }));
     const spent = emulator.calls('/api/query/segmentation');
     expect(spent).toBe(30);
     // A cohort's first read cannot start before its request's deadline: the request gives up, the read stays queued.

@@ -31,7 +31,14 @@ describe('analytics', () => {
     }
     const counts = await restQuery<Series>(gw.emulator, 'events', { event: '["Sign Up","Log In"]', type: 'unique', unit: 'day', from_date: from, to_date: to });
     expect(asValues(result.data!['counts'].segments)).toEqual(counts.data.values);
-    const props = await restQuery<Series>(gw.emulator, 'events/properties', { event: 'Purchase', name: 'product', type: 'general', unit: 'day', from_date: from, to_date: to });
+    const props = await restQuery<Series>(gw.emulator, 'events/properties', {
+      event: 'Purchase',
+      name: 'product',
+      type: 'general',
+      unit: 'day',
+      from_date: from,
+      to_date: to,
+    });
     expect(asValues(result.data!['props'].segments)).toEqual(props.data.values);
   });
 
@@ -57,18 +64,20 @@ describe('analytics', () => {
     const data = result.data!;
     // Mixpanel promises no order of names: the gateway sorts them.
     expect(data['names'].nodes).toEqual((await restQuery<string[]>(gw.emulator, 'events/names', { type: 'general', limit: 5 })).sort());
-    const top = await restQuery<{ events: { event: string; amount: number; percent_change: number }[] }>(gw.emulator, 'events/top', { type: 'general', limit: 3 });
+    const top = await restQuery<{ events: { event: string; amount: number; percent_change: number }[] }>(gw.emulator, 'events/top', {
+      type: 'general',
+      limit: 3,
+    });
     expect(data['top'].nodes).toEqual(top.events.map((e) => ({ event: e.event, amount: e.amount, percentChange: e.percent_change })));
     const propNames = await restQuery<Record<string, { count: number }>>(gw.emulator, 'events/properties/top', { event: 'Purchase' });
     expect(Object.fromEntries(data['propNames'].nodes.map((p: { name: string; count: number }) => [p.name, { count: p.count }]))).toEqual(propNames);
     expect(data['values'].nodes).toEqual(await restQuery(gw.emulator, 'events/properties/values', { event: 'Purchase', name: 'product' }));
     const funnels = await restQuery<{ funnel_id: number; name: string }[]>(gw.emulator, 'funnels/list');
     expect(data['funnels'].nodes).toEqual(funnels.map((f) => ({ id: String(f.funnel_id), name: f.name })));
-    const funnel = await restQuery<{ meta: { dates: string[] }; data: Record<string, { steps: { event: string; count: number }[]; analysis: { starting_amount: number } }> }>(
-      gw.emulator,
-      'funnels',
-      { funnel_id: 7509, from_date: from, to_date: to },
-    );
+    const funnel = await restQuery<{
+      meta: { dates: string[] };
+      data: Record<string, { steps: { event: string; count: number }[]; analysis: { starting_amount: number } }>;
+    }>(gw.emulator, 'funnels', { funnel_id: 7509, from_date: from, to_date: to });
     expect(data['funnel'].dates).toEqual(funnel.meta.dates);
     for (const d of data['funnel'].days) {
       expect(d.steps).toEqual(funnel.data[d.date]!.steps.map((s) => ({ event: s.event, count: s.count })));
@@ -80,11 +89,31 @@ describe('analytics', () => {
       retention_type: 'birth',
       born_event: 'Sign Up',
     });
-    expect(data['retention'].nodes).toEqual(Object.keys(retention).sort().map((date) => ({ date, first: retention[date]!.first, counts: retention[date]!.counts })));
-    const frequency = await restQuery<{ data: Record<string, number[]> }>(gw.emulator, 'retention/addiction', { from_date: from, to_date: to, unit: 'week', addiction_unit: 'day' });
-    expect(data['frequency'].nodes).toEqual(Object.keys(frequency.data).sort().map((date) => ({ date, counts: frequency.data[date] })));
-    const insights = await restQuery<{ date_range: { from_date: string; to_date: string }; headers: string[] }>(gw.emulator, 'insights', { bookmark_id: 12345 });
-    expect(data['insights']).toMatchObject({ __typename: 'InsightsReport', fromDate: insights.date_range.from_date, toDate: insights.date_range.to_date, headers: insights.headers });
+    expect(data['retention'].nodes).toEqual(
+      Object.keys(retention)
+        .sort()
+        .map((date) => ({ date, first: retention[date]!.first, counts: retention[date]!.counts })),
+    );
+    const frequency = await restQuery<{ data: Record<string, number[]> }>(gw.emulator, 'retention/addiction', {
+      from_date: from,
+      to_date: to,
+      unit: 'week',
+      addiction_unit: 'day',
+    });
+    expect(data['frequency'].nodes).toEqual(
+      Object.keys(frequency.data)
+        .sort()
+        .map((date) => ({ date, counts: frequency.data[date] })),
+    );
+    const insights = await restQuery<{ date_range: { from_date: string; to_date: string }; headers: string[] }>(gw.emulator, 'insights', {
+      bookmark_id: 12345,
+    });
+    expect(data['insights']).toMatchObject({
+      __typename: 'InsightsReport',
+      fromDate: insights.date_range.from_date,
+      toDate: insights.date_range.to_date,
+      headers: insights.headers,
+    });
     expect(data['insights'].segments.length).toBeGreaterThan(0);
   });
 

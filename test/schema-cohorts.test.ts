@@ -17,7 +17,12 @@ interface CohortRecord {
 let sessions = 0;
 
 /** Sends one cohort-sync webhook page, as Mixpanel does. */
-async function webhook(gw: GatewayUnderTest, action: 'members' | 'add_members' | 'remove_members', cohort: CohortRecord, members: { id: string; email: string }[]) {
+async function webhook(
+  gw: GatewayUnderTest,
+  action: 'members' | 'add_members' | 'remove_members',
+  cohort: CohortRecord,
+  members: { id: string; email: string }[],
+) {
   sessions += 1;
   const response = await gw.fetch('/webhooks/mixpanel/cohorts', {
     method: 'POST',
@@ -52,12 +57,15 @@ describe('cohorts', () => {
   it('lists cohorts as Mixpanel does, finds one by id, and reports unknown and malformed ids', async () => {
     const gw = await createSchemaApp();
     const records = await restQuery<CohortRecord[]>(gw.emulator, 'cohorts/list');
-    const result = await gw.query(`query($id: ID!) {
+    const result = await gw.query(
+      `query($id: ID!) {
       cohorts { ... on CohortConnection { nodes { id name description count isVisible projectId createdAt sync { source } } } }
       one: cohort(id: $id) { __typename ... on Cohort { id name count } }
       missing: cohort(id: "999999") { __typename ... on NotFoundError { entity id } }
       malformed: cohort(id: "abc") { __typename ... on InvalidArgumentError { argument } }
-    }`, { id: String(records[1]!.id) });
+    }`,
+      { id: String(records[1]!.id) },
+    );
     expect(result.data!['cohorts'].nodes).toEqual(
       records.map((r) => ({
         id: String(r.id),
@@ -113,24 +121,33 @@ describe('cohorts', () => {
     expect(gw.emulator.calls('/api/query/engage')).toBe(0);
 
     // A property the webhook did not carry loads the full profile (one batched engage call for both).
-    const withCity = await gw.query(`query($id: ID!) { cohort(id: $id) { ... on Cohort { members { ... on ProfileConnection { edges { node { distinctId city } } } } } } }`, {
-      id: String(cohort!.id),
-    });
+    const withCity = await gw.query(
+      `query($id: ID!) { cohort(id: $id) { ... on Cohort { members { ... on ProfileConnection { edges { node { distinctId city } } } } } } }`,
+      {
+        id: String(cohort!.id),
+      },
+    );
     const cities = Object.fromEntries(profiles.map((p) => [String(p.$distinct_id), p.$properties['$city'] ?? null]));
     for (const edge of withCity.data!['cohort'].members.edges) expect(edge.node.city).toBe(cities[edge.node.distinctId]);
     expect(gw.emulator.calls('/api/query/engage')).toBe(1);
 
     // Profile.cohorts reads the synced cohort from the store: member yes, non-member no.
-    const memberships = await gw.query(`query($a: ID!, $b: ID!, $c: ID!) {
+    const memberships = await gw.query(
+      `query($a: ID!, $b: ID!, $c: ID!) {
       a: profile(distinctId: $a) { ... on Profile { cohorts(among: [$c]) { ... on CohortConnection { nodes { id } } } } }
       b: profile(distinctId: $b) { ... on Profile { cohorts(among: [$c]) { ... on CohortConnection { nodes { id } } } } }
-    }`, { a: members[0]!.id, b: String(profiles[2]!.$distinct_id), c: String(cohort!.id) });
+    }`,
+      { a: members[0]!.id, b: String(profiles[2]!.$distinct_id), c: String(cohort!.id) },
+    );
     expect(memberships.data!['a'].cohorts.nodes).toEqual([{ id: String(cohort!.id) }]);
     expect(memberships.data!['b'].cohorts.nodes).toEqual([]);
     // An id with leading zeros names the same cohort.
-    const padded = await gw.query(`query($a: ID!, $c: ID!) {
+    const padded = await gw.query(
+      `query($a: ID!, $c: ID!) {
       a: profile(distinctId: $a) { ... on Profile { cohorts(among: [$c]) { ... on CohortConnection { nodes { id } } } } }
-    }`, { a: members[0]!.id, c: `00${cohort!.id}` });
+    }`,
+      { a: members[0]!.id, c: `00${cohort!.id}` },
+    );
     expect(padded.data!['a'].cohorts.nodes).toEqual([{ id: String(cohort!.id) }]);
   });
 
@@ -149,7 +166,14 @@ describe('cohorts', () => {
           // Leading zeros name the same cohort.
           variables: { ids: [`0${cohort!.id}`] },
         },
-        { next: (value) => { received.push(value as Record<string, any>); resolve(); }, error: reject, complete: () => resolve() },
+        {
+          next: (value) => {
+            received.push(value as Record<string, any>);
+            resolve();
+          },
+          error: reject,
+          complete: () => resolve(),
+        },
       );
     });
     try {

@@ -34,7 +34,13 @@ describe('cost estimate', () => {
     const counts = `counts: eventCounts(events: ["X", "Y"], from: "2026-01-01", to: "2026-01-30") { __typename }`;
     const byProperty = [chart('p1', 'A', ', on: "properties[\\"plan\\"]"'), chart('p2', 'B', ', on: "properties[\\"plan\\"]"')].join('\n');
     const otherRange = `later: segmentation(event: "A", from: "2026-02-01", to: "2026-02-02") { __typename }`;
-    const cost = estimateUpstreamCost(schema, parse(`{ ${plain}\n${counts}\n${byProperty}\n${otherRange} }`), undefined, {}, { countEngageFollowOnPages: true });
+    const cost = estimateUpstreamCost(
+      schema,
+      parse(`{ ${plain}\n${counts}\n${byProperty}\n${otherRange} }`),
+      undefined,
+      {},
+      { countEngageFollowOnPages: true },
+    );
     // One /events call for the 61 plain charts and the eventCounts of January, one for February, one /segmentation per property chart.
     expect(cost).toEqual({ query: { calls: 4, hourlyCalls: 4 } });
   });

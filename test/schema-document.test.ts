@@ -48,7 +48,9 @@ describe('printed schema', () => {
 });
 
 describe('example operations', () => {
-  const files = readdirSync(OPERATIONS).filter((f) => f.endsWith('.graphql')).sort();
+  const files = readdirSync(OPERATIONS)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort();
 
   it('validate against the schema', () => {
     expect(files.length).toBeGreaterThan(5);

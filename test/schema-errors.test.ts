@@ -24,7 +24,11 @@ function unionFields(): { parent: GraphQLObjectType; field: GraphQLField<unknown
   );
 }
 
-const members = (union: GraphQLUnionType) => union.getTypes().map((t) => t.name).sort();
+const members = (union: GraphQLUnionType) =>
+  union
+    .getTypes()
+    .map((t) => t.name)
+    .sort();
 
 describe('result unions', () => {
   it('hold one value and only the declared failures, at most four', () => {
@@ -48,12 +52,25 @@ describe('result unions', () => {
     expect(members(getNamedType(query['cohorts']!.type) as GraphQLUnionType)).toEqual(['CohortConnection', 'RateLimitedError']);
     expect(members(getNamedType(query['cohort']!.type) as GraphQLUnionType)).toEqual(['Cohort', 'InvalidArgumentError', 'NotFoundError', 'RateLimitedError']);
     expect(members(getNamedType(query['segmentation']!.type) as GraphQLUnionType)).toEqual(['InvalidArgumentError', 'RateLimitedError', 'Series']);
-    expect(members(getNamedType(query['events']!.type) as GraphQLUnionType)).toEqual(['EventConnection', 'EventRangeTooLargeError', 'InvalidArgumentError', 'RateLimitedError']);
+    expect(members(getNamedType(query['events']!.type) as GraphQLUnionType)).toEqual([
+      'EventConnection',
+      'EventRangeTooLargeError',
+      'InvalidArgumentError',
+      'RateLimitedError',
+    ]);
   });
 
   it('carry no transport failure and no Success wrapper anywhere in the schema', () => {
     const names = Object.keys(schema.getTypeMap());
-    for (const gone of ['UpstreamTimeoutError', 'UpstreamUnavailableError', 'UpstreamBadRequestError', 'UpstreamNotFoundError', 'UnauthorizedError', 'ForbiddenError', 'GatewayError']) {
+    for (const gone of [
+      'UpstreamTimeoutError',
+      'UpstreamUnavailableError',
+      'UpstreamBadRequestError',
+      'UpstreamNotFoundError',
+      'UnauthorizedError',
+      'ForbiddenError',
+      'GatewayError',
+    ]) {
       expect(names).not.toContain(gone);
     }
     expect(names.filter((name) => name.endsWith('Success'))).toEqual([]);
@@ -70,7 +87,9 @@ describe('result unions', () => {
 describe('lists and connections', () => {
   it('give every connection nodes and totalCount', () => {
     const connections = Object.values(schema.getTypeMap()).filter((type): type is GraphQLObjectType => isObjectType(type) && type.name.endsWith('Connection'));
-    expect(connections.map((c) => c.name)).toEqual(expect.arrayContaining(['CohortConnection', 'ProfileConnection', 'EventConnection', 'AnnotationConnection']));
+    expect(connections.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['CohortConnection', 'ProfileConnection', 'EventConnection', 'AnnotationConnection']),
+    );
     for (const connection of connections) {
       const fields = connection.getFields();
       expect(fields['nodes'], connection.name).toBeDefined();

@@ -56,13 +56,17 @@ describe('events', () => {
     const names = ['Purchase', 'Refund'];
     const result = await gw.query(EVENTS_PAGE, { from, to, names, first: 1000 });
     const expected = byTime(await restExport(gw.emulator, { from_date: from, to_date: to, event: JSON.stringify(names) }));
-    expect(result.data!['events'].edges.map((e: { node: EventNode }) => e.node.insertId)).toEqual(expected.slice(0, 1000).map((e) => e.properties['$insert_id']));
+    expect(result.data!['events'].edges.map((e: { node: EventNode }) => e.node.insertId)).toEqual(
+      expected.slice(0, 1000).map((e) => e.properties['$insert_id']),
+    );
     expect(expected.length).toBeGreaterThan(0);
 
     const where = 'properties["price"] > 100';
     const filtered = await gw.query(EVENTS_PAGE, { from, to, names: ['Purchase'], where, first: 1000 });
     const expectedFiltered = byTime(await restExport(gw.emulator, { from_date: from, to_date: to, event: '["Purchase"]', where }));
-    expect(filtered.data!['events'].edges.map((e: { node: EventNode }) => e.node.insertId)).toEqual(expectedFiltered.slice(0, 1000).map((e) => e.properties['$insert_id']));
+    expect(filtered.data!['events'].edges.map((e: { node: EventNode }) => e.node.insertId)).toEqual(
+      expectedFiltered.slice(0, 1000).map((e) => e.properties['$insert_id']),
+    );
 
     const none = await gw.query(EVENTS_PAGE, { from, to, names: ['No Such Event'] });
     expect(none.data!['events']).toMatchObject({ __typename: 'EventConnection', edges: [], pageInfo: { hasNextPage: false, endCursor: null } });

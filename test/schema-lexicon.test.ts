@@ -4,7 +4,11 @@ import { restApp, createSchemaApp } from './helpers/schema.js';
 interface Entry {
   entityType: 'event' | 'profile';
   name: string;
-  schemaJson: { description?: string; properties?: Record<string, { type?: string; description?: string }>; metadata?: { 'com.mixpanel'?: { tags?: string[] } } };
+  schemaJson: {
+    description?: string;
+    properties?: Record<string, { type?: string; description?: string }>;
+    metadata?: { 'com.mixpanel'?: { tags?: string[] } };
+  };
 }
 
 describe('lexicon and annotations', () => {
@@ -20,9 +24,9 @@ describe('lexicon and annotations', () => {
     } }`);
     expect(result.errors).toBeUndefined();
     const events = entries.filter((e) => e.entityType === 'event').sort((a, b) => a.name.localeCompare(b.name));
-    expect(result.data!['lexicon'].events.nodes.map((e: { name: string; description: string | null; tags: string[] }) => [e.name, e.description, e.tags])).toEqual(
-      events.map((e) => [e.name, e.schemaJson.description ?? null, e.schemaJson.metadata?.['com.mixpanel']?.tags ?? []]),
-    );
+    expect(
+      result.data!['lexicon'].events.nodes.map((e: { name: string; description: string | null; tags: string[] }) => [e.name, e.description, e.tags]),
+    ).toEqual(events.map((e) => [e.name, e.schemaJson.description ?? null, e.schemaJson.metadata?.['com.mixpanel']?.tags ?? []]));
     const purchase = result.data!['lexicon'].events.nodes.find((e: { name: string }) => e.name === 'Purchase');
     const expectedPurchase = events.find((e) => e.name === 'Purchase')!;
     expect(purchase.properties.map((p: { name: string }) => p.name)).toEqual(Object.keys(expectedPurchase.schemaJson.properties ?? {}).sort());
@@ -39,7 +43,12 @@ describe('lexicon and annotations', () => {
     const before = await gw.query(`{ lexicon { eventDefinition(name: "Sign Up") { ... on EventDefinition { description properties { name } } } } }`);
     const update = await gw.query(`mutation { updateLexiconEventDefinition(input: { name: "Sign Up", description: "A new account", tags: ["growth"] }) {
       __typename ... on EventDefinition { name description tags properties { name } } } }`);
-    expect(update.data!['updateLexiconEventDefinition']).toMatchObject({ __typename: 'EventDefinition', name: 'Sign Up', description: 'A new account', tags: ['growth'] });
+    expect(update.data!['updateLexiconEventDefinition']).toMatchObject({
+      __typename: 'EventDefinition',
+      name: 'Sign Up',
+      description: 'A new account',
+      tags: ['growth'],
+    });
     // The other properties of the schema survive the write.
     expect(update.data!['updateLexiconEventDefinition'].properties).toEqual(before.data!['lexicon'].eventDefinition.properties);
     const stored = (await restApp<Entry[]>(gw.emulator, 'schemas/event', { entity_name: 'Sign Up' })).find((e) => e.name === 'Sign Up')!;
@@ -47,7 +56,9 @@ describe('lexicon and annotations', () => {
     const after = await gw.query(`{ lexicon { eventDefinition(name: "Sign Up") { ... on EventDefinition { description tags } } } }`);
     expect(after.data!['lexicon'].eventDefinition).toEqual({ description: 'A new account', tags: ['growth'] });
 
-    const nothing = await gw.query(`mutation { updateLexiconEventDefinition(input: { name: "Sign Up" }) { __typename ... on InvalidArgumentError { argument } } }`);
+    const nothing = await gw.query(
+      `mutation { updateLexiconEventDefinition(input: { name: "Sign Up" }) { __typename ... on InvalidArgumentError { argument } } }`,
+    );
     expect(nothing.data!['updateLexiconEventDefinition']).toEqual({ __typename: 'InvalidArgumentError', argument: 'input' });
   });
 
@@ -57,12 +68,15 @@ describe('lexicon and annotations', () => {
       __typename ... on Annotation { id date description } } }`);
     const annotation = created.data!['createAnnotation'];
     expect(annotation).toMatchObject({ __typename: 'Annotation', date: '2024-03-01T10:00:00.000Z', description: 'Release 2.0' });
-    const listed = await gw.query(`query($id: ID!) {
+    const listed = await gw.query(
+      `query($id: ID!) {
       annotations(from: "2024-03-01", to: "2024-03-01") { ... on AnnotationConnection { nodes { id description } } }
       one: annotation(id: $id) { __typename ... on Annotation { description } }
       missing: annotation(id: "987654") { __typename ... on NotFoundError { entity } }
       half: annotations(from: "2024-03-01") { __typename ... on InvalidArgumentError { argument } }
-    }`, { id: annotation.id });
+    }`,
+      { id: annotation.id },
+    );
     const rest = await restApp<{ id: number; description: string }[]>(gw.emulator, 'annotations', { fromDate: '2024-03-01', toDate: '2024-03-01' });
     expect(listed.data!['annotations'].nodes).toEqual(rest.map((a) => ({ id: String(a.id), description: a.description })));
     expect(listed.data!['annotations'].nodes).toContainEqual({ id: annotation.id, description: 'Release 2.0' });

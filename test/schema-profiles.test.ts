@@ -79,7 +79,11 @@ describe('profiles', () => {
     const tag = (JSON.parse(Buffer.from(endCursor, 'base64url').toString('utf8')) as { t: string }).t;
     const forged = Buffer.from(JSON.stringify({ t: tag, p: 3, i: 0 }), 'utf8').toString('base64url');
     gw.emulator.resetCalls();
-    for (const variables of [{ first: 1, after: endCursor }, { first: 1, after: endCursor, where: 'properties["$country_code"] == "FR"' }, { where, after: forged }]) {
+    for (const variables of [
+      { first: 1, after: endCursor },
+      { first: 1, after: endCursor, where: 'properties["$country_code"] == "FR"' },
+      { where, after: forged },
+    ]) {
       const result = await gw.query(PROFILES_PAGE, variables);
       expect(result.data!['profiles']).toMatchObject({ __typename: 'InvalidArgumentError', code: 'INVALID_ARGUMENT', argument: 'after' });
     }
@@ -130,9 +134,12 @@ describe('profiles', () => {
   it('loads a group profile by group key', async () => {
     const gw = await createSchemaApp();
     const [company] = await restEngageAll(gw.emulator, { data_group_id: 'company' });
-    const result = await gw.query(`query($id: ID!) { groupProfile(groupKey: "company", groupId: $id) { __typename ... on Profile { distinctId groupKey properties } } }`, {
-      id: String(company!.$distinct_id),
-    });
+    const result = await gw.query(
+      `query($id: ID!) { groupProfile(groupKey: "company", groupId: $id) { __typename ... on Profile { distinctId groupKey properties } } }`,
+      {
+        id: String(company!.$distinct_id),
+      },
+    );
     expect(result.data!['groupProfile']).toEqual({
       __typename: 'Profile',
       distinctId: String(company!.$distinct_id),
@@ -202,7 +209,9 @@ describe('profiles', () => {
       { from: day(gw.emulator), to: day(gw.emulator, -3) },
     );
     for (const edge of reversed.data!['profiles'].edges) expect(edge.node.activity).toEqual({ __typename: 'InvalidArgumentError', argument: 'from' });
-    const badDay = await gw.query(`{ profiles(first: 1) { ... on ProfileConnection { edges { node { activity(from: "2024-13-01", to: "2024-01-02") { __typename } } } } } }`);
+    const badDay = await gw.query(
+      `{ profiles(first: 1) { ... on ProfileConnection { edges { node { activity(from: "2024-13-01", to: "2024-01-02") { __typename } } } } } }`,
+    );
     expect(badDay.errors?.[0]?.message).toMatch(/yyyy-mm-dd/);
     expect(gw.emulator.calls('/api/query/stream/query')).toBe(0);
   });

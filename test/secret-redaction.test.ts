@@ -51,7 +51,12 @@ describe('secret redaction', () => {
       gatewayOptions: { logger: createLogger('debug', (line) => lines.push(line)) },
     });
     const echoed = formsOf(DEMO_PROJECT.secret, DEMO_PROJECT.username);
-    gw.emulator.faults.inject({ path: '/api/query/', kind: 'status', status: 500, body: JSON.stringify({ error: echoed.join(' | '), request: { secret: DEMO_PROJECT.secret } }) });
+    gw.emulator.faults.inject({
+      path: '/api/query/',
+      kind: 'status',
+      status: 500,
+      body: JSON.stringify({ error: echoed.join(' | '), request: { secret: DEMO_PROJECT.secret } }),
+    });
     const result = await gw.query('{ cohorts { __typename } profile(distinctId: "x") { __typename } }');
     expect(result.data?.['cohorts']).toBeNull();
     expect(result.errors?.find((e) => e.path?.[0] === 'cohorts')?.extensions?.['code']).toBe('MIXPANEL_UNAVAILABLE');

@@ -51,11 +51,7 @@ describe.skipIf(!installed && !process.env['CI'])('the shared cache level during
     await redis.kill();
     // What each process holds still answers; what neither holds is read at once, alone.
     const started = performance.now();
-    const [cached, fresh, chart] = await Promise.all([
-      b.query(PROFILE, { id: first }),
-      b.query(PROFILE, { id: second }),
-      b.query(CHART, chartWeek(2)),
-    ]);
+    const [cached, fresh, chart] = await Promise.all([b.query(PROFILE, { id: first }), b.query(PROFILE, { id: second }), b.query(CHART, chartWeek(2))]);
     const answeredMs = performance.now() - started;
     expect(cached.data?.['profile']).toMatchObject({ __typename: 'Profile', distinctId: first });
     expect(fresh.data?.['profile']).toMatchObject({ __typename: 'Profile', distinctId: second });

@@ -143,8 +143,18 @@ describe('the SQLite membership store', () => {
       if (response.status === 200) answered.push(n);
       return response;
     };
-    const sender = createCohortSyncSender({ url: target.url + WEBHOOK_PATH, basicAuth: WEBHOOK_BASIC_AUTH, retryDelaysMs: [10, 50, 100], fetch: viaCurrentProcess });
-    const result = await sender.sync({ projectId: DEMO_PROJECT.projectId, cohortId: '63', cohortName: 'Killed', members: ids.map((distinctId) => ({ distinctId })) });
+    const sender = createCohortSyncSender({
+      url: target.url + WEBHOOK_PATH,
+      basicAuth: WEBHOOK_BASIC_AUTH,
+      retryDelaysMs: [10, 50, 100],
+      fetch: viaCurrentProcess,
+    });
+    const result = await sender.sync({
+      projectId: DEMO_PROJECT.projectId,
+      cohortId: '63',
+      cohortName: 'Killed',
+      members: ids.map((distinctId) => ({ distinctId })),
+    });
     expect(result.status).toBe('ok');
     expect(answered).toEqual([1, 2, 3, 4, 5]);
     expect(killed.signalCode).toBe('SIGKILL');
@@ -154,7 +164,9 @@ describe('the SQLite membership store', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: MEMBERS, variables: { id: '63' } }),
     });
-    const body = (await response.json()) as { data: { cohort: { sync: { memberCount: number; sessionId: string }; members: { totalCount: number; edges: { node: { distinctId: string } }[] } } } };
+    const body = (await response.json()) as {
+      data: { cohort: { sync: { memberCount: number; sessionId: string }; members: { totalCount: number; edges: { node: { distinctId: string } }[] } } };
+    };
     expect(body.data.cohort.sync).toEqual({ memberCount: 5000, sessionId: result.sessionId });
     expect(body.data.cohort.members.totalCount).toBe(5000);
     expect(body.data.cohort.members.edges.map((e) => e.node.distinctId)).toEqual(ids.slice(0, 5));

@@ -62,7 +62,9 @@ describe('mode line', () => {
   });
 
   it('names the projects and where their settings came from', () => {
-    const dir = folderWith(`MIXPANEL_PROJECT_ID=1234567\nMIXPANEL_SERVICE_ACCOUNT_USERNAME=u\nMIXPANEL_SERVICE_ACCOUNT_SECRET=s-not-printed\nWEBHOOK_USERNAME=mixpanel\nWEBHOOK_PASSWORD=webhook-password-0042\n`);
+    const dir = folderWith(
+      `MIXPANEL_PROJECT_ID=1234567\nMIXPANEL_SERVICE_ACCOUNT_USERNAME=u\nMIXPANEL_SERVICE_ACCOUNT_SECRET=s-not-printed\nWEBHOOK_USERNAME=mixpanel\nWEBHOOK_PASSWORD=webhook-password-0042\n`,
+    );
     const fromFile = withEnvFile({ MIXPANEL_REGION: 'EU' }, dir);
     const line = describeMode(loadConfig(fromFile.env), fromFile);
     expect(line).toBe(`Mixpanel mode: project default (1234567, EU) (MIXPANEL_PROJECT_ID from ${join(dir, '.env')})`);

@@ -72,7 +72,8 @@ async function probe(gateway: TestGateway, live: readonly Subscriber[], cohortId
 
 const sessionsOf = (subscriber: Subscriber) =>
   subscriber.results.map((r: FormattedExecutionResult) => {
-    const event = (r.data as { cohortMembershipChanged: { kind: string; sessionId: string; page: number; members: { distinctId: string }[] } }).cohortMembershipChanged;
+    const event = (r.data as { cohortMembershipChanged: { kind: string; sessionId: string; page: number; members: { distinctId: string }[] } })
+      .cohortMembershipChanged;
     return `${event.kind}:${event.sessionId}:${event.page}:${event.members.map((m) => m.distinctId).join(',')}`;
   });
 
@@ -95,7 +96,11 @@ function pageBody(sessionId: string, action: 'add_members' | 'remove_members', i
 /** Posts one single-page webhook call; returns the status. */
 async function postPage(gateway: TestGateway, sessionId: string, action: 'add_members' | 'remove_members', ids: readonly string[]): Promise<number> {
   const body = pageBody(sessionId, action, ids);
-  const response = await fetch(gateway.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION }, body: JSON.stringify(body) });
+  const response = await fetch(gateway.url + WEBHOOK_PATH, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION },
+    body: JSON.stringify(body),
+  });
   await response.arrayBuffer();
   return response.status;
 }
@@ -145,7 +150,10 @@ describe('subscription fan-out', () => {
     const gateway = await startGateway();
     const query = 'subscription($ids: [ID!]) { cohortMembershipChanged(cohortIds: $ids) { sessionId members { distinctId city } } }';
     const live = (['ws', 'sse', 'ws', 'sse', 'ws', 'sse'] as const).map((transport) => {
-      const subscriber = subscribe({ url: gateway.graphqlUrl, transport, ignore: isProbeOf('cohortMembershipChanged') }, { query, variables: { ids: [COHORT_ID] } });
+      const subscriber = subscribe(
+        { url: gateway.graphqlUrl, transport, ignore: isProbeOf('cohortMembershipChanged') },
+        { query, variables: { ids: [COHORT_ID] } },
+      );
       subscribers.push(subscriber);
       return subscriber;
     });
@@ -181,10 +189,14 @@ describe('subscription fan-out', () => {
     }
     // Read as soon as the answer's head is parsed (node:http's 'response'), in this same process.
     const { status, deliveredWhenAnswered } = await new Promise<{ status: number | undefined; deliveredWhenAnswered: number }>((resolve, reject) => {
-      const request = httpRequest(gateway.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION } }, (response) => {
-        void delivered().then((count) => resolve({ status: response.statusCode, deliveredWhenAnswered: count - before }), reject);
-        response.resume();
-      });
+      const request = httpRequest(
+        gateway.url + WEBHOOK_PATH,
+        { method: 'POST', headers: { 'content-type': 'application/json', authorization: WEBHOOK_AUTHORIZATION } },
+        (response) => {
+          void delivered().then((count) => resolve({ status: response.statusCode, deliveredWhenAnswered: count - before }), reject);
+          response.resume();
+        },
+      );
       request.once('error', reject);
       request.end(JSON.stringify(pageBody('answered-first', 'add_members', ['early-1'])));
     });
@@ -212,7 +224,9 @@ describe('subscription fan-out', () => {
     for (const client of clients) await client.waitForResults(2);
     await until(() => raw.every((r, i) => r.nexts.length >= probes[i]! + 2), 'raw sockets got both');
     const expected = clients[0]!.results;
-    expect(sessionsOf(clients[0]!).map((line) => line.length)).toEqual([`ADDED:frame-small:1:${small.join(',')}`, `ADDED:frame-big:1:${big.join(',')}`].map((line) => line.length));
+    expect(sessionsOf(clients[0]!).map((line) => line.length)).toEqual(
+      [`ADDED:frame-small:1:${small.join(',')}`, `ADDED:frame-big:1:${big.join(',')}`].map((line) => line.length),
+    );
     expect(sessionsOf(clients[0]!)[1] === `ADDED:frame-big:1:${big.join(',')}`).toBe(true);
     expect(JSON.stringify(expected[1]).length).toBeGreaterThan(65_536);
     expect(clients[1]!.results).toEqual(expected);
@@ -237,7 +251,11 @@ describe('subscription fan-out', () => {
 
   it('hands a refused argument to each subscriber and keeps no group', async () => {
     const gateway = await startGateway();
-    const refused = [open(gateway, 'ws', { cohortId: 'not-a-number' }), open(gateway, 'ws', { cohortId: 'not-a-number' }), open(gateway, 'sse', { cohortId: 'not-a-number' })];
+    const refused = [
+      open(gateway, 'ws', { cohortId: 'not-a-number' }),
+      open(gateway, 'ws', { cohortId: 'not-a-number' }),
+      open(gateway, 'sse', { cohortId: 'not-a-number' }),
+    ];
     for (const subscriber of refused) {
       await subscriber.waitFor((s) => s.results.length > 0 || s.failure !== undefined || s.completed);
       const errors = subscriber.results[0]?.errors ?? (subscriber.failure as readonly { message: string }[] | undefined);
@@ -253,8 +271,20 @@ describe('slow consumers', () => {
 
   /** A change of 1,000 members, about 45 KB of JSON. */
   function bigChange(sequence: number) {
-    const members: CohortMember[] = Array.from({ length: 1_000 }, (_, i) => ({ distinctId: `slow-consumer-member-${sequence}-${String(i).padStart(5, '0')}`, properties: {} }));
-    return { projectId: PROJECT_ID, cohortId: COHORT_ID, kind: 'ADDED' as const, members, sessionId: `big-${sequence}`, page: 1, totalPages: 1, at: Date.now() };
+    const members: CohortMember[] = Array.from({ length: 1_000 }, (_, i) => ({
+      distinctId: `slow-consumer-member-${sequence}-${String(i).padStart(5, '0')}`,
+      properties: {},
+    }));
+    return {
+      projectId: PROJECT_ID,
+      cohortId: COHORT_ID,
+      kind: 'ADDED' as const,
+      members,
+      sessionId: `big-${sequence}`,
+      page: 1,
+      totalPages: 1,
+      at: Date.now(),
+    };
   }
 
   /** Publishes big changes until the slow-consumer counter of `transport` moves; returns how many were published. */
@@ -315,7 +345,11 @@ describe('slow consumers', () => {
 
     stalled.response.resume();
     await until(() => stalled.ended(), 'stalled stream ended', 20_000);
-    const data = stalled.text().split('\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)) as FormattedExecutionResult);
+    const data = stalled
+      .text()
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.slice(6)) as FormattedExecutionResult);
     const last = data.at(-1)!;
     expect(last.errors?.[0]?.extensions?.['code']).toBe(SLOW_CONSUMER);
     const sessions = data

@@ -100,7 +100,11 @@ function generate(random: () => number): FuzzRequest {
   const json = (flaw: string): FuzzRequest => ({ body: JSON.stringify(body), headers, flaw });
   const flaws: (() => FuzzRequest)[] = [
     () => ({ body: JSON.stringify(body).slice(0, Math.floor(random() * 60)), headers, flaw: 'truncated JSON' }),
-    () => ({ body: `${Array.from({ length: 1 + Math.floor(random() * 40) }, () => String.fromCharCode(Math.floor(random() * 128))).join('')}{`, headers, flaw: 'garbage' }),
+    () => ({
+      body: `${Array.from({ length: 1 + Math.floor(random() * 40) }, () => String.fromCharCode(Math.floor(random() * 128))).join('')}{`,
+      headers,
+      flaw: 'garbage',
+    }),
     () => ({ body: JSON.stringify(pick([[], 7, 'members', null, true])), headers, flaw: 'not an object' }),
     () => {
       body['action'] = pick(['delete_members', 'MEMBERS', 'add', '', 3, null]);
@@ -159,15 +163,26 @@ function generate(random: () => number): FuzzRequest {
     },
     () => {
       const field = pick(['email', 'first_name', 'last_name', 'phone_number']);
-      p['members'] = [...(p['members'] as unknown[]), { mixpanel_distinct_id: 'someone', [field]: pick(WRONG_VALUES.filter((v) => typeof v !== 'string' && v !== null)) }];
+      p['members'] = [
+        ...(p['members'] as unknown[]),
+        { mixpanel_distinct_id: 'someone', [field]: pick(WRONG_VALUES.filter((v) => typeof v !== 'string' && v !== null)) },
+      ];
       return json(`bad member ${field}`);
     },
     () => {
       p['mixpanel_project_id'] = String(9000 + Math.floor(random() * 1000));
       return json('unknown project');
     },
-    () => ({ body: JSON.stringify(body), headers: { ...headers, authorization: pick(['', `Basic ${Buffer.from(`mixpanel:${PASSWORD.slice(1)}`).toString('base64')}`, 'Bearer x', 'Basic !!']) }, flaw: 'bad credentials' }),
-    () => ({ body: JSON.stringify(body), headers: { ...headers, 'content-type': pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data']) }, flaw: 'bad content type' }),
+    () => ({
+      body: JSON.stringify(body),
+      headers: { ...headers, authorization: pick(['', `Basic ${Buffer.from(`mixpanel:${PASSWORD.slice(1)}`).toString('base64')}`, 'Bearer x', 'Basic !!']) },
+      flaw: 'bad credentials',
+    }),
+    () => ({
+      body: JSON.stringify(body),
+      headers: { ...headers, 'content-type': pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data']) },
+      flaw: 'bad content type',
+    }),
     () => ({ body: JSON.stringify({ ...body, padding: 'x'.repeat(5000) }), headers, flaw: 'too large' }),
   ];
   return pick(flaws)();

@@ -19,7 +19,15 @@ import { useCohortWebhooks, type CohortWebhooksOptions } from '../src/webhooks/r
 
 const PATH = '/webhooks/mixpanel/cohorts';
 const PASSWORD = 's3cret-Pa55word';
-const CONFIG: WebhookConfig = { path: PATH, username: 'mixpanel', password: new Secret(PASSWORD), maxBodyBytes: 64 * 1024, sessionTtlMs: 3_600_000, maxAuthFailures: 10, authFailureWindowMs: 60_000 };
+const CONFIG: WebhookConfig = {
+  path: PATH,
+  username: 'mixpanel',
+  password: new Secret(PASSWORD),
+  maxBodyBytes: 64 * 1024,
+  sessionTtlMs: 3_600_000,
+  maxAuthFailures: 10,
+  authFailureWindowMs: 60_000,
+};
 const AUTH = `Basic ${Buffer.from(`mixpanel:${PASSWORD}`).toString('base64')}`;
 const schema = createSchema({ typeDefs: 'type Query { ok: Boolean }', resolvers: { Query: { ok: () => true } } });
 
@@ -87,7 +95,13 @@ function body(overrides: { action?: string; session?: string; page?: number; tot
       mixpanel_cohort_description: 'Used it 5 days in a row',
       mixpanel_session_id: overrides.session ?? 'session-1',
       page_info: { total_pages: overrides.total ?? 1, page_count: overrides.page ?? 1 },
-      members: (overrides.members ?? ['a', 'b']).map((id) => ({ email: `${id}@example.com`, mixpanel_distinct_id: id, first_name: id, last_name: 'X', plan: 'pro' })),
+      members: (overrides.members ?? ['a', 'b']).map((id) => ({
+        email: `${id}@example.com`,
+        mixpanel_distinct_id: id,
+        first_name: id,
+        last_name: 'X',
+        plan: 'pro',
+      })),
     },
   };
 }
@@ -139,7 +153,10 @@ describe('cohort webhook receiver', () => {
       ['ADDED', 1, ['n1']],
       ['REMOVED', 2, ['m2']],
     ]);
-    expect(h.completions.map((c) => [c.sessionId, c.memberCount])).toEqual([['session-1', 3], ['diff-1', 3]]);
+    expect(h.completions.map((c) => [c.sessionId, c.memberCount])).toEqual([
+      ['session-1', 3],
+      ['diff-1', 3],
+    ]);
   });
 
   it('refuses missing or wrong Basic credentials with 401 and changes nothing', async () => {
@@ -209,9 +226,17 @@ describe('cohort webhook receiver', () => {
     ['page_count past total_pages', body({ page: 3, total: 2 }), /must not exceed total_pages/],
     ['a fractional total_pages', body({ total: 1.5 }), /total_pages must be an integer/],
     ['members that are not a list', { action: 'members', parameters: { ...body().parameters, members: {} } }, /members must be an array/],
-    ['a member without distinct id', { action: 'members', parameters: { ...body().parameters, members: [{ email: 'a@x' }] } }, /members\[0\]\.mixpanel_distinct_id/],
+    [
+      'a member without distinct id',
+      { action: 'members', parameters: { ...body().parameters, members: [{ email: 'a@x' }] } },
+      /members\[0\]\.mixpanel_distinct_id/,
+    ],
     ['a member that is not an object', { action: 'members', parameters: { ...body().parameters, members: ['a'] } }, /members\[0\] must be an object/],
-    ['an email that is not text', { action: 'members', parameters: { ...body().parameters, members: [{ mixpanel_distinct_id: 'a', email: 1 }] } }, /members\[0\]\.email must be a string/],
+    [
+      'an email that is not text',
+      { action: 'members', parameters: { ...body().parameters, members: [{ mixpanel_distinct_id: 'a', email: 1 }] } },
+      /members\[0\]\.email must be a string/,
+    ],
   ];
 
   it.each(malformed)('answers 400 to %s and changes nothing', async (_, payload, message) => {
@@ -329,7 +354,10 @@ describe('cohort webhook receiver driven by the emulator sender', () => {
     expect(diff.status).toBe('ok');
     await expect.poll(() => h.completions.length).toBe(2);
     const diffChanges = h.changes.filter((c) => c.sessionId === diff.sessionId);
-    expect(diffChanges.map((c) => [c.kind, c.members.length])).toEqual([['ADDED', 1], ['REMOVED', 10]]);
+    expect(diffChanges.map((c) => [c.kind, c.members.length])).toEqual([
+      ['ADDED', 1],
+      ['REMOVED', 10],
+    ]);
     expect(h.completions[1]).toMatchObject({ sessionId: diff.sessionId, memberCount: 4991 });
 
     const quiet = await sender.sync({ projectId: 42, cohortId: 7, cohortName: 'Power users', members: next });

@@ -14,7 +14,12 @@ import { InvalidArgumentError } from '../src/shared/errors.js';
 import { UpstreamError } from '../src/mixpanel/errors.js';
 import { IdempotencyConflictError, WriteOutcomeUnknownError } from '../src/writes/errors.js';
 import { createIdempotency } from '../src/writes/idempotency.js';
-import { createMemoryIdempotencyStore, createRedisIdempotencyStore, createSqliteIdempotencyStore, type IdempotencyStore } from '../src/writes/idempotency-store.js';
+import {
+  createMemoryIdempotencyStore,
+  createRedisIdempotencyStore,
+  createSqliteIdempotencyStore,
+  type IdempotencyStore,
+} from '../src/writes/idempotency-store.js';
 import { REDIS, redisSkip } from './helpers/redis.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'writes-idempotency-'));
@@ -43,7 +48,13 @@ const backends: [string, () => Promise<IdempotencyStore | undefined>][] = [
 ];
 
 describe.each(backends)('idempotency keys on %s', (_name, open) => {
-  const request = (key: string, input: unknown, replaySafe = true) => ({ scope: ['default', undefined, 'importEvents'], idempotencyKey: key, input, replaySafe, deadline: Date.now() + 2_000 });
+  const request = (key: string, input: unknown, replaySafe = true) => ({
+    scope: ['default', undefined, 'importEvents'],
+    idempotencyKey: key,
+    input,
+    replaySafe,
+    deadline: Date.now() + 2_000,
+  });
 
   it('replays the first result without running the write again, and refuses the key with another input', async () => {
     const store = await open();
@@ -73,7 +84,9 @@ describe.each(backends)('idempotency keys on %s', (_name, open) => {
     const store = await open();
     if (!store) return;
     const idempotency = createIdempotency({ store, ttlMs: 60_000 });
-    await expect(idempotency.once(request('early', 1, false), async () => Promise.reject(new InvalidArgumentError('bad', 'x')))).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(idempotency.once(request('early', 1, false), async () => Promise.reject(new InvalidArgumentError('bad', 'x')))).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
     expect(await idempotency.once(request('early', 1, false), async () => 'sent')).toBe('sent');
 
     let sends = 0;
@@ -94,5 +107,7 @@ describe.each(backends)('idempotency keys on %s', (_name, open) => {
 
 it('refuses a malformed key before anything runs', async () => {
   const idempotency = createIdempotency({ store: createMemoryIdempotencyStore() });
-  await expect(idempotency.once({ scope: [], idempotencyKey: 'has space', input: 1, replaySafe: true, deadline: 0 }, async () => 1)).rejects.toMatchObject({ argument: 'idempotencyKey' });
+  await expect(idempotency.once({ scope: [], idempotencyKey: 'has space', input: 1, replaySafe: true, deadline: 0 }, async () => 1)).rejects.toMatchObject({
+    argument: 'idempotencyKey',
+  });
 });

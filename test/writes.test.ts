@@ -186,7 +186,9 @@ describe('profiles, groups and identity', () => {
     // The budget's first retry waits 3-7 s (Mixpanel's recommended backoff): the deadline leaves room for it.
     const gw = await createTestApp({ env: { REQUEST_DEADLINE_MS: '30000' } });
     gw.emulator.faults.inject({ path: '/engage', kind: 'status', status: 503, times: 1 });
-    const set = await gw.query(`mutation { updateProfiles(updates: [{ distinctId: "retried", set: { plan: "Team" } }]) { __typename ... on UpdateProfilesPayload { updated } } }`);
+    const set = await gw.query(
+      `mutation { updateProfiles(updates: [{ distinctId: "retried", set: { plan: "Team" } }]) { __typename ... on UpdateProfilesPayload { updated } } }`,
+    );
     expect(set.data!['updateProfiles']).toEqual({ __typename: 'UpdateProfilesPayload', updated: 1 });
     expect(gw.emulator.calls('/engage')).toBe(2);
   }, 20_000);
@@ -196,7 +198,9 @@ describe('profiles, groups and identity', () => {
     const result = await gw.query(`mutation { updateProfiles(updates: [{ distinctId: "ok", set: { a: 1 } }, { distinctId: "ok", add: { visits: "one" } }]) {
       __typename ... on InvalidArgumentError { argument } } }`);
     expect(result.data!['updateProfiles']).toEqual({ __typename: 'InvalidArgumentError', argument: 'updates[1].add.visits' });
-    const banned = await gw.query(`mutation { updateProfiles(updates: [{ distinctId: "null", set: { a: 1 } }]) { __typename ... on InvalidArgumentError { argument } } }`);
+    const banned = await gw.query(
+      `mutation { updateProfiles(updates: [{ distinctId: "null", set: { a: 1 } }]) { __typename ... on InvalidArgumentError { argument } } }`,
+    );
     expect(banned.data!['updateProfiles']).toEqual({ __typename: 'InvalidArgumentError', argument: 'updates[0].distinctId' });
     expect(gw.emulator.calls('/engage')).toBe(0);
   });
@@ -232,7 +236,9 @@ describe('Lexicon edits', () => {
     const before = lexiconCalls(gw).length;
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        gw.query(`mutation { updateEventDefinition(input: { name: "Sign Up", tags: ["t${i}"] }) { __typename ... on EventDefinition { name } ... on Error { message } } }`),
+        gw.query(
+          `mutation { updateEventDefinition(input: { name: "Sign Up", tags: ["t${i}"] }) { __typename ... on EventDefinition { name } ... on Error { message } } }`,
+        ),
       ),
     );
     for (const result of results) expect(result.data!['updateEventDefinition']).toEqual({ __typename: 'EventDefinition', name: 'Sign Up' });
@@ -247,38 +253,67 @@ describe('Lexicon edits', () => {
 
   it('creates, updates and deletes event and property definitions, reporting what does not exist', async () => {
     // Eight edits one after the other: more Lexicon calls than a minute allows, so both sides allow more here.
-    const gw = await createTestApp({ emulatorOptions: { size: 'small', limits: { lexicon: { perMinute: 60 } } }, env: { LEXICON_EDIT_WINDOW_MS: '0', LIMIT_LEXICON_PER_MINUTE: '60' } });
-    const run = (document: string) => gw.query(document).then((result) => {
-      expect(result.errors).toBeUndefined();
-      return Object.values(result.data!)[0] as Record<string, unknown>;
+    const gw = await createTestApp({
+      emulatorOptions: { size: 'small', limits: { lexicon: { perMinute: 60 } } },
+      env: { LEXICON_EDIT_WINDOW_MS: '0', LIMIT_LEXICON_PER_MINUTE: '60' },
     });
-    expect(await run(`mutation { createEventDefinition(input: { name: "Checkout", description: "Paid", displayName: "Check-out" }) { __typename ... on EventDefinition { description displayName } } }`)).toEqual({
+    const run = (document: string) =>
+      gw.query(document).then((result) => {
+        expect(result.errors).toBeUndefined();
+        return Object.values(result.data!)[0] as Record<string, unknown>;
+      });
+    expect(
+      await run(
+        `mutation { createEventDefinition(input: { name: "Checkout", description: "Paid", displayName: "Check-out" }) { __typename ... on EventDefinition { description displayName } } }`,
+      ),
+    ).toEqual({
       __typename: 'EventDefinition',
       description: 'Paid',
       displayName: 'Check-out',
     });
-    expect(await run(`mutation { createEventDefinition(input: { name: "Checkout" }) { __typename ... on InvalidArgumentError { argument } } }`)).toEqual({ __typename: 'InvalidArgumentError', argument: 'name' });
-    expect(await run(`mutation { createPropertyDefinition(input: { event: "Checkout", name: "amount", type: NUMBER, description: "EUR" }) { __typename ... on PropertyDefinition { name type description } } }`)).toEqual({
+    expect(await run(`mutation { createEventDefinition(input: { name: "Checkout" }) { __typename ... on InvalidArgumentError { argument } } }`)).toEqual({
+      __typename: 'InvalidArgumentError',
+      argument: 'name',
+    });
+    expect(
+      await run(
+        `mutation { createPropertyDefinition(input: { event: "Checkout", name: "amount", type: NUMBER, description: "EUR" }) { __typename ... on PropertyDefinition { name type description } } }`,
+      ),
+    ).toEqual({
       __typename: 'PropertyDefinition',
       name: 'amount',
       type: 'NUMBER',
       description: 'EUR',
     });
-    expect(await run(`mutation { updateEventDefinition(input: { name: "Checkout", displayName: null, hidden: true }) { __typename ... on EventDefinition { displayName hidden description properties { name } } } }`)).toEqual({
+    expect(
+      await run(
+        `mutation { updateEventDefinition(input: { name: "Checkout", displayName: null, hidden: true }) { __typename ... on EventDefinition { displayName hidden description properties { name } } } }`,
+      ),
+    ).toEqual({
       __typename: 'EventDefinition',
       displayName: null,
       hidden: true,
       description: 'Paid',
       properties: [{ name: 'amount' }],
     });
-    expect(await run(`mutation { updatePropertyDefinition(input: { name: "nope", description: "x" }) { __typename ... on NotFoundError { entity } } }`)).toEqual({ __typename: 'NotFoundError', entity: 'PropertyDefinition' });
-    expect(await run(`mutation { deletePropertyDefinition(event: "Checkout", name: "amount") { __typename ... on DeletedDefinition { name event } } }`)).toEqual({
+    expect(
+      await run(`mutation { updatePropertyDefinition(input: { name: "nope", description: "x" }) { __typename ... on NotFoundError { entity } } }`),
+    ).toEqual({ __typename: 'NotFoundError', entity: 'PropertyDefinition' });
+    expect(
+      await run(`mutation { deletePropertyDefinition(event: "Checkout", name: "amount") { __typename ... on DeletedDefinition { name event } } }`),
+    ).toEqual({
       __typename: 'DeletedDefinition',
       name: 'amount',
       event: 'Checkout',
     });
-    expect(await run(`mutation { deleteEventDefinition(name: "Checkout") { __typename ... on DeletedDefinition { name } } }`)).toEqual({ __typename: 'DeletedDefinition', name: 'Checkout' });
-    expect(await run(`mutation { deleteEventDefinition(name: "Checkout") { __typename ... on NotFoundError { entity } } }`)).toEqual({ __typename: 'NotFoundError', entity: 'EventDefinition' });
+    expect(await run(`mutation { deleteEventDefinition(name: "Checkout") { __typename ... on DeletedDefinition { name } } }`)).toEqual({
+      __typename: 'DeletedDefinition',
+      name: 'Checkout',
+    });
+    expect(await run(`mutation { deleteEventDefinition(name: "Checkout") { __typename ... on NotFoundError { entity } } }`)).toEqual({
+      __typename: 'NotFoundError',
+      entity: 'EventDefinition',
+    });
     expect(lexiconCalls(gw).filter((call) => call.status === 429)).toHaveLength(0);
   });
 
@@ -309,12 +344,15 @@ describe('Lexicon edits', () => {
 describe('annotations', () => {
   it('creates an annotation with tags by name, updates, lists and deletes it', async () => {
     const gw = await createTestApp();
-    const created = await gw.query(`mutation { createAnnotation(input: { date: "2024-03-01T10:00:00Z", description: "Release 2.0", tags: ["release", "web"] }, idempotencyKey: "ann-1") {
+    const created =
+      await gw.query(`mutation { createAnnotation(input: { date: "2024-03-01T10:00:00Z", description: "Release 2.0", tags: ["release", "web"] }, idempotencyKey: "ann-1") {
       __typename ... on Annotation { id tags { name } } } }`);
     const annotation = created.data!['createAnnotation'];
     expect(annotation.tags.map((tag: { name: string }) => tag.name).sort()).toEqual(['release', 'web']);
     // A replay creates nothing more.
-    const replay = await gw.query(`mutation { createAnnotation(input: { date: "2024-03-01T10:00:00Z", description: "Release 2.0", tags: ["release", "web"] }, idempotencyKey: "ann-1") { ... on Annotation { id } } }`);
+    const replay = await gw.query(
+      `mutation { createAnnotation(input: { date: "2024-03-01T10:00:00Z", description: "Release 2.0", tags: ["release", "web"] }, idempotencyKey: "ann-1") { ... on Annotation { id } } }`,
+    );
     expect(replay.data!['createAnnotation'].id).toBe(annotation.id);
     expect(gw.emulator.callLog.filter((entry) => entry.method === 'POST' && entry.path.endsWith('/annotations'))).toHaveLength(1);
 
@@ -322,7 +360,12 @@ describe('annotations', () => {
       __typename ... on Annotation { description tags { name } } } }`);
     expect(updated.data!['updateAnnotation']).toEqual({ __typename: 'Annotation', description: 'Release 2.0.1', tags: [{ name: 'release' }] });
     const tags = await gw.query(`{ annotationTags { ... on AnnotationTagConnection { nodes { name hasAnnotations } } } }`);
-    expect(tags.data!['annotationTags'].nodes).toEqual(expect.arrayContaining([{ name: 'release', hasAnnotations: true }, { name: 'web', hasAnnotations: false }]));
+    expect(tags.data!['annotationTags'].nodes).toEqual(
+      expect.arrayContaining([
+        { name: 'release', hasAnnotations: true },
+        { name: 'web', hasAnnotations: false },
+      ]),
+    );
 
     const deleted = await gw.query(`mutation { deleteAnnotation(id: "${annotation.id}") { __typename ... on DeletedAnnotation { id } } }`);
     expect(deleted.data!['deleteAnnotation']).toEqual({ __typename: 'DeletedAnnotation', id: annotation.id });

@@ -139,7 +139,12 @@ export function createEntityCache(options: EntityCacheOptions): EntityCache {
     store(kind, project, key, value, ttlMs, staleMs) {
       const now = clock.now();
       const full = entityKey(kind, project, key);
-      storage.set(full, { value, absent: false, fetchedAt: now, freshUntil: now + ttlMs, staleUntil: now + ttlMs + staleMs }, sizeOf(full, value), ttlMs + staleMs);
+      storage.set(
+        full,
+        { value, absent: false, fetchedAt: now, freshUntil: now + ttlMs, staleUntil: now + ttlMs + staleMs },
+        sizeOf(full, value),
+        ttlMs + staleMs,
+      );
     },
     storeAbsent(kind, project, key, ttlMs) {
       const now = clock.now();

@@ -163,7 +163,12 @@ export function createSharedReads(options: SharedReadsOptions): SharedReads {
   const lead = (request: SharedReadRequest, keys: { pending: string; lease: string; joined: string; flight: string }, openedAt = 0): void => {
     const window = Math.max(0, windowMs());
     setTimeout(() => {
-      (withinMs(redis.eval(TAKE, 3, keys.pending, keys.lease, keys.joined, token, leaseMs, keys.flight, window, maxWaitMs, openedAt, maxIds), timeoutMs) as Promise<[number, number, string[]?]>)
+      (
+        withinMs(
+          redis.eval(TAKE, 3, keys.pending, keys.lease, keys.joined, token, leaseMs, keys.flight, window, maxWaitMs, openedAt, maxIds),
+          timeoutMs,
+        ) as Promise<[number, number, string[]?]>
+      )
         .then(([state, opened, ids = []]) => {
           if (state === -1) return lead(request, keys, Number(opened));
           return ids.length > 0 ? request.load(ids).then(() => undefined) : undefined;
@@ -189,7 +194,18 @@ export function createSharedReads(options: SharedReadsOptions): SharedReads {
       let role: number;
       try {
         role = (await withinMs(
-          redis.eval(JOIN, 3 + missing.length, keys.pending, keys.lease, keys.joined, ...missing.map((id) => options.entityKeyPrefix + keyOf(id)), token, leaseMs, keys.flight, ...missing),
+          redis.eval(
+            JOIN,
+            3 + missing.length,
+            keys.pending,
+            keys.lease,
+            keys.joined,
+            ...missing.map((id) => options.entityKeyPrefix + keyOf(id)),
+            token,
+            leaseMs,
+            keys.flight,
+            ...missing,
+          ),
           timeoutMs,
         )) as number;
       } catch (error) {

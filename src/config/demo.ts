@@ -10,7 +10,12 @@ import { deepFreeze } from './freeze.js';
 
 /** Placeholder credentials of the demo project, replaced by `withDemoProject`. */
 export function demoPlaceholder(defaults: GlobalProjectDefaults): ProjectConfig {
-  return defaultProject(defaults, { projectId: '0', workspaceId: undefined, serviceAccount: { username: 'demo', secret: new Secret('') }, projectToken: undefined });
+  return defaultProject(defaults, {
+    projectId: '0',
+    workspaceId: undefined,
+    serviceAccount: { username: 'demo', secret: new Secret('') },
+    projectToken: undefined,
+  });
 }
 
 export interface DemoProjectCredentials {
@@ -41,4 +46,3 @@ export function withDemoProject(config: Config, demo: DemoProjectCredentials): C
   );
   return deepFreeze({ ...config, projects });
 }
-

@@ -21,7 +21,10 @@ export function readProjectDefaults(env: Env, problems: Problems): GlobalProject
 }
 
 /** The `default` project: `project` over what the variables give every project (its hosts among them). */
-export function defaultProject(defaults: GlobalProjectDefaults, project: Pick<ProjectConfig, 'projectId' | 'serviceAccount' | 'workspaceId' | 'projectToken'>): ProjectConfig {
+export function defaultProject(
+  defaults: GlobalProjectDefaults,
+  project: Pick<ProjectConfig, 'projectId' | 'serviceAccount' | 'workspaceId' | 'projectToken'>,
+): ProjectConfig {
   return {
     key: DEFAULT_PROJECT_KEY,
     region: defaults.region,

@@ -43,9 +43,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const demo = projectsFile === undefined && [...CREDENTIAL_VARS, 'MIXPANEL_PROJECT_TOKEN'].every((name) => readEnv(env, name) === undefined);
   const projects = [...(envProject ? [envProject] : []), ...(file?.projects ?? []), ...(demo ? [demoPlaceholder(defaults)] : [])];
   if (envProject !== undefined && file?.keys.includes(DEFAULT_PROJECT_KEY)) {
-    problems.push(
-      `Project key "${DEFAULT_PROJECT_KEY}" is used both by the MIXPANEL_* variables and MIXPANEL_PROJECTS_FILE; rename the file's project`,
-    );
+    problems.push(`Project key "${DEFAULT_PROJECT_KEY}" is used both by the MIXPANEL_* variables and MIXPANEL_PROJECTS_FILE; rename the file's project`);
   }
   const defaultProjectKey = file?.defaultProject ?? projects[0]?.key ?? DEFAULT_PROJECT_KEY;
 
@@ -91,9 +89,7 @@ function readWebhook(env: Env, demo: boolean, problems: Problems): WebhookConfig
     problems.push('WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set together (or both left unset)');
   } else if (username === undefined && !demo) {
     // An open receiver lets anyone empty a cohort with one full sync; only the demo runs without credentials.
-    problems.push(
-      'WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set outside demo mode: the cohort-sync webhook never runs without Basic authentication',
-    );
+    problems.push('WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set outside demo mode: the cohort-sync webhook never runs without Basic authentication');
   }
   if (password !== undefined && password.length < MIN_WEBHOOK_PASSWORD_LENGTH) {
     problems.push(`WEBHOOK_PASSWORD must be at least ${MIN_WEBHOOK_PASSWORD_LENGTH} characters`);

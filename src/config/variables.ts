@@ -162,7 +162,10 @@ export function originList(env: string) {
     .optional()
     .transform((raw, ctx): string[] => {
       const origins: string[] = [];
-      for (const entry of (raw ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '')) {
+      for (const entry of (raw ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== '')) {
         let origin: string | undefined;
         try {
           const url = new URL(entry);

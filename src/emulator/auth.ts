@@ -142,8 +142,7 @@ export function createProjectRegistry(projects: readonly RegisteredProject[], si
     byId: (id) => byId.get(id),
     byToken: (token) => byToken.get(token),
     bySecret: (secret) => bySecret.get(secret),
-    knowsServiceAccount: (username, secret) =>
-      projects.some((p) => p.options.serviceAccounts.some((sa) => sa.username === username && sa.secret === secret)),
+    knowsServiceAccount: (username, secret) => projects.some((p) => p.options.serviceAccounts.some((sa) => sa.username === username && sa.secret === secret)),
     sink,
   };
 }

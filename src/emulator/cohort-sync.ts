@@ -281,8 +281,16 @@ export function createCohortSyncSender(options: CohortSyncSenderOptions): Cohort
     const sessionId = randomUUID();
     const batches: { action: SyncAction; members: readonly SenderMember[] }[] = snapshot
       ? [
-          ...paginate('add_members', [...current.values()].filter((m) => !snapshot.members.has(m.distinctId)), pageSize),
-          ...paginate('remove_members', [...snapshot.members.values()].filter((m) => !current.has(m.distinctId)), pageSize),
+          ...paginate(
+            'add_members',
+            [...current.values()].filter((m) => !snapshot.members.has(m.distinctId)),
+            pageSize,
+          ),
+          ...paginate(
+            'remove_members',
+            [...snapshot.members.values()].filter((m) => !current.has(m.distinctId)),
+            pageSize,
+          ),
         ]
       : paginate('members', [...current.values()], pageSize);
     // page_info counts every message of the session (docs: "the number of total messages for the

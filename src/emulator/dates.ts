@@ -81,11 +81,7 @@ export function parseDateParam(value: string | undefined, name: string, zone: Zo
 }
 
 /** An inclusive from_date..to_date window as [startMs, endMs) after the checks Mixpanel makes. */
-export function dateRange(
-  params: Readonly<Record<string, string>>,
-  now: number,
-  zone: Zone = UTC,
-): { readonly startMs: number; readonly endMs: number } {
+export function dateRange(params: Readonly<Record<string, string>>, now: number, zone: Zone = UTC): { readonly startMs: number; readonly endMs: number } {
   const fromWall = parseWallDay(params.from_date, 'from_date');
   const toWall = parseWallDay(params.to_date, 'to_date');
   // The message clients match on; "today" is the project's (a timezone mismatch is the usual cause).

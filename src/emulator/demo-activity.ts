@@ -72,10 +72,12 @@ export function startDemoActivity(options: DemoActivityOptions): DemoActivity {
   const ready: Promise<void> = syncAll().catch((error: unknown) => logger.warn('demo cohort sync failed', error));
   let running = ready;
   const timer = setInterval(() => {
-    running = running.then(async () => {
-      simulateActivity();
-      await syncAll();
-    }).catch((error: unknown) => logger.warn('demo cohort sync failed', error));
+    running = running
+      .then(async () => {
+        simulateActivity();
+        await syncAll();
+      })
+      .catch((error: unknown) => logger.warn('demo cohort sync failed', error));
   }, options.intervalMs ?? 30_000);
   timer.unref();
 

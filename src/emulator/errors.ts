@@ -40,13 +40,7 @@ function reason(status: number): string {
  * Builds the error response of one family. `request` is the path and query
  * string Query bodies echo; Mixpanel echoes the /api/2.0 spelling.
  */
-export function errorResponse(
-  style: ErrorStyle,
-  status: number,
-  message: string,
-  request: string,
-  headers?: Record<string, string>,
-): EmulatorResponse {
+export function errorResponse(style: ErrorStyle, status: number, message: string, request: string, headers?: Record<string, string>): EmulatorResponse {
   const withHeaders = headers === undefined ? {} : { headers };
   switch (style) {
     case 'query':

@@ -159,10 +159,7 @@ function insertIdOf(value: unknown, mode: IngestMode): string | undefined {
   if (value === undefined && mode === 'import-legacy') return undefined;
   if (typeof value !== 'string') throw new RecordError('properties.$insert_id', "'properties.$insert_id' is invalid: must be a string");
   if (!INSERT_ID_PATTERN.test(value) || isBanned(value)) {
-    throw new RecordError(
-      'properties.$insert_id',
-      "'properties.$insert_id' is invalid: must be at most 36 bytes of alphanumeric characters or '-'",
-    );
+    throw new RecordError('properties.$insert_id', "'properties.$insert_id' is invalid: must be at most 36 bytes of alphanumeric characters or '-'");
   }
   return value;
 }

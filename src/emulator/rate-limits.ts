@@ -120,8 +120,7 @@ export function createRateLimiter(limits: RateLimits, clock: Clock): RateLimiter
     `Export rate limit exceeded for project_id: ${projectId}. ${running}/${limits.export.concurrent} queries running concurrently, ` +
     `${hourly}/${limits.export.perHour} queries in the last hour and ${perSecond}/${limits.export.perSecond} queries in the last second.`;
   // Lexicon's 429 wording is undocumented; the App family's shape is {"error","status":"error"}.
-  const lexiconMessage = (minute: number): string =>
-    `Rate limit exceeded: ${minute}/${limits.lexicon.perMinute} requests in the last minute.`;
+  const lexiconMessage = (minute: number): string => `Rate limit exceeded: ${minute}/${limits.lexicon.perMinute} requests in the last minute.`;
 
   function describe(projectId: string, family: ApiFamily): string {
     const s = stateOf(projectId, family);

@@ -86,9 +86,7 @@ export function send(response: ServerResponse, reply: Exclude<EmulatorResponse, 
   if (response.headersSent || gone(response)) return;
   if ('json' in reply) {
     const body = JSON.stringify(reply.json);
-    response
-      .writeHead(reply.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...reply.headers })
-      .end(body);
+    response.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...reply.headers }).end(body);
   } else {
     response
       .writeHead(reply.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(reply.text)), ...reply.headers })
@@ -105,7 +103,10 @@ export function gone(response: ServerResponse): boolean {
 export function waitOrClose(response: ServerResponse, ms: number): Promise<void> {
   if (gone(response)) return Promise.resolve();
   const controller = new AbortController();
-  const closed = once(response, 'close', { signal: controller.signal }).then(() => undefined, () => undefined);
+  const closed = once(response, 'close', { signal: controller.signal }).then(
+    () => undefined,
+    () => undefined,
+  );
   const timer = Number.isFinite(ms) ? delay(ms, undefined, { signal: controller.signal }).catch(() => undefined) : new Promise<void>(() => {});
   return Promise.race([closed, timer]).finally(() => controller.abort());
 }

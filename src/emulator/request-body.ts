@@ -39,7 +39,13 @@ export function parseBody(raw: Buffer, contentType: string): ParsedBody {
   if (!contentType.includes('json') && !looksJson) return { json: undefined, form: {} };
   try {
     if (contentType.includes('ndjson')) {
-      return { json: text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown), form: {} };
+      return {
+        json: text
+          .split('\n')
+          .filter((line) => line.trim() !== '')
+          .map((line) => JSON.parse(line) as unknown),
+        form: {},
+      };
     }
     return { json: JSON.parse(text) as unknown, form: {} };
   } catch {

@@ -4,15 +4,7 @@
  */
 import type { Annotation, AnnotationTag, LexiconPropertySchema, LexiconSchema } from '../mixpanel/types.js';
 import { DAY_MS } from './dates.js';
-import type {
-  EmulatorBookmark,
-  EmulatorCohort,
-  EmulatorEvent,
-  EmulatorFunnel,
-  EmulatorProfile,
-  EmulatorProjectData,
-  LexiconEntryState,
-} from './types.js';
+import type { EmulatorBookmark, EmulatorCohort, EmulatorEvent, EmulatorFunnel, EmulatorProfile, EmulatorProjectData, LexiconEntryState } from './types.js';
 
 /** How much data one project gets. */
 export interface DataSize {
@@ -47,7 +39,10 @@ type Random = () => number;
 
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 const int = (random: Random, min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
-const hex8 = (random: Random): string => Math.floor(random() * 4294967296).toString(16).padStart(8, '0');
+const hex8 = (random: Random): string =>
+  Math.floor(random() * 4294967296)
+    .toString(16)
+    .padStart(8, '0');
 
 /** "2024-01-02T03:04:05": the format engage returns for $created and $last_seen. */
 const profileTime = (ms: number): string => new Date(ms).toISOString().slice(0, 19);
@@ -56,32 +51,150 @@ const listTime = (ms: number): string => profileTime(ms).replace('T', ' ');
 
 /** Names in descending popularity: the generator draws them Zipf-like. */
 export const EVENT_NAMES: readonly string[] = [
-  'View Page', 'Log In', 'App Open', 'Search', 'View Dashboard', 'Add To Cart', 'Watch Video', 'Send Message',
-  'View Pricing', 'Open Email', 'Click Email Link', 'Download File', 'Upload File', 'Update Profile', 'Share Report',
-  'Begin Checkout', 'Purchase', 'Remove From Cart', 'Create Project', 'Export Data', 'Sign Up', 'Complete Onboarding',
-  'Start Trial', 'Invite Teammate', 'Create Dashboard', 'Log Out', 'Apply Coupon', 'Add Payment Method',
-  'Upgrade Plan', 'Enable Integration', 'Submit Feedback', 'Rate App', 'Contact Support', 'End Trial',
-  'Disable Integration', 'Create API Key', 'Downgrade Plan', 'Delete Project', 'Refund', 'Cancel Subscription',
+  'View Page',
+  'Log In',
+  'App Open',
+  'Search',
+  'View Dashboard',
+  'Add To Cart',
+  'Watch Video',
+  'Send Message',
+  'View Pricing',
+  'Open Email',
+  'Click Email Link',
+  'Download File',
+  'Upload File',
+  'Update Profile',
+  'Share Report',
+  'Begin Checkout',
+  'Purchase',
+  'Remove From Cart',
+  'Create Project',
+  'Export Data',
+  'Sign Up',
+  'Complete Onboarding',
+  'Start Trial',
+  'Invite Teammate',
+  'Create Dashboard',
+  'Log Out',
+  'Apply Coupon',
+  'Add Payment Method',
+  'Upgrade Plan',
+  'Enable Integration',
+  'Submit Feedback',
+  'Rate App',
+  'Contact Support',
+  'End Trial',
+  'Disable Integration',
+  'Create API Key',
+  'Downgrade Plan',
+  'Delete Project',
+  'Refund',
+  'Cancel Subscription',
 ];
 
 const FIRST_NAMES = [
-  'Ava', 'Ben', 'Chloe', 'Daniel', 'Emma', 'Felix', 'Grace', 'Hugo', 'Isla', 'Jack', 'Kira', 'Liam', 'Maya', 'Noah', 'Olivia',
-  'Paul', 'Quinn', 'Rosa', 'Sam', 'Tara', 'Umar', 'Vera', 'Will', 'Yara', 'Zoe', 'Aiko', 'Mateo', 'Priya', 'Lars', 'Nadia',
+  'Ava',
+  'Ben',
+  'Chloe',
+  'Daniel',
+  'Emma',
+  'Felix',
+  'Grace',
+  'Hugo',
+  'Isla',
+  'Jack',
+  'Kira',
+  'Liam',
+  'Maya',
+  'Noah',
+  'Olivia',
+  'Paul',
+  'Quinn',
+  'Rosa',
+  'Sam',
+  'Tara',
+  'Umar',
+  'Vera',
+  'Will',
+  'Yara',
+  'Zoe',
+  'Aiko',
+  'Mateo',
+  'Priya',
+  'Lars',
+  'Nadia',
 ];
 const LAST_NAMES = [
-  'Smith', 'Garcia', 'Müller', 'Rossi', 'Dubois', 'Tanaka', 'Kowalski', 'Silva', 'Johnson', 'Brown', 'Nguyen', 'Patel', 'Kim',
-  'Larsen', 'Novak', 'Cohen', 'Okafor', 'Haddad', 'Jensen', 'Moreau', 'Schmidt', 'Lopez', 'Wilson', 'Ivanova', 'Chen',
+  'Smith',
+  'Garcia',
+  'Müller',
+  'Rossi',
+  'Dubois',
+  'Tanaka',
+  'Kowalski',
+  'Silva',
+  'Johnson',
+  'Brown',
+  'Nguyen',
+  'Patel',
+  'Kim',
+  'Larsen',
+  'Novak',
+  'Cohen',
+  'Okafor',
+  'Haddad',
+  'Jensen',
+  'Moreau',
+  'Schmidt',
+  'Lopez',
+  'Wilson',
+  'Ivanova',
+  'Chen',
 ];
 const PLACES: readonly (readonly [city: string, region: string, country: string])[] = [
-  ['San Francisco', 'California', 'US'], ['New York', 'New York', 'US'], ['Austin', 'Texas', 'US'], ['Seattle', 'Washington', 'US'],
-  ['Chicago', 'Illinois', 'US'], ['Boston', 'Massachusetts', 'US'], ['Toronto', 'Ontario', 'CA'], ['London', 'England', 'GB'],
-  ['Manchester', 'England', 'GB'], ['Berlin', 'Berlin', 'DE'], ['Munich', 'Bavaria', 'DE'], ['Paris', 'Île-de-France', 'FR'],
-  ['Madrid', 'Madrid', 'ES'], ['Milan', 'Lombardy', 'IT'], ['Amsterdam', 'North Holland', 'NL'], ['Stockholm', 'Stockholm', 'SE'],
-  ['Tokyo', 'Tokyo', 'JP'], ['Sydney', 'New South Wales', 'AU'], ['São Paulo', 'São Paulo', 'BR'], ['Bengaluru', 'Karnataka', 'IN'],
+  ['San Francisco', 'California', 'US'],
+  ['New York', 'New York', 'US'],
+  ['Austin', 'Texas', 'US'],
+  ['Seattle', 'Washington', 'US'],
+  ['Chicago', 'Illinois', 'US'],
+  ['Boston', 'Massachusetts', 'US'],
+  ['Toronto', 'Ontario', 'CA'],
+  ['London', 'England', 'GB'],
+  ['Manchester', 'England', 'GB'],
+  ['Berlin', 'Berlin', 'DE'],
+  ['Munich', 'Bavaria', 'DE'],
+  ['Paris', 'Île-de-France', 'FR'],
+  ['Madrid', 'Madrid', 'ES'],
+  ['Milan', 'Lombardy', 'IT'],
+  ['Amsterdam', 'North Holland', 'NL'],
+  ['Stockholm', 'Stockholm', 'SE'],
+  ['Tokyo', 'Tokyo', 'JP'],
+  ['Sydney', 'New South Wales', 'AU'],
+  ['São Paulo', 'São Paulo', 'BR'],
+  ['Bengaluru', 'Karnataka', 'IN'],
 ];
 const COMPANY_WORDS = [
-  'Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne', 'Wonka', 'Tyrell', 'Soylent', 'Cyberdyne', 'Aperture',
-  'Vandelay', 'Pied Piper', 'Massive Dynamic', 'Oscorp', 'Nakatomi', 'Gringotts', 'Monarch', 'Dunder',
+  'Acme',
+  'Globex',
+  'Initech',
+  'Umbrella',
+  'Hooli',
+  'Stark',
+  'Wayne',
+  'Wonka',
+  'Tyrell',
+  'Soylent',
+  'Cyberdyne',
+  'Aperture',
+  'Vandelay',
+  'Pied Piper',
+  'Massive Dynamic',
+  'Oscorp',
+  'Nakatomi',
+  'Gringotts',
+  'Monarch',
+  'Dunder',
 ];
 const COMPANY_SUFFIXES = ['Inc', 'Labs', 'GmbH', 'Ltd', 'Systems', 'Group', 'Co', 'Analytics', 'Cloud', 'Works'];
 const INDUSTRIES = ['Software', 'Retail', 'Finance', 'Healthcare', 'Media', 'Education', 'Logistics', 'Gaming'];
@@ -137,7 +250,10 @@ function generateProfiles(count: number, companies: readonly string[], random: R
     const lastSeen = created + Math.floor(random() * (now - created));
     const distinctId = `${hex8(random)}-${hex8(random).slice(0, 4)}-${hex8(random)}`;
     const properties: Record<string, unknown> = {
-      $email: `${first}.${last}${i}@example.com`.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, ''),
+      $email: `${first}.${last}${i}@example.com`
+        .toLowerCase()
+        .normalize('NFD')
+        .replace(/[\u0300-\u036f]/g, ''),
       $name: `${first} ${last}`,
       $first_name: first,
       $last_name: last,
@@ -221,13 +337,7 @@ const COMMON_EVENT_SCHEMA: Readonly<Record<string, LexiconPropertySchema>> = {
   utm_source: { type: 'string', description: 'Campaign source' },
 };
 
-function generateEvents(
-  count: number,
-  days: number,
-  profiles: readonly EmulatorProfile[],
-  random: Random,
-  now: number,
-): EmulatorEvent[] {
+function generateEvents(count: number, days: number, profiles: readonly EmulatorProfile[], random: Random, now: number): EmulatorEvent[] {
   if (profiles.length === 0) return [];
   const start = now - days * DAY_MS;
   const times = new Float64Array(count);

@@ -183,7 +183,10 @@ export async function spillEvents(events: AsyncIterable<ExportedEvent>, options:
     const out = createWriteStream(path);
     try {
       for (let i = 0; i < buffer.length; i += WRITE_LINES) {
-        const chunk = buffer.slice(i, i + WRITE_LINES).map((line) => `${line.text}\n`).join('');
+        const chunk = buffer
+          .slice(i, i + WRITE_LINES)
+          .map((line) => `${line.text}\n`)
+          .join('');
         if (!out.write(chunk)) await once(out, 'drain');
       }
       out.end();

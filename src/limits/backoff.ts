@@ -24,12 +24,7 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}, rand
 }
 
 /** Delay before retrying after `error`: its Retry-After when Mixpanel sent one, the backoff otherwise. */
-export function retryDelay(
-  error: unknown,
-  attempt: number,
-  options: BackoffOptions = {},
-  random: () => number = Math.random,
-): number {
+export function retryDelay(error: unknown, attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
   if (error instanceof RateLimitedError && error.retryAfterMs !== undefined && error.retryAfterMs >= 0) {
     return error.retryAfterMs;
   }

@@ -151,8 +151,7 @@ export function createBudget(options: BudgetOptions): Budget {
     });
   };
 
-  const isDisabled = (family: ApiFamily): boolean =>
-    Object.values(familyLimits(family)).some((limit) => limit !== undefined && limit <= 0);
+  const isDisabled = (family: ApiFamily): boolean => Object.values(familyLimits(family)).some((limit) => limit !== undefined && limit <= 0);
 
   const refusal = (family: ApiFamily, retryAfterMs: number | undefined): RateLimitedError => {
     metrics?.budgetRejected.inc(labels(family));
@@ -291,7 +290,8 @@ export function createBudget(options: BudgetOptions): Budget {
         // Paced: no hourly call of the family now; one that cannot wait that long fails fast, as for a full window.
         blocked.hourly = true;
         wakeAt = Math.min(wakeAt, pacedUntil);
-        for (const other of [...queue.waiters]) if (other.callClass === 'hourly' && other.deadline < pacedUntil) other.finish(refusal(family, pacedUntil - now));
+        for (const other of [...queue.waiters])
+          if (other.callClass === 'hourly' && other.deadline < pacedUntil) other.finish(refusal(family, pacedUntil - now));
         continue;
       }
       const result = await store.tryAcquire({
@@ -342,20 +342,18 @@ export function createBudget(options: BudgetOptions): Budget {
     const nextDeadline = Math.min(...queue.waiters.map((waiter) => waiter.deadline + 1));
     wakeAt = Math.min(wakeAt, nextDeadline);
     if (Number.isFinite(wakeAt)) {
-      queue.wake = clock.setTimeout(() => {
-        queue.wake = undefined;
-        void pump(family);
-      }, Math.max(0, wakeAt - clock.now()));
+      queue.wake = clock.setTimeout(
+        () => {
+          queue.wake = undefined;
+          void pump(family);
+        },
+        Math.max(0, wakeAt - clock.now()),
+      );
     }
   };
 
   /** Runs one attempt holding its lease: renews it while running, releases it after. */
-  const run = async <T>(
-    family: ApiFamily,
-    leaseId: string,
-    task: (signal: AbortSignal) => Promise<T>,
-    signal: AbortSignal | undefined,
-  ): Promise<T> => {
+  const run = async <T>(family: ApiFamily, leaseId: string, task: (signal: AbortSignal) => Promise<T>, signal: AbortSignal | undefined): Promise<T> => {
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(signal?.reason);
     if (signal?.aborted) onAbort();

@@ -66,8 +66,7 @@ export function createFairShare(options: FairShareOptions): FairShare {
     return clients;
   };
 
-  const shareOf = (limit: number, active: number, keyed: boolean): number =>
-    Math.max(1, Math.ceil((limit * (keyed ? 1 - reserve : 1)) / Math.max(1, active)));
+  const shareOf = (limit: number, active: number, keyed: boolean): number => Math.max(1, Math.ceil((limit * (keyed ? 1 - reserve : 1)) / Math.max(1, active)));
 
   return {
     check(family, clientId) {

@@ -76,15 +76,24 @@ export function createFallbackBudgetStore(options: FallbackBudgetStoreOptions): 
       ),
     release: async (scope: string, family: ApiFamily, leaseId: string) => {
       await local.release(scope, family, leaseId);
-      await either(() => shared.release(scope, family, leaseId), async () => undefined);
+      await either(
+        () => shared.release(scope, family, leaseId),
+        async () => undefined,
+      );
     },
     renew: async (scope, family, leaseId, leaseUntil, now) => {
       await local.renew(scope, family, leaseId, leaseUntil, now);
-      await either(() => shared.renew(scope, family, leaseId, leaseUntil, now), async () => undefined);
+      await either(
+        () => shared.renew(scope, family, leaseId, leaseUntil, now),
+        async () => undefined,
+      );
     },
     backoff: async (scope, family, until, now) => {
       await local.backoff(scope, family, until, now);
-      await either(() => shared.backoff(scope, family, until, now), async () => undefined);
+      await either(
+        () => shared.backoff(scope, family, until, now),
+        async () => undefined,
+      );
     },
     usage: (scope, family, windows, now): Promise<StoreUsage> =>
       either(

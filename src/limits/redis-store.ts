@@ -156,10 +156,7 @@ export function createRedisBudgetStore(redis: Redis, options: RedisBudgetStoreOp
       await run('mpgwBudgetBackoff', [`${base(scope, family)}:backoff`], [ms(until), ms(now)]);
     },
     async usage(scope, family, windows, now) {
-      const reply = (await run('mpgwBudgetUsage', familyKeys(scope, family, windows), [
-        ms(now),
-        ...windows.map((window) => ms(window.spanMs)),
-      ])) as number[];
+      const reply = (await run('mpgwBudgetUsage', familyKeys(scope, family, windows), [ms(now), ...windows.map((window) => ms(window.spanMs))])) as number[];
       const [inFlight = 0, backoffUntil = 0, ...perWindow] = reply;
       return {
         inFlight,

@@ -181,7 +181,12 @@ async function planFullSyncPage(
   const key = putSession.key;
   const members = uniqueMembers(page.members);
   // Lowest page wins, so the REPLACED changes list each distinct id once whatever order pages came in.
-  const held = restart ? new Map<string, number>() : await reader.shadowPageOf(key, members.map((m) => m.distinctId));
+  const held = restart
+    ? new Map<string, number>()
+    : await reader.shadowPageOf(
+        key,
+        members.map((m) => m.distinctId),
+      );
   const fresh = members.filter((m) => (held.get(m.distinctId) ?? Number.POSITIVE_INFINITY) > page.pageCount);
   const stage: SyncWrite = { op: 'stagePage', key, page: page.pageCount, members: fresh };
   // The shadow set's size, kept in the session record so the last page need not count the set: the fresh
@@ -244,15 +249,13 @@ export async function* completionChanges(ref: CompletionRef, reader: CompletionR
 /** Lets the event loop serve other work between two batches of a completion stream. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-async function planDiffPage(
-  page: SyncPage,
-  now: number,
-  reader: SyncReader,
-  putSession: SyncWrite,
-  completes: boolean,
-): Promise<PagePlan> {
+async function planDiffPage(page: SyncPage, now: number, reader: SyncReader, putSession: SyncWrite, completes: boolean): Promise<PagePlan> {
   const members = uniqueMembers(page.members);
-  const present = await reader.presentMembers(page.projectId, page.cohortId, members.map((m) => m.distinctId));
+  const present = await reader.presentMembers(
+    page.projectId,
+    page.cohortId,
+    members.map((m) => m.distinctId),
+  );
   const previousCount = (await reader.syncState(page.projectId, page.cohortId))?.memberCount ?? 0;
   const adding = page.action === 'add_members';
   const changed = members.filter((m) => present.has(m.distinctId) !== adding);

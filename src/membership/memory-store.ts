@@ -182,7 +182,10 @@ export function createMemoryMembershipStore(): MembershipStore {
 
     async cohortsOf(projectId, distinctIds) {
       const result = new Map<string, string[]>(distinctIds.map((id) => [id, []]));
-      const cohortIds = [...states.values()].filter((s) => s.projectId === projectId).map((s) => s.cohortId).sort(compareDistinctIds);
+      const cohortIds = [...states.values()]
+        .filter((s) => s.projectId === projectId)
+        .map((s) => s.cohortId)
+        .sort(compareDistinctIds);
       for (const cohortId of cohortIds) {
         const current = cohortMembers(projectId, cohortId);
         for (const [id, cohorts] of result) if (current?.has(wellFormed(id))) cohorts.push(cohortId);

@@ -309,7 +309,10 @@ export function createRedisMembershipStore(options: RedisMembershipStoreOptions)
             const record = json === null ? undefined : (JSON.parse(json) as SessionRecord);
             // A page that arrived since the range was read keeps the session alive.
             if (record && record.updatedAt >= olderThan) return { writes: undefined, value: 0 };
-            const writes = tx.multi().unlink(keys.session(key), ...shadowKeys(key)).zrem(keys.sessions, member);
+            const writes = tx
+              .multi()
+              .unlink(keys.session(key), ...shadowKeys(key))
+              .zrem(keys.sessions, member);
             return { writes, value: record && record.completedAt === undefined ? 1 : 0 };
           });
         }

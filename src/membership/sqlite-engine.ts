@@ -22,7 +22,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkPageSize, pageOfRank, planPage, rankOf, wellFormed, type CompletionRef, type SessionKey, type SessionRecord, type SyncReader, type SyncWrite } from './apply.js';
+import {
+  checkPageSize,
+  pageOfRank,
+  planPage,
+  rankOf,
+  wellFormed,
+  type CompletionRef,
+  type SessionKey,
+  type SessionRecord,
+  type SyncReader,
+  type SyncWrite,
+} from './apply.js';
 import type { ApplyResult, CohortMember, CohortSyncState, SyncPage } from './types.js';
 
 /** What the engine's applyPage answers: a completed full sync names its completion (read with the completion calls). */
@@ -196,9 +207,7 @@ export function openSqliteEngine(options: SqliteEngineOptions): SqliteEngine {
       `SELECT member FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND generation = ${LIVE}
        AND distinct_id > ? ORDER BY distinct_id LIMIT ?`,
     ),
-    upsertMember: db.prepare(
-      `INSERT OR REPLACE INTO cohort_members (project_id, cohort_id, generation, distinct_id, member, page) VALUES (?, ?, ?, ?, ?, ?)`,
-    ),
+    upsertMember: db.prepare(`INSERT OR REPLACE INTO cohort_members (project_id, cohort_id, generation, distinct_id, member, page) VALUES (?, ?, ?, ?, ?, ?)`),
     removeMember: db.prepare('DELETE FROM cohort_members WHERE project_id = ? AND cohort_id = ? AND generation = ? AND distinct_id = ?'),
     cohortsOf: db.prepare<[string, string], { cohort_id: string }>(
       `SELECT m.cohort_id FROM cohort_members m
@@ -364,7 +373,9 @@ export function openSqliteEngine(options: SqliteEngineOptions): SqliteEngine {
       const publication = publicationOf(key);
       if (!publication) return [];
       const rows = sql.rankRange.all(key.projectId, key.cohortId, publication.generation, rankOf(n, 0), rankOf(n + 1, 0));
-      const kept = joinedOnly ? rows.filter((row) => sql.inGeneration.get(key.projectId, key.cohortId, publication.replaced_generation, row.distinct_id) === undefined) : rows;
+      const kept = joinedOnly
+        ? rows.filter((row) => sql.inGeneration.get(key.projectId, key.cohortId, publication.replaced_generation, row.distinct_id) === undefined)
+        : rows;
       return kept.map((row) => JSON.parse(row.member) as CohortMember);
     },
     completionRelease(key) {
@@ -377,7 +388,11 @@ export function openSqliteEngine(options: SqliteEngineOptions): SqliteEngine {
     },
     cohortsOf(projectId, distinctIds) {
       const result = new Map<string, string[]>(distinctIds.map((id) => [id, []]));
-      for (const id of result.keys()) result.set(id, sql.cohortsOf.all(projectId, wellFormed(id)).map((r) => r.cohort_id));
+      for (const id of result.keys())
+        result.set(
+          id,
+          sql.cohortsOf.all(projectId, wellFormed(id)).map((r) => r.cohort_id),
+        );
       return result;
     },
     syncState: (projectId, cohortId) => stateOf(sql.state.get(projectId, cohortId)),

@@ -39,7 +39,10 @@ const READ_METHODS = new Set<keyof SqliteEngine>(['members', 'cohortsOf', 'syncS
 export function createSqliteMembershipStore(options: SqliteMembershipStoreOptions): MembershipStore {
   const writer = startWorker({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, role: 'writer' });
   // The reader opens the file once the writer has prepared its schema: its first call waits for the writer's.
-  const writerReady = writer.call('syncedCohorts', ['']).then(() => undefined, () => undefined);
+  const writerReady = writer.call('syncedCohorts', ['']).then(
+    () => undefined,
+    () => undefined,
+  );
   const reader = options.path === ':memory:' ? writer : startWorker({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, role: 'reader' }, writerReady);
   let closed: Promise<void> | undefined;
 

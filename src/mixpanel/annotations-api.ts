@@ -7,13 +7,7 @@ import { hasResultsArray, hasResultsRecord, isArray, isRecord, unwrapResults, ty
 
 export type AnnotationsApi = Pick<
   MixpanelClient,
-  | 'annotationsList'
-  | 'annotationCreate'
-  | 'annotationGet'
-  | 'annotationUpdate'
-  | 'annotationDelete'
-  | 'annotationTags'
-  | 'annotationTagCreate'
+  'annotationsList' | 'annotationCreate' | 'annotationGet' | 'annotationUpdate' | 'annotationDelete' | 'annotationTags' | 'annotationTagCreate'
 >;
 
 export function createAnnotationsApi(calls: ClientCalls): AnnotationsApi {
@@ -52,6 +46,5 @@ export function createAnnotationsApi(calls: ClientCalls): AnnotationsApi {
     annotationTagCreate(name, requestOptions) {
       return app<AnnotationTag>('app', 'POST', '/annotations/tags', isRecord, requestOptions, { json: { name } }, unwrapResults);
     },
-
   };
 }

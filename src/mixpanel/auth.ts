@@ -26,11 +26,9 @@ export function basicAuthorization(account: ServiceAccount): string {
  * upstream body echoing a request must never leak a credential.
  */
 export function createRedactor(account: ServiceAccount, others: readonly (Secret | undefined)[] = []): (text: string) => string {
-  const values = [
-    `${account.username}:${account.secret.reveal()}`,
-    account.secret.reveal(),
-    ...others.map((secret) => secret?.reveal()),
-  ].filter((value): value is string => value !== undefined && value.length > 0);
+  const values = [`${account.username}:${account.secret.reveal()}`, account.secret.reveal(), ...others.map((secret) => secret?.reveal())].filter(
+    (value): value is string => value !== undefined && value.length > 0,
+  );
   // Longest first, so a form containing another is replaced whole.
   const needles = [...new Set(values.flatMap(secretForms))].sort((a, b) => b.length - a.length);
   return (text) => needles.reduce((redacted, needle) => redacted.split(needle).join('[redacted]'), text);

@@ -10,13 +10,11 @@ import type { ApiFamily, RequestOptions } from './types.js';
 
 export type Guard = (body: unknown) => boolean;
 
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 export const isArray: Guard = Array.isArray;
 export const hasResultsArray: Guard = (body) => isRecord(body) && Array.isArray(body.results);
 export const hasResultsRecord: Guard = (body) => isRecord(body) && isRecord(body.results);
-export const isSeries: Guard = (body) =>
-  isRecord(body) && isRecord(body.data) && Array.isArray(body.data.series) && isRecord(body.data.values);
+export const isSeries: Guard = (body) => isRecord(body) && isRecord(body.data) && Array.isArray(body.data.series) && isRecord(body.data.values);
 export const isStringArray: Guard = (body) => Array.isArray(body) && body.every((item) => typeof item === 'string');
 
 export function expectShape<T>(body: unknown, guard: Guard, family: ApiFamily, what: string, status: number): T {

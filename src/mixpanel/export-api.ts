@@ -48,6 +48,5 @@ export function createExportApi(calls: ClientCalls): ExportApi {
     exportEvents(params, requestOptions) {
       return { [Symbol.asyncIterator]: () => exportGenerator(params, requestOptions) };
     },
-
   };
 }

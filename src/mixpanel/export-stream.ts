@@ -39,19 +39,11 @@ export async function* parseExportStream(body: Readable, options: ExportStreamOp
     const trimmed = line.trim();
     if (trimmed === '') return undefined;
     if (TERMINATED_EARLY.has(trimmed)) {
-      throw new UpstreamError(
-        `Mixpanel cut the export short ("${trimmed}") after ${count} events: the result is incomplete`,
-        'export',
-        200,
-      );
+      throw new UpstreamError(`Mixpanel cut the export short ("${trimmed}") after ${count} events: the result is incomplete`, 'export', 200);
     }
     const record = parseRecord(trimmed);
     if (record === undefined) {
-      throw new UpstreamError(
-        `Mixpanel export was cut short: line ${lineNumber} is not a complete event record (after ${count} events)`,
-        'export',
-        200,
-      );
+      throw new UpstreamError(`Mixpanel export was cut short: line ${lineNumber} is not a complete event record (after ${count} events)`, 'export', 200);
     }
     count += 1;
     return record;

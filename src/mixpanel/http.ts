@@ -318,13 +318,7 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
 }
 
 /** The typed error for a non-2xx answer; `text` must already be redacted. */
-export function errorFromResponse(
-  family: ApiFamily,
-  status: number,
-  headers: IncomingHttpHeaders,
-  text: string,
-  label: string,
-): MixpanelError {
+export function errorFromResponse(family: ApiFamily, status: number, headers: IncomingHttpHeaders, text: string, label: string): MixpanelError {
   const upstream = upstreamMessage(text);
   const said = upstream === undefined ? '' : `: ${upstream}`;
   if (status === 429) {

@@ -51,7 +51,11 @@ export function createIngestionApi(calls: ClientCalls): IngestionApi {
   return {
     async track(events, requestOptions) {
       const token = requireToken('/track');
-      await ingest('/track', events.map((event) => withSource(event, { token })), requestOptions);
+      await ingest(
+        '/track',
+        events.map((event) => withSource(event, { token })),
+        requestOptions,
+      );
     },
 
     async importEvents(events, requestOptions) {
@@ -72,24 +76,25 @@ export function createIngestionApi(calls: ClientCalls): IngestionApi {
         // Strict mode ingests the valid rows and lists the others: a partial success, not a failure.
         (code, answer) => code === 400 && isRecord(answer) && Array.isArray(answer.failed_records),
       );
-      return expectShape<ImportResult>(
-        body,
-        (b) => isRecord(b) && typeof b.num_records_imported === 'number',
-        'ingestion',
-        '/import',
-        status,
-      );
+      return expectShape<ImportResult>(body, (b) => isRecord(b) && typeof b.num_records_imported === 'number', 'ingestion', '/import', status);
     },
 
     async engageUpdate(updates, requestOptions) {
       const token = requireToken('/engage');
-      await ingest('/engage', updates.map((update) => ({ $token: token, ...update })), requestOptions);
+      await ingest(
+        '/engage',
+        updates.map((update) => ({ $token: token, ...update })),
+        requestOptions,
+      );
     },
 
     async groupsUpdate(updates, requestOptions) {
       const token = requireToken('/groups');
-      await ingest('/groups', updates.map((update) => ({ $token: token, ...update })), requestOptions);
+      await ingest(
+        '/groups',
+        updates.map((update) => ({ $token: token, ...update })),
+        requestOptions,
+      );
     },
-
   };
 }

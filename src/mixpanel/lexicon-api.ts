@@ -19,14 +19,9 @@ export function createLexiconApi(calls: ClientCalls): LexiconApi {
       return app<LexiconSchema>('lexicon', 'GET', schemaPath(entityType, name), isRecord, requestOptions, {}, unwrapResults);
     },
     async lexiconUpload(entries, truncate = false, requestOptions) {
-      const body = await app<{ results: { added: number; deleted: number } }>(
-        'lexicon',
-        'POST',
-        '/schemas',
-        hasResultsRecord,
-        requestOptions,
-        { json: { entries, truncate } },
-      );
+      const body = await app<{ results: { added: number; deleted: number } }>('lexicon', 'POST', '/schemas', hasResultsRecord, requestOptions, {
+        json: { entries, truncate },
+      });
       return { added: Number(body.results.added ?? 0), deleted: Number(body.results.deleted ?? 0) };
     },
     async lexiconDelete(target, requestOptions) {
@@ -40,7 +35,6 @@ export function createLexiconApi(calls: ClientCalls): LexiconApi {
       );
       return body.results;
     },
-
   };
 }
 

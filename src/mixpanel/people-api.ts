@@ -44,7 +44,6 @@ export function createPeopleApi(calls: ClientCalls): PeopleApi {
       );
       return body.results.events;
     },
-
   };
 }
 
@@ -52,4 +51,3 @@ export function createPeopleApi(calls: ClientCalls): PeopleApi {
 function cohortFilter(id: number | string): string {
   return JSON.stringify({ id: typeof id === 'string' && /^\d+$/.test(id) ? Number(id) : id });
 }
-

@@ -69,12 +69,7 @@ export function createReportsApi(calls: ClientCalls): ReportsApi {
       );
     },
     eventsTop(params, requestOptions) {
-      return query<TopEventsResponse>(
-        'events/top',
-        { type: params.type, limit: params.limit },
-        (b) => isRecord(b) && Array.isArray(b.events),
-        requestOptions,
-      );
+      return query<TopEventsResponse>('events/top', { type: params.type, limit: params.limit }, (b) => isRecord(b) && Array.isArray(b.events), requestOptions);
     },
     eventsNames(params, requestOptions) {
       return query<string[]>('events/names', { type: params.type, limit: params.limit }, isStringArray, requestOptions);
@@ -100,20 +95,10 @@ export function createReportsApi(calls: ClientCalls): ReportsApi {
       return query<TopPropertiesResponse>('events/properties/top', { event: params.event, limit: params.limit }, isRecord, requestOptions);
     },
     eventPropertyValues(params, requestOptions) {
-      return query<string[]>(
-        'events/properties/values',
-        { event: params.event, name: params.name, limit: params.limit },
-        isArray,
-        requestOptions,
-      );
+      return query<string[]>('events/properties/values', { event: params.event, name: params.name, limit: params.limit }, isArray, requestOptions);
     },
     insights(params, requestOptions) {
-      return query<InsightsResponse>(
-        'insights',
-        { bookmark_id: params.bookmarkId },
-        (b) => isRecord(b) && isRecord(b.series),
-        requestOptions,
-      );
+      return query<InsightsResponse>('insights', { bookmark_id: params.bookmarkId }, (b) => isRecord(b) && isRecord(b.series), requestOptions);
     },
     funnels(params, requestOptions) {
       return query<FunnelResponse>(
@@ -176,7 +161,6 @@ export function createReportsApi(calls: ClientCalls): ReportsApi {
         requestOptions,
       );
     },
-
   };
 }
 
@@ -193,4 +177,3 @@ function segmentationParams(params: SegmentationParams): QueryParams {
     type: params.type,
   };
 }
-

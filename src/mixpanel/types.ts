@@ -284,9 +284,7 @@ export interface ImportResult {
   }[];
 }
 export type ProfileOperation = '$set' | '$set_once' | '$add' | '$union' | '$append' | '$remove' | '$unset' | '$delete';
-export type ProfileUpdate = { readonly $distinct_id: string; readonly $ignore_alias?: boolean } & Partial<
-  Record<ProfileOperation, unknown>
->;
+export type ProfileUpdate = { readonly $distinct_id: string; readonly $ignore_alias?: boolean } & Partial<Record<ProfileOperation, unknown>>;
 export type GroupUpdate = { readonly $group_key: string; readonly $group_id: string } & Partial<
   Record<'$set' | '$set_once' | '$unset' | '$remove' | '$union' | '$delete', unknown>
 >;
@@ -300,10 +298,7 @@ export interface MixpanelClient {
   readonly projectId: string;
   engage(params: EngageParams, options?: RequestOptions): Promise<EngagePage>;
   cohortsList(options?: RequestOptions): Promise<CohortRecord[]>;
-  streamQuery(
-    params: { distinctIds: readonly string[]; fromDate: DateString; toDate: DateString },
-    options?: RequestOptions,
-  ): Promise<StreamEvent[]>;
+  streamQuery(params: { distinctIds: readonly string[]; fromDate: DateString; toDate: DateString }, options?: RequestOptions): Promise<StreamEvent[]>;
   /** Streams the JSONL body: memory stays flat however many events come back. */
   exportEvents(params: ExportParams, options?: RequestOptions): AsyncIterable<ExportedEvent>;
   segmentation(params: SegmentationParams, options?: RequestOptions): Promise<SeriesResponse>;
@@ -324,11 +319,7 @@ export interface MixpanelClient {
 
   lexiconList(entityType?: LexiconEntityType, options?: RequestOptions): Promise<LexiconSchemaEntry[]>;
   lexiconGet(entityType: LexiconEntityType, name: string, options?: RequestOptions): Promise<LexiconSchema>;
-  lexiconUpload(
-    entries: readonly LexiconSchemaEntry[],
-    truncate?: boolean,
-    options?: RequestOptions,
-  ): Promise<{ added: number; deleted: number }>;
+  lexiconUpload(entries: readonly LexiconSchemaEntry[], truncate?: boolean, options?: RequestOptions): Promise<{ added: number; deleted: number }>;
   lexiconDelete(target: { entityType: LexiconEntityType; name: string }, options?: RequestOptions): Promise<{ delete_count: number }>;
 
   annotationsList(params: { fromDate?: DateString; toDate?: DateString }, options?: RequestOptions): Promise<Annotation[]>;

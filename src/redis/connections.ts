@@ -119,7 +119,10 @@ export function createRedisConnections(url: string, logger: Logger, options: Red
       if (commands.status !== 'ready') return false;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-      const pong = commands.ping().then((reply) => reply === 'PONG', () => false);
+      const pong = commands.ping().then(
+        (reply) => reply === 'PONG',
+        () => false,
+      );
       const reachable = await Promise.race([pong, timeout]);
       clearTimeout(timer);
       return reachable;
@@ -130,7 +133,10 @@ export function createRedisConnections(url: string, logger: Logger, options: Red
         all.map(async (redis) => {
           if (redis.status !== 'ready') return redis.disconnect();
           let timer: NodeJS.Timeout | undefined;
-          const quit = redis.quit().then(() => undefined, () => undefined);
+          const quit = redis.quit().then(
+            () => undefined,
+            () => undefined,
+          );
           await Promise.race([quit, new Promise<void>((resolve) => (timer = setTimeout(resolve, closeTimeoutMs)))]);
           clearTimeout(timer);
           redis.disconnect();

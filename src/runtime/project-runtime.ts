@@ -17,10 +17,27 @@ import type { BudgetStore } from '../limits/store.js';
 import type { MembershipStore } from '../membership/types.js';
 import { upstreamOutcome, type Metrics } from '../observability/metrics.js';
 import { MixpanelError, RateLimitedError } from '../mixpanel/errors.js';
-import type { ApiFamily, EngagePage, EngageParams, EventsParams, LexiconSchemaEntry, MixpanelClient, SegmentationParams, SeriesResponse } from '../mixpanel/types.js';
+import type {
+  ApiFamily,
+  EngagePage,
+  EngageParams,
+  EventsParams,
+  LexiconSchemaEntry,
+  MixpanelClient,
+  SegmentationParams,
+  SeriesResponse,
+} from '../mixpanel/types.js';
 import type { CacheKind } from '../cache/kinds.js';
 import type { CallContext, CohortMembersRead, FetchOptions, ProjectRuntime, UpstreamRequest } from './types.js';
-import { ENDPOINTS, EVENTS_MAX_PER_CALL, isPlainSegmentation, type EndpointDescription, type EndpointName, type ParamsOf, type ResultOf } from '../upstream/endpoints.js';
+import {
+  ENDPOINTS,
+  EVENTS_MAX_PER_CALL,
+  isPlainSegmentation,
+  type EndpointDescription,
+  type EndpointName,
+  type ParamsOf,
+  type ResultOf,
+} from '../upstream/endpoints.js';
 import { createEventCountSource, type EventCountsRange } from '../upstream/event-counts.js';
 import { createProfileReadAhead } from '../upstream/profile-read-ahead.js';
 import { createActivitySource, createProfileSource, type Send, type SourceOptions } from '../upstream/sources.js';
@@ -239,7 +256,14 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     if (params.outputProperties !== undefined || params.distinctIds !== undefined || params.distinctId !== undefined) return;
     const mergeKey = JSON.stringify(params.dataGroupId === undefined ? {} : { groupKey: params.dataGroupId });
     for (const profile of page.results) {
-      entities.store('profile', config.key, `${mergeKey}\u0000${String(profile.$distinct_id)}`, profile, cacheConfig.ttlMs.profiles, cacheConfig.staleMs + economy.lastResortMs);
+      entities.store(
+        'profile',
+        config.key,
+        `${mergeKey}\u0000${String(profile.$distinct_id)}`,
+        profile,
+        cacheConfig.ttlMs.profiles,
+        cacheConfig.staleMs + economy.lastResortMs,
+      );
     }
   };
 
@@ -352,9 +376,7 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
     for (;;) {
       for (const profile of page.results) members.add(String(profile.$distinct_id));
       const done =
-        page.results.length < page.page_size ||
-        page.results.length === 0 ||
-        (page.total !== undefined && page.total <= page.page_size * (page.page + 1));
+        page.results.length < page.page_size || page.results.length === 0 || (page.total !== undefined && page.total <= page.page_size * (page.page + 1));
       if (done) break;
       page = await fetch('engage', { ...base, sessionId: page.session_id, page: page.page + 1 }, context);
     }
@@ -391,7 +413,11 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
       // Once that request has gone it waits as background work, behind every live call and off their reserves.
       const patient = found.state === 'missing' && clock.now() + FIRST_READ_PATIENCE_MS > context.deadline;
       const readContext: CallContext = patient
-        ? { ...context, deadline: clock.now() + FIRST_READ_PATIENCE_MS, backgroundAfter: Math.min(context.backgroundAfter ?? Number.POSITIVE_INFINITY, context.deadline) }
+        ? {
+            ...context,
+            deadline: clock.now() + FIRST_READ_PATIENCE_MS,
+            backgroundAfter: Math.min(context.backgroundAfter ?? Number.POSITIVE_INFINITY, context.deadline),
+          }
         : context;
       const read = readMembers(cohortId, { ...readContext, signal: new AbortController().signal }).finally(() => memberReads.delete(cohortId));
       read.catch(() => undefined);
@@ -402,7 +428,8 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
       // A read started in the background may queue behind interactive calls: a request waits for it only until its own deadline.
       return await untilDeadline(untilAborted(pending, context.signal), context.deadline, clock);
     } catch (error) {
-      const stale = !context.signal.aborted && (error instanceof RateLimitedError || (error instanceof MixpanelError && error.retryable)) ? staleRead() : undefined;
+      const stale =
+        !context.signal.aborted && (error instanceof RateLimitedError || (error instanceof MixpanelError && error.retryable)) ? staleRead() : undefined;
       if (stale) return stale;
       throw error;
     }
@@ -449,7 +476,13 @@ export function createProjectRuntime(options: ProjectRuntimeOptions): ProjectRun
    * A segmentation or /events answer from the per-event counts (src/upstream/event-counts.ts), behind the
    * response cache as any call: fresh answers as they are, stale ones at once while one refresh runs.
    */
-  const countEvents = (endpoint: EndpointName, params: unknown, range: EventCountsRange, events: readonly string[], context: CallContext): Promise<SeriesResponse> => {
+  const countEvents = (
+    endpoint: EndpointName,
+    params: unknown,
+    range: EventCountsRange,
+    events: readonly string[],
+    context: CallContext,
+  ): Promise<SeriesResponse> => {
     const kind = analyticsKind(range.toDate, clock.now(), config.timezone);
     const key = cacheKey({ project: config.key, kind, family: ENDPOINTS.events.family, endpoint, params, credentials });
     let readAt: number | undefined;

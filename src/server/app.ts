@@ -113,32 +113,35 @@ export async function createGatewayApp(config: Config, options: GatewayAppOption
   const projects = new Map<string, ProjectRuntime>();
   const lexiconTypes = new Map<string, LexiconTypes>();
   for (const project of config.projects) {
-    projects.set(project.key, createProjectRuntime({
-      config: project,
-      client: createMixpanelClient({
-        projectId: project.projectId,
-        workspaceId: project.workspaceId,
-        serviceAccount: project.serviceAccount,
-        projectToken: project.projectToken,
-        baseUrls: project.baseUrls,
-        integrationId: config.integrationId,
-        timeoutMs: config.upstreamTimeoutMs,
+    projects.set(
+      project.key,
+      createProjectRuntime({
+        config: project,
+        client: createMixpanelClient({
+          projectId: project.projectId,
+          workspaceId: project.workspaceId,
+          serviceAccount: project.serviceAccount,
+          projectToken: project.projectToken,
+          baseUrls: project.baseUrls,
+          integrationId: config.integrationId,
+          timeoutMs: config.upstreamTimeoutMs,
+        }),
+        membership,
+        cacheConfig: config.cache,
+        economy: config.economy,
+        cache: stores.cache,
+        entities: stores.entities,
+        budgetStore: stores.budgetStore,
+        ...(stores.sharedReads ? { sharedReads: stores.sharedReads } : {}),
+        budget: { leaseMs: config.budgetLeaseMs },
+        metrics,
+        clock: { now, ...options.timers },
+        // A Lexicon edit through the gateway drops the cached Lexicon: retype at once.
+        onInvalidate: (kind) => {
+          if (kind === 'lexicon') void lexiconTypes.get(project.key)?.refresh();
+        },
       }),
-      membership,
-      cacheConfig: config.cache,
-      economy: config.economy,
-      cache: stores.cache,
-      entities: stores.entities,
-      budgetStore: stores.budgetStore,
-      ...(stores.sharedReads ? { sharedReads: stores.sharedReads } : {}),
-      budget: { leaseMs: config.budgetLeaseMs },
-      metrics,
-      clock: { now, ...options.timers },
-      // A Lexicon edit through the gateway drops the cached Lexicon: retype at once.
-      onInvalidate: (kind) => {
-        if (kind === 'lexicon') void lexiconTypes.get(project.key)?.refresh();
-      },
-    }));
+    );
   }
   for (const runtime of projects.values()) {
     registerEventReads(runtime, { ttlMs: config.cache.ttlMs.events, closedTtlMs: config.cache.ttlMs.analyticsClosed, now });
@@ -155,14 +158,17 @@ export async function createGatewayApp(config: Config, options: GatewayAppOption
   });
   const writes = new Map<string, ProjectWrites>();
   for (const [key, runtime] of projects) {
-    writes.set(key, createProjectWrites({
-      project: runtime,
-      idempotency,
-      batchWindowMs: config.writes.batchWindowMs,
-      lexiconWindowMs: config.writes.lexiconWindowMs,
-      identityMerge: config.writes.idMergeApi === 'original',
-      now,
-    }));
+    writes.set(
+      key,
+      createProjectWrites({
+        project: runtime,
+        idempotency,
+        batchWindowMs: config.writes.batchWindowMs,
+        lexiconWindowMs: config.writes.lexiconWindowMs,
+        identityMerge: config.writes.idMergeApi === 'original',
+        now,
+      }),
+    );
   }
   for (const [key, runtime] of projects) {
     lexiconTypes.set(key, createLexiconTypes({ project: runtime, generic: schema, refreshMs: config.lexiconRefreshMs, logger, now }));
@@ -189,14 +195,10 @@ export async function createGatewayApp(config: Config, options: GatewayAppOption
   const originPolicy = createOriginPolicy({ security, loopbackOnly: isLoopbackHostname(config.host) });
   const persisted = security.persistedOperationsFile === undefined ? undefined : loadPersistedOperations(security.persistedOperationsFile);
   if (config.plainApiKeys > 0) {
-    logger.warn(
-      `${config.plainApiKeys} API key(s) are configured in plain text: configure their sha256:<hex> digests instead (npm run hash-key)`,
-    );
+    logger.warn(`${config.plainApiKeys} API key(s) are configured in plain text: configure their sha256:<hex> digests instead (npm run hash-key)`);
   }
   if (!apiKeys.required && !isLoopbackHostname(config.host)) {
-    logger.warn(
-      `Listening on ${config.host} without GATEWAY_API_KEYS: anyone who can reach this address can query and write through the gateway`,
-    );
+    logger.warn(`Listening on ${config.host} without GATEWAY_API_KEYS: anyone who can reach this address can query and write through the gateway`);
   }
   const isAuthorized = (authorization: string | null | undefined) => apiKeys.isAuthorized(authorization ?? undefined);
   // One fan-out for every endpoint and transport: subscriptions computing the same result share one execution per event.

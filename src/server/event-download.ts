@@ -58,7 +58,9 @@ function paramsOf(url: URL, now: number, maxDays: number): ExportParams {
 function sendError(res: ServerResponse, status: number, error: GatewayError, headers: Record<string, string> = {}): void {
   res
     .writeHead(status, { 'content-type': 'application/json', ...headers })
-    .end(JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code, ...('argument' in error ? { argument: error.argument } : {}) } }] }));
+    .end(
+      JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code, ...('argument' in error ? { argument: error.argument } : {}) } }] }),
+    );
 }
 
 /** Serves one download request (the caller has checked the API key and the method). */

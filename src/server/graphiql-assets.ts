@@ -23,14 +23,7 @@ export const GRAPHIQL_ASSET_PATH = `/graphiql/${VERSION}/`;
 /** URL of one asset, for the page. */
 export const graphiqlAssetUrl = (name: GraphiqlAssetName): string => `${GRAPHIQL_ASSET_PATH}${name}`;
 
-export type GraphiqlAssetName =
-  | 'graphiql.js'
-  | 'graphiql.css'
-  | 'boot.js'
-  | 'editor.worker.js'
-  | 'json.worker.js'
-  | 'graphql.worker.js'
-  | 'favicon.ico';
+export type GraphiqlAssetName = 'graphiql.js' | 'graphiql.css' | 'boot.js' | 'editor.worker.js' | 'json.worker.js' | 'graphql.worker.js' | 'favicon.ico';
 
 interface Asset {
   readonly type: string;

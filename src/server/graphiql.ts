@@ -50,7 +50,9 @@ export function readExampleOperations(dirs: readonly string[] = EXAMPLE_DIRS): E
   return dirs.flatMap((dir) => {
     let files: string[];
     try {
-      files = readdirSync(dir).filter((name) => name.endsWith('.graphql')).sort();
+      files = readdirSync(dir)
+        .filter((name) => name.endsWith('.graphql'))
+        .sort();
     } catch {
       return [];
     }
@@ -112,7 +114,11 @@ export interface IntroOptions {
 export function introTab(options: IntroOptions): Tab {
   const other = options.otherEndpoint;
   const schemaLines = options.typed
-    ? ["This endpoint serves the project's Lexicon-typed schema:", 'each documented event is its own type (`... on SignUp`).', ...(other ? [`The generic schema is at ${other}.`] : [])]
+    ? [
+        "This endpoint serves the project's Lexicon-typed schema:",
+        'each documented event is its own type (`... on SignUp`).',
+        ...(other ? [`The generic schema is at ${other}.`] : []),
+      ]
     : ['This endpoint serves the generic schema (alike for every', 'project).', ...(other ? [`The Lexicon-typed one is at ${other}.`] : [])];
   const lines = [
     `Mixpanel GraphQL gateway, project "${options.projectKey}"`,
@@ -254,7 +260,11 @@ export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c)
 
 /** JSON inside a <script type="application/json">: nothing in it can close the element. */
 const scriptJson = (value: unknown): string =>
-  JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 /** yoga's `renderGraphiQL`: a page that loads only the gateway's own assets. */
 export function renderGraphiqlPage(options: GraphiQLOptions): string {

@@ -89,10 +89,7 @@ export async function listenGateway(app: GatewayApp, config: Config, port: numbe
       const sockets = [...wsServers.values()].flatMap((wss) => [...wss.clients]);
       const socketsClosed = Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('close', resolve))));
       for (const socket of sockets) socket.close(CLOSE_GOING_AWAY, 'Gateway shutting down');
-      await Promise.all([
-        requests.done(Math.max(0, deadline - Date.now())),
-        settledWithin(socketsClosed, Math.max(0, deadline - Date.now())),
-      ]);
+      await Promise.all([requests.done(Math.max(0, deadline - Date.now())), settledWithin(socketsClosed, Math.max(0, deadline - Date.now()))]);
       // Past the bound: whatever is still open is cut.
       for (const wss of wsServers.values()) {
         for (const client of wss.clients) client.terminate();
@@ -139,16 +136,13 @@ function createRequestCounter() {
     },
     /** Resolves once no HTTP request is in flight, or after `ms`. */
     done(ms: number): Promise<void> {
-      return inFlight === 0
-        ? Promise.resolve()
-        : settledWithin(new Promise<void>((resolve) => drained.add(resolve)), ms).finally(() => drained.clear());
+      return inFlight === 0 ? Promise.resolve() : settledWithin(new Promise<void>((resolve) => drained.add(resolve)), ms).finally(() => drained.clear());
     },
   };
 }
 
 function listenError(error: unknown, host: string, port: number): Error {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const reason =
-    code === 'EADDRINUSE' ? 'the address is already in use (set PORT to a free port)' : error instanceof Error ? error.message : String(error);
+  const reason = code === 'EADDRINUSE' ? 'the address is already in use (set PORT to a free port)' : error instanceof Error ? error.message : String(error);
   return new Error(`Cannot listen on ${host}:${port}: ${reason}`, { cause: error });
 }

@@ -111,9 +111,7 @@ export function createProjectYogaFactory(parts: ProjectYogaParts) {
       maskedErrors: gatewayMaskedErrors(!config.maskErrors),
       landingPage: false,
       // Behind API keys the page is served to anyone, so it shows the project's ids only to a request with a key.
-      graphiql: config.graphiql
-        ? graphiqlOptions({ title, tabs, mayReadData: (request) => isAuthorized(request.headers.get('authorization')) })
-        : false,
+      graphiql: config.graphiql ? graphiqlOptions({ title, tabs, mayReadData: (request) => isAuthorized(request.headers.get('authorization')) }) : false,
       renderGraphiQL: renderGraphiqlPage,
       cors: (request) => originPolicy.cors(request),
       // GraphQL request bodies (by Content-Length, else counted while read); the webhook has its own limit.

@@ -66,7 +66,10 @@ export function createReadiness(options: ReadinessOptions): Readiness {
   const probe = async (): Promise<ReadinessReport> => {
     const [redisUp, membershipUp, mixpanelUp] = await Promise.all([
       options.redis ? options.redis.ping(timeoutMs) : Promise.resolve(undefined),
-      within(options.membership.syncedCohorts(options.probeProjectId).then(() => true), timeoutMs),
+      within(
+        options.membership.syncedCohorts(options.probeProjectId).then(() => true),
+        timeoutMs,
+      ),
       Promise.all(hosts.map((host) => reachable(host, timeoutMs))).then((all) => all.every(Boolean)),
     ]);
     const health = options.redis?.health();

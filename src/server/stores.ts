@@ -50,7 +50,11 @@ export async function createSharedStores(config: Config, options: SharedStoresOp
   const redis = config.redisUrl ? createRedisConnections(config.redisUrl.reveal(), logger) : undefined;
   // Without this wait the first requests would find Redis "unavailable" while it is still connecting; an
   // unreachable Redis holds the start-up no longer than this.
-  if (redis) await settledWithin(redis.ping(STARTUP_REDIS_WAIT_MS).then((up) => up || waitForReady(redis.commands)), STARTUP_REDIS_WAIT_MS);
+  if (redis)
+    await settledWithin(
+      redis.ping(STARTUP_REDIS_WAIT_MS).then((up) => up || waitForReady(redis.commands)),
+      STARTUP_REDIS_WAIT_MS,
+    );
   const localBudgetShare = config.redisOutageBudgetPercent / 100;
 
   const ownsMembership = options.membership === undefined;
@@ -140,12 +144,7 @@ function createSharedHealth(redis: RedisConnections, logger: Logger): SharedHeal
 }
 
 /** The entity cache's storage with a Redis level, and the cross-instance single flight on top of it. */
-function createSharedLevel(
-  redis: RedisConnections,
-  config: Config,
-  health: SharedHealth,
-  now: () => number,
-): { storage: EntityStorage; reads: SharedReads } {
+function createSharedLevel(redis: RedisConnections, config: Config, health: SharedHealth, now: () => number): { storage: EntityStorage; reads: SharedReads } {
   const { available, onError } = health;
   const entityKeyPrefix = `${config.redisKeyPrefix}entities:`;
   const storage = createRedisEntityStorage({

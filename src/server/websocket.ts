@@ -120,7 +120,11 @@ export function attachGraphqlWs(yoga: GatewayYoga, options: GraphqlWsOptions): W
       onSubscribe: async (ctx, id, payload) => {
         // The new operation is already listed in ctx.subscriptions.
         if (Object.keys(ctx.subscriptions).length > options.maxSubscriptions) {
-          return [createGraphQLError(`At most ${options.maxSubscriptions} operations may run at once on one connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
+          return [
+            createGraphQLError(`At most ${options.maxSubscriptions} operations may run at once on one connection`, {
+              extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+            }),
+          ];
         }
         let query = payload.query;
         if (options.persisted) {

@@ -98,7 +98,10 @@ export interface Batcher<Id, V> {
 
 export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, V>): Batcher<Id, V> {
   const now = options.now ?? Date.now;
-  const timers = options.timers ?? { setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms), clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout) };
+  const timers = options.timers ?? {
+    setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms),
+    clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout),
+  };
   /** The batch still accepting ids, per merge key. */
   const open = new Map<string, Batch<Id, V>>();
   /** Every batch not yet answered, per merge key and id: a second ask for an id joins it. */
@@ -242,7 +245,13 @@ export function createBatcher<Id extends string, V>(options: BatcherOptions<Id, 
             // Past its deadline a waiter still gets a call that has started; one still waiting for budget fails alone.
             if (batch.taken || !end()) return;
             leave(batch, waiter);
-            reject(new RateLimitedError(options.family, undefined, `Mixpanel ${options.family} budget for this project cannot fit this call before its deadline; retry later`));
+            reject(
+              new RateLimitedError(
+                options.family,
+                undefined,
+                `Mixpanel ${options.family} budget for this project cannot fit this call before its deadline; retry later`,
+              ),
+            );
           },
           Math.max(0, untilDeadline + 1),
         );

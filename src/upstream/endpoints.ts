@@ -190,7 +190,12 @@ export const ENDPOINTS = {
     merge: STREAM_MERGE,
     send: (client, params, signal) => client.streamQuery(params, { signal }),
   }),
-  segmentation: describe<SegmentationParams, SeriesResponse>({ family: 'query', kind: byRange, shared: true, send: (c, p, signal) => c.segmentation(p, { signal }) }),
+  segmentation: describe<SegmentationParams, SeriesResponse>({
+    family: 'query',
+    kind: byRange,
+    shared: true,
+    send: (c, p, signal) => c.segmentation(p, { signal }),
+  }),
   segmentationNumeric: describe<SegmentationParams & { on: string }, SeriesResponse>({
     family: 'query',
     kind: byRange,
@@ -210,9 +215,24 @@ export const ENDPOINTS = {
     send: (c, p, signal) => c.segmentationAverage(p, { signal }),
   }),
   events: describe<EventsParams, SeriesResponse>({ family: 'query', kind: byRange, shared: true, send: (c, p, signal) => c.events(p, { signal }) }),
-  eventsTop: describe<{ type: CountType; limit?: number }, TopEventsResponse>({ family: 'query', kind: byRange, shared: true, send: (c, p, signal) => c.eventsTop(p, { signal }) }),
-  eventsNames: describe<{ type: CountType; limit?: number }, string[]>({ family: 'query', kind: byRange, shared: true, send: (c, p, signal) => c.eventsNames(p, { signal }) }),
-  eventProperties: describe<EventPropertyParams, SeriesResponse>({ family: 'query', kind: byRange, shared: true, send: (c, p, signal) => c.eventProperties(p, { signal }) }),
+  eventsTop: describe<{ type: CountType; limit?: number }, TopEventsResponse>({
+    family: 'query',
+    kind: byRange,
+    shared: true,
+    send: (c, p, signal) => c.eventsTop(p, { signal }),
+  }),
+  eventsNames: describe<{ type: CountType; limit?: number }, string[]>({
+    family: 'query',
+    kind: byRange,
+    shared: true,
+    send: (c, p, signal) => c.eventsNames(p, { signal }),
+  }),
+  eventProperties: describe<EventPropertyParams, SeriesResponse>({
+    family: 'query',
+    kind: byRange,
+    shared: true,
+    send: (c, p, signal) => c.eventProperties(p, { signal }),
+  }),
   eventPropertiesTop: describe<{ event: string; limit?: number }, TopPropertiesResponse>({
     family: 'query',
     kind: byRange,
@@ -225,9 +245,19 @@ export const ENDPOINTS = {
     shared: true,
     send: (c, p, signal) => c.eventPropertyValues(p, { signal }),
   }),
-  insights: describe<{ bookmarkId: number }, InsightsResponse>({ family: 'query', kind: byRange, shared: true, send: (c, p, signal) => c.insights(p, { signal }) }),
+  insights: describe<{ bookmarkId: number }, InsightsResponse>({
+    family: 'query',
+    kind: byRange,
+    shared: true,
+    send: (c, p, signal) => c.insights(p, { signal }),
+  }),
   funnels: describe<FunnelParams, FunnelResponse>({ family: 'query', kind: byRange, shared: true, send: (c, p, signal) => c.funnels(p, { signal }) }),
-  funnelsList: describe<Record<string, never>, FunnelListEntry[]>({ family: 'query', kind: byRange, shared: true, send: (c, _p, signal) => c.funnelsList({ signal }) }),
+  funnelsList: describe<Record<string, never>, FunnelListEntry[]>({
+    family: 'query',
+    kind: byRange,
+    shared: true,
+    send: (c, _p, signal) => c.funnelsList({ signal }),
+  }),
   retention: describe<RetentionParams, RetentionResponse>({ family: 'query', kind: byRange, shared: true, send: (c, p, signal) => c.retention(p, { signal }) }),
   retentionAddiction: describe<AddictionParams, AddictionResponse>({
     family: 'query',

@@ -73,8 +73,7 @@ export interface EventCountSource {
 /** Merge keys (ranges) whose charted events are remembered, the most recent kept. */
 const REMEMBERED_RANGES = 64;
 
-const rangeKey = (range: EventCountsRange): string =>
-  JSON.stringify({ type: range.type, unit: range.unit, fromDate: range.fromDate, toDate: range.toDate });
+const rangeKey = (range: EventCountsRange): string => JSON.stringify({ type: range.type, unit: range.unit, fromDate: range.fromDate, toDate: range.toDate });
 
 const staleMayServe = (error: unknown): boolean => error instanceof RateLimitedError || (error instanceof MixpanelError && error.retryable);
 

@@ -90,7 +90,10 @@ export function createProfileReadAhead(options: ProfileReadAheadOptions): Profil
       const wanted = pageCount !== undefined && pageCount <= options.maxPages && (!options.followOnPagesCount || pageCount - 1 <= options.spareCalls());
       complete = page.results.length < page.page_size || (pageCount !== undefined && pageCount <= 1);
       while (wanted && !complete) {
-        page = await options.readPage({ sessionId: page.session_id, page: page.page + 1 }, { ...context, deadline: options.now() + FOLLOW_ON_PAGE_DEADLINE_MS, priority: FOLLOW_ON_PAGE_PRIORITY });
+        page = await options.readPage(
+          { sessionId: page.session_id, page: page.page + 1 },
+          { ...context, deadline: options.now() + FOLLOW_ON_PAGE_DEADLINE_MS, priority: FOLLOW_ON_PAGE_PRIORITY },
+        );
         pages++;
         note(page);
         complete = page.results.length < page.page_size || page.results.length === 0 || pages >= (pageCount ?? 0);

@@ -69,10 +69,11 @@ export function parseCohortSyncBody(json: unknown): CohortSyncParseResult {
   const rawMembers = parameters['members'];
   const members: CohortMember[] = [];
   if (!Array.isArray(rawMembers)) problems.push('parameters.members must be an array');
-  else rawMembers.forEach((raw, index) => {
-    const member = parseMember(raw, `parameters.members[${index}]`, problems);
-    if (member) members.push(member);
-  });
+  else
+    rawMembers.forEach((raw, index) => {
+      const member = parseMember(raw, `parameters.members[${index}]`, problems);
+      if (member) members.push(member);
+    });
 
   if (problems.length > 0) return { ok: false, action: typeof action === 'string' ? action : undefined, problems };
   return {

@@ -110,9 +110,8 @@ export function useCohortWebhooks(options: CohortWebhooksOptions): Plugin {
   const cohortTails = new Map<string, Promise<void>>();
 
   const reply = (status: number, action: string | undefined, message?: string, headers: Record<string, string> = {}) => {
-    const body = message === undefined
-      ? { action: action ?? null, status: 'success' }
-      : { action: action ?? null, status: 'failure', error: { message, code: status } };
+    const body =
+      message === undefined ? { action: action ?? null, status: 'success' } : { action: action ?? null, status: 'failure', error: { message, code: status } };
     return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
   };
 
@@ -153,7 +152,9 @@ export function useCohortWebhooks(options: CohortWebhooksOptions): Plugin {
     const waitMs = throttle.retryAfterMs(address);
     if (waitMs > 0) {
       const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-      return reply(WebhookStatus.TooManyFailures, undefined, `Too many failed authentications from this address; retry in ${seconds} s`, { 'retry-after': String(seconds) });
+      return reply(WebhookStatus.TooManyFailures, undefined, `Too many failed authentications from this address; retry in ${seconds} s`, {
+        'retry-after': String(seconds),
+      });
     }
     if (!checkCredentials(request.headers.get('authorization'))) {
       throttle.recordFailure(address);

@@ -65,7 +65,8 @@ export function createBatcher<I, R>(options: BatcherOptions<I, R>): Batcher<I, R
     sent += 1;
     options.send(batch.map((entry) => entry.item)).then(
       (outcomes) => {
-        for (const [index, entry] of batch.entries()) entry.settle(outcomes[index] ?? { ok: false, error: new Error('Mixpanel answered for fewer records than were sent') });
+        for (const [index, entry] of batch.entries())
+          entry.settle(outcomes[index] ?? { ok: false, error: new Error('Mixpanel answered for fewer records than were sent') });
       },
       (error: unknown) => {
         for (const entry of batch) entry.settle({ ok: false, error });

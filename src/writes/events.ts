@@ -35,7 +35,12 @@ export interface EventProblem {
 }
 
 /** Properties the input carries in their own fields; a property of the same name would fight them. */
-const OWN_FIELDS: Readonly<Record<string, string>> = { time: 'time', distinct_id: 'distinctId', $insert_id: 'insertId', token: '(none: the gateway authenticates)' };
+const OWN_FIELDS: Readonly<Record<string, string>> = {
+  time: 'time',
+  distinct_id: 'distinctId',
+  $insert_id: 'insertId',
+  token: '(none: the gateway authenticates)',
+};
 /** Events with a meaning of their own to Mixpanel's identity API; `mergeProfiles` sends `$merge`. */
 const RESERVED_EVENTS: ReadonlySet<string> = new Set(['$merge', '$identify', '$create_alias']);
 
@@ -43,7 +48,10 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 /** The `$insert_id` of an event without one: a hash of everything that makes it this event (32 hex characters). */
 export function deterministicInsertId(event: string, distinctId: string, timeMs: number, properties: Readonly<Record<string, unknown>>): string {
-  return createHash('sha256').update(canonicalJson([event, distinctId, timeMs, properties])).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(canonicalJson([event, distinctId, timeMs, properties]))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 function nestedProblem(value: unknown, path: string, depth: number): EventProblem | undefined {
@@ -88,7 +96,10 @@ export function distinctIdProblem(id: string, field: string): EventProblem | und
 }
 
 /** The /import record of an event, or the first problem found. `now` bounds the time (Mixpanel's clock, ±1 h). */
-export function prepareEvent(input: EventInputShape, now: number): { readonly record: IngestEvent; readonly insertId: string } | { readonly problem: EventProblem; readonly insertId?: string } {
+export function prepareEvent(
+  input: EventInputShape,
+  now: number,
+): { readonly record: IngestEvent; readonly insertId: string } | { readonly problem: EventProblem; readonly insertId?: string } {
   const hint = typeof input.insertId === 'string' ? { insertId: input.insertId } : {};
   const fail = (field: string, message: string) => ({ problem: { field, message }, ...hint });
   const name = input.event;

@@ -80,8 +80,12 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     async once<T>(request: OnceRequest, run: () => Promise<T>): Promise<T> {
       const idempotencyKey = checkIdempotencyKey(request.idempotencyKey);
       if (idempotencyKey === undefined) return run();
-      const key = createHash('sha256').update(canonicalJson([...request.scope.map((part) => part ?? ''), idempotencyKey])).digest('hex');
-      const fingerprint = createHash('sha256').update(canonicalJson(request.input ?? null)).digest('hex');
+      const key = createHash('sha256')
+        .update(canonicalJson([...request.scope.map((part) => part ?? ''), idempotencyKey]))
+        .digest('hex');
+      const fingerprint = createHash('sha256')
+        .update(canonicalJson(request.input ?? null))
+        .digest('hex');
 
       const local = inFlight.get(key);
       if (local) {
@@ -97,7 +101,8 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       }
       if (existing) {
         if (existing.fingerprint !== fingerprint) throw new IdempotencyConflictError(idempotencyKey);
-        if (existing.state === 'pending') throw new WriteOutcomeUnknownError('A write with this idempotency key is still in progress; retry later with the same key');
+        if (existing.state === 'pending')
+          throw new WriteOutcomeUnknownError('A write with this idempotency key is still in progress; retry later with the same key');
         return replay<T>(existing.outcome);
       }
 

@@ -129,7 +129,12 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
       const next: LexiconSchemaEntry | null = after === null ? null : { entityType: item.edit.entityType, name: item.edit.name, schemaJson: after };
       if (next && updatesOf(next.schemaJson) > LEXICON_UPDATES_PER_MINUTE) {
         pending.splice(pending.indexOf(item), 1);
-        item.reject(new InvalidArgumentError(`This schema would describe ${updatesOf(next.schemaJson) - 1} properties; Mixpanel updates fewer than 4,000 events and properties a minute`, 'input'));
+        item.reject(
+          new InvalidArgumentError(
+            `This schema would describe ${updatesOf(next.schemaJson) - 1} properties; Mixpanel updates fewer than 4,000 events and properties a minute`,
+            'input',
+          ),
+        );
         continue;
       }
       state.set(key, next);
@@ -154,7 +159,13 @@ export function createLexiconEditor(options: LexiconEditorOptions): LexiconEdito
       for (const item of [...pending]) {
         if (item.context.deadline < at) {
           pending.splice(pending.indexOf(item), 1);
-          item.reject(new RateLimitedError('lexicon', at - now(), 'Mixpanel Lexicon updates 4,000 events and properties a minute; this edit does not fit before its deadline; retry later'));
+          item.reject(
+            new RateLimitedError(
+              'lexicon',
+              at - now(),
+              'Mixpanel Lexicon updates 4,000 events and properties a minute; this edit does not fit before its deadline; retry later',
+            ),
+          );
         }
       }
       if (pending.length > 0) await sleep(Math.max(0, at - now()));

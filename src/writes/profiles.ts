@@ -60,7 +60,10 @@ export interface PreparedUpdate<U> {
 }
 
 /** The operations of one update, or the first problem (`field` relative to the update). */
-function operationsOf(input: ProfileOperationsShape, allowed: ReadonlySet<ProfileOperation>): { readonly operations: [ProfileOperation, unknown][] } | { readonly problem: EventProblem } {
+function operationsOf(
+  input: ProfileOperationsShape,
+  allowed: ReadonlySet<ProfileOperation>,
+): { readonly operations: [ProfileOperation, unknown][] } | { readonly problem: EventProblem } {
   const operations: [ProfileOperation, unknown][] = [];
   for (const [field, operation] of OPERATIONS) {
     const value = input[field];
@@ -92,7 +95,8 @@ function operationsOf(input: ProfileOperationsShape, allowed: ReadonlySet<Profil
     }
     operations.push([operation, value]);
   }
-  if (operations.length === 0) return { problem: { field: 'set', message: 'an update needs at least one operation (set, setOnce, add, union, append, remove, unset or delete)' } };
+  if (operations.length === 0)
+    return { problem: { field: 'set', message: 'an update needs at least one operation (set, setOnce, add, union, append, remove, unset or delete)' } };
   if (operations.some(([operation]) => operation === '$delete') && operations.length > 1) {
     return { problem: { field: 'delete', message: 'delete removes the whole profile: it cannot be combined with other operations' } };
   }
@@ -101,7 +105,8 @@ function operationsOf(input: ProfileOperationsShape, allowed: ReadonlySet<Profil
 
 function sized<U>(updates: PreparedUpdate<U>[]): { readonly updates: PreparedUpdate<U>[] } | { readonly problem: EventProblem } {
   for (const { update, operation } of updates) {
-    if (jsonBytes(update) + TOKEN_MARGIN_BYTES > MAX_UPDATE_BYTES) return { problem: { field: operation, message: 'each operation of an update must be smaller than 1 MB of JSON' } };
+    if (jsonBytes(update) + TOKEN_MARGIN_BYTES > MAX_UPDATE_BYTES)
+      return { problem: { field: operation, message: 'each operation of an update must be smaller than 1 MB of JSON' } };
   }
   return { updates };
 }
@@ -122,10 +127,14 @@ export function prepareProfileUpdate(input: ProfileUpdateShape): { readonly upda
 
 export function prepareGroupUpdate(input: GroupUpdateShape): { readonly updates: PreparedUpdate<GroupUpdate>[] } | { readonly problem: EventProblem } {
   const groupKey = input.groupKey;
-  if (groupKey.trim() === '' || groupKey.length > MAX_NAME_LENGTH) return { problem: { field: 'groupKey', message: `groupKey must be 1 to ${MAX_NAME_LENGTH} characters` } };
+  if (groupKey.trim() === '' || groupKey.length > MAX_NAME_LENGTH)
+    return { problem: { field: 'groupKey', message: `groupKey must be 1 to ${MAX_NAME_LENGTH} characters` } };
   const groupId = String(input.groupId);
-  if (groupId.trim() === '' || groupId.length > MAX_NAME_LENGTH) return { problem: { field: 'groupId', message: `groupId must be 1 to ${MAX_NAME_LENGTH} characters` } };
+  if (groupId.trim() === '' || groupId.length > MAX_NAME_LENGTH)
+    return { problem: { field: 'groupId', message: `groupId must be 1 to ${MAX_NAME_LENGTH} characters` } };
   const result = operationsOf(input, GROUP_OPERATIONS);
   if ('problem' in result) return result;
-  return sized(result.operations.map(([operation, value]) => ({ operation, update: { $group_key: groupKey, $group_id: groupId, [operation]: value } as GroupUpdate })));
+  return sized(
+    result.operations.map(([operation, value]) => ({ operation, update: { $group_key: groupKey, $group_id: groupId, [operation]: value } as GroupUpdate })),
+  );
 }

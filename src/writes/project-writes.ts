@@ -23,7 +23,14 @@ import { prepareEvent, type EventInputShape } from './events.js';
 import type { Idempotency } from './idempotency.js';
 import { createLexiconEditor, type LexiconEditor } from './lexicon-edits.js';
 import { MAX_EVENTS_PER_REQUEST, MAX_IMPORT_REQUEST_BYTES, MAX_UPDATES_PER_REQUEST, jsonBytes } from './limits.js';
-import { prepareGroupUpdate, prepareProfileUpdate, REPLAY_SAFE_OPERATIONS, type GroupUpdateShape, type PreparedUpdate, type ProfileUpdateShape } from './profiles.js';
+import {
+  prepareGroupUpdate,
+  prepareProfileUpdate,
+  REPLAY_SAFE_OPERATIONS,
+  type GroupUpdateShape,
+  type PreparedUpdate,
+  type ProfileUpdateShape,
+} from './profiles.js';
 import { batchCallContext, creditCalls } from './shared-call.js';
 
 /** Events one `importEvents` may carry; they leave in requests of at most 2,000. */
@@ -177,16 +184,19 @@ export function createProjectWrites(options: ProjectWritesOptions): ProjectWrite
   const engage = { safe: updateBatcher<ProfileUpdate>('engageUpdate', true), once: updateBatcher<ProfileUpdate>('engageUpdate', false) };
   const groups = { safe: updateBatcher<GroupUpdate>('groupsUpdate', true), once: updateBatcher<GroupUpdate>('groupsUpdate', false) };
 
-  async function sendEvents(records: readonly { index: number; record: IngestEvent; insertId: string | null }[], context: CallContext, failures: ImportFailureShape[]): Promise<number> {
-    const outcomes = await importBatcher.submit(
-      records.map(({ record }) => ({ value: record, bytes: jsonBytes(record) + SOURCE_MARGIN_BYTES, context })),
-    );
+  async function sendEvents(
+    records: readonly { index: number; record: IngestEvent; insertId: string | null }[],
+    context: CallContext,
+    failures: ImportFailureShape[],
+  ): Promise<number> {
+    const outcomes = await importBatcher.submit(records.map(({ record }) => ({ value: record, bytes: jsonBytes(record) + SOURCE_MARGIN_BYTES, context })));
     const shared = sharedFailure(outcomes);
     if (shared !== undefined) throw shared;
     let imported = 0;
     outcomes.forEach((outcome, position) => {
       const { index, insertId } = records[position]!;
-      if (!outcome.ok) failures.push({ index, insertId, field: null, message: `Mixpanel did not take the batch carrying this event: ${messageOf(outcome.error)}` });
+      if (!outcome.ok)
+        failures.push({ index, insertId, field: null, message: `Mixpanel did not take the batch carrying this event: ${messageOf(outcome.error)}` });
       else if (outcome.value) failures.push({ index, insertId, field: outcome.value.field, message: outcome.value.message });
       else imported += 1;
     });
@@ -209,7 +219,8 @@ export function createProjectWrites(options: ProjectWritesOptions): ProjectWrite
     if (shared !== undefined) throw shared;
     const failed = new Map<number, string>();
     outcomes.forEach((outcome, position) => {
-      if (!outcome.ok && !failed.has(flat[position]!.index)) failed.set(flat[position]!.index, `Mixpanel did not take the batch carrying this update: ${messageOf(outcome.error)}`);
+      if (!outcome.ok && !failed.has(flat[position]!.index))
+        failed.set(flat[position]!.index, `Mixpanel did not take the batch carrying this update: ${messageOf(outcome.error)}`);
     });
     return {
       updated: prepared.length - failed.size,
@@ -233,7 +244,8 @@ export function createProjectWrites(options: ProjectWritesOptions): ProjectWrite
       const valid: { index: number; record: IngestEvent; insertId: string | null }[] = [];
       events.forEach((event, index) => {
         const prepared = prepareEvent(event, at);
-        if ('problem' in prepared) failures.push({ index, insertId: prepared.insertId ?? null, field: prepared.problem.field, message: prepared.problem.message });
+        if ('problem' in prepared)
+          failures.push({ index, insertId: prepared.insertId ?? null, field: prepared.problem.field, message: prepared.problem.message });
         else valid.push({ index, record: prepared.record, insertId: prepared.insertId });
       });
       const imported = valid.length === 0 ? 0 : await sendEvents(valid, context, failures);
@@ -256,10 +268,15 @@ export function createProjectWrites(options: ProjectWritesOptions): ProjectWrite
       const token = project.config.projectToken?.isEmpty === false ? { token: project.config.projectToken.reveal() } : {};
       const [first, ...others] = ids as [string, ...string[]];
       // https://developer.mixpanel.com/reference/identity-merge: one $merge of two distinct ids per event.
-      const records = others.map((other, index) => ({ index, insertId: null, record: { event: '$merge', properties: { $distinct_ids: [first, other], ...token } } }));
+      const records = others.map((other, index) => ({
+        index,
+        insertId: null,
+        record: { event: '$merge', properties: { $distinct_ids: [first, other], ...token } },
+      }));
       const failures: ImportFailureShape[] = [];
       const merged = await sendEvents(records, context, failures);
-      if (failures.length > 0) throw new InvalidArgumentError(`Mixpanel refused to merge ${JSON.stringify(others[failures[0]!.index])}: ${failures[0]!.message}`, 'distinctIds');
+      if (failures.length > 0)
+        throw new InvalidArgumentError(`Mixpanel refused to merge ${JSON.stringify(others[failures[0]!.index])}: ${failures[0]!.message}`, 'distinctIds');
       project.invalidate('profiles');
       return { merged };
     },
@@ -268,7 +285,8 @@ export function createProjectWrites(options: ProjectWritesOptions): ProjectWrite
       checkCount(updates.length, MAX_UPDATES_PER_MUTATION, 'updates', 'update');
       const prepared = updates.map((update, index) => {
         const result = prepareProfileUpdate(update);
-        if ('problem' in result) throw new InvalidArgumentError(`updates[${index}].${result.problem.field}: ${result.problem.message}`, `updates[${index}].${result.problem.field}`);
+        if ('problem' in result)
+          throw new InvalidArgumentError(`updates[${index}].${result.problem.field}: ${result.problem.message}`, `updates[${index}].${result.problem.field}`);
         return { index, updates: result.updates };
       });
       return sendUpdates(prepared, engage, context);
@@ -278,7 +296,8 @@ export function createProjectWrites(options: ProjectWritesOptions): ProjectWrite
       checkCount(updates.length, MAX_UPDATES_PER_MUTATION, 'updates', 'update');
       const prepared = updates.map((update, index) => {
         const result = prepareGroupUpdate(update);
-        if ('problem' in result) throw new InvalidArgumentError(`updates[${index}].${result.problem.field}: ${result.problem.message}`, `updates[${index}].${result.problem.field}`);
+        if ('problem' in result)
+          throw new InvalidArgumentError(`updates[${index}].${result.problem.field}: ${result.problem.message}`, `updates[${index}].${result.problem.field}`);
         return { index, updates: result.updates };
       });
       return sendUpdates(prepared, groups, context);

@@ -24,7 +24,11 @@ export function createTypedApp(): Promise<TestApp> {
 }
 
 /** A query on a project endpoint (`/projects/{key}/graphql`), which serves the typed schema. */
-export function projectQuery<T = Record<string, any>>(gw: GatewayUnderTest, document: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
+export function projectQuery<T = Record<string, any>>(
+  gw: GatewayUnderTest,
+  document: string,
+  variables?: Record<string, unknown>,
+): Promise<GraphQLResponse<T>> {
   return gw.query<T>(document, variables, undefined, `/projects/${PROJECT_KEY}/graphql`);
 }
 

@@ -43,7 +43,10 @@ export async function restEngageAll(emulator: Emulator, params: Record<string, s
 }
 
 /** Raw export JSONL, parsed. */
-export async function restExport(emulator: Emulator, params: Record<string, string | number>): Promise<{ event: string; properties: Record<string, unknown> }[]> {
+export async function restExport(
+  emulator: Emulator,
+  params: Record<string, string | number>,
+): Promise<{ event: string; properties: Record<string, unknown> }[]> {
   const response = await fetch(`${emulator.url}/api/2.0/export?${withProject(params)}`, { headers: { authorization: AUTH } });
   if (!response.ok) throw new Error(`export: ${response.status} ${await response.text()}`);
   return (await response.text())
@@ -72,7 +75,10 @@ export function day(emulator: Emulator, offsetDays = 0): string {
  * gateway still enforces Mixpanel's documented limits itself).
  */
 const SCHEMA_GATEWAY: Pick<StartGatewayOptions, 'emulatorOptions'> = {
-  emulatorOptions: { size: 'small', limits: { query: { perHour: 100_000, concurrent: 100 }, export: { perHour: 100_000, perSecond: 1_000 }, lexicon: { perMinute: 1_000 } } },
+  emulatorOptions: {
+    size: 'small',
+    limits: { query: { perHour: 100_000, concurrent: 100 }, export: { perHour: 100_000, perSecond: 1_000 }, lexicon: { perMinute: 1_000 } },
+  },
 };
 
 /** That gateway listening, for tests over WebSocket. */

@@ -62,9 +62,7 @@ function selectProfiles(params: Params, data: EmulatorProjectData): { ids: strin
     const members = new Set(groupKey ? [] : cohortMembers(data, cohortId).map((p) => p.distinctId));
     candidates = candidates.filter((p) => members.has(p.distinctId));
   }
-  const ids = candidates
-    .filter((p) => !where || where({ properties: p.properties, user: p.properties }) === true)
-    .map((p) => p.distinctId);
+  const ids = candidates.filter((p) => !where || where({ properties: p.properties, user: p.properties }) === true).map((p) => p.distinctId);
   return { ids, groupKey };
 }
 

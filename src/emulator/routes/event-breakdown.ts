@@ -75,7 +75,10 @@ export function eventsNames(request: EmulatorRequest): EmulatorResponse {
   // The `limit` most common names ("the most common events over the last 31 days"). Their order is not
   // something to rely on: the spec's summary ranks by frequency, its response schema says "descending
   // alphabetical", so each answer comes in a fresh order.
-  const names = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([name]) => name).slice(0, limit);
+  const names = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([name]) => name)
+    .slice(0, limit);
   return { status: 200, json: shuffle(names, request.random) };
 }
 

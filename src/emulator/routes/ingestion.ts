@@ -128,7 +128,12 @@ function handleImport(request: EmulatorRequest): EmulatorResponse {
     imported += 1;
   });
   // Without strict=1 the docs promise no per-event report: invalid events are dropped silently.
-  if (!strict) return received(request, imported, failed.map((f) => f.message));
+  if (!strict)
+    return received(
+      request,
+      imported,
+      failed.map((f) => f.message),
+    );
   if (failed.length === 0) return { status: 200, json: { code: 200, num_records_imported: imported, status: 'OK' } };
   return strictValidationFailure(failed, imported);
 }

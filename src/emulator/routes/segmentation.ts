@@ -88,7 +88,7 @@ export function segmentationNumeric(request: EmulatorRequest): EmulatorResponse 
 export function segmentationAggregate(kind: 'sum' | 'average') {
   return (request: EmulatorRequest): EmulatorResponse => {
     const { params, project: data, now } = request;
-  const z = datesIn(request.zone);
+    const z = datesIn(request.zone);
     const event = required(params, 'event');
     const on = compileParam(required(params, 'on'), 'on') as CompiledExpression;
     const unit = oneOf(params, 'unit', ['hour', 'day'] as const, 'day');
@@ -103,9 +103,7 @@ export function segmentationAggregate(kind: 'sum' | 'average') {
       cell.sum += numericValue(on(eventScope(data, e))) ?? 0;
       cell.n++;
     }
-    const results = Object.fromEntries(
-      [...sums.entries()].map(([key, { sum, n }]) => [key, kind === 'sum' ? sum : n === 0 ? 0 : sum / n]),
-    );
+    const results = Object.fromEntries([...sums.entries()].map(([key, { sum, n }]) => [key, kind === 'sum' ? sum : n === 0 ? 0 : sum / n]));
     return {
       status: 200,
       json: kind === 'sum' ? { status: 'ok', computed_at: computedAt(now), results } : { results, status: 'ok' },

@@ -5,15 +5,7 @@
  */
 
 /** A runtime value; datetimes are wrapped so they compare only with datetimes. */
-export type WhereValue =
-  | string
-  | number
-  | boolean
-  | null
-  | undefined
-  | readonly WhereValue[]
-  | DateTimeValue
-  | { readonly [key: string]: unknown };
+export type WhereValue = string | number | boolean | null | undefined | readonly WhereValue[] | DateTimeValue | { readonly [key: string]: unknown };
 
 export class DateTimeValue {
   constructor(readonly ms: number) {}

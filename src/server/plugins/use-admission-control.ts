@@ -54,11 +54,7 @@ const LIMIT_OF: Readonly<Record<WindowName, keyof FamilyLimits>> = { hour: 'perH
 const WINDOWS: readonly WindowName[] = ['hour', 'minute', 'second'];
 
 /** The first window of any family the estimated calls cannot fit in `durationMs`, or undefined when all fit. */
-export function admissionRefusal(
-  cost: OperationCost,
-  limitsOf: (family: ApiFamily) => FamilyLimits,
-  durationMs: number,
-): AdmissionRefusal | undefined {
+export function admissionRefusal(cost: OperationCost, limitsOf: (family: ApiFamily) => FamilyLimits, durationMs: number): AdmissionRefusal | undefined {
   for (const [family, familyCost] of Object.entries(cost) as [ApiFamily, FamilyCost][]) {
     const limits = limitsOf(family);
     for (const window of WINDOWS) {
@@ -93,9 +89,18 @@ export function complexityError(
     context,
     // Only the limits are ours to report: invalid variables and the like are execution's (a 400, as before).
     validate(state) {
-      if (state.complexity > limit.complexity) first ??= createGraphQLError(`Query complexity of ${state.complexity} exceeds max complexity of ${limit.complexity}`, { extensions: { code: 'QUERY_COMPLEXITY', queryComplexity: { max: limit.complexity, actual: state.complexity } } });
-      else if (state.depth > limit.depth) first ??= createGraphQLError(`Query depth of ${state.depth} exceeds max depth of ${limit.depth}`, { extensions: { code: 'QUERY_DEPTH', queryDepth: { max: limit.depth, actual: state.depth } } });
-      else if (state.breadth > limit.breadth) first ??= createGraphQLError(`Query breadth of ${state.breadth} exceeds max breadth of ${limit.breadth}`, { extensions: { code: 'QUERY_BREADTH', queryBreadth: { max: limit.breadth, actual: state.breadth } } });
+      if (state.complexity > limit.complexity)
+        first ??= createGraphQLError(`Query complexity of ${state.complexity} exceeds max complexity of ${limit.complexity}`, {
+          extensions: { code: 'QUERY_COMPLEXITY', queryComplexity: { max: limit.complexity, actual: state.complexity } },
+        });
+      else if (state.depth > limit.depth)
+        first ??= createGraphQLError(`Query depth of ${state.depth} exceeds max depth of ${limit.depth}`, {
+          extensions: { code: 'QUERY_DEPTH', queryDepth: { max: limit.depth, actual: state.depth } },
+        });
+      else if (state.breadth > limit.breadth)
+        first ??= createGraphQLError(`Query breadth of ${state.breadth} exceeds max breadth of ${limit.breadth}`, {
+          extensions: { code: 'QUERY_BREADTH', queryBreadth: { max: limit.breadth, actual: state.breadth } },
+        });
     },
   });
   validate(schema, document, [rule]);

@@ -97,7 +97,9 @@ export function useApiKeys(check: ApiKeyCheck, options: ApiKeysOptions): Plugin<
       if (!client || client.canWrite) return;
       if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
       setResultAndStopExecution({
-        errors: [createGraphQLError('This API key may not run mutations (it has no "write" permission); nothing was changed', { extensions: { code: FORBIDDEN } })],
+        errors: [
+          createGraphQLError('This API key may not run mutations (it has no "write" permission); nothing was changed', { extensions: { code: FORBIDDEN } }),
+        ],
       });
     },
   };

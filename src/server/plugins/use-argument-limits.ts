@@ -38,12 +38,16 @@ export function useArgumentLimits(): Plugin {
       if (!checked.has(args.document)) checked.set(args.document, oversizedLiteral(args.document));
       const problem = checked.get(args.document) ?? findOversizedValue(args.variableValues ?? {}, 'variables');
       if (problem === undefined) return;
-      setResultAndStopExecution({ errors: [createGraphQLError(`${problem}; nothing was sent`, { extensions: { code: 'INVALID_ARGUMENT', http: { status: 400 } } })] });
+      setResultAndStopExecution({
+        errors: [createGraphQLError(`${problem}; nothing was sent`, { extensions: { code: 'INVALID_ARGUMENT', http: { status: 400 } } })],
+      });
     },
     onSubscribe({ args, setResultAndStopExecution }) {
       const problem = oversizedLiteral(args.document) ?? findOversizedValue(args.variableValues ?? {}, 'variables');
       if (problem === undefined) return;
-      setResultAndStopExecution({ errors: [createGraphQLError(`${problem}; nothing was sent`, { extensions: { code: 'INVALID_ARGUMENT', http: { status: 400 } } })] });
+      setResultAndStopExecution({
+        errors: [createGraphQLError(`${problem}; nothing was sent`, { extensions: { code: 'INVALID_ARGUMENT', http: { status: 400 } } })],
+      });
     },
   };
 }

@@ -38,7 +38,12 @@ export function useIntrospectionPolicy(options: IntrospectionPolicyOptions): Plu
               ...result,
               errors: result.errors.map((error) =>
                 error.message.match(SUGGESTION)
-                  ? new GraphQLError(error.message.replace(SUGGESTION, ''), { nodes: error.nodes, path: error.path, extensions: error.extensions, originalError: error.originalError })
+                  ? new GraphQLError(error.message.replace(SUGGESTION, ''), {
+                      nodes: error.nodes,
+                      path: error.path,
+                      extensions: error.extensions,
+                      originalError: error.originalError,
+                    })
                   : error,
               ),
             });

@@ -63,10 +63,7 @@ export interface UpstreamExtensionsOptions {
 /** A snapshot as users read it: the window's remaining calls, and when a blocked family frees up. */
 export function budgetReport(snapshot: BudgetSnapshot & Partial<PacingSnapshot>, now: number): BudgetReport {
   const remaining = snapshot.limit === null ? null : Math.max(0, snapshot.limit - snapshot.used);
-  const blockedUntil = Math.max(
-    snapshot.backoffUntil ?? 0,
-    remaining === 0 && snapshot.windowResetsAt !== null ? snapshot.windowResetsAt : 0,
-  );
+  const blockedUntil = Math.max(snapshot.backoffUntil ?? 0, remaining === 0 && snapshot.windowResetsAt !== null ? snapshot.windowResetsAt : 0);
   return {
     window: snapshot.window,
     limit: snapshot.limit,
