@@ -12,7 +12,7 @@ import './drift.js';
 import './profiles.js';
 import './events.js';
 import './cohorts.js';
-import './analytics.js';
+import './analytics/index.js';
 import './annotations.js';
 import './writes.js';
 import './subscriptions.js';
