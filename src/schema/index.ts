@@ -7,7 +7,7 @@ import { builder } from './builder.js';
 import './scalars.js';
 import './errors.js';
 import './project.js';
-import './lexicon.js';
+import './lexicon/index.js';
 import './drift.js';
 import './profiles.js';
 import './events.js';
