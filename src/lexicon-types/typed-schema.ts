@@ -39,7 +39,7 @@ import {
 } from 'graphql';
 import type { Context } from '../schema/context.js';
 import type { LexiconPropertySchema, LexiconSchema, LexiconSchemaEntry, MixpanelMetadata } from '../mixpanel/types.js';
-import { USER_PROFILE_SCHEMA } from '../schema/lexicon.js';
+import { USER_PROFILE_SCHEMA } from '../schema/lexicon/index.js';
 import type { EventShape, ProfileShape } from '../schema/loaders.js';
 import { propertyOf } from '../schema/profiles.js';
 import { coerce, typeMismatchError, valueTypeOf, type ValueType } from '../schema/lexicon-coercion.js';

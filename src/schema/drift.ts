@@ -11,7 +11,7 @@ import { coerce, jsonTypeOf, matchesDocumented, valueTypeOf } from './lexicon-co
 import type { JsonSchemaType, LexiconPropertySchema, LexiconSchemaEntry } from '../mixpanel/types.js';
 import { builder } from './builder.js';
 import { failures } from './errors.js';
-import { JsonTypeEnum, Lexicon } from './lexicon.js';
+import { JsonTypeEnum, Lexicon } from './lexicon/index.js';
 import { exportEvents, lexiconEntries, type EventShape } from './loaders.js';
 import { addDays, checkLimit, today } from './validation.js';
 

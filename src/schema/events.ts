@@ -8,7 +8,7 @@ import { decodeEventCursor, eventPage, EventRangeTooLargeError } from './event-p
 import { builder } from './builder.js';
 import { failures } from './errors.js';
 import { listConnection, listOf } from './lists.js';
-import { EventDefinition, PropertyValue, propertyValues } from './lexicon.js';
+import { EventDefinition, PropertyValue, propertyValues } from './lexicon/index.js';
 import { loadActivity, type EventShape } from './loaders.js';
 import { Profile } from './profiles.js';
 import { checkDateRange, checkExpression, checkFirst, checkNames } from './validation.js';

@@ -9,7 +9,7 @@ import { NotFoundError } from '../shared/errors.js';
 import type { EngageParams } from '../mixpanel/types.js';
 import { builder } from './builder.js';
 import { failures } from './errors.js';
-import { PropertyValue, propertyValues } from './lexicon.js';
+import { PropertyValue, propertyValues } from './lexicon/index.js';
 import { ENGAGE_PAGE_SIZE, engagePage, loadGroupProfile, loadProfiles, toProfile, type ProfileShape } from './loaders.js';
 import { checkExpression, checkFirst, checkName, checkNumericId, decodeCursor, encodeCursor } from './validation.js';
 
