@@ -107,7 +107,8 @@ function annotationTagList(ctx: Context): Promise<AnnotationTagRecord[]> {
 
 function checkDescription(value: string): string {
   const description = checkName(value, 'description', MAX_DESCRIPTION_LENGTH);
-  if (description.length > MAX_DESCRIPTION_LENGTH) throw new InvalidArgumentError(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters`, 'description');
+  if (description.length > MAX_DESCRIPTION_LENGTH)
+    throw new InvalidArgumentError(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters`, 'description');
   return description;
 }
 
@@ -190,7 +191,8 @@ builder.mutationFields((t) => ({
     type: Annotation,
     nullable: true,
     complexity: 20,
-    description: 'Pins a note to a moment on Mixpanel charts. Needs an Analyst (or higher) service account. Sent once, never retried: pass an idempotencyKey to retry safely.',
+    description:
+      'Pins a note to a moment on Mixpanel charts. Needs an Analyst (or higher) service account. Sent once, never retried: pass an idempotencyKey to retry safely.',
     args: {
       input: t.arg({ type: CreateAnnotationInput, required: true, description: 'The annotation.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
@@ -223,7 +225,8 @@ builder.mutationFields((t) => ({
       const annotationId = checkNumericId(String(id), 'id');
       const description = input.description === null || input.description === undefined ? undefined : checkDescription(input.description);
       const names = checkTagNames(input.tags);
-      if (description === undefined && input.tagIds == null && names === undefined) throw new InvalidArgumentError('Nothing to change: give description, tagIds or tags', 'input');
+      if (description === undefined && input.tagIds == null && names === undefined)
+        throw new InvalidArgumentError('Nothing to change: give description, tagIds or tags', 'input');
       // A PATCH sets values: sent twice, it leaves the same annotation.
       return onceFor(ctx, 'updateAnnotation', { idempotencyKey, input: { id: annotationId, input }, replaySafe: true }, async () => {
         const tags = await resolveTags(ctx, input.tagIds, names);

@@ -34,9 +34,7 @@ export function memberToProfile(member: CohortMember): ProfileShape {
   return { distinctId: member.distinctId, properties: { ...member.properties, ...named }, complete: false };
 }
 
-type SyncShape =
-  | { readonly source: 'WEBHOOK'; readonly state: CohortSyncState }
-  | { readonly source: 'API' };
+type SyncShape = { readonly source: 'WEBHOOK'; readonly state: CohortSyncState } | { readonly source: 'API' };
 
 const SyncSourceEnum = builder.enumType('CohortSyncSource', {
   description: 'Where the gateway reads a cohort’s members from.',
@@ -66,7 +64,11 @@ CohortSync.implement({
       description: 'When the last complete webhook sync was applied (null for API).',
       resolve: (s) => (s.source === 'WEBHOOK' ? new Date(s.state.lastSyncAt) : null),
     }),
-    sessionId: t.string({ nullable: true, description: "Mixpanel's session id of the last sync (null for API).", resolve: (s) => (s.source === 'WEBHOOK' ? s.state.sessionId : null) }),
+    sessionId: t.string({
+      nullable: true,
+      description: "Mixpanel's session id of the last sync (null for API).",
+      resolve: (s) => (s.source === 'WEBHOOK' ? s.state.sessionId : null),
+    }),
     memberCount: t.int({
       nullable: true,
       description: 'Members in the webhook copy (null for API: see `Cohort.count`).',
@@ -81,7 +83,12 @@ interface StorePosition {
 }
 const isStorePosition = (value: Record<string, unknown>): value is Record<string, unknown> & StorePosition => typeof value['d'] === 'string';
 
-async function membersFromStore(ctx: Context, state: CohortSyncState, firstArg: number | null | undefined, after: string | null | undefined): Promise<ProfileConnectionShape> {
+async function membersFromStore(
+  ctx: Context,
+  state: CohortSyncState,
+  firstArg: number | null | undefined,
+  after: string | null | undefined,
+): Promise<ProfileConnectionShape> {
   const first = checkFirst(firstArg, { default: DEFAULT_MEMBERS_PER_PAGE, max: MAX_PROFILES_PER_PAGE });
   const from = decodeCursor('members-webhook', after, isStorePosition);
   const members = await ctx.project.membership.members(state.projectId, state.cohortId, {
@@ -181,7 +188,13 @@ builder.queryFields((t) => ({
       const records = (await cohortList(ctx)).map(toCohort);
       const known = new Set(records.map((c) => c.id));
       const syncedOnly = (await ctx.project.membership.syncedCohorts(ctx.project.config.projectId)).filter((s) => !known.has(s.cohortId));
-      const extra = syncedOnly.length > 0 ? await loadCohorts(ctx, syncedOnly.map((s) => s.cohortId)) : [];
+      const extra =
+        syncedOnly.length > 0
+          ? await loadCohorts(
+              ctx,
+              syncedOnly.map((s) => s.cohortId),
+            )
+          : [];
       const loader = Cohort.getDataloader(ctx);
       for (const cohort of records) loader.prime(cohort.id, cohort);
       return listOf([...records, ...extra]);

@@ -77,10 +77,14 @@ const without = (args: Args, ...names: string[]): Args => Object.fromEntries(Obj
 const call = (family: ApiFamily, key: string, countsAgainstHourly = true): UpstreamCall => ({ family, key, countsAgainstHourly });
 
 /** A report field: one call of `endpoint` per distinct set of arguments. */
-const report = (field: string, endpoint: EndpointName): FieldCost => (args) => [call(familyOf(endpoint), `${field}:${argsKey(args)}`)];
+const report =
+  (field: string, endpoint: EndpointName): FieldCost =>
+  (args) => [call(familyOf(endpoint), `${field}:${argsKey(args)}`)];
 
 /** A field served by one shared call of `endpoint`, whatever its arguments. */
-const shared = (endpoint: EndpointName, key: string = endpoint): FieldCost => () => [call(familyOf(endpoint), key)];
+const shared =
+  (endpoint: EndpointName, key: string = endpoint): FieldCost =>
+  () => [call(familyOf(endpoint), key)];
 
 /** Arguments without their nulls, as the resolvers pass them on. */
 const present = (args: Args): Args => Object.fromEntries(Object.entries(args).filter(([, value]) => value !== null && value !== undefined));
@@ -152,9 +156,14 @@ export const FIELD_COSTS: Readonly<Record<string, FieldCost>> = {
   // Lexicon edits are merged into one upload (the schemas they start from may be known already: no read is
   // certain); a schema deleted costs its own DELETE.
   ...Object.fromEntries(
-    ['updateLexiconEventDefinition', 'createEventDefinition', 'updateEventDefinition', 'createPropertyDefinition', 'updatePropertyDefinition', 'deletePropertyDefinition'].map(
-      (name) => [`Mutation.${name}`, (() => [call('lexicon', 'lexiconUpload')]) satisfies FieldCost],
-    ),
+    [
+      'updateLexiconEventDefinition',
+      'createEventDefinition',
+      'updateEventDefinition',
+      'createPropertyDefinition',
+      'updatePropertyDefinition',
+      'deletePropertyDefinition',
+    ].map((name) => [`Mutation.${name}`, (() => [call('lexicon', 'lexiconUpload')]) satisfies FieldCost]),
   ),
   'Mutation.deleteEventDefinition': (args) => [call('lexicon', `lexiconDelete:${argsKey(without(args, 'idempotencyKey'))}`)],
 };

@@ -66,8 +66,10 @@ interface DriftShape {
   readonly typeMismatches: readonly TypeMismatchShape[];
 }
 
-const byCountThenName = <T extends { readonly count: number }>(key: (item: T) => string) => (a: T, b: T) =>
-  b.count - a.count || key(a).localeCompare(key(b));
+const byCountThenName =
+  <T extends { readonly count: number }>(key: (item: T) => string) =>
+  (a: T, b: T) =>
+    b.count - a.count || key(a).localeCompare(key(b));
 
 const documentedTypes = (schema: LexiconPropertySchema): JsonSchemaType[] =>
   schema.type === undefined ? [] : typeof schema.type === 'string' ? [schema.type] : [...schema.type];
@@ -77,7 +79,10 @@ export function compareWithLexicon(entries: readonly LexiconSchemaEntry[], event
   const documented = new Map(entries.filter((e) => e.entityType === 'event').map((e) => [e.name, e.schemaJson.properties ?? {}]));
   const undocumentedEvents = new Map<string, number>();
   const undocumentedProperties = new Map<string, UndocumentedPropertyShape>();
-  const mismatches = new Map<string, { event: string; property: string; schema: LexiconPropertySchema; actual: Set<JsonSchemaType>; count: number; convertible: boolean }>();
+  const mismatches = new Map<
+    string,
+    { event: string; property: string; schema: LexiconPropertySchema; actual: Set<JsonSchemaType>; count: number; convertible: boolean }
+  >();
 
   for (const event of events) {
     const properties = documented.get(event.name);
@@ -144,7 +149,11 @@ const LexiconTypeMismatch = builder.objectRef<TypeMismatchShape>('LexiconTypeMis
     event: t.exposeString('event', { description: 'The event name.' }),
     property: t.exposeString('property', { description: 'The property name.' }),
     documented: t.field({ type: [JsonTypeEnum], description: 'The types Lexicon documents.', resolve: (m) => [...m.documented] }),
-    actual: t.field({ type: [JsonTypeEnum], description: 'The other types seen in the data (a whole number counts as INTEGER).', resolve: (m) => [...m.actual] }),
+    actual: t.field({
+      type: [JsonTypeEnum],
+      description: 'The other types seen in the data (a whole number counts as INTEGER).',
+      resolve: (m) => [...m.actual],
+    }),
     count: t.exposeInt('count', { description: 'How many sampled values did not have the documented type.' }),
     convertible: t.exposeBoolean('convertible', {
       description: 'Whether every such value converts to the documented type without loss (e.g. "42" for an integer), as typed fields do.',
@@ -158,7 +167,11 @@ const LexiconDrift = builder.objectRef<DriftShape>('LexiconDrift').implement({
     from: t.field({ type: 'Date', description: 'First day sampled (UTC).', resolve: (d) => d.from }),
     to: t.field({ type: 'Date', description: 'Last day sampled (UTC).', resolve: (d) => d.to }),
     sampledEvents: t.exposeInt('sampledEvents', { description: 'How many events were compared (the first ones of the range, up to `sample`).' }),
-    undocumentedEvents: t.field({ type: [UndocumentedEvent], description: 'Events Lexicon does not document, most frequent first.', resolve: (d) => [...d.undocumentedEvents] }),
+    undocumentedEvents: t.field({
+      type: [UndocumentedEvent],
+      description: 'Events Lexicon does not document, most frequent first.',
+      resolve: (d) => [...d.undocumentedEvents],
+    }),
     undocumentedProperties: t.field({
       type: [UndocumentedProperty],
       description: 'Properties of documented events that their schema does not list, most frequent first.',

@@ -29,7 +29,10 @@ export const ErrorInterface = builder.interfaceRef<GatewayError>('Error').implem
 export const ApiFamilyEnum = builder.enumType('ApiFamily', {
   description: 'Rate-limit families: Mixpanel counts each separately, per project.',
   values: {
-    QUERY: { value: 'query', description: 'Query API: engage, cohorts, segmentation, events, funnels, retention, insights, stream. 60 calls/hour and 5 concurrent.' },
+    QUERY: {
+      value: 'query',
+      description: 'Query API: engage, cohorts, segmentation, events, funnels, retention, insights, stream. 60 calls/hour and 5 concurrent.',
+    },
     EXPORT: { value: 'export', description: 'Raw event export. 60 calls/hour, 3/second, 100 concurrent.' },
     LEXICON: { value: 'lexicon', description: 'Lexicon Schemas API. 5 calls/minute.' },
     APP: { value: 'app', description: 'App APIs such as annotations (limits not documented by Mixpanel).' },
@@ -62,8 +65,7 @@ builder.objectType(NotFoundError, {
 
 builder.objectType(RateLimitedError, {
   name: 'RateLimitedError',
-  description:
-    "The project's Mixpanel budget for this family is spent (or Mixpanel answered 429). Nothing more was sent; retry after `retryAfterSeconds`.",
+  description: "The project's Mixpanel budget for this family is spent (or Mixpanel answered 429). Nothing more was sent; retry after `retryAfterSeconds`.",
   interfaces: [ErrorInterface],
   fields: (t) => ({
     family: t.field({ type: ApiFamilyEnum, description: 'The family whose budget is spent.', resolve: (error) => error.family }),

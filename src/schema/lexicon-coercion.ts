@@ -53,12 +53,7 @@ function fitsInt32(name: string, schema: PropertySchemaKeywords): boolean {
   return !outside(schema.minimum) && !outside(schema.maximum);
 }
 
-function scalarOf(
-  types: readonly JsonSchemaType[],
-  format: string | undefined,
-  dateTimeByName: boolean,
-  int32: boolean,
-): Omit<ValueType, 'list'> | undefined {
+function scalarOf(types: readonly JsonSchemaType[], format: string | undefined, dateTimeByName: boolean, int32: boolean): Omit<ValueType, 'list'> | undefined {
   const [only, ...others] = types;
   // integer and number together are numbers; any other mix has no single GraphQL scalar.
   if (types.length === 2 && types.includes('integer') && types.includes('number')) return { scalar: 'Float', integer: false, documented: 'number' };

@@ -163,11 +163,7 @@ export async function loadCohorts(ctx: Context, ids: readonly string[]): Promise
  * reserve) and the field fails with RateLimitedError saying when to retry,
  * rather than spending the hour's budget on one field.
  */
-export async function loadCohortIdsOfProfiles(
-  ctx: Context,
-  distinctIds: readonly string[],
-  among: readonly string[] | undefined,
-): Promise<string[][]> {
+export async function loadCohortIdsOfProfiles(ctx: Context, distinctIds: readonly string[], among: readonly string[] | undefined): Promise<string[][]> {
   const maxCalls = Math.max(ctx.project.economy.profileCohortsMaxCalls, ctx.project.spareCalls('query'));
   const projectId = ctx.project.config.projectId;
   const wanted = among ? new Set(among) : undefined;
@@ -182,9 +178,7 @@ export async function loadCohortIdsOfProfiles(
     const stored = await ctx.project.membership.cohortsOf(projectId, distinctIds);
     for (const [distinctId, cohortIds] of stored) for (const cohortId of cohortIds) add(distinctId, cohortId);
   }
-  const unsynced = records.filter(
-    (record) => record.count > 0 && !syncedIds.has(String(record.id)) && (!wanted || wanted.has(String(record.id))),
-  );
+  const unsynced = records.filter((record) => record.count > 0 && !syncedIds.has(String(record.id)) && (!wanted || wanted.has(String(record.id))));
   const reads = await cohortReadPlan(ctx, unsynced, maxCalls);
   const results = await Promise.all(reads.now.map((record) => ctx.project.cohortMembers(String(record.id), ctx.upstream)));
   results.forEach((result, index) => {
@@ -192,7 +186,12 @@ export async function loadCohortIdsOfProfiles(
     for (const distinctId of distinctIds) if (result.members.has(distinctId)) add(distinctId, cohortId);
   });
   if (reads.later.length > 0) {
-    const background: CallContext = { ...ctx.upstream, signal: new AbortController().signal, priority: BACKGROUND_PRIORITY, deadline: Date.now() + BACKGROUND_COHORT_DEADLINE_MS };
+    const background: CallContext = {
+      ...ctx.upstream,
+      signal: new AbortController().signal,
+      priority: BACKGROUND_PRIORITY,
+      deadline: Date.now() + BACKGROUND_COHORT_DEADLINE_MS,
+    };
     for (const record of reads.later) {
       if (ctx.project.isCohortReadInBackground(String(record.id))) continue;
       void ctx.project.cohortMembers(String(record.id), { ...background, stats: { ...ctx.stats } }).catch(() => undefined);
@@ -212,11 +211,7 @@ const BACKGROUND_COHORT_DEADLINE_MS = 10 * 60_000;
 const BACKGROUND_COHORT_RETRY_MS = 5_000;
 
 /** Which cohort reads this operation may start now (cached ones are free); the rest are read later. */
-async function cohortReadPlan(
-  ctx: Context,
-  unsynced: readonly CohortRecord[],
-  maxCalls: number,
-): Promise<{ now: CohortRecord[]; later: CohortRecord[] }> {
+async function cohortReadPlan(ctx: Context, unsynced: readonly CohortRecord[], maxCalls: number): Promise<{ now: CohortRecord[]; later: CohortRecord[] }> {
   const now: CohortRecord[] = [];
   const later: CohortRecord[] = [];
   // The cohorts list is one of the calls this field may cost.

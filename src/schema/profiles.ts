@@ -94,8 +94,7 @@ Profile.implement({
         resolve: (p) => (p.fetchedAt === undefined ? null : new Date(p.fetchedAt)),
       }),
       stale: t.boolean({
-        description:
-          'True when served past its cache TTL because the project’s Query budget could not fit a fresh read: `fetchedAt` says how old it is.',
+        description: 'True when served past its cache TTL because the project’s Query budget could not fit a fresh read: `fetchedAt` says how old it is.',
         resolve: (p) => p.stale === true,
       }),
       propertyValues: t.field({
@@ -132,7 +131,12 @@ const isEngagePosition = (value: Record<string, unknown>): value is Record<strin
 
 export interface ProfileConnectionShape {
   readonly edges: { readonly cursor: string; readonly node: ProfileShape }[];
-  readonly pageInfo: { readonly hasNextPage: boolean; readonly hasPreviousPage: boolean; readonly startCursor: string | null; readonly endCursor: string | null };
+  readonly pageInfo: {
+    readonly hasNextPage: boolean;
+    readonly hasPreviousPage: boolean;
+    readonly startCursor: string | null;
+    readonly endCursor: string | null;
+  };
   readonly totalCount?: number | null;
 }
 
@@ -158,8 +162,7 @@ export function connectionOf<T>(
  * The cursor tag of one engage query: a cursor carries Mixpanel's session of
  * that query, whose pages would silently answer another filter.
  */
-const queryTag = (tag: string, base: EngageParams): string =>
-  `${tag}:${createHash('sha256').update(JSON.stringify(base)).digest('base64url').slice(0, 12)}`;
+const queryTag = (tag: string, base: EngageParams): string => `${tag}:${createHash('sha256').update(JSON.stringify(base)).digest('base64url').slice(0, 12)}`;
 
 /**
  * One connection page over engage's paging: reads engage pages from the
@@ -220,7 +223,10 @@ export const ProfileConnection = builder.connectionObject(
   { name: 'ProfileEdge', description: 'A profile and its cursor.' },
 );
 
-const profilesComplexity = (args: { first?: number | null }) => ({ field: 10, multiplier: Math.min(args.first ?? DEFAULT_PROFILES_PER_PAGE, MAX_PROFILES_PER_PAGE) });
+const profilesComplexity = (args: { first?: number | null }) => ({
+  field: 10,
+  multiplier: Math.min(args.first ?? DEFAULT_PROFILES_PER_PAGE, MAX_PROFILES_PER_PAGE),
+});
 
 builder.queryFields((t) => ({
   profile: t.field({

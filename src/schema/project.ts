@@ -35,13 +35,19 @@ const RateLimit = builder.objectRef<BudgetSnapshot & PacingSnapshot>('RateLimit'
     used: t.exposeInt('used', { description: 'Calls counted in the current window.' }),
     limit: t.exposeInt('limit', { nullable: true, description: 'Calls allowed per window (null: no such limit).' }),
     window: t.field({ type: WindowEnum, nullable: true, description: 'The window `used` and `limit` count over.', resolve: (s) => s.window }),
-    windowResetsAt: t.field({ type: 'DateTime', nullable: true, description: 'When the oldest counted call leaves the window.', resolve: (s) => instant(s.windowResetsAt) }),
+    windowResetsAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the oldest counted call leaves the window.',
+      resolve: (s) => instant(s.windowResetsAt),
+    }),
     inFlight: t.exposeInt('inFlight', { description: 'Calls being sent now.' }),
     concurrentLimit: t.exposeInt('concurrentLimit', { nullable: true, description: 'Calls allowed at once (null: no such limit).' }),
     queued: t.exposeInt('queued', { description: 'Calls waiting for budget.' }),
     pacedCalls: t.exposeInt('pacedCalls', {
       nullable: true,
-      description: 'Hourly calls the gateway’s pacing lets through at once now (it spreads the hour’s calls instead of spending them in the first minute); null without an hourly limit.',
+      description:
+        'Hourly calls the gateway’s pacing lets through at once now (it spreads the hour’s calls instead of spending them in the first minute); null without an hourly limit.',
     }),
     reserve: t.exposeInt('reserve', {
       description: 'Calls of the hourly window kept for interactive requests: background cache refreshes never spend them.',
@@ -59,7 +65,10 @@ const Project = builder.objectRef<Record<string, never>>('Project').implement({
   description: 'The Mixpanel project this endpoint serves.',
   fields: (t) => ({
     id: t.id({ description: 'Mixpanel project id.', resolve: (_p, _a, ctx) => ctx.project.config.projectId }),
-    key: t.string({ description: 'The gateway’s short name for the project (in `/projects/{key}/graphql`).', resolve: (_p, _a, ctx) => ctx.project.config.key }),
+    key: t.string({
+      description: 'The gateway’s short name for the project (in `/projects/{key}/graphql`).',
+      resolve: (_p, _a, ctx) => ctx.project.config.key,
+    }),
     region: t.field({ type: RegionEnum, description: 'Data residency region.', resolve: (_p, _a, ctx) => ctx.project.config.region }),
     rateLimits: t.field({
       type: [RateLimit],

@@ -44,7 +44,13 @@ const CohortMembershipChange = builder.objectRef<CohortChangeEvent>('CohortMembe
   description: 'One applied webhook page of a cohort sync.',
   fields: (t) => ({
     cohortId: t.exposeID('cohortId', { description: 'Mixpanel cohort id.' }),
-    cohort: t.field({ type: Cohort, nullable: true, complexity: 2, description: 'The cohort (from the cohorts list, or the sync).', resolve: (e) => e.cohortId }),
+    cohort: t.field({
+      type: Cohort,
+      nullable: true,
+      complexity: 2,
+      description: 'The cohort (from the cohorts list, or the sync).',
+      resolve: (e) => e.cohortId,
+    }),
     kind: t.field({ type: ChangeKindEnum, description: 'Added, removed or replaced.', resolve: (e) => e.kind }),
     members: t.field({
       type: [Profile],

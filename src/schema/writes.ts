@@ -29,10 +29,7 @@ export function onceFor<T>(
   run: (writes: ProjectWrites) => Promise<T>,
 ): Promise<T> {
   const writes = writesOf(ctx);
-  return writes.idempotency.once(
-    { ...request, scope: [ctx.project.config.key, ctx.client?.id, mutation], deadline: ctx.upstream.deadline },
-    () => run(writes),
-  );
+  return writes.idempotency.once({ ...request, scope: [ctx.project.config.key, ctx.client?.id, mutation], deadline: ctx.upstream.deadline }, () => run(writes));
 }
 
 builder.objectType(IdempotencyConflictError, {
@@ -81,13 +78,15 @@ const ImportFailure = builder.objectRef<ImportFailureShape>('ImportFailure').imp
   }),
 });
 
-const ImportEventsPayload = builder.objectRef<{ readonly imported: number; readonly failures: readonly ImportFailureShape[] }>('ImportEventsPayload').implement({
-  description: 'What an import did: the events that landed and those that did not.',
-  fields: (t) => ({
-    imported: t.exposeInt('imported', { description: 'Events Mixpanel ingested.' }),
-    failures: t.field({ type: [ImportFailure], description: 'Events that did not land, by index.', resolve: (r) => [...r.failures] }),
-  }),
-});
+const ImportEventsPayload = builder
+  .objectRef<{ readonly imported: number; readonly failures: readonly ImportFailureShape[] }>('ImportEventsPayload')
+  .implement({
+    description: 'What an import did: the events that landed and those that did not.',
+    fields: (t) => ({
+      imported: t.exposeInt('imported', { description: 'Events Mixpanel ingested.' }),
+      failures: t.field({ type: [ImportFailure], description: 'Events that did not land, by index.', resolve: (r) => [...r.failures] }),
+    }),
+  });
 
 const UpdateFailure = builder.objectRef<{ readonly index: number; readonly message: string }>('UpdateFailure').implement({
   description: 'An update that did not reach Mixpanel.',
@@ -195,8 +194,11 @@ builder.mutationFields((t) => ({
     },
     errors: { types: WRITE_ERRORS },
     resolve: (_root, args, ctx) =>
-      onceFor(ctx, 'updateGroupProfiles', { idempotencyKey: args.idempotencyKey, input: args.updates, replaySafe: !hasOnceOnlyOperation(args.updates) }, (writes) =>
-        writes.updateGroupProfiles(args.updates, ctx.upstream),
+      onceFor(
+        ctx,
+        'updateGroupProfiles',
+        { idempotencyKey: args.idempotencyKey, input: args.updates, replaySafe: !hasOnceOnlyOperation(args.updates) },
+        (writes) => writes.updateGroupProfiles(args.updates, ctx.upstream),
       ),
   }),
   mergeProfiles: t.field({

@@ -36,17 +36,20 @@ export function checkPositive(value: number | null | undefined, argument: string
   return value;
 }
 
-export function segmentationParams(ctx: Context, args: {
-  event: string;
-  from: string;
-  to: string;
-  on?: string | null;
-  unit?: SegmentationUnit | null;
-  where?: string | null;
-  type?: CountType | null;
-  limit?: number | null;
-  interval?: number | null;
-}): SegmentationParams {
+export function segmentationParams(
+  ctx: Context,
+  args: {
+    event: string;
+    from: string;
+    to: string;
+    on?: string | null;
+    unit?: SegmentationUnit | null;
+    where?: string | null;
+    type?: CountType | null;
+    limit?: number | null;
+    interval?: number | null;
+  },
+): SegmentationParams {
   const { from, to } = range(args, ctx);
   if (args.unit && args.interval !== null && args.interval !== undefined) {
     throw new InvalidArgumentError('interval (days per bucket) replaces unit: give one of them', 'interval');

@@ -8,9 +8,34 @@ import { builder } from '../builder.js';
 import { listOf } from '../lists.js';
 import { checkExpression, checkLimit, checkName, checkNames, checkNumericId } from '../validation.js';
 import { CountTypeEnum, FrequencyUnitEnum, LengthUnitEnum, PeriodUnitEnum, RetentionTypeEnum } from './enums.js';
-import { EventNameConnection, FrequencyRowConnection, FunnelReport, FunnelSummaryConnection, InsightsReport, PropertyCountConnection, RetentionRowConnection, ScalarSeries, Series, TopEventConnection, TopPropertyValueConnection, flattenInsights, toPoints, toSeries } from './results.js';
+import {
+  EventNameConnection,
+  FrequencyRowConnection,
+  FunnelReport,
+  FunnelSummaryConnection,
+  InsightsReport,
+  PropertyCountConnection,
+  RetentionRowConnection,
+  ScalarSeries,
+  Series,
+  TopEventConnection,
+  TopPropertyValueConnection,
+  flattenInsights,
+  toPoints,
+  toSeries,
+} from './results.js';
 import { countArgs, dateArgs, eventArg, numericArgs, scalarArgs, segmentationArgs } from './args.js';
-import { MAX_EVENTS_PER_QUERY, MAX_LIST_LIMIT, MAX_SEGMENT_LIMIT, MAX_WINDOW_DAYS, checkPositive, defined, numericParams, range, segmentationParams } from './params.js';
+import {
+  MAX_EVENTS_PER_QUERY,
+  MAX_LIST_LIMIT,
+  MAX_SEGMENT_LIMIT,
+  MAX_WINDOW_DAYS,
+  checkPositive,
+  defined,
+  numericParams,
+  range,
+  segmentationParams,
+} from './params.js';
 import { type AnyReport, report } from './report-spec.js';
 
 const FUNNELS_DEPRECATION = "Mixpanel's Funnels Query API is in maintenance mode; prefer `insights` with a saved funnel report.";
@@ -132,7 +157,8 @@ export const REPORTS: Readonly<Record<string, AnyReport>> = {
       limit: t.int({ description: `Most values returned, 1..${MAX_LIST_LIMIT} (default 255).` }),
     })),
     endpoint: 'eventPropertyValues',
-    params: (_ctx, args) => defined({ event: checkName(args.event, 'event'), name: checkName(args.name, 'name'), limit: checkLimit(args.limit, MAX_LIST_LIMIT) }),
+    params: (_ctx, args) =>
+      defined({ event: checkName(args.event, 'event'), name: checkName(args.name, 'name'), limit: checkLimit(args.limit, MAX_LIST_LIMIT) }),
     result: (values) => listOf(values),
   }),
   funnels: report({

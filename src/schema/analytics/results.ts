@@ -25,7 +25,9 @@ export interface SeriesShape {
 export const Point = builder.objectRef<PointShape>('Point').implement({
   description: 'One value of a time series.',
   fields: (t) => ({
-    date: t.exposeString('date', { description: 'The bucket, as Mixpanel labels it: a day (`2024-05-01`), an hour or minute, or a range for numeric buckets.' }),
+    date: t.exposeString('date', {
+      description: 'The bucket, as Mixpanel labels it: a day (`2024-05-01`), an hour or minute, or a range for numeric buckets.',
+    }),
     value: t.exposeFloat('value', { description: 'The value in that bucket.' }),
   }),
 });
@@ -51,7 +53,12 @@ export const ScalarSeries = builder.objectRef<{ readonly points: readonly PointS
   description: 'One value per bucket (a sum or an average of a numeric property).',
   fields: (t) => ({
     points: t.field({ type: [Point], description: 'Values by bucket, in order.', resolve: (r) => r.points }),
-    computedAt: t.field({ type: 'DateTime', nullable: true, description: 'When Mixpanel computed it.', resolve: (r) => (r.computedAt ? new Date(r.computedAt) : null) }),
+    computedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When Mixpanel computed it.',
+      resolve: (r) => (r.computedAt ? new Date(r.computedAt) : null),
+    }),
   }),
 });
 
@@ -163,7 +170,12 @@ export interface InsightsShape {
 export const InsightsReport = builder.objectRef<InsightsShape>('InsightsReport').implement({
   description: 'A saved Insights report, as its series.',
   fields: (t) => ({
-    computedAt: t.field({ type: 'DateTime', nullable: true, description: 'When Mixpanel computed it.', resolve: (r) => (r.computedAt ? new Date(r.computedAt) : null) }),
+    computedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When Mixpanel computed it.',
+      resolve: (r) => (r.computedAt ? new Date(r.computedAt) : null),
+    }),
     fromDate: t.exposeString('fromDate', { description: 'First day of the report’s range.' }),
     toDate: t.exposeString('toDate', { description: 'Last day of the report’s range.' }),
     headers: t.stringList({ description: 'What each level of the series is broken down by.', resolve: (r) => [...r.headers] }),
@@ -191,8 +203,28 @@ export function flattenInsights(series: Readonly<Record<string, unknown>>, path:
 
 export const EventNameConnection = listConnection<string>('EventNameConnection', 'String', 'Event names.', 'Event names, alphabetical.');
 export const TopEventConnection = listConnection('TopEventConnection', TopEvent, 'Today’s most common events.', 'Top events, most common first.');
-export const PropertyCountConnection = listConnection('PropertyCountConnection', PropertyCount, 'Property names with their counts.', 'Property names with their counts, most common first.');
-export const TopPropertyValueConnection = listConnection<string>('TopPropertyValueConnection', 'String', 'The most common values of a property.', 'Property values, most common first.');
+export const PropertyCountConnection = listConnection(
+  'PropertyCountConnection',
+  PropertyCount,
+  'Property names with their counts.',
+  'Property names with their counts, most common first.',
+);
+export const TopPropertyValueConnection = listConnection<string>(
+  'TopPropertyValueConnection',
+  'String',
+  'The most common values of a property.',
+  'Property values, most common first.',
+);
 export const FunnelSummaryConnection = listConnection('FunnelSummaryConnection', FunnelSummary, 'Saved funnels.', 'Saved funnels.');
-export const RetentionRowConnection = listConnection('RetentionRowConnection', RetentionRow, 'A retention report.', 'One row per starting period, oldest first.');
-export const FrequencyRowConnection = listConnection('FrequencyRowConnection', FrequencyRow, 'A frequency (addiction) report.', 'One row per period, oldest first.');
+export const RetentionRowConnection = listConnection(
+  'RetentionRowConnection',
+  RetentionRow,
+  'A retention report.',
+  'One row per starting period, oldest first.',
+);
+export const FrequencyRowConnection = listConnection(
+  'FrequencyRowConnection',
+  FrequencyRow,
+  'A frequency (addiction) report.',
+  'One row per period, oldest first.',
+);

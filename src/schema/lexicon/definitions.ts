@@ -114,4 +114,9 @@ EventDefinition.implement({
 });
 
 export const EventDefinitionConnection = listConnection('EventDefinitionConnection', EventDefinition, 'Event definitions.', 'Event definitions, by name.');
-export const PropertyDefinitionConnection = listConnection('PropertyDefinitionConnection', PropertyDefinition, 'Property definitions.', 'Property definitions, by name.');
+export const PropertyDefinitionConnection = listConnection(
+  'PropertyDefinitionConnection',
+  PropertyDefinition,
+  'Property definitions.',
+  'Property definitions, by name.',
+);

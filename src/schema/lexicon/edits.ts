@@ -73,7 +73,11 @@ function cleanSchema(schema: LexiconSchema): LexiconSchema {
 type EventEditMode = 'create' | 'update' | 'upsert';
 
 /** An edit of an event definition, merged with every concurrent Lexicon edit into one upload. */
-export async function editEventDefinition(ctx: Context, mode: EventEditMode, input: Record<string, unknown> & { name: string; description?: string | null }): Promise<LexiconSchemaEntry> {
+export async function editEventDefinition(
+  ctx: Context,
+  mode: EventEditMode,
+  input: Record<string, unknown> & { name: string; description?: string | null },
+): Promise<LexiconSchemaEntry> {
   const name = checkDefinitionName(input.name, 'name');
   const edit = metadataEdit(input, EVENT_METADATA_FIELDS);
   const description = input.description;
@@ -86,7 +90,8 @@ export async function editEventDefinition(ctx: Context, mode: EventEditMode, inp
       entityType: 'event',
       name,
       apply(current) {
-        if (mode === 'create' && current) throw new InvalidArgumentError(`Event ${JSON.stringify(name)} already has a definition; use updateEventDefinition`, 'name');
+        if (mode === 'create' && current)
+          throw new InvalidArgumentError(`Event ${JSON.stringify(name)} already has a definition; use updateEventDefinition`, 'name');
         if (mode === 'update' && !current) throw new NotFoundError('EventDefinition', name);
         // The whole schema is uploaded: an upload replaces the properties it carries, so they must all travel.
         const base: LexiconSchema = { ...current };
@@ -117,7 +122,8 @@ export async function editPropertyDefinition(
   const entityType = event === undefined ? 'profile' : 'event';
   const edit = metadataEdit(input, PROPERTY_METADATA_FIELDS);
   if (typeof input.description === 'string') checkLexiconText(input.description, 'description');
-  if (mode === 'create' && (input.type === null || input.type === undefined)) throw new InvalidArgumentError('type is required to create a property definition', 'type');
+  if (mode === 'create' && (input.type === null || input.type === undefined))
+    throw new InvalidArgumentError('type is required to create a property definition', 'type');
   if (mode === 'update' && input.type == null && input.description === undefined && Object.keys(edit).length === 0) {
     throw new InvalidArgumentError('Nothing to change: give at least one field besides event and name', 'input');
   }
@@ -129,7 +135,8 @@ export async function editPropertyDefinition(
       apply(current) {
         const properties = { ...current?.properties };
         const existing = properties[name];
-        if (mode === 'create' && existing) throw new InvalidArgumentError(`Property ${JSON.stringify(name)} already has a definition; use updatePropertyDefinition`, 'name');
+        if (mode === 'create' && existing)
+          throw new InvalidArgumentError(`Property ${JSON.stringify(name)} already has a definition; use updatePropertyDefinition`, 'name');
         if (mode !== 'create' && !existing) throw new NotFoundError('PropertyDefinition', event === undefined ? name : `${event}.${name}`);
         if (mode === 'delete') delete properties[name];
         else {

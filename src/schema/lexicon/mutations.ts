@@ -8,14 +8,22 @@ import type { Context } from '../context.js';
 import { failures } from '../errors.js';
 import { IDEMPOTENCY_KEY_DESCRIPTION, WRITE_ERRORS, onceFor, writesOf } from '../writes.js';
 import { EventDefinition, PropertyDefinition } from './definitions.js';
-import { CreateEventDefinitionInput, CreatePropertyDefinitionInput, DeletedDefinition, UpdateEventDefinitionInput, UpdateLexiconEventDefinitionInput, UpdatePropertyDefinitionInput } from './edit-inputs.js';
+import {
+  CreateEventDefinitionInput,
+  CreatePropertyDefinitionInput,
+  DeletedDefinition,
+  UpdateEventDefinitionInput,
+  UpdateLexiconEventDefinitionInput,
+  UpdatePropertyDefinitionInput,
+} from './edit-inputs.js';
 import { checkDefinitionName, editEventDefinition, editPropertyDefinition } from './edits.js';
 
 const lexiconWrite = <T>(ctx: Context, mutation: string, idempotencyKey: string | null | undefined, input: unknown, run: () => Promise<T>): Promise<T> =>
   // Every Lexicon edit sets a state: applying it twice leaves the same Lexicon.
   onceFor(ctx, mutation, { idempotencyKey, input, replaySafe: true }, run);
 
-const LEXICON_EDIT_NOTE = 'Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once.';
+const LEXICON_EDIT_NOTE =
+  'Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once.';
 
 builder.mutationFields((t) => ({
   updateLexiconEventDefinition: t.field({
@@ -38,7 +46,8 @@ builder.mutationFields((t) => ({
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
     errors: { types: WRITE_ERRORS },
-    resolve: (_root, args, ctx) => lexiconWrite(ctx, 'createEventDefinition', args.idempotencyKey, args.input, () => editEventDefinition(ctx, 'create', args.input)),
+    resolve: (_root, args, ctx) =>
+      lexiconWrite(ctx, 'createEventDefinition', args.idempotencyKey, args.input, () => editEventDefinition(ctx, 'create', args.input)),
   }),
   updateEventDefinition: t.field({
     type: EventDefinition,
@@ -50,7 +59,8 @@ builder.mutationFields((t) => ({
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
     errors: { types: [...WRITE_ERRORS, NotFoundError] },
-    resolve: (_root, args, ctx) => lexiconWrite(ctx, 'updateEventDefinition', args.idempotencyKey, args.input, () => editEventDefinition(ctx, 'update', args.input)),
+    resolve: (_root, args, ctx) =>
+      lexiconWrite(ctx, 'updateEventDefinition', args.idempotencyKey, args.input, () => editEventDefinition(ctx, 'update', args.input)),
   }),
   deleteEventDefinition: t.field({
     type: DeletedDefinition,

@@ -7,7 +7,14 @@ import { builder } from '../builder.js';
 import { failures } from '../errors.js';
 import { listOf } from '../lists.js';
 import { checkName } from '../validation.js';
-import { EventDefinition, EventDefinitionConnection, PropertyDefinition, PropertyDefinitionConnection, eventEntries, profileProperties } from './definitions.js';
+import {
+  EventDefinition,
+  EventDefinitionConnection,
+  PropertyDefinition,
+  PropertyDefinitionConnection,
+  eventEntries,
+  profileProperties,
+} from './definitions.js';
 
 export const Lexicon = builder.objectRef<Record<string, never>>('Lexicon').implement({
   description: "The project's data dictionary (Lexicon). Only entities that have a schema appear.",
