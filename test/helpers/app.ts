@@ -15,7 +15,7 @@ import { afterEach } from 'vitest';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
 import { createGatewayApp, type GatewayApp, type GatewayAppOptions } from '../../src/server/app.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { testGatewayConfig, type GatewayUnderTest, type GraphQLResponse } from './gateway.js';
+import { postOperation, testGatewayConfig, type GatewayUnderTest } from './gateway.js';
 
 /** The origin app requests are addressed to; nothing listens there (loopback, like a test gateway's HOST). */
 export const APP_ORIGIN = 'http://127.0.0.1';
@@ -58,15 +58,7 @@ export async function createTestApp(options: CreateTestAppOptions = {}): Promise
     gateway,
     graphqlPath: config.graphqlPath,
     fetch: fetchPath,
-    async query(document, variables, headers, path = config.graphqlPath) {
-      const response = await fetchPath(path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
-        body: JSON.stringify({ query: document, variables }),
-      });
-      const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
-      return { status: response.status, ...body } as GraphQLResponse<any>;
-    },
+    query: (document, variables, headers, path = config.graphqlPath) => postOperation(fetchPath, path, document, variables, headers),
     async close() {
       if (closed) return;
       closed = true;

@@ -46,6 +46,23 @@ export interface GatewayUnderTest {
   close(): Promise<void>;
 }
 
+/** POSTs one GraphQL operation through `fetchPath` and reads the JSON answer with its HTTP status. */
+export async function postOperation(
+  fetchPath: GatewayUnderTest['fetch'],
+  path: string,
+  document: string,
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+): Promise<GraphQLResponse<any>> {
+  const response = await fetchPath(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+    body: JSON.stringify({ query: document, variables }),
+  });
+  const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
+  return { status: response.status, ...body } as GraphQLResponse<any>;
+}
+
 export interface TestGateway extends GatewayUnderTest {
   readonly gateway: Gateway;
   readonly url: string;
@@ -99,15 +116,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<T
     graphqlUrl: gateway.graphqlUrl,
     graphqlPath: config.graphqlPath,
     fetch: fetchPath,
-    async query(document, variables, headers, path = config.graphqlPath) {
-      const response = await fetchPath(path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
-        body: JSON.stringify({ query: document, variables }),
-      });
-      const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
-      return { status: response.status, ...body } as GraphQLResponse<any>;
-    },
+    query: (document, variables, headers, path = config.graphqlPath) => postOperation(fetchPath, path, document, variables, headers),
     async close() {
       if (closed) return;
       closed = true;
