@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
+import { cohortMemberRows } from './helpers/sqlite.js';
 import { Redis } from 'ioredis';
 import { REDIS, redisSkip } from './helpers/redis.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -313,14 +314,7 @@ describe('sqlite membership store generations', () => {
       // The replaced generation stays until the completion changes are read.
       await allChanges(await store.applyPage(page('members', 'g2', 1, 1, range(4001, 4100)), 2));
       expect(await allIds(store)).toEqual(range(4001, 4100));
-      const rows = () => {
-        const db = new Database(sqlitePath, { readonly: true });
-        try {
-          return (db.prepare('SELECT count(*) AS n FROM cohort_members').get() as { n: number }).n;
-        } finally {
-          db.close();
-        }
-      };
+      const rows = () => cohortMemberRows(sqlitePath);
       await expect.poll(rows, { timeout: 10_000 }).toBe(100);
     } finally {
       await store.close();

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { cohortMemberRows } from './helpers/sqlite.js';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -168,14 +168,7 @@ describe('sqlite completion stream after a crash', () => {
     opened.push(store);
     expect(await store.syncState('p1', 'c1')).toMatchObject({ sessionId: 's2', memberCount: 500 });
     expect(ids(await store.members('p1', 'c1', { first: 1000 }))).toEqual(users(2000, 2500));
-    const rows = () => {
-      const db = new Database(sqlitePath, { readonly: true });
-      try {
-        return (db.prepare('SELECT count(*) AS n FROM cohort_members').get() as { n: number }).n;
-      } finally {
-        db.close();
-      }
-    };
+    const rows = () => cohortMemberRows(sqlitePath);
     await expect.poll(rows, { timeout: 10_000 }).toBe(500);
   });
 });
