@@ -6,7 +6,7 @@
  */
 import type { EntityCache } from '../cache/entity-cache.js';
 import type { CacheConfig, EconomyConfig } from '../config/types.js';
-import type { Clock } from '../limits/budget.js';
+import type { Clock } from '../limits/clock.js';
 import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
 import { MixpanelError, RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily, EngagePage, EngageParams } from '../mixpanel/types.js';

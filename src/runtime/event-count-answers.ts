@@ -8,7 +8,7 @@ import type { EntityCache } from '../cache/entity-cache.js';
 import { cacheKey } from '../cache/keys.js';
 import { analyticsKind, type ResponseCache } from '../cache/response-cache.js';
 import type { CacheConfig, EconomyConfig, ProjectConfig } from '../config/types.js';
-import type { Clock } from '../limits/budget.js';
+import type { Clock } from '../limits/clock.js';
 import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
 import type { EventsParams, LexiconSchemaEntry, SegmentationParams, SeriesResponse } from '../mixpanel/types.js';
 import type { Metrics } from '../observability/metrics.js';

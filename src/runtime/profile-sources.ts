@@ -7,7 +7,7 @@
 import type { EntityCache } from '../cache/entity-cache.js';
 import type { SharedReads } from '../cache/shared-reads.js';
 import type { CacheConfig, EconomyConfig, ProjectConfig } from '../config/types.js';
-import type { Clock } from '../limits/budget.js';
+import type { Clock } from '../limits/clock.js';
 import type { ApiFamily, EngagePage, EngageParams } from '../mixpanel/types.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ENDPOINTS } from '../upstream/endpoints.js';
