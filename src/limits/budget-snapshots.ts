@@ -1,5 +1,5 @@
 /**
- * What the budget shows of a family without sending anything: calls that could start now, the
+ * What the budget shows of a family without sending anything: the
  * current window's use (as `project { rateLimits }` shows it), and the reserve and pacing. Read-only
  * views over the store and the queue, apart from the parts that grant and retry calls.
  */
@@ -18,24 +18,10 @@ export interface BudgetSnapshotsOptions {
   readonly queued: (family: ApiFamily) => number;
 }
 
-export function createBudgetSnapshots(options: BudgetSnapshotsOptions): Pick<Budget, 'remaining' | 'snapshot' | 'pacing'> {
+export function createBudgetSnapshots(options: BudgetSnapshotsOptions): Pick<Budget, 'snapshot' | 'pacing'> {
   const { scope, store, clock } = options;
-  const { limitsOf: familyLimits, windowsFor, isDisabled, reserveOf, pacerOf } = options.windows;
+  const { limitsOf: familyLimits, windowsFor, reserveOf, pacerOf } = options.windows;
   return {
-    async remaining(family) {
-      if (isDisabled(family)) return 0;
-      const usage = await store.usage(scope, family, windowsFor(family, 'hourly'), clock.now());
-      if (usage.backoffUntil !== null) return 0;
-      const windows = windowsFor(family, 'hourly');
-      let remaining = Number.POSITIVE_INFINITY;
-      usage.windows.forEach((window, index) => {
-        remaining = Math.min(remaining, (windows[index]?.limit ?? Number.POSITIVE_INFINITY) - window.used);
-      });
-      const concurrent = familyLimits(family).concurrent;
-      if (concurrent !== undefined) remaining = Math.min(remaining, concurrent - usage.inFlight);
-      return Math.max(0, remaining);
-    },
-
     async snapshot(family): Promise<BudgetSnapshot> {
       const windows = windowsFor(family, 'hourly');
       const usage = await store.usage(scope, family, windows, clock.now());

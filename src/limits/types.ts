@@ -72,8 +72,6 @@ export interface Budget {
    * Rejects with RateLimitedError (never sending) when the deadline cannot be met.
    */
   schedule<T>(family: ApiFamily, task: (signal: AbortSignal) => Promise<T>, options?: ScheduleOptions): Promise<T>;
-  /** How many calls could be sent now without waiting (per window and concurrency). */
-  remaining(family: ApiFamily): Promise<number>;
   snapshot(family: ApiFamily): Promise<BudgetSnapshot>;
   /** The reserve and pacing of a family now. */
   pacing(family: ApiFamily): PacingSnapshot;
