@@ -54,7 +54,9 @@ describe('mode line', () => {
   it('says demo mode and which variables it looked for, and where', () => {
     const none = withEnvFile({}, folderWith(undefined));
     expect(describeMode(loadConfig(none.env), none)).toBe(
-      'demo mode: none of MIXPANEL_PROJECT_ID, MIXPANEL_SERVICE_ACCOUNT_USERNAME, MIXPANEL_SERVICE_ACCOUNT_SECRET, MIXPANEL_PROJECTS_FILE is set in the environment (no .env in the working folder); serving the built-in Mixpanel emulator with seeded data',
+      'demo mode: none of MIXPANEL_PROJECT_ID, MIXPANEL_SERVICE_ACCOUNT_USERNAME, MIXPANEL_SERVICE_ACCOUNT_SECRET, ' +
+        'MIXPANEL_PROJECTS_FILE is set in the environment (no .env in the working folder); serving the built-in ' +
+        'Mixpanel emulator with seeded data',
     );
     const dir = folderWith('LOG_LEVEL=warn\n');
     const unrelated = withEnvFile({}, dir);

@@ -135,7 +135,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }),
     profileReadAheadPages: new Counter({
       name: 'gateway_profile_read_ahead_pages_total',
-      help: 'Engage pages of the whole user-profile listing read ahead of requests, by whether the listing was read whole (complete) or stopped after page 0 or an error (partial)',
+      help:
+        'Engage pages of the whole user-profile listing read ahead of requests, by whether the listing was read whole ' +
+        '(complete) or stopped after page 0 or an error (partial)',
       labelNames: ['project', 'outcome'],
       registers,
     }),

@@ -192,7 +192,8 @@ builder.mutationFields((t) => ({
     nullable: true,
     complexity: 20,
     description:
-      'Pins a note to a moment on Mixpanel charts. Needs an Analyst (or higher) service account. Sent once, never retried: pass an idempotencyKey to retry safely.',
+      'Pins a note to a moment on Mixpanel charts. Needs an Analyst (or higher) service account. Sent once, never ' +
+      'retried: pass an idempotencyKey to retry safely.',
     args: {
       input: t.arg({ type: CreateAnnotationInput, required: true, description: 'The annotation.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),

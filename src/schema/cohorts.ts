@@ -142,7 +142,10 @@ builder.objectField(Profile, 'cohorts', (t) =>
     byPath: true,
     complexity: 5,
     description:
-      'Cohorts the user belongs to. Webhook-synced cohorts cost nothing; each other non-empty cohort is read whole once (one engage call per 1000 members) and shared by every profile and request for the cohorts cache TTL. One operation starts at most a few such reads; while more are read in the background the field answers RateLimitedError (retry shortly, or pass `among`).',
+      'Cohorts the user belongs to. Webhook-synced cohorts cost nothing; each other non-empty cohort is read whole ' +
+      'once (one engage call per 1000 members) and shared by every profile and request for the cohorts cache TTL. ' +
+      'One operation starts at most a few such reads; while more are read in the background the field answers ' +
+      'RateLimitedError (retry shortly, or pass `among`).',
     args: { among: t.arg.idList({ description: 'Only check these cohorts (saves Query budget).' }) },
     errors: { types: failures('arguments') },
     load: async (distinctIds: string[], ctx: Context, args): Promise<ListShape<CohortShape>[]> => {

@@ -69,7 +69,8 @@ export async function eventPage(ctx: Context, read: ReadParams, after: EventPosi
   } catch (error) {
     if (error instanceof ReadTooLargeError) {
       throw new EventRangeTooLargeError(
-        `The range holds more than the ${Math.round(error.maxBytes / 1024 / 1024)} MiB of events kept for paging; narrow the range or filter, or download it as NDJSON`,
+        `The range holds more than the ${Math.round(error.maxBytes / 1024 / 1024)} MiB of events kept for paging; ` +
+          `narrow the range or filter, or download it as NDJSON`,
       );
     }
     throw error;

@@ -89,7 +89,10 @@ builder.queryField('events', (t) =>
     type: EventConnection,
     nullable: true,
     complexity: (args) => ({ field: 20, multiplier: Math.min(args.first ?? DEFAULT_EVENTS_PER_PAGE, MAX_EVENTS_PER_PAGE) }),
-    description: `Raw events from Mixpanel's export, oldest first, a page at a time (at most ${MAX_EVENTS_PER_PAGE} per page). The range is read from Mixpanel once and pages are cut from that read, so paging costs one export call per range and filter while the read is kept.`,
+    description:
+      `Raw events from Mixpanel's export, oldest first, a page at a time (at most ${MAX_EVENTS_PER_PAGE} per page). ` +
+      `The range is read from Mixpanel once and pages are cut from that read, so paging costs one export call per ` +
+      `range and filter while the read is kept.`,
     args: {
       from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive (UTC, as the export reads it).' }),
       to: t.arg({ type: 'Date', required: true, description: 'Last day, inclusive; not later than today (UTC).' }),
@@ -121,7 +124,9 @@ builder.objectField(Profile, 'activity', (t) =>
     byPath: true,
     complexity: 5,
     loaderOptions: { maxBatchSize: ACTIVITY_BATCH },
-    description: `The user's events between two days, oldest first (at most ${MAX_ACTIVITY_DAYS} days, within the last ${MAX_ACTIVITY_DAYS_BACK}). One /stream/query call serves every profile of the list.`,
+    description:
+      `The user's events between two days, oldest first (at most ${MAX_ACTIVITY_DAYS} days, within the last ` +
+      `${MAX_ACTIVITY_DAYS_BACK}). One /stream/query call serves every profile of the list.`,
     args: {
       from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive, in the project’s timezone.' }),
       to: t.arg({ type: 'Date', required: true, description: 'Last day, inclusive; not later than today in the project’s timezone.' }),

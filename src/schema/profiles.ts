@@ -90,7 +90,8 @@ Profile.implement({
         type: 'DateTime',
         nullable: true,
         description:
-          'When the gateway read this profile from Mixpanel (null when it came from a list page or a webhook copy). Profiles are shared between requests for the profile cache TTL.',
+          'When the gateway read this profile from Mixpanel (null when it came from a list page or a webhook copy). ' +
+          'Profiles are shared between requests for the profile cache TTL.',
         resolve: (p) => (p.fetchedAt === undefined ? null : new Date(p.fetchedAt)),
       }),
       stale: t.boolean({
@@ -247,7 +248,9 @@ builder.queryFields((t) => ({
     type: ProfileConnection,
     nullable: true,
     complexity: profilesComplexity,
-    description: `Profiles matching a filter, a page at a time (at most ${MAX_PROFILES_PER_PAGE} per page). Follows Mixpanel's engage paging; cursors expire with Mixpanel's query session.`,
+    description:
+      `Profiles matching a filter, a page at a time (at most ${MAX_PROFILES_PER_PAGE} per page). Follows Mixpanel's ` +
+      `engage paging; cursors expire with Mixpanel's query session.`,
     args: {
       where: t.arg.string({ description: 'Engage filter expression, e.g. `properties["$city"] == "Paris"` (Mixpanel segmentation-expression syntax).' }),
       cohortId: t.arg.id({ description: 'Only members of this cohort.' }),

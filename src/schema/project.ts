@@ -47,7 +47,8 @@ const RateLimit = builder.objectRef<BudgetSnapshot & PacingSnapshot>('RateLimit'
     pacedCalls: t.exposeInt('pacedCalls', {
       nullable: true,
       description:
-        'Hourly calls the gateway’s pacing lets through at once now (it spreads the hour’s calls instead of spending them in the first minute); null without an hourly limit.',
+        'Hourly calls the gateway’s pacing lets through at once now (it spreads the hour’s calls instead of spending ' +
+        'them in the first minute); null without an hourly limit.',
     }),
     reserve: t.exposeInt('reserve', {
       description: 'Calls of the hourly window kept for interactive requests: background cache refreshes never spend them.',

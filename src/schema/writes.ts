@@ -45,7 +45,8 @@ builder.objectType(IdempotencyConflictError, {
 export const WRITE_ERRORS = [IdempotencyConflictError, InvalidArgumentError, RateLimitedError];
 
 export const IDEMPOTENCY_KEY_DESCRIPTION =
-  'Makes the write safe to retry: the same key with the same input answers the first result without sending again (for 24 hours by default); the same key with another input is refused. Use a new UUID per write.';
+  'Makes the write safe to retry: the same key with the same input answers the first result without sending ' +
+  'again (for 24 hours by default); the same key with another input is refused. Use a new UUID per write.';
 
 const EventInput = builder.inputType('EventInput', {
   description: 'An event to import. Validated before anything is sent; an invalid event is reported in `failures` and the others still land.',
@@ -55,7 +56,8 @@ const EventInput = builder.inputType('EventInput', {
     time: t.field({ type: 'DateTime', required: true, description: 'When it happened: after 1971-01-01 and at most 1 hour ahead of now.' }),
     insertId: t.string({
       description:
-        'Mixpanel de-duplicates on (event, time, distinctId, insertId): up to 36 letters, digits or "-". Default: a hash of the event, so a retry never counts twice.',
+        'Mixpanel de-duplicates on (event, time, distinctId, insertId): up to 36 letters, digits or "-". Default: a ' +
+        'hash of the event, so a retry never counts twice.',
     }),
     properties: t.field({ type: 'JSON', description: 'Other properties, a JSON object (fewer than 250 keys, nested at most 3 deep).' }),
   }),
@@ -172,7 +174,9 @@ builder.mutationFields((t) => ({
     type: UpdateProfilesPayload,
     nullable: true,
     complexity: 10,
-    description: `Updates up to ${MAX_UPDATES_PER_MUTATION.toLocaleString('en-US')} user profiles (/engage). Merged with other clients' updates into requests of at most 2,000; a read of the profile right after sees the change.`,
+    description:
+      `Updates up to ${MAX_UPDATES_PER_MUTATION.toLocaleString('en-US')} user profiles (/engage). Merged with other ` +
+      `clients' updates into requests of at most 2,000; a read of the profile right after sees the change.`,
     args: {
       updates: t.arg({ type: [ProfileUpdateInput], required: true, description: 'The updates, applied in order.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),

@@ -72,7 +72,8 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
   const replay = <T>(outcome: StoredOutcome | undefined): T => {
     if (outcome?.ok) return outcome.value as T;
     throw new WriteOutcomeUnknownError(
-      `The first write with this idempotency key failed after it may have reached Mixpanel (${outcome?.message ?? 'unknown failure'}); it is not sent again. Check the data, then write with a new key`,
+      `The first write with this idempotency key failed after it may have reached Mixpanel (${outcome?.message ?? 'unknown failure'}); ` +
+        `it is not sent again. Check the data, then write with a new key`,
     );
   };
 

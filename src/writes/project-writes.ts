@@ -255,7 +255,9 @@ export function createProjectWrites(options: ProjectWritesOptions): ProjectWrite
     async mergeProfiles(distinctIds, context) {
       if (!options.identityMerge) {
         throw new WriteUnsupportedError(
-          'This gateway is configured for Simplified ID Merge, which has no merge call (identities merge through $device_id and $user_id on events); set MIXPANEL_ID_MERGE_API=original for projects on the Original ID Merge API',
+          'This gateway is configured for Simplified ID Merge, which has no merge call (identities merge through ' +
+            '$device_id and $user_id on events); set MIXPANEL_ID_MERGE_API=original for projects on the Original ID Merge ' +
+            'API',
         );
       }
       const ids = [...new Set(distinctIds.map(String))];

@@ -23,7 +23,8 @@ const lexiconWrite = <T>(ctx: Context, mutation: string, idempotencyKey: string 
   onceFor(ctx, mutation, { idempotencyKey, input, replaySafe: true }, run);
 
 const LEXICON_EDIT_NOTE =
-  'Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon calls and 4,000 updates a minute; the typed schema follows at once.';
+  'Needs an admin service account. Concurrent edits of every client are merged into one upload, within 5 Lexicon ' +
+  'calls and 4,000 updates a minute; the typed schema follows at once.';
 
 builder.mutationFields((t) => ({
   updateLexiconEventDefinition: t.field({
