@@ -18,6 +18,8 @@ import {
   type SerializedResult,
 } from '../src/pubsub/fan-out.js';
 import { GraphQLError, parse } from 'graphql';
+import { createGatewayPubSub } from '../src/pubsub/create-pubsub.js';
+import { PUBLISH_HIGH_WATER_MARK } from '../src/pubsub/publish-flow.js';
 
 /**
  * A source the test pushes events into, recording whether it was returned (unsubscribed). Like the
@@ -232,6 +234,74 @@ describe('fan-out', () => {
     await until(() => healthy.received.length === 2);
     expect(broken.received).toEqual([1]);
     expect((broken.ended?.error as Error | undefined)?.message).toBe('socket gone');
+  });
+});
+
+describe('fan-out behind a real pubsub, with its publish flow', () => {
+  /** A group's source as the schema builds it: the pubsub's subscription, each event one result. */
+  const startFrom = (pubsub: ReturnType<typeof createGatewayPubSub>) => async () => {
+    const events = pubsub.subscribe('cohortSyncCompleted', 'p1');
+    return (async function* () {
+      for await (const event of events) yield { data: { value: event.totalPages } } as ExecutionResult;
+    })();
+  };
+  const publish = (pubsub: ReturnType<typeof createGatewayPubSub>, value: number) =>
+    pubsub.publish('cohortSyncCompleted', 'p1', { projectId: 'p1', cohortId: 'c1', sessionId: 's', totalPages: value, memberCount: 0, at: 0 });
+
+  it('lets a publisher that waits for the flow send three queue limits of events to a slowly written group, all of them in order', async () => {
+    const pubsub = createGatewayPubSub();
+    const flow = pubsub.flow!;
+    const fanOut = createFanOut({ batchSize: 1, flow });
+    // A member whose socket is gone after 10 events: removed, it must not hold the publisher back.
+    const broken = recordingMember((event) => {
+      if ((JSON.parse(event.json) as { data: { value: number } }).data.value === 10) throw new Error('socket gone');
+    });
+    const members = [...Array.from({ length: 4 }, () => recordingMember()), broken];
+    for (const member of members) await fanOut.join('k', startFrom(pubsub), member);
+    // The subscription listens from its first read: a probe tells when every member is live.
+    await until(() => {
+      publish(pubsub, 0);
+      return members.every((m) => m.received.length > 0);
+    });
+    for (const member of members) member.received.length = 0;
+
+    const total = 3 * MAX_PENDING_EVENTS;
+    let longestWhenResumed = 0;
+    for (let value = 1; value <= total; value++) {
+      await flow.whenBelow(PUBLISH_HIGH_WATER_MARK);
+      longestWhenResumed = Math.max(longestWhenResumed, flow.backlog());
+      publish(pubsub, value);
+    }
+    const healthy = members.slice(0, 4);
+    await until(() => healthy.every((m) => m.received.filter((v) => v > 0).length === total), 30_000);
+    for (const member of healthy) {
+      expect(member.received.filter((v) => v > 0)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      expect(member.ended).toBeUndefined();
+    }
+    expect(longestWhenResumed).toBeLessThanOrEqual(PUBLISH_HIGH_WATER_MARK);
+    expect((broken.ended?.error as Error | undefined)?.message).toBe('socket gone');
+    expect(flow.backlog()).toBe(0);
+  });
+
+  it('without waiting for the flow, the same publication fails the group instead', async () => {
+    const pubsub = createGatewayPubSub();
+    const fanOut = createFanOut({ batchSize: 1, flow: pubsub.flow });
+    const members = Array.from({ length: 4 }, () => recordingMember());
+    for (const member of members) await fanOut.join('k', startFrom(pubsub), member);
+    await until(() => {
+      publish(pubsub, 0);
+      return members.every((m) => m.received.length > 0);
+    });
+    // Published a few at a time, as a store streams them, but never waiting for the group.
+    for (let value = 1; value <= 3 * MAX_PENDING_EVENTS; value++) {
+      publish(pubsub, value);
+      if (value % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(() => members.every((m) => m.ended !== undefined), 30_000);
+    for (const member of members) expect(member.ended?.error).toBeInstanceOf(FanOutOverflowError);
+    // The group is gone, and with it its queue: nothing is left for a publisher to wait for.
+    expect(fanOut.size).toEqual({ groups: 0, members: 0 });
+    expect(pubsub.flow!.backlog()).toBe(0);
   });
 });
 

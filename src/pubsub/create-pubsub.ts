@@ -10,11 +10,15 @@
  * a later turn of the event loop (in publish order), as Redis delivers them,
  * so whoever publishes (the webhook receiver) answers before any
  * subscription executes.
+ *
+ * Its `flow` (publish-flow.ts) counts the in-process events not yet
+ * dispatched; the fan-out adds its group queues to it.
  */
 import { setMaxListeners } from 'node:events';
 import type { Redis } from 'ioredis';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from 'graphql-yoga';
+import { createPublishFlow, type PublishFlow } from './publish-flow.js';
 import type { GatewayPubSub, GatewayTopics } from './types.js';
 
 export interface GatewayPubSubOptions {
@@ -35,23 +39,27 @@ export interface GatewayPubSubOptions {
 type EventTarget = NonNullable<NonNullable<Parameters<typeof createPubSub<GatewayTopics>>[0]>['eventTarget']>;
 
 export function createGatewayPubSub(options: GatewayPubSubOptions = {}): GatewayPubSub {
-  if (!options.redis) return createPubSub<GatewayTopics>({ eventTarget: createInProcessEventTarget() });
-  return createPubSub<GatewayTopics>({
+  const flow = createPublishFlow();
+  if (!options.redis) return Object.assign(createPubSub<GatewayTopics>({ eventTarget: createInProcessEventTarget(flow) }), { flow });
+  const pubsub = createPubSub<GatewayTopics>({
     eventTarget: createPrefixedRedisEventTarget(options.redis, options.channelPrefix ?? 'mpgw:pubsub:', options.onError ?? reportPublishError),
   });
+  return Object.assign(pubsub, { flow });
 }
 
 /**
  * Every subscriber of a project listens on one topic, so a thousand
  * subscribers are a thousand listeners: lift Node's leak warning (10).
- * Events are queued and dispatched on setImmediate, in order.
+ * Events are queued and dispatched on setImmediate, in order; the queue counts in `flow`.
  */
-function createInProcessEventTarget(): EventTarget {
+function createInProcessEventTarget(flow: PublishFlow): EventTarget {
   const target = new globalThis.EventTarget();
   setMaxListeners(0, target);
   const queued: Event[] = [];
+  flow.track(() => queued.length);
   const dispatchQueued = () => {
     for (const event of queued.splice(0)) target.dispatchEvent(event);
+    flow.changed();
   };
   return {
     addEventListener: (topic, listener) => target.addEventListener(topic, listener as EventListener),

@@ -12,10 +12,15 @@
  * written. Members are served in the order they joined; events in the order
  * the source yields them (the next event waits until the last batch of the
  * previous one is written).
+ *
+ * With a `flow` (publish-flow.ts), the longest group queue counts as this
+ * instance's backlog, so a long publication (a full sync's completion) waits
+ * for the groups to drain instead of passing their queue limit.
  */
 import { createHash } from 'node:crypto';
 import { print, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { PublishFlow } from './publish-flow.js';
 
 export type FanOutTransport = 'ws' | 'sse';
 
@@ -56,6 +61,8 @@ export interface FanOutOptions {
   readonly batchSize?: number;
   /** Registry for the fan-out metrics (groups, members, executions, deliveries, slow consumers); default: none. */
   readonly registry?: Registry;
+  /** The pubsub's publish flow: the longest group queue is reported to it, and its fall signalled. Default: none. */
+  readonly flow?: PublishFlow | undefined;
 }
 
 export interface FanOut {
@@ -101,6 +108,14 @@ export function createFanOut(options: FanOutOptions = {}): FanOut {
   const metrics = createFanOutMetrics(options.registry);
   const groups = new Map<string, Group>();
   let memberCount = 0;
+  /** Every running group's queue of events taken from its source and not yet written. */
+  const queues = new Set<readonly SerializedResult[]>();
+  const flow = options.flow;
+  flow?.track(() => {
+    let longest = 0;
+    for (const queue of queues) longest = Math.max(longest, queue.length);
+    return longest;
+  });
 
   const close = (group: Group) => {
     if (group.closed) return;
@@ -161,9 +176,15 @@ export function createFanOut(options: FanOutOptions = {}): FanOut {
     // The source is read as fast as it yields, apart from the writing: the pubsub's own buffer (a
     // Repeater, 1,024 events) would throw from the publisher if a long fan-out let it fill.
     const pending: SerializedResult[] = [];
+    queues.add(pending);
     let drained: Promise<void> | undefined;
     const drain = async () => {
-      while (pending.length > 0 && !group.closed) await deliver(group, pending.shift()!);
+      while (pending.length > 0 && !group.closed) {
+        await deliver(group, pending.shift()!);
+        flow?.changed();
+      }
+      // Everyone left: what was waiting is nobody's any more, and no publisher should wait for it.
+      if (group.closed) pending.length = 0;
       drained = undefined;
     };
     let failure: { error: unknown } | undefined;
@@ -182,6 +203,8 @@ export function createFanOut(options: FanOutOptions = {}): FanOut {
     }
     // What arrived before the end (or the failure) is written first.
     await drained;
+    queues.delete(pending);
+    flow?.changed();
     endAll(group, failure?.error);
     close(group);
   };

@@ -5,6 +5,7 @@
  */
 import type { PubSub } from 'graphql-yoga';
 import type { AppliedChange } from '../membership/types.js';
+import type { PublishFlow } from './publish-flow.js';
 
 export interface CohortChangeEvent extends AppliedChange {
   /** When the gateway applied it (epoch ms). */
@@ -25,4 +26,8 @@ export type GatewayTopics = {
   cohortSyncCompleted: [projectId: string, event: CohortSyncCompletedEvent];
 };
 
-export type GatewayPubSub = PubSub<GatewayTopics>;
+/**
+ * `flow`, when present, tells a long publication when this instance's subscribers have caught up
+ * (publish-flow.ts); a pubsub without one is never waited for.
+ */
+export type GatewayPubSub = PubSub<GatewayTopics> & { readonly flow?: PublishFlow };

@@ -202,7 +202,7 @@ export async function createGatewayApp(config: Config, options: GatewayAppOption
   }
   const isAuthorized = (authorization: string | null | undefined) => apiKeys.isAuthorized(authorization ?? undefined);
   // One fan-out for every endpoint and transport: subscriptions computing the same result share one execution per event.
-  const fanOut = createFanOut({ batchSize: config.subscriptions.fanOutBatchSize, registry: metrics.registry });
+  const fanOut = createFanOut({ batchSize: config.subscriptions.fanOutBatchSize, registry: metrics.registry, flow: pubsub.flow });
   const endpointOf = (key: string) => `/projects/${encodeURIComponent(key)}/graphql`;
   const genericGraphqlPath = genericPathOf(config.graphqlPath);
   const exampleValues = new Map<string, () => Promise<ExampleValues>>();

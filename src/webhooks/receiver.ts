@@ -12,7 +12,10 @@
  * are applied and published one after the other, in arrival order: the next
  * page of a cohort waits until the previous one's events are all published,
  * so subscribers see each cohort's events in order and the completion stream
- * reads a membership no later page has changed yet. Statuses follow what Mixpanel
+ * reads a membership no later page has changed yet. The completion stream
+ * publishes only as fast as this instance's subscribers drain: before each
+ * event it waits for the pubsub's flow to fall under PUBLISH_HIGH_WATER_MARK
+ * (publish-flow.ts), so a big sync never passes a healthy group's queue limit. Statuses follow what Mixpanel
  * does with them (https://docs.mixpanel.com/docs/cohort-sync/webhooks#failed-syncs):
  * - 400, 401, 403, 404 PAUSE the sync, so they are kept for problems that a
  *   retry cannot fix: a body that can never be valid (400), wrong credentials
@@ -31,6 +34,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import type { WebhookConfig } from '../config/types.js';
 import type { ApplyResult, MembershipStore, SyncPage } from '../membership/types.js';
+import { PUBLISH_HIGH_WATER_MARK } from '../pubsub/publish-flow.js';
 import type { GatewayPubSub } from '../pubsub/types.js';
 import { createAuthThrottle } from './auth-throttle.js';
 import { parseCohortSyncBody } from './cohort-sync.js';
@@ -123,7 +127,10 @@ export function useCohortWebhooks(options: CohortWebhooksOptions): Plugin {
   const publishRest = async (projectId: string, page: SyncPage, result: ApplyResult, at: number) => {
     if (result.completion) {
       try {
-        for await (const change of result.completion) pubsub.publish('cohortMembershipChanged', projectId, { ...change, at });
+        for await (const change of result.completion) {
+          await pubsub.flow?.whenBelow(PUBLISH_HIGH_WATER_MARK);
+          pubsub.publish('cohortMembershipChanged', projectId, { ...change, at });
+        }
       } catch (error) {
         onError(error);
       }
