@@ -12,10 +12,10 @@
  * gateway sends bar the port. A test may set its own Host to see it refused.
  */
 import { afterEach } from 'vitest';
-import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
+import { createEmulator } from '../../src/emulator/server.js';
 import { createGatewayApp, type GatewayApp, type GatewayAppOptions } from '../../src/server/app.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { postOperation, testGatewayConfig, type GatewayUnderTest } from './gateway.js';
+import { postOperation, testGatewayConfig, type GatewayUnderTest, type GatewayUnderTestOptions } from './gateway.js';
 
 /** The origin app requests are addressed to; nothing listens there (loopback, like a test gateway's HOST). */
 export const APP_ORIGIN = 'http://127.0.0.1';
@@ -25,15 +25,7 @@ export interface TestApp extends GatewayUnderTest {
   readonly gateway: GatewayApp;
 }
 
-export interface CreateTestAppOptions {
-  /** Emulator options; default { size: 'small' }. Ignored when `emulator` is given. */
-  readonly emulatorOptions?: EmulatorOptions;
-  /** Reuse a running emulator (it is not closed with the app). */
-  readonly emulator?: Emulator;
-  /** Extra environment variables for loadConfig. */
-  readonly env?: Record<string, string>;
-  readonly gatewayOptions?: GatewayAppOptions;
-}
+export type CreateTestAppOptions = GatewayUnderTestOptions<GatewayAppOptions>;
 
 const running = new Set<TestApp>();
 afterEach(async () => {

@@ -69,15 +69,18 @@ export interface TestGateway extends GatewayUnderTest {
   readonly graphqlUrl: string;
 }
 
-export interface StartGatewayOptions {
+/** How a test gateway or app is set up; `O` are the options of what it builds. */
+export interface GatewayUnderTestOptions<O> {
   /** Emulator options; default { size: 'small' }. Ignored when `emulator` is given. */
   readonly emulatorOptions?: EmulatorOptions;
   /** Reuse a running emulator (it is not closed with the gateway). */
   readonly emulator?: Emulator;
   /** Extra environment variables for loadConfig. */
   readonly env?: Record<string, string>;
-  readonly gatewayOptions?: GatewayOptions;
+  readonly gatewayOptions?: O;
 }
+
+export type StartGatewayOptions = GatewayUnderTestOptions<GatewayOptions>;
 
 const running = new Set<TestGateway>();
 afterEach(async () => {
