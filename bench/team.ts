@@ -31,7 +31,7 @@ import { startNaiveGateway } from './naive-gateway.js';
 
 const HOUR_MS = 3_600_000;
 /** Emulated ms per real ms: one simulated hour takes 3600 / TIME_SCALE real seconds. */
-const TIME_SCALE = Number(process.env['TEAM_TIME_SCALE'] ?? 30);
+const TIME_SCALE = Number(process.env['TEAM_TIME_SCALE'] ?? 40);
 const PAGE_LOADS = Number(process.env['TEAM_PAGE_LOADS'] ?? 10_000);
 const USERS = 500;
 const LATENCY = { min: 50, max: 150 } as const;
@@ -39,7 +39,7 @@ const SEED = 1;
 const ZIPF_S = 1;
 const DAY_MS = 86_400_000;
 /**
- * Each request's budget deadline, in emulated ms: 30 s, 1 s real at ×30.
+ * Each request's budget deadline, in emulated ms: 30 s, 0.75 s real at ×40.
  * The gateway's own processing does not speed up with the clock; the
  * default 5 s would leave it under 100 real ms.
  */
