@@ -29,7 +29,7 @@ import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
 import { spillEvents } from '../src/events/spill.js';
 import { createMixpanelClient } from '../src/mixpanel/client.js';
 import type { ExportedEvent } from '../src/mixpanel/types.js';
-import { Secret } from '../src/shared/secret.js';
+import { Secret } from '../src/core/secret.js';
 import { postGraphQL, startBenchGateway } from './lib/gateway.js';
 import { printTable, writeResult } from './lib/report.js';
 import { ratio, startMemorySampler } from './lib/stats.js';

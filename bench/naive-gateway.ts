@@ -26,7 +26,7 @@ import { createSchema, createYoga } from 'graphql-yoga';
 import { createMixpanelClient } from '../src/mixpanel/client.js';
 import { MixpanelError } from '../src/mixpanel/errors.js';
 import type { BaseUrls, EngageProfile, MixpanelClient } from '../src/mixpanel/types.js';
-import { Secret } from '../src/shared/secret.js';
+import { Secret } from '../src/core/secret.js';
 
 export interface NaiveGatewayOptions {
   readonly baseUrls: BaseUrls;

@@ -5,7 +5,7 @@
  * from standard input instead (kept out of shell history).
  */
 import { randomBytes } from 'node:crypto';
-import { hashApiKey } from '../src/shared/secret.js';
+import { hashApiKey } from '../src/core/secret.js';
 
 async function readStdin(): Promise<string> {
   let text = '';

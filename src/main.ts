@@ -5,7 +5,7 @@
  * on a signal.
  */
 import { loadConfig, withDemoProject } from './config/index.js';
-import { ConfigError } from './shared/errors.js';
+import { ConfigError } from './core/errors.js';
 import { createLogger } from './observability/logger.js';
 import { createEmulator, DEMO_PROJECT, DEMO_PROJECT_OPTIONS, DEMO_TIMEZONE, type Emulator } from './emulator/server.js';
 import { startDemoActivity, type DemoActivity } from './emulator/demo-activity.js';

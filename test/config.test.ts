@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, withDemoProject, type Env } from '../src/config/index.js';
-import { ConfigError } from '../src/shared/errors.js';
-import { hashApiKey, Secret } from '../src/shared/secret.js';
+import { ConfigError } from '../src/core/errors.js';
+import { hashApiKey, Secret } from '../src/core/secret.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -10,7 +10,7 @@ import {
 } from '../src/emulator/cohort-sync.js';
 import { cohortMembers } from '../src/emulator/cohorts.js';
 import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
-import { Secret } from '../src/shared/secret.js';
+import { Secret } from '../src/core/secret.js';
 
 interface Received {
   readonly authorization: string | undefined;

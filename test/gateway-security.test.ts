@@ -20,7 +20,7 @@ import { DEMO_PROJECT } from '../src/emulator/server.js';
 import { schema } from '../src/schema/index.js';
 import { readExampleOperations } from '../src/server/graphiql.js';
 import { createDocumentLimits } from '../src/server/plugins/use-document-limits.js';
-import { hashApiKey } from '../src/shared/secret.js';
+import { hashApiKey } from '../src/core/secret.js';
 import { createTestApp } from './helpers/app.js';
 import { startGateway, type GatewayUnderTest } from './helpers/gateway.js';
 import { aliasFlood, fragmentBomb, frameHeader } from './helpers/hostile-documents.js';

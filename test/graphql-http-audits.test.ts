@@ -14,7 +14,7 @@
  */
 import { serverAudits } from 'graphql-http';
 import { describe, expect, it } from 'vitest';
-import { hashApiKey } from '../src/shared/secret.js';
+import { hashApiKey } from '../src/core/secret.js';
 import { startGateway } from './helpers/gateway.js';
 
 interface AuditOutcome {

@@ -17,7 +17,7 @@ import {
 import { HOST_FAMILIES, REGION_BASE_URLS, resolveBaseUrls } from '../src/mixpanel/hosts.js';
 import { parseRetryAfter } from '../src/mixpanel/http.js';
 import type { BaseUrls, HostFamily, MixpanelClient } from '../src/mixpanel/types.js';
-import { Secret } from '../src/shared/secret.js';
+import { Secret } from '../src/core/secret.js';
 
 const INTEGRATION_ID = 'gateway-test-suite';
 const today = new Date().toISOString().slice(0, 10);

@@ -6,7 +6,7 @@ import { createEmulator, DEMO_PROJECT, type Emulator, type EmulatorOptions } fro
 import { createMixpanelClient, type MixpanelClientOptions } from '../src/mixpanel/client.js';
 import { UpstreamError, UpstreamTimeoutError } from '../src/mixpanel/errors.js';
 import type { BaseUrls, ExportedEvent, MixpanelClient } from '../src/mixpanel/types.js';
-import { Secret } from '../src/shared/secret.js';
+import { Secret } from '../src/core/secret.js';
 
 const today = new Date().toISOString().slice(0, 10);
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);

@@ -11,7 +11,7 @@ import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCohortSyncSender, toSenderMember, type CohortSyncResult, type SenderMember } from '../src/emulator/cohort-sync.js';
 import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
-import { Secret } from '../src/shared/secret.js';
+import { Secret } from '../src/core/secret.js';
 import { startGateway, WEBHOOK_AUTHORIZATION, WEBHOOK_BASIC_AUTH, type TestGateway } from './helpers/gateway.js';
 import { isProbeOf, publishCohortProbe, subscribe, type Subscriber, type SubscriptionTransport } from './helpers/subscribers.js';
 

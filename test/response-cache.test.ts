@@ -3,7 +3,7 @@ import { cacheKey, cacheKeyPrefix, canonicalJson, credentialsIdentity } from '..
 import { analyticsKind, createResponseCache, type CachedCall } from '../src/cache/response-cache.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import type { RequestStats } from '../src/limits/types.js';
-import { Secret } from '../src/shared/secret.js';
+import { Secret } from '../src/core/secret.js';
 
 const TTL = 60_000;
 const STALE = 300_000;

@@ -13,7 +13,7 @@ import { createMixpanelClient } from '../src/mixpanel/client.js';
 import { RateLimitedError } from '../src/mixpanel/errors.js';
 import { createProjectRuntime } from '../src/runtime/project-runtime.js';
 import type { CallContext, ProjectRuntime } from '../src/runtime/types.js';
-import { Secret } from '../src/shared/secret.js';
+import { Secret } from '../src/core/secret.js';
 
 const CACHE: CacheConfig = {
   maxBytes: 10_000_000,

@@ -13,7 +13,7 @@ import { RateLimitedError } from '../src/mixpanel/errors.js';
 import type { MixpanelClient } from '../src/mixpanel/types.js';
 import { createProjectRuntime } from '../src/runtime/project-runtime.js';
 import type { CallContext, ProjectRuntime, UpstreamRequest } from '../src/runtime/types.js';
-import { Secret } from '../src/shared/secret.js';
+import { Secret } from '../src/core/secret.js';
 import { createEmulator, DEMO_PROJECT, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
 
 const CACHE: CacheConfig = {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DEMO_PROJECT } from '../src/emulator/server.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createRedactor } from '../src/mixpanel/auth.js';
-import { redactSecrets, Secret, secretForms } from '../src/shared/secret.js';
+import { redactSecrets, Secret, secretForms } from '../src/core/secret.js';
 import { createTestApp } from './helpers/app.js';
 
 /** A secret with characters every encoding changes. */

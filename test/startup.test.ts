@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config/index.js';
 import { createEmulator, DEMO_PROJECT } from '../src/emulator/server.js';
 import { withEnvFile } from '../src/config/env-file.js';
-import { ConfigError } from '../src/shared/errors.js';
+import { ConfigError } from '../src/core/errors.js';
 import { describeMode } from '../src/server/startup-banner.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -19,7 +19,7 @@ import type { WebhookConfig } from '../src/config/types.js';
 import { createMembershipStore } from '../src/membership/create-store.js';
 import type { MembershipStore } from '../src/membership/types.js';
 import { createGatewayPubSub } from '../src/pubsub/create-pubsub.js';
-import { Secret } from '../src/shared/secret.js';
+import { Secret } from '../src/core/secret.js';
 import { useCohortWebhooks } from '../src/webhooks/receiver.js';
 import { REDIS, redisSkip } from './helpers/redis.js';
 

@@ -14,7 +14,7 @@ import { createSqliteMembershipStore } from '../src/membership/sqlite-store.js';
 import type { MembershipStore } from '../src/membership/types.js';
 import { createGatewayPubSub } from '../src/pubsub/create-pubsub.js';
 import type { CohortChangeEvent, CohortSyncCompletedEvent, GatewayPubSub } from '../src/pubsub/types.js';
-import { Secret } from '../src/shared/secret.js';
+import { Secret } from '../src/core/secret.js';
 import { useCohortWebhooks, type CohortWebhooksOptions } from '../src/webhooks/receiver.js';
 
 const PATH = '/webhooks/mixpanel/cohorts';

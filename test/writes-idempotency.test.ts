@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../src/shared/errors.js';
+import { InvalidArgumentError } from '../src/core/errors.js';
 import { UpstreamError } from '../src/mixpanel/errors.js';
 import { IdempotencyConflictError, WriteOutcomeUnknownError } from '../src/writes/errors.js';
 import { createIdempotency } from '../src/writes/idempotency.js';

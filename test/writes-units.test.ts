@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createMixpanelClient } from '../src/mixpanel/client.js';
 import { resolveBaseUrls } from '../src/mixpanel/hosts.js';
-import { Secret } from '../src/shared/secret.js';
+import { Secret } from '../src/core/secret.js';
 import { createBatcher } from '../src/writes/batcher.js';
 import { deterministicInsertId, prepareEvent } from '../src/writes/events.js';
 

@@ -7,7 +7,7 @@ import { DEMO_PROJECT } from '../../src/emulator/server.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { MembershipStore } from '../../src/membership/types.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/gateway.js';
-import { Secret } from '../../src/shared/secret.js';
+import { Secret } from '../../src/core/secret.js';
 
 /** The webhook's Basic credentials on a bench gateway. */
 export const BENCH_WEBHOOK_AUTH = { username: 'mixpanel', password: new Secret('bench-webhook-password-01') };

@@ -8,7 +8,7 @@
  * No message ever quotes a key.
  */
 import { z } from 'zod';
-import { hashApiKey } from '../shared/secret.js';
+import { hashApiKey } from '../core/secret.js';
 import { closedObject, formatIssues } from './issues.js';
 import { quote, readEnv, type Env, type Problems } from './variables.js';
 

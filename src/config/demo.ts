@@ -4,7 +4,7 @@
  */
 import type { Config, ProjectConfig } from './types.js';
 import { resolveBaseUrls } from '../mixpanel/hosts.js';
-import { Secret } from '../shared/secret.js';
+import { Secret } from '../core/secret.js';
 import { defaultProject, type GlobalProjectDefaults } from './environment.js';
 import { deepFreeze } from './freeze.js';
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { Env } from './index.js';
-import { ConfigError } from '../shared/errors.js';
+import { ConfigError } from '../core/errors.js';
 
 export const ENV_FILE_NAME = '.env';
 

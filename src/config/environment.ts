@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import type { Frozen, ProjectConfig } from './types.js';
 import { resolveBaseUrls } from '../mixpanel/hosts.js';
-import { Secret } from '../shared/secret.js';
+import { Secret } from '../core/secret.js';
 import { projectDefaultsSchema } from './schema.js';
 import { quote, readEnv, readSection, type Env, type Problems } from './variables.js';
 

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../shared/errors.js';
-import { Secret } from '../shared/secret.js';
+import { ConfigError } from '../core/errors.js';
+import { Secret } from '../core/secret.js';
 import { readApiKeys } from './api-keys.js';
 import { demoPlaceholder } from './demo.js';
 import { CREDENTIAL_VARS, DEFAULT_PROJECT_KEY, readEnvProject, readProjectDefaults } from './environment.js';

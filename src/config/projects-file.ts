@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { FamilyLimits, ProjectConfig } from './types.js';
 import { HOST_FAMILIES, REGIONS, resolveBaseUrls } from '../mixpanel/hosts.js';
 import type { ApiFamily, HostFamily, Region } from '../mixpanel/types.js';
-import { Secret } from '../shared/secret.js';
+import { Secret } from '../core/secret.js';
 import { PROJECT_ID, type GlobalProjectDefaults } from './environment.js';
 import { closedObject, formatIssues } from './issues.js';
 import { checkBaseUrl, checkedBy, checkInteger, checkTimezone, quote, readEnv, TIMEZONE_RULE, type Env, type Problems } from './variables.js';

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { DOCUMENTED_LIMITS } from '../limits/defaults.js';
 import { REGIONS } from '../mixpanel/hosts.js';
-import { Secret } from '../shared/secret.js';
+import { Secret } from '../core/secret.js';
 import {
   baseUrl,
   flag,

@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import type { ProjectLimits } from '../mixpanel/rate-limits.js';
 import type { BaseUrls, Region } from '../mixpanel/types.js';
-import type { Secret } from '../shared/secret.js';
+import type { Secret } from '../core/secret.js';
 import type { ApiKeyEntry } from './api-keys.js';
 import type {
   cacheSchema,

@@ -5,7 +5,7 @@
  * a secret, and never through zod's own messages (every schema takes a string or undefined).
  */
 import { z } from 'zod';
-import type { Secret } from '../shared/secret.js';
+import type { Secret } from '../core/secret.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SyncAction } from '../membership/types.js';
-import type { Secret } from '../shared/secret.js';
+import type { Secret } from '../core/secret.js';
 import type { EmulatorProfile } from './types.js';
 
 /** A cohort member as the sender knows it; `properties` are the extra "Properties to Export". */

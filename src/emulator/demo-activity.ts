@@ -10,7 +10,7 @@
  * and `Cohort.members` then cost no Query call in the demo.
  */
 import type { Logger } from '../observability/logger.js';
-import type { Secret } from '../shared/secret.js';
+import type { Secret } from '../core/secret.js';
 import { createCohortSyncSender, toSenderMember } from './cohort-sync.js';
 import { cohortMembers } from './cohorts.js';
 import { mulberry32 } from './seed.js';

@@ -4,7 +4,7 @@
  * on Query, Export, App and /import calls. Ingestion calls that take the
  * project token carry it in the body instead (see client.ts).
  */
-import { registerSecret, secretForms, type Secret } from '../shared/secret.js';
+import { registerSecret, secretForms, type Secret } from '../core/secret.js';
 
 export interface ServiceAccount {
   /** e.g. `xxxx.6d4ee7.mp-service-account`. */

@@ -3,7 +3,7 @@
  * authorization, the project's path and ids, and a shape check of each answer, so that upstream
  * garbage becomes a clear UpstreamError here rather than a crash deep in a resolver.
  */
-import type { Secret } from '../shared/secret.js';
+import type { Secret } from '../core/secret.js';
 import { UpstreamError } from './errors.js';
 import type { Http, HttpRequest, QueryParams } from './http.js';
 import type { ApiFamily, RequestOptions } from './types.js';

@@ -3,7 +3,7 @@
  * http.ts, one file per API family (*-api.ts). It knows HTTP and Mixpanel, nothing of GraphQL, and never retries.
  */
 import type { Dispatcher } from 'undici';
-import type { Secret } from '../shared/secret.js';
+import type { Secret } from '../core/secret.js';
 import { basicAuthorization, createRedactor, type ServiceAccount } from './auth.js';
 import { createHttp } from './http.js';
 import type { BaseUrls, MixpanelClient } from './types.js';

@@ -5,7 +5,7 @@
  * Modelled on undici's error hierarchy (lib/core/errors.js): one class per
  * outcome, a stable `code`, the upstream status when there was one.
  */
-import { GatewayError } from '../shared/errors.js';
+import { GatewayError } from '../core/errors.js';
 import type { ApiFamily } from './types.js';
 
 export abstract class MixpanelError extends GatewayError {

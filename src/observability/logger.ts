@@ -4,7 +4,7 @@
  * every line is then passed through redactSecrets, so a secret that reached
  * a message as text (in any encoded form) is removed too.
  */
-import { redactSecrets } from '../shared/secret.js';
+import { redactSecrets } from '../core/secret.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 

@@ -2,7 +2,7 @@
  * Annotations: notes pinned to a date on Mixpanel charts (App API).
  */
 import type { Context } from './context.js';
-import { InvalidArgumentError, NotFoundError } from '../shared/errors.js';
+import { InvalidArgumentError, NotFoundError } from '../core/errors.js';
 import { BadRequestError, UpstreamNotFoundError } from '../mixpanel/errors.js';
 import type { Annotation as AnnotationRecord, AnnotationTag as AnnotationTagRecord } from '../mixpanel/types.js';
 import { builder } from './builder.js';

@@ -5,7 +5,7 @@
  * through engage's `filter_by_cohort`.
  */
 import type { Context } from './context.js';
-import { NotFoundError } from '../shared/errors.js';
+import { NotFoundError } from '../core/errors.js';
 import type { CohortMember, CohortSyncState } from '../membership/types.js';
 import { builder } from './builder.js';
 import { failures } from './errors.js';

@@ -12,7 +12,7 @@
  * MIXPANEL_UNAVAILABLE, MIXPANEL_UNAUTHORIZED, MIXPANEL_FORBIDDEN,
  * MIXPANEL_BAD_REQUEST, MIXPANEL_NOT_FOUND…), and the field is null.
  */
-import { InvalidArgumentError, NotFoundError, type GatewayError } from '../shared/errors.js';
+import { InvalidArgumentError, NotFoundError, type GatewayError } from '../core/errors.js';
 import { EventRangeTooLargeError } from './event-pages.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import type { ApiFamily } from '../mixpanel/types.js';

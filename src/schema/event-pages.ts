@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Context } from './context.js';
-import { GatewayError } from '../shared/errors.js';
+import { GatewayError } from '../core/errors.js';
 import { toEvent, type EventShape } from './loaders.js';
 import { decodeCursor, encodeCursor } from './validation.js';
 import { eventReadsOf, type LeasedRead, type ReadParams } from '../events/reads.js';

@@ -6,7 +6,7 @@
  * back the per-request loaders the domain files declare.
  */
 import type { Context } from './context.js';
-import { NotFoundError } from '../shared/errors.js';
+import { NotFoundError } from '../core/errors.js';
 import { BACKGROUND_PRIORITY } from '../limits/defaults.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import type { CohortRecord, EngagePage, EngageParams, EngageProfile, ExportParams, Annotation, LexiconSchemaEntry } from '../mixpanel/types.js';

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Context } from './context.js';
-import { NotFoundError } from '../shared/errors.js';
+import { NotFoundError } from '../core/errors.js';
 import type { EngageParams } from '../mixpanel/types.js';
 import { builder } from './builder.js';
 import { failures } from './errors.js';

@@ -3,7 +3,7 @@
  * would refuse should cost no budget. Every failure is an
  * InvalidArgumentError naming the argument.
  */
-import { InvalidArgumentError } from '../shared/errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 const DAY_MS = 86_400_000;
 const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;

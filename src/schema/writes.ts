@@ -8,7 +8,7 @@
  * which the server checks before any resolver runs.
  */
 import type { Context } from './context.js';
-import { InvalidArgumentError } from '../shared/errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import { IdempotencyConflictError, WritesUnavailableError } from '../writes/errors.js';
 import type { OnceRequest } from '../writes/idempotency.js';

@@ -10,7 +10,7 @@
  * so a client never takes a partial download for a complete one.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GatewayError, InvalidArgumentError } from '../shared/errors.js';
+import { GatewayError, InvalidArgumentError } from '../core/errors.js';
 import { BadRequestError, RateLimitedError } from '../mixpanel/errors.js';
 import type { ExportParams } from '../mixpanel/types.js';
 import { newRequestStats } from '../upstream/call-context.js';

@@ -9,9 +9,9 @@
  */
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, maskError as yogaMaskError, type YogaMaskedErrorOpts } from 'graphql-yoga';
-import { GatewayError } from '../shared/errors.js';
+import { GatewayError } from '../core/errors.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
-import { redactSecrets } from '../shared/secret.js';
+import { redactSecrets } from '../core/secret.js';
 
 export function gatewayMaskedErrors(isDev: boolean): Partial<YogaMaskedErrorOpts> {
   return {

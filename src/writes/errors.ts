@@ -2,7 +2,7 @@
  * Failures of writes a client can act on, beside InvalidArgumentError,
  * NotFoundError and RateLimitedError.
  */
-import { GatewayError } from '../shared/errors.js';
+import { GatewayError } from '../core/errors.js';
 
 /** The idempotency key was used before with another input: nothing was sent. */
 export class IdempotencyConflictError extends GatewayError {

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../cache/keys.js';
-import { GatewayError, InvalidArgumentError } from '../shared/errors.js';
+import { GatewayError, InvalidArgumentError } from '../core/errors.js';
 import { UpstreamError, UpstreamTimeoutError } from '../mixpanel/errors.js';
 import { IdempotencyConflictError, WriteOutcomeUnknownError } from './errors.js';
 import type { IdempotencyStore, StoredOutcome } from './idempotency-store.js';

@@ -12,7 +12,7 @@
  * comes first is refused with RateLimitedError and `retryAfterMs`, never
  * sent to collect a 429.
  */
-import { InvalidArgumentError } from '../shared/errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import { RateLimitedError } from '../mixpanel/errors.js';
 import type { LexiconEntityType, LexiconSchema, LexiconSchemaEntry } from '../mixpanel/types.js';
 import type { CallContext, ProjectRuntime } from '../runtime/types.js';

@@ -12,7 +12,7 @@
  * and `$remove` batches are sent once (maxRetries 0), as a second delivery
  * would apply them twice.
  */
-import { GatewayError, InvalidArgumentError } from '../shared/errors.js';
+import { GatewayError, InvalidArgumentError } from '../core/errors.js';
 import { MixpanelError } from '../mixpanel/errors.js';
 import { DEFAULT_MAX_RETRIES } from '../limits/defaults.js';
 import type { GroupUpdate, ImportResult, IngestEvent, ProfileUpdate } from '../mixpanel/types.js';

@@ -8,7 +8,7 @@ import type { Config } from '../../src/config/types.js';
 import { createEmulator, DEMO_PROJECT, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { Secret } from '../../src/shared/secret.js';
+import { Secret } from '../../src/core/secret.js';
 
 /** The Basic credentials every test gateway's webhook requires (outside demo mode the receiver is never open). */
 export const WEBHOOK_CREDENTIALS = { username: 'mixpanel', password: 'test-webhook-password-0001' } as const;

@@ -4,7 +4,7 @@
  * InvalidArgumentError, and the segmentation mapping several reports share.
  */
 import type { CountType, SegmentationParams, SegmentationUnit } from '../../mixpanel/types.js';
-import { InvalidArgumentError } from '../../shared/errors.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 import type { Context } from '../context.js';
 import { checkDateRange, checkExpression, checkLimit, checkName, type DateRange } from '../validation.js';
 

@@ -3,7 +3,7 @@
  * description, arguments, endpoint, parameter mapping and result.
  */
 import type { AddictionParams, FunnelParams, RetentionParams } from '../../mixpanel/types.js';
-import { InvalidArgumentError } from '../../shared/errors.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 import { builder } from '../builder.js';
 import { listOf } from '../lists.js';
 import { checkExpression, checkLimit, checkName, checkNames, checkNumericId } from '../validation.js';

@@ -4,7 +4,7 @@
  * concurrent Lexicon edit into one upload.
  */
 import type { JsonSchemaType, LexiconPropertySchema, LexiconSchema, LexiconSchemaEntry, MixpanelMetadata } from '../../mixpanel/types.js';
-import { InvalidArgumentError, NotFoundError } from '../../shared/errors.js';
+import { InvalidArgumentError, NotFoundError } from '../../core/errors.js';
 import type { Context } from '../context.js';
 import { checkName } from '../validation.js';
 import { writesOf } from '../writes.js';

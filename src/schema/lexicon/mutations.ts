@@ -2,7 +2,7 @@
  * Editing Lexicon: the create, update and delete mutations of event and
  * property definitions, each replay-safe under an idempotency key.
  */
-import { NotFoundError } from '../../shared/errors.js';
+import { NotFoundError } from '../../core/errors.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import { failures } from '../errors.js';

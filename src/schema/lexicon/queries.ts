@@ -2,7 +2,7 @@
  * Reading Lexicon: the `lexicon` query field and its Lexicon type, listing
  * or looking up event and profile property definitions.
  */
-import { NotFoundError } from '../../shared/errors.js';
+import { NotFoundError } from '../../core/errors.js';
 import { builder } from '../builder.js';
 import { failures } from '../errors.js';
 import { listOf } from '../lists.js';
